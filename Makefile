@@ -1,0 +1,41 @@
+# The two commands of README.md, each idempotent on a fresh Debian machine:
+#   make run   installs Chromium, a venv and this package, then runs the default study;
+#   make test  installs the same (with test tools), then runs the whole test suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+CORES ?= 2
+BIN := $(abspath $(VENV))/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Snakemake's shell jobs call `agentlab`: put the venv first on PATH for them.
+export PATH := $(BIN):$(PATH)
+
+.PHONY: run test test-quick setup chromium clean-results
+
+run: setup
+	snakemake --cores $(CORES)
+
+test: setup
+	pytest
+
+test-quick: setup
+	pytest -m "not slow"
+
+setup: chromium $(VENV)/.installed
+
+chromium:
+	@if [ ! -x /usr/lib/chromium/chromium ] && ! command -v chromium >/dev/null; then \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; \
+	fi
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c "import ensurepip" 2>/dev/null || { \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-venv; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+clean-results:
+	rm -rf results .snakemake

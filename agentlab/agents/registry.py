@@ -1,0 +1,52 @@
+"""Agent configs named by Python path (`agentlab.agents.replay.REPLAY`), with keyword overrides."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import importlib
+from typing import Any
+
+from ..errors import ConfigError
+from .base import AgentArgs
+
+
+def load_agent_args(path: str, overrides: dict[str, Any] | None = None) -> AgentArgs:
+    """The AgentArgs object at `path`, copied, with `overrides` applied (dotted keys reach nested fields)."""
+    module_name, _, attribute = path.rpartition(".")
+    if not module_name:
+        raise ConfigError(f"agent config {path!r} is not a Python path; allowed: 'package.module.NAME'")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        raise ConfigError(f"agent config {path!r}: module {error.name!r} not found") from None
+    if not hasattr(module, attribute):
+        choices = sorted(name for name, value in vars(module).items() if isinstance(value, AgentArgs))
+        raise ConfigError(
+            f"agent config {path!r}: {module_name} has no {attribute!r}; allowed: {', '.join(choices) or 'none'}"
+        )
+    args = getattr(module, attribute)
+    if not isinstance(args, AgentArgs):
+        raise ConfigError(f"agent config {path!r} is a {type(args).__name__}, not an AgentArgs")
+    args = copy.deepcopy(args)
+    for key, value in (overrides or {}).items():
+        args = _override(args, key.split("."), value, path)
+    return args
+
+
+def _override(obj: Any, keys: list[str], value: Any, path: str) -> Any:
+    head, rest = keys[0], keys[1:]
+    names = [f.name for f in dataclasses.fields(obj)]
+    if head not in names:
+        raise ConfigError(
+            f"agent config {path!r} has no field {head!r}; allowed: {', '.join(names)}"
+        )
+    if rest:
+        value = _override(getattr(obj, head), rest, value, path)
+    return dataclasses.replace(obj, **{head: value})
+
+
+def agent_args_to_dict(args: AgentArgs) -> dict[str, Any]:
+    """JSON-able description of resolved agent args: their class and every field."""
+    cls = type(args)
+    return {"class": f"{cls.__module__}.{cls.__qualname__}", "fields": dataclasses.asdict(args)}

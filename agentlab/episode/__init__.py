@@ -1,0 +1,1 @@
+"""One episode of one agent on one task and seed: its spec, its loop, its records, its supervisor."""

@@ -1,0 +1,165 @@
+"""The episode loop: reset the task, ask the agent, step the browser, record every step."""
+
+from __future__ import annotations
+
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Callable
+
+from ..errors import AgentError, InfraError
+from .records import StepWriter
+from .spec import EpisodeSpec
+
+# Called with (phase, step) when the loop enters a phase; the supervisor times phases with it.
+PhaseCallback = Callable[[str, int], None]
+
+
+def _error_record(error: BaseException, default_status: str) -> tuple[str, dict[str, str]]:
+    """Status and error description for an exception raised while `default_status` code ran."""
+    if isinstance(error, InfraError):
+        status = "infra_error"
+    elif isinstance(error, AgentError):
+        status = "agent_error"
+    else:
+        status = default_status
+    return status, {
+        "type": type(error).__name__,
+        "message": str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__,
+        "traceback": "".join(traceback.format_exception(error)),
+    }
+
+
+def make_env(spec: EpisodeSpec, benchmark: Any, action_mapping: Callable[[str], str]) -> Any:
+    """A BrowserGym env for the spec's task, launched through `agentlab.browser`."""
+    import gymnasium as gym
+
+    from .. import browser
+
+    benchmark.prepare()
+    browser.install()
+    return gym.make(
+        benchmark.env_id(spec.task),
+        disable_env_checker=True,
+        headless=True,
+        pre_observation_delay=spec.pre_observation_delay,
+        action_mapping=action_mapping,
+    )
+
+
+def run_episode(
+    spec: EpisodeSpec,
+    directory: Path,
+    on_phase: PhaseCallback = lambda phase, step: None,
+    raise_errors: bool = False,
+) -> dict[str, Any]:
+    """Run one episode, writing step records into `directory`; return the outcome for its summary."""
+    from ..agents.base import EpisodeContext
+    from ..agents.registry import agent_args_to_dict, load_agent_args
+    from ..benchmarks import get_benchmark
+    from .spec import config_hash
+
+    started = time.time()
+    writer = StepWriter(directory)
+    outcome: dict[str, Any] = {
+        "status": None,
+        "reward": 0.0,
+        "success": False,
+        "n_steps": 0,
+        "terminated": False,
+        "truncated": False,
+        "stop_reason": None,
+        "error": None,
+        "goal": None,
+        "chromium_version": None,
+    }
+    timings: dict[str, Any] = {"setup_s": None, "reset_s": None, "agent_s": 0.0, "env_step_s": 0.0}
+    env = agent = None
+    blame = "infra_error"  # who is at fault if the code running now raises
+    try:
+        on_phase("setup", 0)
+        benchmark = get_benchmark(spec.benchmark)
+        agent_args = load_agent_args(spec.agent_config, spec.agent_overrides)
+        outcome["agent_args"] = agent_args_to_dict(agent_args)
+        outcome["config_hash"] = config_hash(spec, outcome["agent_args"])
+        context = EpisodeContext(spec.benchmark, spec.task, spec.seed, spec.max_steps, benchmark.action_subsets)
+        blame = "agent_error"
+        agent = agent_args.make_agent(context)
+        blame = "infra_error"
+        env = make_env(spec, benchmark, agent.action_set.to_python_code)
+        timings["setup_s"] = time.time() - started
+
+        on_phase("reset", 0)
+        tic = time.time()
+        obs, _ = env.reset(seed=spec.seed)
+        timings["reset_s"] = time.time() - tic
+        outcome["goal"] = obs.get("goal")
+        outcome["chromium_version"] = env.unwrapped.browser.version
+
+        for step in range(spec.max_steps + 1):
+            record = writer.observation(step, obs)
+            if step == spec.max_steps:
+                outcome["truncated"] = True
+                outcome["stop_reason"] = "max_steps"
+                writer.write({**record, "action": None})
+                break
+
+            on_phase("agent", step)
+            blame = "agent_error"
+            tic = time.time()
+            answer = agent.get_action(obs)
+            agent_s = time.time() - tic
+            blame = "infra_error"
+            timings["agent_s"] += agent_s
+            record.update(
+                action=answer.action,
+                think=answer.think,
+                messages=answer.messages,
+                agent_stats=answer.stats,
+                agent_extra=answer.extra,
+            )
+            if answer.action is None:
+                outcome["stop_reason"] = "agent_stopped"
+                writer.write({**record, "timings": {"agent_s": agent_s}})
+                break
+
+            on_phase("step", step)
+            tic = time.time()
+            obs, reward, terminated, truncated, info = env.step(answer.action)
+            env_s = time.time() - tic
+            timings["env_step_s"] += env_s
+            outcome["reward"] += float(reward)
+            outcome["n_steps"] = step + 1
+            record.update(
+                reward=float(reward),
+                terminated=bool(terminated),
+                truncated=bool(truncated),
+                last_action_error=obs.get("last_action_error", ""),
+                task_info=info.get("task_info"),
+                timings={"agent_s": agent_s, "env_step_s": env_s},
+            )
+            writer.write(record)
+            if terminated or truncated:
+                outcome["terminated"], outcome["truncated"] = bool(terminated), bool(truncated)
+                outcome["stop_reason"] = "terminated" if terminated else "truncated"
+                writer.write({**writer.observation(step + 1, obs), "action": None})
+                break
+        outcome["success"] = outcome["reward"] > 0
+        outcome["status"] = "success" if outcome["success"] else "failure"
+    except Exception as error:  # recorded, not raised: an episode's failure is a result
+        outcome["status"], outcome["error"] = _error_record(error, blame)
+        outcome["stop_reason"] = "error"
+        if raise_errors:
+            raise
+    finally:
+        writer.close()
+        for closable in (env, agent):
+            if closable is not None:
+                try:
+                    closable.close()
+                except Exception:
+                    pass
+    outcome["agent_stats"] = agent.stats() if agent is not None else {}
+    timings["total_s"] = time.time() - started
+    outcome["timings"] = timings
+    return outcome

@@ -1,0 +1,56 @@
+"""The full description of one episode, passed from the workflow to the episode runner as JSON."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class EpisodeSpec:
+    """What an episode computes; a change to it reruns the episode."""
+
+    study: str
+    benchmark: str
+    task: str
+    seed: int
+    agent_name: str
+    agent_config: str  # Python path of an AgentArgs object
+    max_steps: int
+    agent_overrides: dict[str, Any] = field(default_factory=dict)
+    pre_observation_delay: float = 0.5  # seconds BrowserGym waits before each observation
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "EpisodeSpec":
+        return cls(**json.loads(text))
+
+
+@dataclass(frozen=True)
+class RunLimits:
+    """How an episode runs, not what it computes: changing these reruns nothing."""
+
+    step_timeout_s: float = 300.0  # one reset, agent call or browser step
+    episode_timeout_s: float = 3600.0
+    attempt: int = 1  # Snakemake's attempt number, from 1
+    max_attempts: int = 1
+
+
+def config_hash(spec: EpisodeSpec, agent_args: dict[str, Any]) -> str:
+    """Hash of what determines an episode's result besides its task and seed.
+
+    Shared by all episodes of one (benchmark, agent); a change reruns exactly those episodes.
+    """
+    payload = {
+        "benchmark": spec.benchmark,
+        "max_steps": spec.max_steps,
+        "pre_observation_delay": spec.pre_observation_delay,
+        "agent": agent_args,
+    }
+    canonical = json.dumps(payload, sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]

@@ -1,0 +1,36 @@
+"""The process that runs an episode for the supervisor, reporting each phase on a pipe."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+from .loop import run_episode
+from .spec import EpisodeSpec
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m agentlab.episode.worker")
+    parser.add_argument("--spec", required=True, help="EpisodeSpec as JSON")
+    parser.add_argument("--dir", required=True, type=Path, help="staging folder for the step records")
+    parser.add_argument("--events-fd", required=True, type=int, help="pipe to the supervisor")
+    args = parser.parse_args(argv)
+
+    with os.fdopen(args.events_fd, "w", buffering=1) as events:
+
+        def send(message: dict) -> None:
+            events.write(json.dumps(message, default=str) + "\n")
+
+        outcome = run_episode(
+            EpisodeSpec.from_json(args.spec),
+            args.dir,
+            on_phase=lambda phase, step: send({"event": "phase", "phase": phase, "step": step}),
+        )
+        send({"event": "outcome", "outcome": outcome})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

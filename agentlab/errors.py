@@ -1,0 +1,13 @@
+"""Exceptions that decide an episode's status: whose fault a failed episode is."""
+
+
+class AgentError(Exception):
+    """The agent could not produce a valid action (e.g. unparseable LLM answers after retries)."""
+
+
+class InfraError(Exception):
+    """The infrastructure failed (browser crash, LLM API outage after retries, timeout)."""
+
+
+class ConfigError(ValueError):
+    """A study or agent config is invalid; the message is one line naming the value and what is allowed."""

@@ -1,0 +1,163 @@
+"""A study config, validated and expanded into episodes: benchmarks × tasks × agents × seeds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from .errors import ConfigError
+
+SCHEMA_PATH = Path(__file__).resolve().parents[1] / "config" / "schema.yaml"
+EPISODE_PATTERN = "results/{study}/{benchmark}/{agent}/{task}/seed{seed}/summary.json"
+
+
+def schema_error_line(error: Exception) -> str:
+    """One line naming the offending value, where it is, and what is allowed."""
+    where = ".".join(str(part) for part in getattr(error, "absolute_path", [])) or "top level"
+    message = getattr(error, "message", str(error))
+    schema = getattr(error, "schema", {})
+    if getattr(error, "validator", None) == "additionalProperties" and "properties" in schema:
+        message += f"; allowed: {', '.join(schema['properties'])}"
+    return f"config error at {where}: {message}"
+
+
+def validate_config(config: dict) -> None:
+    """Validate `config` against config/schema.yaml with Snakemake's validator (fills defaults)."""
+    from snakemake.exceptions import WorkflowError
+    from snakemake.utils import validate
+
+    try:
+        validate(config, str(SCHEMA_PATH))
+    except WorkflowError as error:
+        # Snakemake folds the jsonschema error into its message; the error itself is the context.
+        raise ConfigError(schema_error_line(error.__cause__ or error.__context__ or error)) from None
+
+
+@dataclass(frozen=True)
+class BenchmarkPlan:
+    name: str
+    tasks: tuple[str, ...]
+    seeds: tuple[int, ...]
+    max_steps: int
+    pre_observation_delay: float
+
+
+@dataclass(frozen=True)
+class AgentPlan:
+    name: str
+    config: str
+    overrides: dict[str, Any]
+    args: dict[str, Any]  # resolved AgentArgs, as agent_args_to_dict gives them
+
+
+@dataclass(frozen=True)
+class Study:
+    name: str
+    benchmarks: dict[str, BenchmarkPlan]
+    agents: dict[str, AgentPlan]
+    retries: int
+    step_timeout_s: int
+    episode_timeout_s: int
+
+    def spec(self, benchmark: str, agent: str, task: str, seed: int):
+        """The EpisodeSpec of one episode of this study."""
+        from .episode.spec import EpisodeSpec
+
+        plan, agent_plan = self.benchmarks[benchmark], self.agents[agent]
+        return EpisodeSpec(
+            study=self.name,
+            benchmark=benchmark,
+            task=task,
+            seed=seed,
+            agent_name=agent,
+            agent_config=agent_plan.config,
+            agent_overrides=agent_plan.overrides,
+            max_steps=plan.max_steps,
+            pre_observation_delay=plan.pre_observation_delay,
+        )
+
+    def config_hash(self, benchmark: str, agent: str) -> str:
+        from .episode.spec import config_hash
+
+        any_task = self.benchmarks[benchmark].tasks[0]
+        return config_hash(self.spec(benchmark, agent, any_task, 0), self.agents[agent].args)
+
+    def episode_keys(self) -> Iterator[tuple[str, str, str, int]]:
+        """(benchmark, agent, task, seed) of every episode, in a stable order."""
+        for benchmark, plan in self.benchmarks.items():
+            for agent in self.agents:
+                for task in plan.tasks:
+                    for seed in plan.seeds:
+                        yield benchmark, agent, task, seed
+
+    def summary_paths(self) -> list[str]:
+        return [
+            EPISODE_PATTERN.format(study=self.name, benchmark=b, agent=a, task=t, seed=s)
+            for b, a, t, s in self.episode_keys()
+        ]
+
+    def manifest(self) -> dict[str, Any]:
+        """What the aggregation needs to know about the study: the expected episodes and configs."""
+        return {
+            "study": self.name,
+            "benchmarks": {
+                name: {"tasks": list(plan.tasks), "seeds": list(plan.seeds), "max_steps": plan.max_steps}
+                for name, plan in self.benchmarks.items()
+            },
+            "agents": {
+                name: {
+                    "config": plan.config,
+                    "overrides": plan.overrides,
+                    "config_hash": {b: self.config_hash(b, name) for b in self.benchmarks},
+                }
+                for name, plan in self.agents.items()
+            },
+            "n_episodes": sum(len(p.tasks) * len(p.seeds) for p in self.benchmarks.values()) * len(self.agents),
+        }
+
+
+def load_study(config: dict) -> Study:
+    """Validate a study config and resolve its benchmarks, tasks and agents; raise ConfigError."""
+    from .agents.registry import agent_args_to_dict, load_agent_args
+    from .benchmarks import TaskSelectionError, UnknownBenchmarkError, get_benchmark
+
+    validate_config(config)
+    benchmarks = {}
+    for name, settings in config["benchmarks"].items():
+        try:
+            benchmark = get_benchmark(name)
+            tasks = benchmark.select_tasks(settings["tasks"])
+        except (UnknownBenchmarkError, TaskSelectionError) as error:
+            raise ConfigError(f"config error at benchmarks.{name}: {error}") from None
+        benchmarks[name] = BenchmarkPlan(
+            name=name,
+            tasks=tuple(tasks),
+            seeds=tuple(settings["seeds"]),
+            max_steps=settings.get("max_steps") or benchmark.default_max_steps,
+            pre_observation_delay=settings["pre_observation_delay"],
+        )
+    agents = {}
+    for name, settings in config["agents"].items():
+        try:
+            args = load_agent_args(settings["config"], settings["overrides"])
+        except ConfigError as error:
+            raise ConfigError(f"config error at agents.{name}: {error}") from None
+        agents[name] = AgentPlan(name, settings["config"], settings["overrides"], agent_args_to_dict(args))
+    episode = config["episode"]
+    return Study(
+        name=config["study"],
+        benchmarks=benchmarks,
+        agents=agents,
+        retries=episode["retries"],
+        step_timeout_s=episode["step_timeout_s"],
+        episode_timeout_s=episode["episode_timeout_s"],
+    )
+
+
+def load_study_file(path: str | Path) -> Study:
+    import yaml
+
+    with open(path, encoding="utf-8") as handle:
+        return load_study(yaml.safe_load(handle))
+

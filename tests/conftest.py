@@ -1,0 +1,66 @@
+"""Shared helpers: the repository's paths, a real Snakemake run in a temporary folder."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+TRACES = REPO / "tests" / "fixtures" / "traces"
+BIN = Path(sys.executable).parent
+REPLAY_TRACE = str(TRACES / "{benchmark}" / "{task}" / "seed{seed}.jsonl")
+
+
+def tool_env() -> dict[str, str]:
+    """Environment in which Snakemake's jobs find this venv's `agentlab`."""
+    return {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+
+
+def replay_agent(trace: str = REPLAY_TRACE) -> dict:
+    return {"config": "agentlab.agents.replay.REPLAY", "overrides": {"trace": trace}}
+
+
+def run_snakemake(workdir: Path, config: dict, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run the real workflow on `config` in `workdir` (no mocks); return the finished process."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    config_path = workdir / "config.yaml"
+    config_path.write_text(yaml.safe_dump(config))
+    command = [
+        str(BIN / "snakemake"), "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
+        "--configfile", str(config_path), "--cores", "2", *args,
+    ]
+    process = subprocess.run(command, capture_output=True, text=True, env=tool_env())
+    if check and process.returncode != 0:
+        raise AssertionError(f"snakemake failed ({process.returncode}):\n{process.stdout}\n{process.stderr}")
+    return process
+
+
+def chromium_processes() -> list[int]:
+    """PIDs of live (not zombie) Chromium processes, to check that episodes leave none behind."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            name, state = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2]
+            if name.startswith("chrom") and state != "Z":
+                pids.append(int(entry))
+    return pids
+
+
+@pytest.fixture
+def tiny_study() -> dict:
+    """Two MiniWoB tasks × two seeds, replayed: a real study that takes seconds."""
+    return {
+        "study": "tiny",
+        "benchmarks": {"miniwob": {"tasks": ["click-test", "click-button"], "seeds": [0, 1], "max_steps": 3}},
+        "agents": {"replay": replay_agent()},
+        "episode": {"retries": 1, "step_timeout_s": 120, "episode_timeout_s": 600},
+    }

@@ -1,0 +1,83 @@
+"""Study configs: the default one loads; every bad one fails with one line naming the bad value."""
+
+import copy
+
+import pytest
+import yaml
+
+from agentlab.errors import ConfigError
+from agentlab.study import load_study
+
+from conftest import REPO, replay_agent, run_snakemake
+
+GOOD = {
+    "study": "s1",
+    "benchmarks": {"miniwob": {"tasks": ["click-*"], "seeds": [0, 1]}},
+    "agents": {"replay": replay_agent()},
+}
+
+
+def with_change(path: str, value):
+    """GOOD with the value at dotted `path` replaced (None deletes it)."""
+    config = copy.deepcopy(GOOD)
+    *parents, last = path.split(".")
+    node = config
+    for key in parents:
+        node = node[key]
+    if value is None:
+        del node[last]
+    else:
+        node[last] = value
+    return config
+
+
+def test_default_config_expands_into_episodes():
+    study = load_study(yaml.safe_load((REPO / "config" / "config.yaml").read_text()))
+    keys = list(study.episode_keys())
+    assert len(keys) == 5 * 3
+    assert "results/default/miniwob/replay/click-test/seed0/summary.json" in study.summary_paths()
+
+
+def test_schema_defaults_are_filled():
+    study = load_study(copy.deepcopy(GOOD))
+    assert study.retries == 2 and study.step_timeout_s == 300
+    assert study.benchmarks["miniwob"].max_steps == 10  # MiniWoB's default
+    assert study.benchmarks["miniwob"].pre_observation_delay == 0.5
+    assert len(study.benchmarks["miniwob"].tasks) > 20  # 'click-*'
+
+
+@pytest.mark.parametrize(
+    "path, value, expected",
+    [
+        ("benchmarks.miniwobb", {"tasks": "all", "seeds": [0]}, "unknown benchmark 'miniwobb'; allowed: miniwob"),
+        ("benchmarks.miniwob.tasks", ["click-tset"], "task 'click-tset' matches no miniwob task"),
+        ("benchmarks.miniwob.seeds", [-1], "benchmarks.miniwob.seeds.0: -1 is less than the minimum of 0"),
+        ("benchmarks.miniwob.seeds", ["a"], "benchmarks.miniwob.seeds.0: 'a' is not of type 'integer'"),
+        ("benchmarks.miniwob.seeds", [], "benchmarks.miniwob.seeds: [] should be non-empty"),
+        ("benchmarks.miniwob.max_steps", 0, "benchmarks.miniwob.max_steps: 0 is less than the minimum of 1"),
+        ("benchmarks.miniwob.max_step", 5, "'max_step' was unexpected); allowed: tasks, seeds, max_steps"),
+        ("agents.replay.config", "agentlab.agents.nope.AGENT", "module 'agentlab.agents.nope' not found"),
+        ("agents.replay.config", "agentlab.agents.replay.NOPE", "has no 'NOPE'; allowed: REPLAY"),
+        ("agents.replay.config", "not a path", "agents.replay.config: 'not a path' does not match"),
+        ("agents.replay.overrides", {"tracee": "x"}, "has no field 'tracee'; allowed: trace"),
+        ("agents.bad/name", replay_agent(), "'bad/name' does not match"),
+        ("study", "", "study: '' does not match"),
+        ("episode", {"retries": -1}, "episode.retries: -1 is less than the minimum of 0"),
+        ("agents", None, "'agents' is a required property"),
+    ],
+)
+def test_bad_config_is_one_line_naming_the_value(path, value, expected):
+    with pytest.raises(ConfigError) as error:
+        load_study(with_change(path, value))
+    message = str(error.value)
+    assert expected in message
+    assert "\n" not in message
+
+
+@pytest.mark.slow
+def test_snakemake_refuses_a_bad_config_before_any_episode(tmp_path):
+    config = with_change("benchmarks.miniwob.tasks", ["click-tset"])
+    process = run_snakemake(tmp_path, config, check=False)
+    assert process.returncode != 0
+    assert "task 'click-tset' matches no miniwob task" in process.stderr + process.stdout
+    assert not (tmp_path / "results").exists()
