@@ -30,11 +30,12 @@ def _error_record(error: BaseException, default_status: str) -> tuple[str, dict[
     }
 
 
-def make_env(spec: EpisodeSpec, benchmark: Any, action_mapping: Callable[[str], str]) -> Any:
-    """A BrowserGym env for the spec's task, launched through `agentlab.browser`."""
+def make_env(spec: EpisodeSpec, benchmark: Any, action_set: Any) -> Any:
+    """A BrowserGym env for the spec's task, launched through `agentlab.browser`, with safe actions."""
     import gymnasium as gym
 
     from .. import browser
+    from ..actions import SafeActionMapping
 
     benchmark.prepare()
     browser.install()
@@ -43,7 +44,7 @@ def make_env(spec: EpisodeSpec, benchmark: Any, action_mapping: Callable[[str], 
         disable_env_checker=True,
         headless=True,
         pre_observation_delay=spec.pre_observation_delay,
-        action_mapping=action_mapping,
+        action_mapping=SafeActionMapping(action_set),
     )
 
 
@@ -86,7 +87,7 @@ def run_episode(
         blame = "agent_error"
         agent = agent_args.make_agent(context)
         blame = "infra_error"
-        env = make_env(spec, benchmark, agent.action_set.to_python_code)
+        env = make_env(spec, benchmark, agent.action_set)
         timings["setup_s"] = time.time() - started
 
         on_phase("reset", 0)

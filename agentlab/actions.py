@@ -1,0 +1,95 @@
+"""Safe actions: an action string is parsed, never executed as given.
+
+BrowserGym turns action strings into Python and `exec`s them. Here an action must be exactly one
+call of a function of the agent's action set, with literal arguments (strings, numbers, booleans,
+None, and lists of those) that bind to the function's signature. Anything else (attribute access,
+names, nested calls, comprehensions, several statements) is an `ActionParseError`, whose message
+is fit to be fed back to an LLM. The canonical form of the call is what reaches BrowserGym.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+from dataclasses import dataclass
+from typing import Any
+
+MAX_ACTION_CHARS = 10_000
+LITERAL_TYPES = (str, int, float, bool, type(None))
+
+
+class ActionParseError(ValueError):
+    """The text is not one allowed call with literal arguments."""
+
+
+@dataclass(frozen=True)
+class ActionCall:
+    name: str
+    args: tuple[Any, ...]
+    kwargs: tuple[tuple[str, Any], ...]
+
+    def __str__(self) -> str:
+        parts = [repr(arg) for arg in self.args] + [f"{key}={value!r}" for key, value in self.kwargs]
+        return f"{self.name}({', '.join(parts)})"
+
+
+def action_signatures(action_set: Any) -> dict[str, inspect.Signature]:
+    """Signatures of the functions of a BrowserGym HighLevelActionSet, by name."""
+    from browsergym.core.action import functions
+
+    return {name: inspect.signature(getattr(functions, name)) for name in action_set.action_set}
+
+
+def _literal(node: ast.expr, where: str) -> Any:
+    try:
+        value = ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        raise ActionParseError(f"{where} must be a literal (a string, number, True/False/None or a list of them)") from None
+    items = value if isinstance(value, (list, tuple)) else [value]
+    if not all(isinstance(item, LITERAL_TYPES) for item in items):
+        raise ActionParseError(f"{where} must be a string, number, True/False/None or a list of them")
+    return list(value) if isinstance(value, tuple) else value
+
+
+def parse_action(text: str, signatures: dict[str, inspect.Signature]) -> ActionCall:
+    """The one call in `text`, checked against `signatures`; raise ActionParseError otherwise."""
+    if not isinstance(text, str):
+        raise ActionParseError(f"an action must be a string, not {type(text).__name__}")
+    if len(text) > MAX_ACTION_CHARS:
+        raise ActionParseError(f"the action is {len(text)} characters long; at most {MAX_ACTION_CHARS} are allowed")
+    source = text.strip()
+    allowed = ", ".join(sorted(signatures))
+    try:
+        tree = ast.parse(source, mode="eval")
+    except (SyntaxError, ValueError, MemoryError, RecursionError) as error:
+        detail = error.msg if isinstance(error, SyntaxError) else type(error).__name__
+        raise ActionParseError(f"not a single function call ({detail}); write one action such as click('12')") from None
+    call = tree.body
+    if not isinstance(call, ast.Call):
+        raise ActionParseError(f"not a function call; write one action such as click('12'), using one of: {allowed}")
+    if not isinstance(call.func, ast.Name):
+        raise ActionParseError(f"only plain function names may be called, one of: {allowed}")
+    name = call.func.id
+    if name not in signatures:
+        raise ActionParseError(f"unknown action {name!r}; allowed: {allowed}")
+    if any(isinstance(arg, ast.Starred) for arg in call.args) or any(k.arg is None for k in call.keywords):
+        raise ActionParseError(f"{name}(): *args and **kwargs are not allowed")
+    args = tuple(_literal(arg, f"{name}() argument {i + 1}") for i, arg in enumerate(call.args))
+    kwargs = tuple((k.arg, _literal(k.value, f"{name}() argument {k.arg!r}")) for k in call.keywords)
+    try:
+        signatures[name].bind(*args, **dict(kwargs))
+    except TypeError as error:
+        raise ActionParseError(f"{name}{signatures[name]}: {error}") from None
+    return ActionCall(name, args, kwargs)
+
+
+class SafeActionMapping:
+    """BrowserGym `action_mapping` that only lets parsed, allowed calls reach `exec`."""
+
+    def __init__(self, action_set: Any):
+        self.action_set = action_set
+        self.signatures = action_signatures(action_set)
+
+    def __call__(self, action: str) -> str:
+        call = parse_action(action, self.signatures)
+        return self.action_set.to_python_code(str(call))
