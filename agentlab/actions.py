@@ -14,6 +14,8 @@ import inspect
 from dataclasses import dataclass
 from typing import Any
 
+from .navigation import NavigationPolicy
+
 MAX_ACTION_CHARS = 10_000
 LITERAL_TYPES = (str, int, float, bool, type(None))
 
@@ -84,12 +86,20 @@ def parse_action(text: str, signatures: dict[str, inspect.Signature]) -> ActionC
 
 
 class SafeActionMapping:
-    """BrowserGym `action_mapping` that only lets parsed, allowed calls reach `exec`."""
+    """BrowserGym `action_mapping` that only lets parsed, allowed calls reach `exec`.
 
-    def __init__(self, action_set: Any):
+    With a navigation policy, `goto` to a URL outside the benchmark's pages is refused too.
+    """
+
+    def __init__(self, action_set: Any, navigation: NavigationPolicy | None = None):
         self.action_set = action_set
         self.signatures = action_signatures(action_set)
+        self.navigation = navigation
 
     def __call__(self, action: str) -> str:
         call = parse_action(action, self.signatures)
+        if call.name == "goto" and self.navigation is not None:
+            url = call.args[0] if call.args else dict(call.kwargs).get("url", "")
+            if not self.navigation.allows(str(url)):
+                raise ActionParseError(self.navigation.refusal(str(url)))
         return self.action_set.to_python_code(str(call))

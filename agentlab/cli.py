@@ -15,6 +15,12 @@ from .errors import ConfigError
 
 def cmd_episode(args: argparse.Namespace) -> int:
     from .episode.spec import EpisodeSpec, RunLimits
+
+    spec = EpisodeSpec.from_json(args.spec)
+    if args.debug:
+        from .debug import run_in_foreground
+
+        return run_in_foreground(spec, args.out, post_mortem=args.pdb)
     from .episode.supervisor import run_supervised
 
     limits = RunLimits(
@@ -23,17 +29,19 @@ def cmd_episode(args: argparse.Namespace) -> int:
         attempt=args.attempt,
         max_attempts=args.max_attempts,
     )
-    spec = EpisodeSpec.from_json(args.spec)
-    if not args.debug:
-        return run_supervised(spec, limits, args.out)
-    try:
-        return run_supervised(spec, limits, args.out, debug=True)
-    except Exception:
-        if args.pdb:
-            import pdb
+    return run_supervised(spec, limits, args.out)
 
-            pdb.post_mortem()
-        raise
+
+def cmd_debug(args: argparse.Namespace) -> int:
+    from .debug import debug_episode
+
+    return debug_episode(args.config, args.benchmark, args.agent, args.task, args.seed, post_mortem=args.pdb)
+
+
+def cmd_launch(args: argparse.Namespace) -> int:
+    from .launch import launch
+
+    return launch(args)
 
 
 def cmd_manifest(args: argparse.Namespace) -> int:
@@ -61,6 +69,31 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    from .status import count_statuses, format_counts
+
+    if not args.study_dir.is_dir():
+        raise ConfigError(f"study folder {str(args.study_dir)!r} does not exist; allowed: results/<study>")
+    print(format_counts(count_statuses(args.study_dir)))
+    return 0
+
+
+def cmd_relaunch(args: argparse.Namespace) -> int:
+    from .relaunch import archive_episodes, select_episodes
+
+    if not args.study_dir.is_dir():
+        raise ConfigError(f"study folder {str(args.study_dir)!r} does not exist; allowed: results/<study>")
+    keys = select_episodes(args.study_dir, args.mode)
+    for key in keys:
+        print(f"{'would move' if args.dry_run else 'moving'} {key.benchmark}/{key.agent}/{key.task}/seed{key.seed}")
+    if args.dry_run or not keys:
+        print(f"{len(keys)} episodes selected by {args.mode}" + (" (dry run: nothing moved)" if args.dry_run else ""))
+        return 0
+    archive = archive_episodes(args.study_dir, keys)
+    print(f"{len(keys)} episodes moved to {archive}; run snakemake to rebuild them")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="agentlab", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -85,6 +118,38 @@ def build_parser() -> argparse.ArgumentParser:
     aggregate.add_argument("study_dir", type=Path, help="results/<study>")
     aggregate.add_argument("--out", type=Path, default=None, help="output folder (default: the study's)")
     aggregate.set_defaults(func=cmd_aggregate)
+
+    status = commands.add_parser("status", help="count a study's episodes by status")
+    status.add_argument("study_dir", type=Path, help="results/<study>")
+    status.set_defaults(func=cmd_status)
+
+    relaunch = commands.add_parser("relaunch", help="archive episodes by status so snakemake reruns them")
+    relaunch.add_argument("study_dir", type=Path, help="results/<study>")
+    relaunch.add_argument("--mode", required=True, choices=["incomplete_only", "server_errors", "all_errors"])
+    relaunch.add_argument("--dry-run", action="store_true", help="list the episodes, move nothing")
+    relaunch.set_defaults(func=cmd_relaunch)
+
+    debug = commands.add_parser("debug", help="run one episode of a study in the foreground, raising errors")
+    debug.add_argument("config", type=Path, help="a study config (YAML)")
+    debug.add_argument("--benchmark")
+    debug.add_argument("--agent")
+    debug.add_argument("--task")
+    debug.add_argument("--seed", type=int)
+    debug.add_argument("--pdb", action="store_true", help="post-mortem debugger at the error")
+    debug.set_defaults(func=cmd_debug)
+
+    launch = commands.add_parser("launch", help="the seed's launch_exp.py flags, run through Snakemake")
+    launch.add_argument("--exp_root", default=".", help="folder for results/ and the study config")
+    launch.add_argument("--n_jobs", type=int, default=1, help="parallel episodes; -1 = all cores")
+    launch.add_argument("--exp_config", default="agentlab.launch.run_agent_on_benchmark",
+                        help="Python path of a function returning a study config, or a YAML study file")
+    launch.add_argument("--benchmark", default="miniwob", help="e.g. miniwob, workarena.l1")
+    launch.add_argument("--agent_config", help="Python path of an agent config")
+    launch.add_argument("--relaunch_mode", choices=["incomplete_only", "all_errors", "server_errors"])
+    launch.add_argument("--extra_kwargs", default="{}", help="JSON keyword arguments for --exp_config")
+    launch.add_argument("--debug", action="store_true", help="run the first episode in the foreground")
+    launch.add_argument("--pdb", action="store_true", help="with --debug: post-mortem debugger at the error")
+    launch.set_defaults(func=cmd_launch)
 
     check = commands.add_parser("check", help="validate a study config and count its episodes")
     check.add_argument("config", type=Path)

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .errors import ConfigError
+from .layout import RESULTS_DIR, EpisodeKey, episode_grid, summary_path
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "config" / "schema.yaml"
-EPISODE_PATTERN = "results/{study}/{benchmark}/{agent}/{task}/seed{seed}/summary.json"
 
 
 def schema_error_line(error: Exception) -> str:
@@ -83,19 +83,14 @@ class Study:
         any_task = self.benchmarks[benchmark].tasks[0]
         return config_hash(self.spec(benchmark, agent, any_task, 0), self.agents[agent].args)
 
-    def episode_keys(self) -> Iterator[tuple[str, str, str, int]]:
-        """(benchmark, agent, task, seed) of every episode, in a stable order."""
-        for benchmark, plan in self.benchmarks.items():
-            for agent in self.agents:
-                for task in plan.tasks:
-                    for seed in plan.seeds:
-                        yield benchmark, agent, task, seed
+    def episode_keys(self) -> Iterator[EpisodeKey]:
+        """Every episode of the study, in a stable order."""
+        plans = {name: (plan.tasks, plan.seeds) for name, plan in self.benchmarks.items()}
+        return episode_grid(plans, self.agents)
 
     def summary_paths(self) -> list[str]:
-        return [
-            EPISODE_PATTERN.format(study=self.name, benchmark=b, agent=a, task=t, seed=s)
-            for b, a, t, s in self.episode_keys()
-        ]
+        study_dir = Path(RESULTS_DIR) / self.name
+        return [str(summary_path(study_dir, key)) for key in self.episode_keys()]
 
     def manifest(self) -> dict[str, Any]:
         """What the aggregation needs to know about the study: the expected episodes and configs."""

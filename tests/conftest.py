@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -40,19 +41,32 @@ def run_snakemake(workdir: Path, config: dict, *args: str, check: bool = True) -
     return process
 
 
-def chromium_processes() -> list[int]:
-    """PIDs of live (not zombie) Chromium processes, to check that episodes leave none behind."""
+def chromium_processes(marker: str) -> list[int]:
+    """PIDs of live (not zombie) Chromium processes started under `marker` (see `process_marker`).
+
+    Other programs on the machine may run browsers too; only ours carry the marker in their environment.
+    """
     pids = []
     for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            name, state = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2]
-            if name.startswith("chrom") and state != "Z":
-                pids.append(int(entry))
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            environ = Path(f"/proc/{entry}/environ").read_bytes()
+        except OSError:
+            continue
+        name, state = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2]
+        if name.startswith("chrom") and state != "Z" and f"AGENTLAB_TEST_MARK={marker}".encode() in environ:
+            pids.append(int(entry))
     return pids
+
+
+@pytest.fixture
+def process_marker(monkeypatch) -> str:
+    """A unique value in the environment of every process this test starts (Chromium included)."""
+    marker = uuid.uuid4().hex
+    monkeypatch.setenv("AGENTLAB_TEST_MARK", marker)
+    return marker
 
 
 @pytest.fixture

@@ -27,8 +27,7 @@ def run(tmp_path, task, seed, trace=REPLAY_TRACE, max_steps=5):
 
 
 @pytest.mark.parametrize("task, seed, n_actions", [("click-test", 0, 1), ("click-button", 1, 1), ("enter-text", 2, 2)])
-def test_replay_solves_task(tmp_path, task, seed, n_actions):
-    before = set(chromium_processes())
+def test_replay_solves_task(tmp_path, process_marker, task, seed, n_actions):
     out, summary, steps = run(tmp_path, task, seed)
     assert summary["status"] == "success"
     assert summary["reward"] == 1.0 and summary["success"] is True
@@ -45,7 +44,7 @@ def test_replay_solves_task(tmp_path, task, seed, n_actions):
         with Image.open(out / step["screenshot"]) as image:
             assert image.format == "PNG" and image.size[0] > 100
     assert not (out / ".staging").exists()
-    assert set(chromium_processes()) <= before  # no browser left behind
+    assert chromium_processes(process_marker) == []  # no browser left behind
 
 
 def test_wrong_action_gets_reward_zero(tmp_path):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..io import write_bytes_atomic, write_text_atomic
+from ..io import remove_stale_temporaries, write_bytes_atomic, write_text_atomic
 from .load import StudyResults, load_study
 from .plots import per_task_heatmap, success_rate_plot
 from .summarize import per_task, summarize
@@ -54,8 +54,10 @@ def aggregate_study(study_dir: str | Path, out_dir: str | Path | None = None) ->
     """Write episodes.csv, summary.csv, summary.md, per_task.csv and plots/; return a one-line report."""
     results = load_study(study_dir)
     out = Path(out_dir) if out_dir is not None else results.path
-    summary = summarize(results.episodes, results.missing)
+    summary = summarize(results.episodes, results.missing, results.relaunched)
     tasks = per_task(results.episodes)
+    for folder in (out, out / "plots"):
+        remove_stale_temporaries(folder)
     write_text_atomic(out / "episodes.csv", results.episodes.to_csv(index=False))
     write_text_atomic(out / "summary.csv", summary.to_csv(index=False))
     write_text_atomic(out / "per_task.csv", tasks.to_csv(index=False))

@@ -9,7 +9,9 @@ from typing import Any
 
 import pandas as pd
 
-EPISODE_KEYS = ["benchmark", "agent", "task", "seed"]
+from ..layout import EpisodeKey, read_manifest, relaunched_episodes, study_episodes, summary_path
+
+EPISODE_KEYS = list(EpisodeKey._fields)
 
 
 @dataclass
@@ -20,16 +22,7 @@ class StudyResults:
     manifest: dict[str, Any]
     episodes: pd.DataFrame
     missing: pd.DataFrame  # columns EPISODE_KEYS
-
-
-def expected_episodes(manifest: dict[str, Any]) -> list[tuple[str, str, str, int]]:
-    return [
-        (benchmark, agent, task, seed)
-        for benchmark, plan in manifest["benchmarks"].items()
-        for agent in manifest["agents"]
-        for task in plan["tasks"]
-        for seed in plan["seeds"]
-    ]
+    relaunched: pd.DataFrame  # episodes archived by `agentlab relaunch`: EPISODE_KEYS + archive
 
 
 def episode_row(summary: dict[str, Any], path: Path) -> dict[str, Any]:
@@ -64,30 +57,24 @@ def episode_row(summary: dict[str, Any], path: Path) -> dict[str, Any]:
     return row
 
 
-def _summary_paths(study_dir: Path, manifest: dict[str, Any] | None) -> list[Path]:
-    if manifest is None:
-        return sorted(study_dir.glob("*/*/*/seed*/summary.json"))
-    return [
-        study_dir / benchmark / agent / task / f"seed{seed}" / "summary.json"
-        for benchmark, agent, task, seed in expected_episodes(manifest)
-    ]
-
-
 def load_study(path: str | Path) -> StudyResults:
     """Read every summary.json of the study at `path` (results/<study>)."""
     study_dir = Path(path)
-    manifest_path = study_dir / "study.json"
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else None
+    manifest = read_manifest(study_dir)
     rows, missing = [], []
-    for summary_path in _summary_paths(study_dir, manifest):
+    for key in study_episodes(study_dir, manifest):
+        summary_file = summary_path(study_dir, key)
         try:
-            summary = json.loads(summary_path.read_text(encoding="utf-8"))
+            summary = json.loads(summary_file.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            benchmark, agent, task, seed_dir = summary_path.parts[-5:-1]
-            missing.append({"benchmark": benchmark, "agent": agent, "task": task, "seed": int(seed_dir[4:])})
+            missing.append(key._asdict())
             continue
-        rows.append(episode_row(summary, summary_path))
+        rows.append(episode_row(summary, summary_file))
     episodes = pd.DataFrame(rows, columns=None if rows else EPISODE_KEYS + ["status", "success"])
     if manifest is None:
         manifest = {"study": study_dir.name, "benchmarks": {}, "agents": {}, "n_episodes": len(rows)}
-    return StudyResults(study_dir, manifest, episodes, pd.DataFrame(missing, columns=EPISODE_KEYS))
+    relaunched = pd.DataFrame(
+        [{**key._asdict(), "archive": stamp} for stamp, key in relaunched_episodes(study_dir)],
+        columns=EPISODE_KEYS + ["archive"],
+    )
+    return StudyResults(study_dir, manifest, episodes, pd.DataFrame(missing, columns=EPISODE_KEYS), relaunched)

@@ -18,11 +18,20 @@ def _cost_total(group: pd.DataFrame) -> float | None:
     return float(group["cost"].fillna(0).sum())
 
 
-def summarize(episodes: pd.DataFrame, missing: pd.DataFrame | None = None) -> pd.DataFrame:
+def _count(frame: pd.DataFrame | None, benchmark: str, agent: str) -> int:
+    if frame is None or frame.empty:
+        return 0
+    return int(((frame["benchmark"] == benchmark) & (frame["agent"] == agent)).sum())
+
+
+def summarize(
+    episodes: pd.DataFrame, missing: pd.DataFrame | None = None, relaunched: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """One row per benchmark × agent: counts by status, success rate ± standard error, means, totals.
 
     The success rate counts success among episodes the agent is accountable for: infra errors
     (browser crash, API outage, timeout) are excluded from its denominator and counted apart.
+    `relaunched` episodes (archived earlier attempts) are only counted.
     """
     missing = missing if missing is not None else pd.DataFrame(columns=GROUP)
     keys = sorted(
@@ -32,7 +41,6 @@ def summarize(episodes: pd.DataFrame, missing: pd.DataFrame | None = None) -> pd
     rows = []
     for benchmark, agent in keys:
         group = episodes[(episodes["benchmark"] == benchmark) & (episodes["agent"] == agent)]
-        n_missing = int(((missing["benchmark"] == benchmark) & (missing["agent"] == agent)).sum())
         counts = {status: int((group["status"] == status).sum()) for status in STATUSES}
         n_scored = len(group) - counts["infra_error"]
         row = {
@@ -43,7 +51,8 @@ def summarize(episodes: pd.DataFrame, missing: pd.DataFrame | None = None) -> pd
             "std_err": standard_error(counts["success"], n_scored),
             **{f"n_{status}": count for status, count in counts.items()},
             "n_errors": counts["agent_error"] + counts["infra_error"],
-            "n_missing": n_missing,
+            "n_missing": _count(missing, benchmark, agent),
+            "n_relaunched": _count(relaunched, benchmark, agent),
             "mean_steps": group["n_steps"].mean() if len(group) else float("nan"),
             "mean_seconds": group["elapsed_s"].mean() if len(group) else float("nan"),
         }

@@ -7,6 +7,8 @@ import fnmatch
 import importlib
 from dataclasses import dataclass
 
+from ..navigation import NavigationPolicy
+
 
 class TaskSelectionError(ValueError):
     """A task name or pattern in a study config matches no task of its benchmark."""
@@ -29,6 +31,10 @@ class Benchmark:
     def prepare(self) -> None:
         """Make the tasks' envs creatable in this process (imports, environment variables)."""
         importlib.import_module(self.package)
+
+    def navigation_policy(self) -> NavigationPolicy:
+        """Where agents may navigate; by default web pages but no local files or script URLs."""
+        return NavigationPolicy(open_web=True)
 
     def select_tasks(self, selection: str | list[str]) -> list[str]:
         """Tasks named by `selection`: 'all', or names and globs ('click-*'), in benchmark order."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ..navigation import NavigationPolicy
 from .base import Benchmark
 
 
@@ -20,8 +21,13 @@ def miniwob_url() -> str:
 
 class MiniWoBBenchmark(Benchmark):
     def prepare(self) -> None:
-        os.environ["MINIWOB_URL"] = miniwob_url()
+        """Serve the pages from the `miniwob` package, unless MINIWOB_URL points elsewhere."""
+        os.environ.setdefault("MINIWOB_URL", miniwob_url())
         super().prepare()
+
+    def navigation_policy(self) -> NavigationPolicy:
+        """Only the MiniWoB pages (call after `prepare`)."""
+        return NavigationPolicy(allowed_prefixes=(os.environ["MINIWOB_URL"],))
 
 
 def load() -> Benchmark:

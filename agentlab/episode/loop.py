@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import AgentError, InfraError
+from ..navigation import NavigationGuard
 from .records import StepWriter
 from .spec import EpisodeSpec
 
@@ -44,8 +45,17 @@ def make_env(spec: EpisodeSpec, benchmark: Any, action_set: Any) -> Any:
         disable_env_checker=True,
         headless=True,
         pre_observation_delay=spec.pre_observation_delay,
-        action_mapping=SafeActionMapping(action_set),
+        action_mapping=SafeActionMapping(action_set, benchmark.navigation_policy()),
     )
+
+
+def report_refused_navigations(guard: NavigationGuard, obs: dict, record: dict) -> None:
+    """Tell the agent (through last_action_error) and the trace which navigations were refused."""
+    refused = guard.take_refused()
+    if refused:
+        message = "; ".join(guard.policy.refusal(url) for url in refused)
+        obs["last_action_error"] = "; ".join(filter(None, [obs.get("last_action_error", ""), message]))
+        record["refused_navigations"] = refused
 
 
 def run_episode(
@@ -96,6 +106,8 @@ def run_episode(
         timings["reset_s"] = time.time() - tic
         outcome["goal"] = obs.get("goal")
         outcome["chromium_version"] = env.unwrapped.browser.version
+        guard = NavigationGuard(benchmark.navigation_policy())
+        guard.install(env.unwrapped.context)
 
         for step in range(spec.max_steps + 1):
             record = writer.observation(step, obs)
@@ -129,6 +141,7 @@ def run_episode(
             obs, reward, terminated, truncated, info = env.step(answer.action)
             env_s = time.time() - tic
             timings["env_step_s"] += env_s
+            report_refused_navigations(guard, obs, record)
             outcome["reward"] += float(reward)
             outcome["n_steps"] = step + 1
             record.update(

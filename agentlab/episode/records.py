@@ -7,9 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-STEPS_FILE = "steps.jsonl"
-SCREENSHOTS_DIR = "screenshots"
-SUMMARY_FILE = "summary.json"
+from ..layout import SCREENSHOTS_DIR, STEPS_FILE
 
 
 def screenshot_name(step: int) -> str:

@@ -1,0 +1,108 @@
+"""The seed's `launch_exp.py` flags, mapped onto a study config and the same Snakemake workflow.
+
+    agentlab launch --agent_config agentlab.agents.generic_agent.AGENT_4o --benchmark miniwob --n_jobs -1
+
+`--exp_config` names a function (Python path) that returns a study config dict, or a YAML study
+file; `--extra_kwargs` (JSON) are passed to that function.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .agents.registry import load_agent_args
+from .errors import ConfigError
+from .layout import RESULTS_DIR
+from .relaunch import MODES, archive_episodes, select_episodes
+
+REPO = Path(__file__).resolve().parents[1]
+SEED_BENCHMARK_NAMES = {"workarena.l1": "workarena_l1", "workarena.l2": "workarena_l2", "workarena.l3": "workarena_l3"}
+
+
+def run_agent_on_benchmark(
+    agent_config: str,
+    benchmark: str,
+    tasks: str | list[str] = "all",
+    seeds: list[int] = (0, 1, 2, 3, 4),
+    max_steps: int | None = None,
+    study: str | None = None,
+    agent_overrides: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The seed's default experiment: one agent on every task of a benchmark, five seeds each."""
+    agent_name = agent_config.rsplit(".", 1)[-1].lower().replace("_", "-")
+    settings: dict[str, Any] = {"tasks": tasks, "seeds": list(seeds)}
+    if max_steps is not None:
+        settings["max_steps"] = max_steps
+    return {
+        "study": study or f"{agent_name}-on-{benchmark}",
+        "benchmarks": {benchmark: settings},
+        "agents": {agent_name: {"config": agent_config, "overrides": agent_overrides or {}}},
+    }
+
+
+def study_config(exp_config: str, agent_config: str | None, benchmark: str, extra_kwargs: dict) -> dict:
+    """The study config a seed command line describes."""
+    if exp_config.endswith((".yaml", ".yml")):
+        return yaml.safe_load(Path(exp_config).read_text())
+    module_name, _, name = exp_config.rpartition(".")
+    try:
+        function = getattr(__import__(module_name, fromlist=[name]), name)
+    except (ImportError, AttributeError, ValueError):
+        raise ConfigError(f"--exp_config {exp_config!r} is neither a YAML study file nor a Python path "
+                          "to a function; allowed e.g. agentlab.launch.run_agent_on_benchmark") from None
+    if agent_config is None:
+        raise ConfigError("--agent_config is missing; allowed: a Python path such as "
+                          "agentlab.agents.generic_agent.AGENT_4o")
+    load_agent_args(agent_config)  # fails early, in one line, on a bad path
+    try:
+        return function(agent_config=agent_config, benchmark=SEED_BENCHMARK_NAMES.get(benchmark, benchmark),
+                        **extra_kwargs)
+    except TypeError as error:
+        raise ConfigError(f"--extra_kwargs do not fit {exp_config}: {error}") from None
+
+
+def n_cores(n_jobs: int) -> int:
+    if n_jobs == -1:
+        return os.cpu_count() or 1
+    if n_jobs < 1:
+        raise ConfigError(f"--n_jobs {n_jobs} is not allowed; allowed: -1 (all cores) or a positive number")
+    return n_jobs
+
+
+def launch(args: Any) -> int:
+    """Write the study config under --exp_root, relaunch what --relaunch_mode selects, run Snakemake."""
+    from .study import load_study
+
+    cores = n_cores(args.n_jobs)
+    try:
+        extra_kwargs = json.loads(args.extra_kwargs)
+    except json.JSONDecodeError as error:
+        raise ConfigError(f"--extra_kwargs {args.extra_kwargs!r} is not JSON ({error.msg})") from None
+    config = study_config(args.exp_config, args.agent_config, args.benchmark, extra_kwargs)
+    study = load_study(json.loads(json.dumps(config)))  # validated before anything starts
+    root = Path(args.exp_root).resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    config_file = root / f"{study.name}.yaml"
+    config_file.write_text(yaml.safe_dump(config, sort_keys=False))
+    if args.debug:
+        from .debug import debug_episode
+
+        return debug_episode(config_file, post_mortem=args.pdb, workdir=root)
+
+    study_dir = root / RESULTS_DIR / study.name
+    if args.relaunch_mode and MODES[args.relaunch_mode] and study_dir.is_dir():
+        keys = select_episodes(study_dir, args.relaunch_mode)
+        if keys:
+            print(f"relaunching {len(keys)} episodes; old ones kept in {archive_episodes(study_dir, keys)}")
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
+               "--directory", str(root), "--configfile", str(config_file),
+               "--cores", str(cores), "--resources", f"browser={cores}"]
+    environment = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    return subprocess.run(command, env=environment).returncode

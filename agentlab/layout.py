@@ -1,0 +1,73 @@
+"""Where a study's results live on disk: one place for every path under results/<study>/."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterable, Iterator, NamedTuple
+
+RESULTS_DIR = "results"
+MANIFEST_FILE = "study.json"  # the study's expected episodes and configs
+RELAUNCHED_DIR = "relaunched"  # episode folders moved away by `agentlab relaunch`
+# Inside an episode folder:
+SUMMARY_FILE = "summary.json"  # written last: its presence means the episode is finished
+STEPS_FILE = "steps.jsonl"
+SCREENSHOTS_DIR = "screenshots"
+EPISODE_LOG = "episode.log"  # output of every attempt, appended
+STAGING_DIR = ".staging"  # files of the attempt in progress
+ATTEMPTS_DIR = "attempts"  # failed attempts that were retried
+
+
+class EpisodeKey(NamedTuple):
+    benchmark: str
+    agent: str
+    task: str
+    seed: int
+
+
+def episode_dir(study_dir: Path, key: EpisodeKey) -> Path:
+    return study_dir / key.benchmark / key.agent / key.task / f"seed{key.seed}"
+
+
+def summary_path(study_dir: Path, key: EpisodeKey) -> Path:
+    return episode_dir(study_dir, key) / SUMMARY_FILE
+
+
+def read_manifest(study_dir: Path) -> dict[str, Any] | None:
+    """The study's manifest (written by the workflow), or None before its first run."""
+    path = study_dir / MANIFEST_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def episode_grid(benchmarks: dict[str, tuple[Any, Any]], agents: Iterable[str]) -> Iterator[EpisodeKey]:
+    """Benchmarks ({name: (tasks, seeds)}) × agents × tasks × seeds, in a stable order."""
+    agents = list(agents)
+    for benchmark, (tasks, seeds) in benchmarks.items():
+        for agent in agents:
+            for task in tasks:
+                for seed in seeds:
+                    yield EpisodeKey(benchmark, agent, task, seed)
+
+
+def expected_episodes(manifest: dict[str, Any]) -> Iterator[EpisodeKey]:
+    """Every episode the manifest's study config asks for."""
+    plans = {name: (plan["tasks"], plan["seeds"]) for name, plan in manifest["benchmarks"].items()}
+    return episode_grid(plans, manifest["agents"])
+
+
+def study_episodes(study_dir: Path, manifest: dict[str, Any] | None) -> list[EpisodeKey]:
+    """The manifest's episodes; without a manifest, those with a summary on disk."""
+    if manifest is not None:
+        return list(expected_episodes(manifest))
+    keys = []
+    for path in sorted(study_dir.glob("*/*/*/seed*/summary.json")):
+        benchmark, agent, task, seed_dir = path.parts[-5:-1]
+        keys.append(EpisodeKey(benchmark, agent, task, int(seed_dir.removeprefix("seed"))))
+    return keys
+
+
+def relaunched_episodes(study_dir: Path) -> Iterator[tuple[str, EpisodeKey]]:
+    """(archive stamp, key) of every episode folder moved away by `agentlab relaunch`."""
+    for path in sorted((study_dir / RELAUNCHED_DIR).glob("*/*/*/*/seed*")):
+        stamp, benchmark, agent, task, seed_dir = path.parts[-5:]
+        yield stamp, EpisodeKey(benchmark, agent, task, int(seed_dir.removeprefix("seed")))

@@ -1,0 +1,64 @@
+"""Navigation stays inside the benchmark: an agent cannot open other sites or the machine's files.
+
+A benchmark declares the URL prefixes of its pages (MiniWoB: its file:// folder; WebArena: its
+sites). `goto` actions elsewhere are refused when parsed; any other navigation (a clicked link, a
+script, a form) is aborted in the browser by `NavigationGuard` and recorded.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+ALWAYS_ALLOWED = ("about:blank", "chrome-error://")  # an empty tab; Chromium's page for a refused load
+
+
+def normalize_url(url: str) -> str:
+    """The URL with its path resolved ('..' removed), as Chromium would request it."""
+    parts = urlsplit(url.strip())
+    path = parts.path
+    if path:
+        resolved = posixpath.normpath(path)
+        path = resolved + ("/" if path.endswith("/") and resolved != "/" else "")
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, parts.fragment))
+
+
+@dataclass(frozen=True)
+class NavigationPolicy:
+    allowed_prefixes: tuple[str, ...] = ()  # the benchmark's pages
+    open_web: bool = False  # any http(s) page too (benchmarks that browse the web)
+
+    def allows(self, url: str) -> bool:
+        url = normalize_url(url)
+        if url.startswith(ALWAYS_ALLOWED) or any(url.startswith(p) for p in self.allowed_prefixes):
+            return True
+        return self.open_web and urlsplit(url).scheme in ("http", "https")
+
+    def refusal(self, url: str) -> str:
+        allowed = ", ".join(self.allowed_prefixes) or "none"
+        web = " or any http(s) page" if self.open_web else ""
+        return f"navigation to {url!r} refused: outside this benchmark's pages (allowed: URLs starting with {allowed}{web})"
+
+
+@dataclass
+class NavigationGuard:
+    """Aborts the browser's navigations that the policy refuses, and remembers them."""
+
+    policy: NavigationPolicy
+    refused: list[str] = field(default_factory=list)
+
+    def install(self, context: Any) -> None:
+        context.route("**/*", self._route)
+
+    def _route(self, route: Any, request: Any) -> None:
+        if request.is_navigation_request() and not self.policy.allows(request.url):
+            self.refused.append(request.url)
+            route.abort("blockedbyclient")
+        else:
+            route.continue_()
+
+    def take_refused(self) -> list[str]:
+        refused, self.refused = self.refused, []
+        return refused

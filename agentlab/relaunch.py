@@ -1,0 +1,42 @@
+"""Relaunch episodes by status: move their folders into the study's archive, never delete them.
+
+After a relaunch, a plain `snakemake` rebuilds exactly the moved episodes (their summaries are
+missing). `incomplete_only` needs no move: Snakemake's --rerun-incomplete and missing targets
+already cover episodes that never finished.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+from .errors import ConfigError
+from .layout import RELAUNCHED_DIR, EpisodeKey, episode_dir, read_manifest, study_episodes
+from .status import episode_status
+
+MODES = {
+    "incomplete_only": frozenset(),
+    "server_errors": frozenset({"infra_error"}),
+    "all_errors": frozenset({"infra_error", "agent_error"}),
+}
+
+
+def select_episodes(study_dir: Path, mode: str) -> list[EpisodeKey]:
+    """The study's episodes whose summary status the relaunch `mode` selects."""
+    if mode not in MODES:
+        raise ConfigError(f"unknown relaunch mode {mode!r}; allowed: {', '.join(MODES)}")
+    statuses = MODES[mode]
+    return [key for key in study_episodes(study_dir, read_manifest(study_dir))
+            if statuses and episode_status(study_dir, key) in statuses]
+
+
+def archive_episodes(study_dir: Path, keys: list[EpisodeKey]) -> Path:
+    """Move the episodes' folders to results/<study>/relaunched/<UTC time>/...; return that folder."""
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    archive = study_dir / RELAUNCHED_DIR / stamp
+    for key in keys:
+        target = episode_dir(archive, key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(episode_dir(study_dir, key), target)  # atomic, same file system
+    return archive

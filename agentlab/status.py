@@ -1,0 +1,42 @@
+"""Count a study's episodes by status, fast enough for tens of thousands (no pandas)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+from .layout import STAGING_DIR, SUMMARY_FILE, EpisodeKey, episode_dir, read_manifest, study_episodes
+
+COLUMNS = ("success", "failure", "agent_error", "infra_error", "in_progress", "missing")
+
+
+def episode_status(study_dir: Path, key: EpisodeKey) -> str:
+    """The status in the episode's summary; 'in_progress' if only staged files exist; else 'missing'."""
+    folder = episode_dir(study_dir, key)
+    try:
+        with open(folder / SUMMARY_FILE, "rb") as handle:
+            return json.load(handle).get("status", "missing")
+    except FileNotFoundError:
+        return "in_progress" if (folder / STAGING_DIR).is_dir() else "missing"
+
+
+def count_statuses(study_dir: Path) -> dict[tuple[str, str], Counter]:
+    """{(benchmark, agent): Counter of statuses} over the study's episodes."""
+    counts: dict[tuple[str, str], Counter] = {}
+    for key in study_episodes(study_dir, read_manifest(study_dir)):
+        counts.setdefault((key.benchmark, key.agent), Counter())[episode_status(study_dir, key)] += 1
+    return counts
+
+
+def format_counts(counts: dict[tuple[str, str], Counter]) -> str:
+    """A plain-text table: one row per benchmark × agent, one column per status, and a total."""
+    header = ("benchmark", "agent", *COLUMNS, "total")
+    rows = [header]
+    totals: Counter = Counter()
+    for (benchmark, agent), counter in sorted(counts.items()):
+        totals.update(counter)
+        rows.append((benchmark, agent, *(str(counter[c]) for c in COLUMNS), str(sum(counter.values()))))
+    rows.append(("all", "", *(str(totals[c]) for c in COLUMNS), str(sum(totals.values()))))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows)

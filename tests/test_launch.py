@@ -1,0 +1,57 @@
+"""The seed-compatible launcher and the debug mode."""
+
+import json
+import subprocess
+
+import pytest
+import yaml
+
+from agentlab.cli import main
+
+from conftest import BIN, REPLAY_TRACE, tool_env
+
+SEED_FLAGS = ["--agent_config", "agentlab.agents.replay.REPLAY", "--benchmark", "miniwob"]
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--agent_config", "agentlab.agents.replay.NOPE"], "has no 'NOPE'; allowed: REPLAY"),
+        (SEED_FLAGS + ["--n_jobs", "0"], "--n_jobs 0 is not allowed; allowed: -1 (all cores)"),
+        (SEED_FLAGS + ["--extra_kwargs", "{oops"], "--extra_kwargs '{oops' is not JSON"),
+        (SEED_FLAGS + ["--extra_kwargs", '{"bogus": 1}'], "unexpected keyword argument 'bogus'"),
+        (SEED_FLAGS + ["--extra_kwargs", '{"tasks": ["nope-*"]}'], "task 'nope-*' matches no miniwob task"),
+        (["--benchmark", "workarena.l9"] + SEED_FLAGS[:2], "unknown benchmark 'workarena.l9'"),
+        (SEED_FLAGS + ["--exp_config", "no.such.function"], "neither a YAML study file nor a Python path"),
+    ],
+)
+def test_bad_seed_flags_fail_in_one_line_before_anything_runs(tmp_path, capsys, flags, message):
+    assert main(["launch", "--exp_root", str(tmp_path)] + flags) == 2
+    error = capsys.readouterr().err
+    assert message in error and error.count("\n") == 1
+    assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.slow
+def test_seed_command_line_runs_the_workflow(tmp_path):
+    extra = {"tasks": ["click-test"], "seeds": [0, 1], "max_steps": 3, "agent_overrides": {"trace": REPLAY_TRACE}}
+    process = subprocess.run([str(BIN / "agentlab"), "launch", "--exp_root", str(tmp_path), "--n_jobs", "-1",
+                              *SEED_FLAGS, "--extra_kwargs", json.dumps(extra)],
+                             capture_output=True, text=True, env=tool_env())
+    assert process.returncode == 0, process.stderr
+    study = tmp_path / "results" / "replay-on-miniwob"
+    assert "All 2 episodes done." in (study / "summary.md").read_text()
+    assert yaml.safe_load((tmp_path / "replay-on-miniwob.yaml").read_text())["benchmarks"]["miniwob"]["seeds"] == [0, 1]
+
+
+def test_debug_mode_raises_the_error_with_its_traceback(tmp_path):
+    config = {"study": "dbg", "benchmarks": {"miniwob": {"tasks": ["click-test"], "seeds": [0]}},
+              "agents": {"replay": {"config": "agentlab.agents.replay.REPLAY",
+                                    "overrides": {"trace": str(tmp_path / "missing-{task}.jsonl")}}}}
+    (tmp_path / "study.yaml").write_text(yaml.safe_dump(config))
+    process = subprocess.run([str(BIN / "agentlab"), "debug", "study.yaml", "--task", "click-test"],
+                             cwd=tmp_path, capture_output=True, text=True, env=tool_env())
+    assert process.returncode == 1
+    assert "Traceback (most recent call last)" in process.stderr
+    assert "agentlab.errors.AgentError: no trace to replay for click-test seed 0" in process.stderr
+    assert not (tmp_path / "results" / "dbg" / "miniwob" / "replay" / "click-test" / "seed0" / "summary.json").exists()
