@@ -42,17 +42,51 @@ def find_chromium() -> str:
     )
 
 
-class _ChromiumLauncher:
-    """Stands in for `playwright.chromium`: every launch gets Debian's Chromium and our flags."""
+class SharedBrowser:
+    """A long-lived Browser lent to one env at a time: `close()` closes only the contexts it made.
 
-    def __init__(self, chromium: Any, executable_path: str):
+    Each episode still gets a fresh BrowserContext (its own cookies, storage and cache).
+    """
+
+    def __init__(self, browser: Any):
+        self._browser = browser
+        self._contexts: list[Any] = []
+
+    def new_context(self, **kwargs: Any) -> Any:
+        context = self._browser.new_context(**kwargs)
+        self._contexts.append(context)
+        return context
+
+    def close(self) -> None:
+        contexts, self._contexts = self._contexts, []
+        for context in contexts:
+            context.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._browser, name)
+
+
+class _ChromiumLauncher:
+    """Stands in for `playwright.chromium`: every launch gets Debian's Chromium and our flags.
+
+    With `keep_warm`, a launch lends a running browser launched earlier with the same options.
+    """
+
+    def __init__(self, chromium: Any, executable_path: str, keep_warm: bool):
         self._chromium = chromium
         self._executable_path = executable_path
+        self.keep_warm = keep_warm
+        self._warm: dict[str, Any] = {}
 
     def launch(self, **kwargs: Any) -> Any:
         kwargs["args"] = [*(kwargs.get("args") or []), *EXTRA_CHROMIUM_ARGS]
         kwargs.setdefault("executable_path", self._executable_path)
-        return self._chromium.launch(**kwargs)
+        if not self.keep_warm:
+            return self._chromium.launch(**kwargs)
+        key = repr(sorted(kwargs.items()))
+        if key not in self._warm or not self._warm[key].is_connected():
+            self._warm[key] = self._chromium.launch(**kwargs)
+        return SharedBrowser(self._warm[key])
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._chromium, name)
@@ -61,9 +95,9 @@ class _ChromiumLauncher:
 class _PlaywrightProxy:
     """The Playwright instance BrowserGym sees: the real one, with our Chromium launcher."""
 
-    def __init__(self, playwright: Any, executable_path: str):
+    def __init__(self, playwright: Any, executable_path: str, keep_warm: bool):
         self._playwright = playwright
-        self.chromium = _ChromiumLauncher(playwright.chromium, executable_path)
+        self.chromium = _ChromiumLauncher(playwright.chromium, executable_path, keep_warm)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._playwright, name)
@@ -93,20 +127,25 @@ class MemoryChat:
 _installed: _PlaywrightProxy | None = None
 
 
-def install(chat_browser: bool = False) -> None:
-    """Route BrowserGym's launches through Debian's Chromium; idempotent within a process."""
+def install(chat_browser: bool = False, keep_warm: bool | None = None) -> None:
+    """Route BrowserGym's launches through Debian's Chromium; idempotent within a process.
+
+    `keep_warm=True` (the warm episode server) keeps browsers running between episodes;
+    None leaves the setting as it is.
+    """
     global _installed
     import browsergym.core
     import browsergym.core.env
     from playwright.sync_api import sync_playwright
 
     if _installed is None:
-        _installed = _PlaywrightProxy(sync_playwright().start(), find_chromium())
+        _installed = _PlaywrightProxy(sync_playwright().start(), find_chromium(), keep_warm=bool(keep_warm))
         browsergym.core._set_global_playwright(_installed)
+    elif keep_warm is not None:
+        _installed.chromium.keep_warm = keep_warm
     if not chat_browser:
         browsergym.core.env.Chat = MemoryChat
     else:
         from browsergym.core.chat import Chat
 
         browsergym.core.env.Chat = Chat
-

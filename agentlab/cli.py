@@ -28,6 +28,7 @@ def cmd_episode(args: argparse.Namespace) -> int:
         episode_timeout_s=args.episode_timeout,
         attempt=args.attempt,
         max_attempts=args.max_attempts,
+        warm=args.workers == "warm",
     )
     return run_supervised(spec, limits, args.out)
 
@@ -105,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     episode.add_argument("--max-attempts", type=int, default=1)
     episode.add_argument("--step-timeout", type=float, default=300.0, help="seconds per reset/agent call/step")
     episode.add_argument("--episode-timeout", type=float, default=3600.0, help="seconds per episode")
+    episode.add_argument("--workers", choices=["warm", "cold"], default="cold",
+                         help="warm: reuse an episode server with a running browser; cold: a new process")
     episode.add_argument("--debug", action="store_true", help="run in the foreground and raise errors")
     episode.add_argument("--pdb", action="store_true", help="with --debug: post-mortem debugger at the error")
     episode.set_defaults(func=cmd_episode)

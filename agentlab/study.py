@@ -59,6 +59,7 @@ class Study:
     retries: int
     step_timeout_s: int
     episode_timeout_s: int
+    workers: str  # 'warm' or 'cold'
 
     def spec(self, benchmark: str, agent: str, task: str, seed: int):
         """The EpisodeSpec of one episode of this study."""
@@ -147,6 +148,7 @@ def load_study(config: dict) -> Study:
         retries=episode["retries"],
         step_timeout_s=episode["step_timeout_s"],
         episode_timeout_s=episode["episode_timeout_s"],
+        workers=episode["workers"],
     )
 
 

@@ -16,12 +16,13 @@ rule episode:
         max_attempts=STUDY.retries + 1,
         step_timeout_s=STUDY.step_timeout_s,
         episode_timeout_s=STUDY.episode_timeout_s,
+        workers=STUDY.workers,
         runtime=STUDY.episode_timeout_s // 60 + 5,
     retries: STUDY.retries
     conda:
         "../envs/agentlab.yaml"
     shell:
         "agentlab episode --spec {params.spec:q} --out {params.dir:q}"
-        " --attempt {resources.attempt} --max-attempts {resources.max_attempts}"
+        " --attempt {resources.attempt} --max-attempts {resources.max_attempts} --workers {resources.workers}"
         " --step-timeout {resources.step_timeout_s} --episode-timeout {resources.episode_timeout_s}"
         " >> {log:q} 2>&1"

@@ -15,6 +15,8 @@ REPO = Path(__file__).resolve().parents[1]
 TRACES = REPO / "tests" / "fixtures" / "traces"
 BIN = Path(sys.executable).parent
 REPLAY_TRACE = str(TRACES / "{benchmark}" / "{task}" / "seed{seed}.jsonl")
+# Warm episode servers of a test exit soon after it, not after the default 15 s idle time.
+os.environ["AGENTLAB_WARM_IDLE_S"] = "3"
 
 
 def tool_env() -> dict[str, str]:

@@ -42,12 +42,12 @@ def trace_file(root: Path, *actions: str) -> str:
     return str(path)
 
 
-def run_click_test(tmp_path, trace, step_timeout_s=60):
+def run_click_test(tmp_path, trace, step_timeout_s=60, warm=False):
     spec = EpisodeSpec(study="t", benchmark="miniwob", task="click-test", seed=0, agent_name="replay",
                        agent_config="agentlab.agents.replay.REPLAY", max_steps=3,
                        agent_overrides={"trace": trace})
     out = tmp_path / "episode"
-    run_supervised(spec, RunLimits(step_timeout_s=step_timeout_s, episode_timeout_s=120), out)
+    run_supervised(spec, RunLimits(step_timeout_s=step_timeout_s, episode_timeout_s=120, warm=warm), out)
     summary = json.loads((out / "summary.json").read_text())
     steps = [json.loads(line) for line in (out / "steps.jsonl").read_text().splitlines()]
     return summary, steps
@@ -62,10 +62,13 @@ def wait_for(condition, timeout_s=60.0, what="condition"):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def test_a_page_that_never_answers_hits_the_step_timeout_and_leaves_no_browser(tmp_path, monkeypatch, process_marker):
+@pytest.mark.parametrize("warm", [False, True], ids=["cold", "warm"])
+def test_a_page_that_never_answers_hits_the_step_timeout_and_leaves_no_browser(
+    tmp_path, monkeypatch, process_marker, warm
+):
     monkeypatch.setenv("MINIWOB_URL", doctored_miniwob(tmp_path, "while (true) {}"))
     started = time.monotonic()
-    summary, steps = run_click_test(tmp_path, trace_file(tmp_path, "click('13')"), step_timeout_s=8)
+    summary, steps = run_click_test(tmp_path, trace_file(tmp_path, "click('13')"), step_timeout_s=8, warm=warm)
     assert summary["status"] == "infra_error" and summary["stop_reason"] == "timeout"
     assert summary["error"]["type"] == "EpisodeTimeout"
     assert "step (step 0) exceeded step_timeout_s=8" in summary["error"]["message"]
@@ -140,7 +143,8 @@ def test_kill_9_mid_study_keeps_finished_episodes_byte_identical(tmp_path, tiny_
     paths = {jobid: path for path, jobid in outputs.items()}
     finished = {tmp_path / paths[jobid]: (tmp_path / paths[jobid]).read_bytes() for jobid in finished_jobs}
     assert len(finished) == 2
-    wait_for(lambda: not chromium_processes(process_marker), timeout_s=15, what="the killed run's browsers to exit")
+    # mid-episode servers die with their supervisors; idle ones exit after AGENTLAB_WARM_IDLE_S
+    wait_for(lambda: not chromium_processes(process_marker), timeout_s=20, what="the killed run's browsers to exit")
 
     run_snakemake(tmp_path, tiny_study, "--unlock")
     run_snakemake(tmp_path, tiny_study)

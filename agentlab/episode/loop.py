@@ -31,6 +31,14 @@ def _error_record(error: BaseException, default_status: str) -> tuple[str, dict[
     }
 
 
+def preload() -> None:
+    """Import what every episode needs (for the warm episode server, before its first episode)."""
+    import browsergym.core.action.highlevel  # noqa: F401
+    import browsergym.utils.obs  # noqa: F401
+    import gymnasium  # noqa: F401
+    from PIL import Image  # noqa: F401
+
+
 def make_env(spec: EpisodeSpec, benchmark: Any, action_set: Any) -> Any:
     """A BrowserGym env for the spec's task, launched through `agentlab.browser`, with safe actions."""
     import gymnasium as gym

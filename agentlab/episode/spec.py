@@ -39,6 +39,7 @@ class RunLimits:
     episode_timeout_s: float = 3600.0
     attempt: int = 1  # Snakemake's attempt number, from 1
     max_attempts: int = 1
+    warm: bool = False  # run in a warm episode server (browser kept running) instead of a new process
 
 
 def config_hash(spec: EpisodeSpec, agent_args: dict[str, Any]) -> str:

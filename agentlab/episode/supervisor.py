@@ -19,9 +19,7 @@ import json
 import os
 import select
 import shutil
-import signal
 import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -50,85 +48,6 @@ def versions(chromium: str | None) -> dict[str, str | None]:
     }
 
 
-def _descendants(root: int) -> list[int]:
-    """PIDs of every live descendant of `root`, read from /proc."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as handle:
-                fields = handle.read().rsplit(b")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(entry))
-    found, stack = [], [root]
-    while stack:
-        for child in children.get(stack.pop(), []):
-            found.append(child)
-            stack.append(child)
-    return found
-
-
-PR_SET_PDEATHSIG = 1
-PR_SET_CHILD_SUBREAPER = 36
-
-
-def _prctl(option: int, value: int) -> None:
-    import ctypes
-
-    ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
-
-
-def become_subreaper() -> None:
-    """Adopt orphaned descendants (Chromium's helpers outlive their parents) so we can kill and reap them."""
-    _prctl(PR_SET_CHILD_SUBREAPER, 1)
-
-
-def _die_with_parent() -> None:
-    """In the worker: be killed if the supervisor dies (kill -9 of the run), taking the browser along."""
-    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
-def _reap(pids: set[int], timeout_s: float = 10.0) -> None:
-    """Wait for the killed `pids`: ours to reap, or gone (reaped by their own dying parent)."""
-    deadline = time.monotonic() + timeout_s
-    while pids and time.monotonic() < deadline:
-        for pid in list(pids):
-            try:
-                if os.waitpid(pid, os.WNOHANG)[0]:
-                    pids.discard(pid)
-            except ChildProcessError:  # not our child (yet): its parent may still be dying
-                if not os.path.exists(f"/proc/{pid}"):
-                    pids.discard(pid)
-        if pids:
-            time.sleep(0.01)
-
-
-def _kill(pids: set[int]) -> None:
-    for pid in pids:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-
-
-def kill_episode_processes(process: subprocess.Popen, unrelated: set[int]) -> int | None:
-    """SIGKILL the worker and every process of its episode, reap them; return the worker's exit code.
-
-    Playwright starts Chromium in a session of its own and Chromium's crash handlers detach from
-    their parents, so the episode is the worker's process tree plus the orphans we adopted as
-    subreaper: our descendants minus the `unrelated` ones that existed before the worker.
-    """
-    tree = set(_descendants(process.pid))
-    _kill(tree | {process.pid})
-    returncode = process.wait()
-    adopted = set(_descendants(os.getpid())) - unrelated - {process.pid}
-    _kill(adopted)
-    _reap(tree | adopted)
-    return returncode
-
-
 def _timeout_outcome(message: str) -> dict[str, Any]:
     return {
         "status": "infra_error",
@@ -151,28 +70,21 @@ class _Tee:
 
 
 def watch_worker(spec: EpisodeSpec, limits: RunLimits, staging: Path, tee: _Tee) -> dict[str, Any]:
-    """Run the worker; return its outcome, or an infra-error outcome if it hung or died."""
-    become_subreaper()
-    unrelated = set(_descendants(os.getpid()))
-    events, events_write = os.pipe()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "agentlab.episode.worker", "--spec", spec.to_json(),
-         "--dir", str(staging), "--events-fd", str(events_write)],
-        pass_fds=(events_write,),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-        preexec_fn=_die_with_parent,
-    )
-    os.close(events_write)
-    output = process.stdout.fileno()
+    """Run the episode in a worker; return its outcome, or an infra-error outcome if it hung or died."""
+    from .workers import ColdWorker, WarmWorker
+
+    try:
+        worker = WarmWorker(spec, staging) if limits.warm else ColdWorker(spec, staging)
+    except (OSError, RuntimeError) as error:
+        return {"status": "infra_error", "stop_reason": "error",
+                "error": {"type": "WorkerUnavailable", "message": str(error), "traceback": ""}}
     started = time.monotonic()
     phase, phase_started = "start", started
     outcome: dict[str, Any] | None = None
     timeout: str | None = None
     buffer = b""
-    readable = {events, output}
-    while events in readable:  # until the worker closes its events pipe (it is exiting)
+    readable = {worker.events, worker.output}
+    while worker.events in readable:  # until the worker closes its events pipe (the episode is over)
         now = time.monotonic()
         step_left = limits.step_timeout_s - (now - phase_started)
         episode_left = limits.episode_timeout_s - (now - started)
@@ -185,7 +97,7 @@ def watch_worker(spec: EpisodeSpec, limits: RunLimits, staging: Path, tee: _Tee)
             chunk = os.read(fd, 65536)
             if not chunk:
                 readable.discard(fd)
-            elif fd == output:
+            elif fd == worker.output:
                 tee.write(chunk)
             else:
                 buffer += chunk
@@ -197,19 +109,16 @@ def watch_worker(spec: EpisodeSpec, limits: RunLimits, staging: Path, tee: _Tee)
                         phase_started = time.monotonic()
                     elif message["event"] == "outcome":
                         outcome = message["outcome"]
-    if timeout is None:
-        try:
-            process.wait(timeout=max(1.0, limits.step_timeout_s - (time.monotonic() - phase_started)))
-        except subprocess.TimeoutExpired:
-            pass
-    returncode = kill_episode_processes(process, unrelated)  # nothing of the episode outlives it
-    while output in readable and select.select([output], [], [], 1.0)[0]:  # the output's last words
-        chunk = os.read(output, 65536)
+    if timeout is not None or outcome is None:
+        returncode = worker.kill()  # nothing of the episode outlives it
+    else:
+        returncode = worker.finish(max(1.0, limits.step_timeout_s - (time.monotonic() - phase_started)))
+    while worker.output in readable and select.select([worker.output], [], [], 1.0)[0]:  # last words
+        chunk = os.read(worker.output, 65536)
         if not chunk:
             break
         tee.write(chunk)
-    os.close(events)
-    process.stdout.close()
+    worker.close()
     if timeout is not None:
         return _timeout_outcome(timeout)
     if outcome is None:

@@ -1,0 +1,127 @@
+"""A warm episode server: runs episodes one at a time with Python, Playwright and Chromium kept running.
+
+Started by the first supervisor that leases its slot (see `workers.WarmWorker`), it listens on the
+slot's Unix socket. A supervisor sends the episode spec with two pipes (events and output); the
+server points its stdout/stderr at the output pipe, runs the episode exactly as a cold worker
+would (a fresh browser context each time, see `browser.SharedBrowser`), and reports on the events
+pipe. It dies at once if its supervisor disappears mid-episode, exits after an infrastructure
+error (its browser may be broken), and exits when idle with its slot unleased.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import json
+import os
+import signal
+import socket
+import sys
+import threading
+from pathlib import Path
+
+IDLE_TIMEOUT_S = float(os.environ.get("AGENTLAB_WARM_IDLE_S", "15"))  # then exit, if the slot is unleased
+
+
+def _watch_client(connection: socket.socket, episode_running: threading.Event) -> None:
+    """Kill this server (its browser follows) if the supervisor vanishes during an episode."""
+    try:
+        while connection.recv(1):
+            pass
+    except OSError:
+        pass
+    if episode_running.is_set():
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _serve_one(connection: socket.socket, before_reply) -> None:
+    """Run the episode a supervisor sent; call `before_reply(outcome)` before it learns the outcome."""
+    from .loop import run_episode
+    from .spec import EpisodeSpec
+
+    message, fds, _, _ = socket.recv_fds(connection, 1 << 20, 2)
+    request = json.loads(message)
+    events_fd, output_fd = fds
+    episode_running = threading.Event()
+    episode_running.set()
+    threading.Thread(target=_watch_client, args=(connection, episode_running), daemon=True).start()
+    saved = os.dup(1), os.dup(2)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(output_fd, 1)
+    os.dup2(output_fd, 2)
+    try:
+        with os.fdopen(events_fd, "w", buffering=1) as events:
+
+            def send(event: dict) -> None:
+                events.write(json.dumps(event, default=str) + "\n")
+
+            outcome = run_episode(
+                EpisodeSpec(**request["spec"]),
+                Path(request["staging"]),
+                on_phase=lambda phase, step: send({"event": "phase", "phase": phase, "step": step}),
+            )
+            episode_running.clear()  # from here, the supervisor may hang up
+            before_reply(outcome)
+            send({"event": "outcome", "outcome": outcome})
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, output_fd):
+            os.close(fd)
+
+
+def serve(slot: Path) -> int:
+    from .. import browser
+    from .loop import preload
+    from .processes import become_subreaper
+
+    become_subreaper()  # Chromium's detached helpers stay in our tree, so a kill finds them
+    browser.install(keep_warm=True)
+    preload()
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    path = slot / "socket"
+    path.unlink(missing_ok=True)
+    listener.bind(str(path))
+    listener.listen(1)
+    listener.settimeout(IDLE_TIMEOUT_S)
+    print(f"episode server {os.getpid()} listening on {path}", flush=True)
+    while True:
+        try:
+            connection, _ = listener.accept()
+        except TimeoutError:
+            lock = os.open(slot / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # nobody leases the slot: safe to leave
+            except BlockingIOError:
+                os.close(lock)
+                continue
+            path.unlink(missing_ok=True)
+            print(f"episode server {os.getpid()} idle for {IDLE_TIMEOUT_S:g} s: exiting", flush=True)
+            return 0
+        retire = []
+
+        def retire_after_infra_error(outcome: dict) -> None:
+            """Stop listening before replying, so the next lease starts a fresh server."""
+            if outcome["status"] == "infra_error":
+                listener.close()
+                path.unlink(missing_ok=True)
+                retire.append(outcome)
+
+        with connection:
+            _serve_one(connection, retire_after_infra_error)
+        if retire:
+            print(f"episode server {os.getpid()} exiting after an infrastructure error", flush=True)
+            return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m agentlab.episode.warm_server")
+    parser.add_argument("--slot", required=True, type=Path)
+    return serve(parser.parse_args(argv).slot)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

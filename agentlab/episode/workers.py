@@ -1,0 +1,158 @@
+"""Where the supervisor's episode runs: a fresh worker process, or a warm episode server.
+
+Both hand the supervisor two pipes to read (the episode's phase events and its output) and know
+how to kill everything the episode started. A cold worker is a new process per episode. A warm
+worker is an episode server (`warm_server.py`) that keeps Python, Playwright and Chromium running
+between episodes; the supervisor leases one through a per-slot lock and passes it the pipes.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import socket
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .processes import become_subreaper, descendants, die_with_parent, kill, wait_gone
+from .spec import EpisodeSpec
+
+# Environment variables that differ between otherwise identical runs and do not affect episodes.
+VOLATILE_ENVIRONMENT = ("OLDPWD", "PWD", "SHLVL", "_", "TERM", "COLUMNS", "LINES")
+SERVER_START_TIMEOUT_S = 60.0
+
+
+class ColdWorker:
+    """A new `python -m agentlab.episode.worker` process for one episode."""
+
+    def __init__(self, spec: EpisodeSpec, staging: Path):
+        become_subreaper()
+        self.unrelated = set(descendants(os.getpid()))
+        self.events, events_write = os.pipe()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "agentlab.episode.worker", "--spec", spec.to_json(),
+             "--dir", str(staging), "--events-fd", str(events_write)],
+            pass_fds=(events_write,),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=die_with_parent,
+        )
+        os.close(events_write)
+        self.output = self.process.stdout.fileno()
+
+    def kill(self) -> int | None:
+        """SIGKILL the worker and every process of its episode; return the worker's exit code.
+
+        Playwright starts Chromium in a session of its own and Chromium's crash handlers detach,
+        so the episode is the worker's tree plus the orphans we adopted as subreaper: our
+        descendants minus the `unrelated` ones that existed before the worker.
+        """
+        tree = set(descendants(self.process.pid))
+        kill(tree | {self.process.pid})
+        returncode = self.process.wait()
+        adopted = set(descendants(os.getpid())) - self.unrelated - {self.process.pid}
+        kill(adopted)
+        wait_gone(tree | adopted)
+        return returncode
+
+    def finish(self, timeout_s: float) -> int | None:
+        """After the episode: let the worker exit, then make sure nothing of it survives."""
+        try:
+            self.process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            pass
+        return self.kill()
+
+    def close(self) -> None:
+        os.close(self.events)
+        self.process.stdout.close()
+
+
+def environment_key() -> str:
+    """What a warm server must share with its clients: interpreter, code, folder and environment."""
+    package = Path(__file__).resolve().parents[1]
+    code = max(path.stat().st_mtime_ns for path in package.rglob("*.py"))
+    environment = sorted((k, v) for k, v in os.environ.items() if k not in VOLATILE_ENVIRONMENT)
+    payload = json.dumps([sys.executable, str(package), code, os.getcwd(), environment])
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def servers_dir() -> Path:
+    base = Path(os.environ.get("XDG_RUNTIME_DIR") or "/tmp")
+    return base / f"agentlab-{os.getuid()}" / environment_key()
+
+
+class WarmWorker:
+    """A leased episode server: the slot's lock is held until `close()` (or until we die)."""
+
+    def __init__(self, spec: EpisodeSpec, staging: Path):
+        self.slot, self.lock = self._lease_slot(servers_dir())
+        self.connection = self._connect()
+        pid, _, _ = struct.unpack("3i", self.connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))
+        self.server_pid = pid
+        self.events, events_write = os.pipe()
+        self.output, output_write = os.pipe()
+        request = json.dumps({"spec": json.loads(spec.to_json()), "staging": str(staging.resolve())})
+        socket.send_fds(self.connection, [request.encode()], [events_write, output_write])
+        os.close(events_write)
+        os.close(output_write)
+
+    @staticmethod
+    def _lease_slot(directory: Path) -> tuple[Path, int]:
+        """The first slot whose lock is free, locked by us: its server serves only us meanwhile."""
+        directory.mkdir(parents=True, exist_ok=True)
+        for number in range(1024):
+            slot = directory / f"slot-{number}"
+            slot.mkdir(exist_ok=True)
+            lock = os.open(slot / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return slot, lock
+            except BlockingIOError:
+                os.close(lock)
+        raise RuntimeError(f"no free episode server slot in {directory}")
+
+    def _connect(self) -> socket.socket:
+        """Connect to the slot's server, starting one if none is listening."""
+        path = str(self.slot / "socket")
+        connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            connection.connect(path)
+            return connection
+        except (FileNotFoundError, ConnectionRefusedError):
+            pass
+        with open(self.slot / "server.log", "ab") as log:
+            subprocess.Popen(
+                [sys.executable, "-m", "agentlab.episode.warm_server", "--slot", str(self.slot)],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+        while True:
+            try:
+                connection.connect(path)
+                return connection
+            except (FileNotFoundError, ConnectionRefusedError):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"episode server in {self.slot} did not start; see its server.log")
+                time.sleep(0.02)
+
+    def kill(self) -> None:
+        """SIGKILL the server and its browsers: the next lease of this slot starts a fresh one."""
+        tree = set(descendants(self.server_pid)) | {self.server_pid}
+        kill(tree)
+        wait_gone(tree)
+
+    def finish(self, timeout_s: float) -> None:
+        """After the episode the server stays warm for the next one (it exits by itself if broken)."""
+
+    def close(self) -> None:
+        os.close(self.events)
+        os.close(self.output)
+        self.connection.close()
+        os.close(self.lock)
