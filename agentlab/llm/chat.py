@@ -1,0 +1,99 @@
+"""The chat interface every backend implements: messages in, text plus usage out."""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import AgentError, ConfigError, InfraError
+
+ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")  # upper case: a mixed-case token is never echoed as a name
+
+
+class LLMUnavailable(InfraError):
+    """The LLM backend failed (rate limits, 5xx, timeouts) after the bounded retries, or refused access."""
+
+
+class LLMRequestRejected(AgentError):
+    """The backend rejected the request the agent built (HTTP 400/413/422, e.g. a prompt too long)."""
+
+
+@dataclass
+class ChatResponse:
+    """One answer of a chat model, with what it cost."""
+
+    text: str
+    input_tokens: int
+    output_tokens: int
+    cached_tokens: int  # input tokens served from the server's prompt cache
+    latency_s: float  # wall time of the call, retries and backoff included
+    retries: int  # failed attempts before this answer
+
+
+class ChatModel(ABC):
+    """A chat LLM: `chat(messages)` with OpenAI-format messages (text or text+image parts)."""
+
+    model_name: str
+
+    @abstractmethod
+    def chat(self, messages: list[dict[str, Any]]) -> ChatResponse:
+        """The model's answer; LLMUnavailable (InfraError) or LLMRequestRejected (AgentError) on failure."""
+
+    def close(self) -> None:
+        """Release connections."""
+
+
+@dataclass
+class ChatModelArgs(ABC):
+    """A model and how to call it. Plain fields only: these are written to every summary.json, so
+    keys never go here, only the names of the environment variables that hold them."""
+
+    model_name: str = ""
+    temperature: float = 0.0
+    max_new_tokens: int = 512
+    max_input_tokens: int = 16_000  # the prompt's token budget (the agent shrinks prompts to fit)
+    vision: bool = False  # the model accepts images
+    timeout_s: float = 120.0  # one HTTP attempt
+    max_retries: int = 4  # extra attempts after a rate limit, 5xx, timeout or connection error
+    backoff_s: float = 2.0  # first wait between attempts; doubles each time, capped at 60 s
+    price_as: str | None = None  # price table entry, when model_name is a deployment or alias
+
+    @abstractmethod
+    def make_model(self) -> ChatModel:
+        """A client for this model."""
+
+    def check(self) -> None:
+        """Raise ConfigError (one line) if this backend cannot be used here, before any episode starts."""
+
+    def local_server(self) -> Any:
+        """The local server settings this model needs started by the workflow, or None."""
+        return None
+
+    @property
+    def pricing_name(self) -> str:
+        return self.price_as or self.model_name
+
+
+def require_env(variable: str | None, purpose: str) -> str | None:
+    """The value of `variable` (a name such as OPENAI_API_KEY); ConfigError if it is unset or not a name."""
+    if variable is None:
+        return None
+    if not ENV_NAME.match(variable):
+        raise ConfigError(
+            f"{purpose}: the value given is not an environment variable name; put the secret in an "
+            f"environment variable and give its name (e.g. OPENAI_API_KEY)"
+        )
+    value = os.environ.get(variable)
+    if not value:
+        raise ConfigError(f"{purpose}: environment variable {variable} is not set; export it before running")
+    return value
+
+
+def png_data_url(png: bytes) -> str:
+    """An image part's URL for OpenAI-format messages."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+

@@ -1,0 +1,137 @@
+"""A real OpenAI-compatible chat server on 127.0.0.1 that answers from a script, for tests.
+
+    with ScriptedLLMServer(["<action>click('12')</action>", Fail(429), HANG], then=Fail(500)) as server:
+        ... OpenAIChatArgs(base_url=server.base_url, api_key_env=None, ...)
+
+Each request takes the next reply of the script; when the script runs out, `then` answers every
+request (e.g. Fail(500) for a server that fails forever). A reply is the answer text, a function
+of the request body returning it, Fail(status) for an HTTP error, or HANG: accept the request
+and never answer (until the server is closed). Usage counts are deterministic: 4 characters a
+token, and cached tokens are the common prefix with the previous request, as a prefix cache does.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Union
+
+HANG = "<hang>"
+
+
+@dataclass(frozen=True)
+class Fail:
+    status: int
+    retry_after: float | None = None
+
+
+Reply = Union[str, Callable[[dict], str], Fail]
+
+
+def _texts(body: dict) -> str:
+    parts = []
+    for message in body.get("messages", []):
+        content = message.get("content") or ""
+        if isinstance(content, str):
+            parts.append(content)
+        else:
+            parts.extend(part.get("text", "") for part in content if part.get("type") == "text")
+    return "\n".join(parts)
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+class ScriptedLLMServer:
+    def __init__(self, script: Iterable[Reply] = (), then: Reply | None = None):
+        self.script = list(script)
+        self.then = then
+        self.requests: list[dict[str, Any]] = []  # bodies of every chat request, in arrival order
+        self.closing = threading.Event()
+        self._lock = threading.Lock()
+        self._previous = ""
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        """The OpenAI API root, e.g. http://127.0.0.1:PORT/v1."""
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
+
+    def __enter__(self) -> "ScriptedLLMServer":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.closing.set()  # releases hanging handlers
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def _next(self, body: dict) -> tuple[Reply | None, dict[str, int]]:
+        with self._lock:
+            self.requests.append(body)
+            reply = self.script.pop(0) if self.script else self.then
+            text = _texts(body)
+            usage = {"prompt_tokens": len(text) // 4 + 1,
+                     "cached_tokens": _common_prefix(text, self._previous) // 4}
+            self._previous = text
+        return reply, usage
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _send(self, status: int, payload: dict, headers: dict[str, str] | None = None) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for key, value in (headers or {}).items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                self._send(200, {"status": "ok"})
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+                if not self.path.endswith("/chat/completions"):
+                    self._send(404, {"error": {"message": f"no route {self.path}"}})
+                    return
+                reply, usage = server._next(body)
+                if reply is None:
+                    self._send(500, {"error": {"message": "the test script has no more replies"}})
+                elif reply == HANG:
+                    server.closing.wait()
+                elif isinstance(reply, Fail):
+                    headers = {"Retry-After": str(reply.retry_after)} if reply.retry_after is not None else {}
+                    self._send(reply.status, {"error": {"message": f"scripted HTTP {reply.status}"}}, headers)
+                else:
+                    text = reply(body) if callable(reply) else reply
+                    self._send(200, {
+                        "id": f"chatcmpl-{len(server.requests)}",
+                        "object": "chat.completion",
+                        "created": 0,
+                        "model": body.get("model", ""),
+                        "choices": [{"index": 0, "finish_reason": "stop",
+                                     "message": {"role": "assistant", "content": text}}],
+                        "usage": {"prompt_tokens": usage["prompt_tokens"], "completion_tokens": len(text) // 4 + 1,
+                                  "total_tokens": usage["prompt_tokens"] + len(text) // 4 + 1,
+                                  "prompt_tokens_details": {"cached_tokens": usage["cached_tokens"]}},
+                    })
+
+        return Handler
