@@ -49,6 +49,7 @@ class AgentPlan:
     config: str
     overrides: dict[str, Any]
     args: dict[str, Any]  # resolved AgentArgs, as agent_args_to_dict gives them
+    llm_server: Any = None  # the local LLM server settings it needs, or None
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,15 @@ class Study:
 
         any_task = self.benchmarks[benchmark].tasks[0]
         return config_hash(self.spec(benchmark, agent, any_task, 0), self.agents[agent].args)
+
+    def local_llm_server(self) -> Any:
+        """The local LLM server settings the study's agents need (one server per run), or None."""
+        settings = {plan.llm_server for plan in self.agents.values() if plan.llm_server is not None}
+        return settings.pop() if settings else None
+
+    def llm_slots(self, agent: str) -> int:
+        """1 for an agent that runs on the local LLM server: the `llm` resource caps such episodes."""
+        return int(self.agents[agent].llm_server is not None)
 
     def episode_keys(self) -> Iterator[EpisodeKey]:
         """Every episode of the study, in a stable order."""
@@ -137,9 +147,15 @@ def load_study(config: dict) -> Study:
     for name, settings in config["agents"].items():
         try:
             args = load_agent_args(settings["config"], settings["overrides"])
+            args.check()
         except ConfigError as error:
             raise ConfigError(f"config error at agents.{name}: {error}") from None
-        agents[name] = AgentPlan(name, settings["config"], settings["overrides"], agent_args_to_dict(args))
+        agents[name] = AgentPlan(name, settings["config"], settings["overrides"], agent_args_to_dict(args),
+                                 args.local_llm_server())
+    servers = {plan.llm_server for plan in agents.values() if plan.llm_server is not None}
+    if len(servers) > 1:
+        raise ConfigError(f"config error at agents: local LLM agents need one server per run, but their server "
+                          f"settings differ: {', '.join(sorted(map(str, servers)))}")
     episode = config["episode"]
     return Study(
         name=config["study"],

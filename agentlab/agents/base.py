@@ -54,6 +54,15 @@ class AgentArgs(ABC):
     def make_agent(self, context: EpisodeContext) -> Agent:
         """A fresh agent for one episode."""
 
+    def check(self) -> None:
+        """Raise ConfigError (one line) if this agent cannot run here, e.g. its API key is not set.
+
+        Called for every agent of a study before any episode starts."""
+
+    def local_llm_server(self) -> Any:
+        """Settings of the local LLM server this agent needs (agentlab.llm.local_server), or None."""
+        return None
+
 
 def make_action_set(subsets: tuple[str, ...]) -> Any:
     """BrowserGym's action set for `subsets`, one action per step."""

@@ -1,0 +1,122 @@
+"""GenericAgent: one LLM call per step (plus re-asks after malformed answers) chooses one action."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ...actions import action_signatures
+from ...errors import AgentError, ConfigError
+from ...llm.chat import ChatModel, ChatModelArgs, ChatResponse
+from ...llm.local_chat import LocalChatArgs
+from ...llm.pricing import add_costs, cost
+from ..base import Agent, AgentArgs, AgentStep, EpisodeContext, make_action_set
+from .answer import AnswerParseError, parse_answer
+from .flags import PromptFlags
+from .prompt import PastStep, build_prompt, observe, system_message
+
+STAT_KEYS = ("input_tokens", "output_tokens", "cached_tokens", "n_llm_calls", "llm_seconds", "llm_retries")
+
+
+@dataclass
+class GenericAgentArgs(AgentArgs):
+    chat_model_args: ChatModelArgs = field(default_factory=LocalChatArgs)
+    flags: PromptFlags = field(default_factory=PromptFlags)
+
+    def check(self) -> None:
+        if self.flags.use_screenshot and not self.chat_model_args.vision:
+            raise ConfigError(f"flags.use_screenshot needs a vision model; {self.chat_model_args.model_name!r} "
+                              f"has vision=False (allowed: use_screenshot false, or chat_model_args.vision true)")
+        self.chat_model_args.check()
+
+    def local_llm_server(self) -> Any:
+        return self.chat_model_args.local_server()
+
+    def make_agent(self, context: EpisodeContext) -> Agent:
+        return GenericAgent(self, make_action_set(context.action_subsets), self.chat_model_args.make_model())
+
+
+def new_stats(priced: bool) -> dict[str, Any]:
+    return {**dict.fromkeys(STAT_KEYS, 0), "llm_seconds": 0.0, "cost": 0.0 if priced else None}
+
+
+def add_response(stats: dict[str, Any], response: ChatResponse, model: str) -> None:
+    """Count one LLM call into `stats`."""
+    stats["input_tokens"] += response.input_tokens
+    stats["output_tokens"] += response.output_tokens
+    stats["cached_tokens"] += response.cached_tokens
+    stats["n_llm_calls"] += 1
+    stats["llm_seconds"] += response.latency_s
+    stats["llm_retries"] += response.retries
+    stats["cost"] = add_costs(stats["cost"], cost(model, response.input_tokens, response.output_tokens,
+                                                  response.cached_tokens))
+
+
+def for_the_record(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The messages with images replaced by a note: the step's screenshot is saved as a PNG already."""
+    recorded = []
+    for message in messages:
+        content = message["content"]
+        if isinstance(content, list):
+            content = [part if part.get("type") != "image_url"
+                       else {"type": "image_url", "image_url": {"url": "(the step's screenshot)"}}
+                       for part in content]
+        recorded.append({**message, "content": content})
+    return recorded
+
+
+class GenericAgent(Agent):
+    def __init__(self, args: GenericAgentArgs, action_set: Any, model: ChatModel):
+        self.args = args
+        self.flags = args.flags
+        self.action_set = action_set
+        self.model = model
+        self.signatures = action_signatures(action_set)
+        self.system = system_message(self.flags, action_set)
+        self.history: list[PastStep] = []
+        self.memory: str | None = None
+        self.pricing = args.chat_model_args.pricing_name
+        self.totals = new_stats(cost(self.pricing, 0, 0) is not None)
+
+    def get_action(self, obs: dict) -> AgentStep:
+        if self.history:
+            self.history[-1].error = obs.get("last_action_error") or ""
+        prompt = build_prompt(observe(obs, self.flags), self.history, self.memory, self.flags, self.system,
+                              self.args.chat_model_args.max_input_tokens)
+        messages = list(prompt.messages)
+        stats = new_stats(self.totals["cost"] is not None)
+        problems: list[str] = []
+        try:
+            for _ in range(self.flags.max_parse_retries + 1):
+                response = self.model.chat(messages)
+                add_response(stats, response, self.pricing)
+                messages.append({"role": "assistant", "content": response.text})
+                try:
+                    answer = parse_answer(response.text, self.signatures, self.flags.use_memory)
+                    break
+                except AnswerParseError as error:
+                    problems.append(str(error))
+                    messages.append({"role": "user", "content": f"Your answer could not be used: {error}. "
+                                                                "Answer again, in the format above."})
+            else:
+                raise AgentError(f"no valid action in {len(problems)} answers; the last: {problems[-1]}")
+        finally:
+            for key, value in stats.items():
+                self.totals[key] = add_costs(self.totals[key], value) if key == "cost" else self.totals[key] + value
+        self.history.append(PastStep(answer.action, answer.think))
+        if self.flags.use_memory:
+            self.memory = answer.memory
+        return AgentStep(
+            action=answer.action,
+            think=answer.think,
+            messages=for_the_record(messages),
+            stats=stats,
+            extra={"prompt_cuts": prompt.cuts, "prompt_tokens_estimate": prompt.estimated_tokens,
+                   "parse_errors": problems, "memory": self.memory},
+        )
+
+    def stats(self) -> dict[str, Any]:
+        return dict(self.totals)
+
+    def close(self) -> None:
+        self.model.close()

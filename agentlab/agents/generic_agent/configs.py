@@ -1,0 +1,56 @@
+"""Ready-made GenericAgent configs, named by Python path in study configs
+(e.g. `agentlab.agents.generic_agent.AGENT_4o`). Override any field from the study config."""
+
+from __future__ import annotations
+
+from ...llm.hf_chat import HFChatArgs
+from ...llm.local_chat import LocalChatArgs
+from ...llm.openai_chat import OpenAIChatArgs
+from .agent import GenericAgentArgs
+from .flags import PromptFlags
+
+FLAGS_GPT_3_5 = PromptFlags(use_axtree=True, use_html=False, use_thinking=True, use_history=True)
+FLAGS_GPT_4o = PromptFlags(use_axtree=True, use_html=False, use_thinking=True, use_history=True,
+                           use_think_history=True)
+FLAGS_VISION = PromptFlags(use_axtree=True, use_screenshot=True, use_som=True, use_thinking=True,
+                           use_think_history=True)
+FLAGS_LLAMA3 = PromptFlags(use_axtree=True, use_thinking=True, use_history=True)
+# The 0.5B local model: short prompts (it reads ~100 tokens/s on 2 cores), examples to copy.
+FLAGS_LOCAL = PromptFlags(use_axtree=True, use_thinking=True, use_history=True, action_examples=False,
+                          use_examples=True, use_focused_element=False, max_parse_retries=2)
+
+AGENT_3_5 = GenericAgentArgs(
+    chat_model_args=OpenAIChatArgs(model_name="gpt-3.5-turbo-1106", max_input_tokens=15_000, max_new_tokens=512),
+    flags=FLAGS_GPT_3_5,
+)
+AGENT_4o = GenericAgentArgs(
+    chat_model_args=OpenAIChatArgs(model_name="gpt-4o-2024-08-06", max_input_tokens=40_000, max_new_tokens=1_000),
+    flags=FLAGS_GPT_4o,
+)
+AGENT_4o_vision = GenericAgentArgs(
+    chat_model_args=OpenAIChatArgs(model_name="gpt-4o-2024-08-06", max_input_tokens=40_000, max_new_tokens=1_000,
+                                   vision=True),
+    flags=FLAGS_VISION,
+)
+# Llama 3 through huggingface_hub's InferenceClient: HF's router by default (HF_TOKEN); point
+# chat_model_args.base_url at your TGI or vLLM server (and token_env at null) to self-host.
+AGENT_8B = GenericAgentArgs(
+    chat_model_args=HFChatArgs(model_name="meta-llama/Meta-Llama-3-8B-Instruct", max_input_tokens=7_000,
+                               max_new_tokens=512),
+    flags=FLAGS_LLAMA3,
+)
+AGENT_70B = GenericAgentArgs(
+    chat_model_args=HFChatArgs(model_name="meta-llama/Meta-Llama-3-70B-Instruct", max_input_tokens=7_000,
+                               max_new_tokens=512),
+    flags=FLAGS_LLAMA3,
+)
+# For trying flags: override chat_model_args.* and flags.* from the study config.
+AGENT_CUSTOM = GenericAgentArgs(
+    chat_model_args=OpenAIChatArgs(model_name="gpt-4o-mini-2024-07-18", max_input_tokens=40_000, max_new_tokens=1_000),
+    flags=PromptFlags(use_axtree=True, use_html=True, use_thinking=True, use_memory=True, use_think_history=True),
+)
+# The offline default: Qwen2.5-Coder-0.5B-Instruct on the local llama.cpp server, no key.
+AGENT_LOCAL = GenericAgentArgs(
+    chat_model_args=LocalChatArgs(max_input_tokens=3_000, max_new_tokens=120, timeout_s=120.0, max_retries=2),
+    flags=FLAGS_LOCAL,
+)

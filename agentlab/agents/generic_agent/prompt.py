@@ -1,0 +1,227 @@
+"""GenericAgent's prompt: what it sees of a page, laid out stable-first, shrunk to a token budget.
+
+The system message (instructions, action space, examples) is the same at every step of every
+episode of a benchmark, and the user message starts with the goal and the append-only history:
+servers with prefix caching (llama.cpp, vLLM, OpenAI) reuse all of that and only process the
+current page. When the prompt exceeds its budget the largest shrinkable parts (AXTree, HTML,
+history) are cut down first, to a common level, and each cut is recorded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ...errors import AgentError
+from ...llm.chat import png_data_url
+from ...llm.tokens import IMAGE_TOKENS, estimate_tokens
+from .flags import PromptFlags
+
+CUT_MARK = "[... {n} lines cut to fit the token budget]"
+
+
+@dataclass(frozen=True)
+class Page:
+    """What the agent sees of one observation."""
+
+    goal: str
+    axtree: str
+    html: str
+    focused_bid: str
+    last_action_error: str
+    screenshot_png: bytes | None
+
+
+@dataclass
+class PastStep:
+    action: str
+    think: str
+    error: str = ""  # the error the action raised, known at the next observation
+
+
+@dataclass
+class Prompt:
+    messages: list[dict[str, Any]]
+    estimated_tokens: int
+    cuts: list[dict[str, Any]]  # {"part", "tokens_before", "tokens_after"} for each part the budget cut
+
+
+def observe(obs: dict, flags: PromptFlags) -> Page:
+    """The parts of a BrowserGym observation the flags ask for."""
+    from browsergym.utils.obs import IGNORED_AXTREE_ROLES, flatten_axtree_to_str, flatten_dom_to_str, prune_html
+
+    from ...episode.records import encode_png
+
+    properties = obs.get("extra_element_properties") or {}
+    axtree = html = ""
+    if flags.use_axtree:
+        axtree = flatten_axtree_to_str(
+            obs["axtree_object"], extra_properties=properties, with_clickable=flags.mark_clickable,
+            skip_generic=False, filter_visible_only=flags.visible_only,
+            ignored_roles=[*IGNORED_AXTREE_ROLES, "InlineTextBox"],  # repeats its StaticText parent
+        )
+    if flags.use_html:
+        html = prune_html(flatten_dom_to_str(obs["dom_object"], extra_properties=properties,
+                                             filter_visible_only=flags.visible_only))
+    screenshot = None
+    if flags.use_screenshot:
+        pixels = obs["screenshot"]
+        if flags.use_som:
+            from browsergym.utils.obs import overlay_som
+
+            pixels = overlay_som(pixels, properties)
+        screenshot = encode_png(pixels)
+    return Page(
+        goal=obs.get("goal") or "",
+        axtree=axtree,
+        html=html,
+        focused_bid=obs.get("focused_element_bid") or "" if flags.use_focused_element else "",
+        last_action_error=obs.get("last_action_error") or "" if flags.use_last_error else "",
+        screenshot_png=screenshot,
+    )
+
+
+EXAMPLES = """\
+# Examples
+Goal: Click on the "Submit" button.
+Accessibility tree:
+[5] button 'Cancel', clickable
+[7] button 'Submit', clickable
+Answer:
+{think1}<action>click('7')</action>
+
+Goal: Enter "Alice" into the text field and press Submit.
+Accessibility tree:
+[4] textbox '', clickable
+[6] button 'Submit', clickable
+Answer:
+{think2}<action>fill('4', 'Alice')</action>
+"""
+
+
+def system_message(flags: PromptFlags, action_set: Any) -> str:
+    """Instructions, the action space and examples: the stable start of every prompt."""
+    description = action_set.describe(with_long_description=flags.long_action_description,
+                                      with_examples=flags.action_examples)
+    seen = ["an accessibility tree" if flags.use_axtree else "", "its HTML" if flags.use_html else "",
+            "a screenshot" + (" with element ids drawn on it" if flags.use_som else "") if flags.use_screenshot else ""]
+    answer = ["<think>one or two sentences: what the page shows and what to do next</think>" if flags.use_thinking else "",
+              "<memory>what to remember for the next steps</memory>" if flags.use_memory else "",
+              "<action>exactly one action of the action space</action>"]
+    parts = [
+        "You are a web agent: you operate a web browser to reach a goal. At each step you see the page "
+        f"({', '.join(s for s in seen if s)}) and answer with ONE action. Elements are named by the id "
+        "in square brackets (the bid), e.g. [12] is clicked with click('12').",
+        f"# Action space\n{description.strip()}",
+        "# Answer format\nAnswer exactly in this format:\n" + "\n".join(a for a in answer if a),
+    ]
+    if flags.use_examples and {"click", "fill"} <= set(action_set.action_set):
+        parts.append(EXAMPLES.format(
+            think1="<think>The goal names the Submit button: it is [7] button 'Submit'.</think>\n"
+            if flags.use_thinking else "",
+            think2="<think>Alice goes into the text field, [4] textbox; then I will click [6].</think>\n"
+            if flags.use_thinking else "",
+        ).strip())
+    if flags.extra_instructions:
+        parts.append(f"# More instructions\n{flags.extra_instructions}")
+    return "\n\n".join(parts)
+
+
+def history_text(history: list[PastStep], flags: PromptFlags) -> str:
+    lines = []
+    for number, past in enumerate(history, start=1):
+        lines.append(f"{number}. {past.action}")
+        if flags.use_think_history and past.think:
+            lines.append(f"   reasoning: {' '.join(past.think.split())}")
+        if past.error:
+            lines.append(f"   error: {' '.join(past.error.split())[:500]}")
+    return "\n".join(lines)
+
+
+def truncate(text: str, max_tokens: int, keep_end: bool = False) -> str:
+    """`text` cut at line ends to at most `max_tokens` (estimated), with a line saying how much was cut."""
+    if estimate_tokens(text) <= max_tokens:
+        return text
+    lines = text.splitlines()
+    kept: list[str] = []
+    used = estimate_tokens(CUT_MARK.format(n=len(lines))) + 1
+    for line in reversed(lines) if keep_end else lines:
+        cost = estimate_tokens(line) + 1
+        if used + cost > max_tokens:
+            break
+        kept.append(line)
+        used += cost
+    mark = CUT_MARK.format(n=len(lines) - len(kept))
+    if used > max_tokens:  # not even the mark fits
+        return ""
+    return "\n".join([mark, *reversed(kept)] if keep_end else [*kept, mark])
+
+
+def water_level(sizes: list[int], available: int) -> int | None:
+    """The largest size L such that parts cut to min(size, L) fit in `available`; None if all fit."""
+    if sum(sizes) <= available:
+        return None
+    remaining = available
+    ordered = sorted(sizes)
+    for index, size in enumerate(ordered):
+        left = len(ordered) - index
+        if size * left > remaining:
+            return max(remaining // left, 0)
+        remaining -= size
+    return None
+
+
+def fit_to_budget(parts: dict[str, str], fixed_tokens: int, budget: int) -> tuple[dict[str, str], list[dict]]:
+    """Cut the largest of `parts` to a common level so that they and `fixed_tokens` fit in `budget`."""
+    if fixed_tokens > budget:
+        raise AgentError(f"the fixed part of the prompt needs ~{fixed_tokens} tokens, more than the budget "
+                         f"max_input_tokens={budget}; raise it or shorten the instructions")
+    sizes = {name: estimate_tokens(text) for name, text in parts.items()}
+    level = water_level(list(sizes.values()), budget - fixed_tokens)
+    if level is None:
+        return parts, []
+    fitted, cuts = {}, []
+    for name, text in parts.items():
+        fitted[name] = truncate(text, level, keep_end=name == "history") if sizes[name] > level else text
+        if fitted[name] != text:
+            cuts.append({"part": name, "tokens_before": sizes[name], "tokens_after": estimate_tokens(fitted[name])})
+    return fitted, cuts
+
+
+def user_message(page: Page, parts: dict[str, str], memory: str | None, flags: PromptFlags) -> str:
+    sections = [f"# Goal\n{page.goal}"]
+    if flags.use_history:
+        sections.append(f"# Past actions\n{parts['history'] or 'None yet: this is the first step.'}")
+    if flags.use_memory and memory:
+        sections.append(f"# Your memory\n{memory}")
+    if flags.use_axtree:
+        sections.append(f"# Accessibility tree of the current page\n{parts['axtree']}")
+    if flags.use_html:
+        sections.append(f"# HTML of the current page\n{parts['html']}")
+    if flags.use_focused_element and page.focused_bid:
+        sections.append(f"# Focused element\nbid '{page.focused_bid}'")
+    if flags.use_last_error and page.last_action_error:
+        sections.append(f"# Error of the last action\n{page.last_action_error.strip()[:1000]}")
+    if page.screenshot_png is not None:
+        sections.append("# Screenshot of the current page\n(attached)")
+    sections.append(f"Goal (again): {page.goal}\nAnswer in the format above: "
+                    + ("<think>, then " if flags.use_thinking else "")
+                    + ("<memory>, then " if flags.use_memory else "") + "one <action>.")
+    return "\n\n".join(sections)
+
+
+def build_prompt(page: Page, history: list[PastStep], memory: str | None, flags: PromptFlags,
+                 system: str, budget: int) -> Prompt:
+    """The chat messages for one step, within `budget` tokens (estimated)."""
+    parts = {"history": history_text(history, flags) if flags.use_history else "",
+             "axtree": page.axtree, "html": page.html}
+    image_tokens = IMAGE_TOKENS if page.screenshot_png is not None else 0
+    fixed = estimate_tokens(system) + estimate_tokens(user_message(page, dict.fromkeys(parts, ""), memory, flags))
+    parts, cuts = fit_to_budget(parts, fixed + image_tokens, budget)
+    text = user_message(page, parts, memory, flags)
+    content: str | list[dict[str, Any]] = text
+    if page.screenshot_png is not None:
+        content = [{"type": "text", "text": text},
+                   {"type": "image_url", "image_url": {"url": png_data_url(page.screenshot_png)}}]
+    messages = [{"role": "system", "content": system}, {"role": "user", "content": content}]
+    return Prompt(messages, estimate_tokens(system) + estimate_tokens(text) + image_tokens, cuts)
