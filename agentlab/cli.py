@@ -95,6 +95,25 @@ def cmd_relaunch(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_llm_server(args: argparse.Namespace) -> int:
+    from .llm import local_server
+
+    settings = local_server.ServerSettings.from_json(args.settings) if args.settings else local_server.ServerSettings()
+    if args.action == "serve":
+        return local_server.serve(settings)
+    if args.action == "start":
+        state = local_server.ensure_server(settings)
+        print(f"local LLM server running at {state.base_url} (pid {state.pid})")
+    elif args.action == "stop":
+        state = local_server.stop_server()
+        print(f"stopped the local LLM server (pid {state.pid})" if state else "no local LLM server was running")
+    else:
+        state = local_server.status()
+        print(f"running at {state.base_url} (pid {state.pid}): {state.settings}" if state
+              else f"no local LLM server in {local_server.runtime_dir()}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="agentlab", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -157,6 +176,12 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="validate a study config and count its episodes")
     check.add_argument("config", type=Path)
     check.set_defaults(func=cmd_check)
+
+    server = commands.add_parser("llm-server", help="the local LLM server shared by a run's episodes")
+    server.add_argument("action", choices=["start", "stop", "status", "serve"],
+                        help="start (detached, idempotent), stop, status, or serve in the foreground")
+    server.add_argument("--settings", help="ServerSettings as JSON (default: the packaged model)")
+    server.set_defaults(func=cmd_llm_server)
     return parser
 
 

@@ -38,6 +38,19 @@ def study_summaries(wildcards):
     return STUDY.summary_paths()
 
 
+def start_local_llm_server():
+    """Start the study's local LLM server, if it has local-model agents (`agentlab llm-server`)."""
+    settings = STUDY.local_llm_server()
+    if settings is not None:
+        settings_json = settings.to_json()
+        shell("agentlab llm-server start --settings {settings_json:q}")
+
+
+def stop_local_llm_server():
+    if STUDY.local_llm_server() is not None:
+        shell("agentlab llm-server stop")
+
+
 def study_outputs():
     """Every episode is a target of its own (a deleted summary is rebuilt), then the tables."""
     return STUDY.summary_paths() + [

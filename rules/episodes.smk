@@ -12,6 +12,7 @@ rule episode:
     # cluster kill the job only after the runner's own episode time limit has fired.
     resources:
         browser=1,
+        llm=lambda wildcards: STUDY.llm_slots(wildcards.agent),  # 1 for episodes on the local LLM server
         attempt=lambda wildcards, attempt: attempt,
         max_attempts=STUDY.retries + 1,
         step_timeout_s=STUDY.step_timeout_s,

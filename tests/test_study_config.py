@@ -34,8 +34,10 @@ def with_change(path: str, value):
 def test_default_config_expands_into_episodes():
     study = load_study(yaml.safe_load((REPO / "config" / "config.yaml").read_text()))
     keys = list(study.episode_keys())
-    assert len(keys) == 5 * 3
+    assert len(keys) == 5 * 3 * 2  # tasks x seeds x agents
     assert "results/default/miniwob/replay/click-test/seed0/summary.json" in study.summary_paths()
+    assert "results/default/miniwob/local-llm/click-link/seed2/summary.json" in study.summary_paths()
+    assert study.local_llm_server() is not None and study.llm_slots("local-llm") == 1
 
 
 def test_schema_defaults_are_filled():
