@@ -66,6 +66,9 @@ def test_flags_switch_prompt_parts(obs):
     user = user_text(prompt_for(obs, use_axtree=False, use_html=True, mark_clickable=False))
     assert '<button bid="13"' in user and "[13] button" not in user
     assert ", clickable" not in user_text(prompt_for(obs, mark_clickable=False))
+    compact = user_text(prompt_for(obs, compact_axtree=True))
+    assert "[8] generic\n" in user_text(prompt_for(obs)) and "] generic" not in compact
+    assert "\t\t\t\t[13] button 'no', clickable" in compact and "StaticText 'faucibus in nibh'" in compact
     system = prompt_for(obs, use_thinking=False, use_memory=True, use_examples=False).messages[0]["content"]
     assert "<think>" not in system and "<memory>" in system and "# Examples" not in system
     assert "Description:" in prompt_for(obs, long_action_description=True).messages[0]["content"]

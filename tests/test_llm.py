@@ -64,6 +64,7 @@ def test_huggingface_inference_client_backend_retries_and_reads_usage():
         response = args.make_model().chat(HELLO)
     assert response.text == "bonjour" and response.retries == 1 and response.input_tokens > 0
     assert server.requests[-1]["max_tokens"] == 9 and server.requests[-1]["messages"] == HELLO
+    assert server.requests[-1]["model"] == "meta-llama/Meta-Llama-3-8B-Instruct"  # what vLLM serves it as
 
 
 def test_cost_arithmetic():

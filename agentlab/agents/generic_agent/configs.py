@@ -15,9 +15,10 @@ FLAGS_GPT_4o = PromptFlags(use_axtree=True, use_html=False, use_thinking=True, u
 FLAGS_VISION = PromptFlags(use_axtree=True, use_screenshot=True, use_som=True, use_thinking=True,
                            use_think_history=True)
 FLAGS_LLAMA3 = PromptFlags(use_axtree=True, use_thinking=True, use_history=True)
-# The 0.5B local model: short prompts (it reads ~100 tokens/s on 2 cores), examples to copy.
-FLAGS_LOCAL = PromptFlags(use_axtree=True, use_thinking=True, use_history=True, action_examples=False,
-                          use_examples=True, use_focused_element=False, max_parse_retries=2)
+# The 0.5B local model: short prompts (it reads ~100 tokens/s on 2 cores), examples to copy, no
+# bare containers or focus line to pick by mistake.
+FLAGS_LOCAL = PromptFlags(use_axtree=True, compact_axtree=True, use_thinking=True, use_history=True,
+                          action_examples=False, use_examples=True, use_focused_element=False, max_parse_retries=2)
 
 AGENT_3_5 = GenericAgentArgs(
     chat_model_args=OpenAIChatArgs(model_name="gpt-3.5-turbo-1106", max_input_tokens=15_000, max_new_tokens=512),

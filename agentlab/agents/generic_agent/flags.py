@@ -15,6 +15,7 @@ class PromptFlags:
     use_focused_element: bool = True
     use_last_error: bool = True  # the error the last action raised, if any
     mark_clickable: bool = True  # ", clickable" after elements that take clicks
+    compact_axtree: bool = False  # drop bare "[12] generic" lines: unnamed containers (small models pick them)
     visible_only: bool = False  # drop elements outside the viewport
     # the history
     use_history: bool = True  # past actions and their errors

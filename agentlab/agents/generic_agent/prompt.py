@@ -9,6 +9,7 @@ history) are cut down first, to a common level, and each cut is recorded.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ from ...llm.tokens import IMAGE_TOKENS, estimate_tokens
 from .flags import PromptFlags
 
 CUT_MARK = "[... {n} lines cut to fit the token budget]"
+BARE_GENERIC = re.compile(r"\s*(\[[^\]]*\] )?generic")  # an unnamed container without properties
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,8 @@ def observe(obs: dict, flags: PromptFlags) -> Page:
             skip_generic=False, filter_visible_only=flags.visible_only,
             ignored_roles=[*IGNORED_AXTREE_ROLES, "InlineTextBox"],  # repeats its StaticText parent
         )
+        if flags.compact_axtree:
+            axtree = "\n".join(line for line in axtree.splitlines() if not BARE_GENERIC.fullmatch(line))
     if flags.use_html:
         html = prune_html(flatten_dom_to_str(obs["dom_object"], extra_properties=properties,
                                              filter_visible_only=flags.visible_only))
