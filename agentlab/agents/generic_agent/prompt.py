@@ -87,19 +87,36 @@ def observe(obs: dict, flags: PromptFlags) -> Page:
 
 EXAMPLES = """\
 # Examples
-Goal: Click on the "Submit" button.
-Accessibility tree:
+## Example 1
+# Goal
+Click on the "Submit" button.
+# Accessibility tree of the current page
 [5] button 'Cancel', clickable
 [7] button 'Submit', clickable
 Answer:
 {think1}<action>click('7')</action>
 
-Goal: Enter "Alice" into the text field and press Submit.
-Accessibility tree:
+## Example 2
+# Goal
+Enter "Alice" into the text field and press Submit.
+# Past actions
+None yet: this is the first step.
+# Accessibility tree of the current page
 [4] textbox '', clickable
 [6] button 'Submit', clickable
 Answer:
 {think2}<action>fill('4', 'Alice')</action>
+
+## Example 3 (the next step of example 2)
+# Goal
+Enter "Alice" into the text field and press Submit.
+# Past actions
+1. fill('4', 'Alice')
+# Accessibility tree of the current page
+[4] textbox '' value='Alice', clickable, focused
+[6] button 'Submit', clickable
+Answer:
+{think3}<action>click('6')</action>
 """
 
 
@@ -123,7 +140,8 @@ def system_message(flags: PromptFlags, action_set: Any) -> str:
         parts.append(EXAMPLES.format(
             think1="<think>The goal names the Submit button: it is [7] button 'Submit'.</think>\n"
             if flags.use_thinking else "",
-            think2="<think>Alice goes into the text field, [4] textbox; then I will click [6].</think>\n"
+            think2="<think>Alice goes into the text field, [4] textbox.</think>\n" if flags.use_thinking else "",
+            think3="<think>Alice is typed already (past action 1): now press Submit, [6].</think>\n"
             if flags.use_thinking else "",
         ).strip())
     if flags.extra_instructions:
