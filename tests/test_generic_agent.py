@@ -80,7 +80,7 @@ def test_flags_switch_prompt_parts(obs):
 
 
 def test_history_memory_and_reasoning_are_shown_when_asked(obs):
-    history = [PastStep("click('15')", "Ok looks right", error="wrong button"), PastStep("click('13')", "no")]
+    history = [PastStep("click('15')", "Ok looks right", error="wrong button\nCall log: ..."), PastStep("click('13')", "no")]
     user = user_text(prompt_for(obs, history, memory="the answer is no", use_memory=True, use_think_history=True))
     assert "1. click('15')\n   reasoning: Ok looks right\n   error: wrong button\n2. click('13')" in user
     assert "# Your memory\nthe answer is no" in user

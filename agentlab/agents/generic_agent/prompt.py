@@ -155,8 +155,8 @@ def history_text(history: list[PastStep], flags: PromptFlags) -> str:
         lines.append(f"{number}. {past.action}")
         if flags.use_think_history and past.think:
             lines.append(f"   reasoning: {' '.join(past.think.split())}")
-        if past.error:
-            lines.append(f"   error: {' '.join(past.error.split())[:500]}")
+        if past.error:  # its first line: Playwright's call logs follow in the current page's error
+            lines.append(f"   error: {past.error.strip().splitlines()[0][:200]}")
     return "\n".join(lines)
 
 
