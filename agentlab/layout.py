@@ -29,6 +29,11 @@ def episode_dir(study_dir: Path, key: EpisodeKey) -> Path:
     return study_dir / key.benchmark / key.agent / key.task / f"seed{key.seed}"
 
 
+def episode_id(key: EpisodeKey) -> str:
+    """An episode's folder relative to its study, "benchmark/agent/task/seedN": its name in tables."""
+    return episode_dir(Path(), key).as_posix()
+
+
 def summary_path(study_dir: Path, key: EpisodeKey) -> Path:
     return episode_dir(study_dir, key) / SUMMARY_FILE
 

@@ -21,8 +21,11 @@ rule aggregate:
         summary_csv="results/{study}/summary.csv",
         episodes_csv="results/{study}/episodes.csv",
         per_task_csv="results/{study}/per_task.csv",
+        comparisons_csv="results/{study}/comparisons.csv",
+        errors_csv="results/{study}/errors.csv",
         success_plot="results/{study}/plots/success_rate.png",
         per_task_plot="results/{study}/plots/per_task_success.png",
+        cost_plot="results/{study}/plots/cost_vs_success.png",
     log:
         "results/{study}/logs/aggregate.log",
     conda:

@@ -38,7 +38,7 @@ def test_study_builds_rebuilds_only_what_is_missing_and_aggregates(tmp_path, tin
     per_task = pd.read_csv(study / "per_task.csv")
     assert sorted(per_task["task"]) == ["click-button", "click-test"] and set(per_task["n"]) == {2}
     assert "All 4 episodes done." in (study / "summary.md").read_text()
-    for plot in ("success_rate", "per_task_success"):
+    for plot in ("success_rate", "per_task_success", "cost_vs_success"):
         assert (study / "plots" / f"{plot}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     # delete one episode: exactly that episode is rebuilt, the others are untouched
