@@ -10,6 +10,7 @@ configfile: "config/config.yaml"
 include: "rules/common.smk"
 include: "rules/episodes.smk"
 include: "rules/aggregate.smk"
+include: "rules/report.smk"
 
 
 rule all:

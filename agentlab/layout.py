@@ -9,6 +9,7 @@ from typing import Any, Iterable, Iterator, NamedTuple
 RESULTS_DIR = "results"
 MANIFEST_FILE = "study.json"  # the study's expected episodes and configs
 RELAUNCHED_DIR = "relaunched"  # episode folders moved away by `agentlab relaunch`
+REPORT_DIR = "report"  # the HTML report: index.html and episodes/<episode>.html
 # Inside an episode folder:
 SUMMARY_FILE = "summary.json"  # written last: its presence means the episode is finished
 STEPS_FILE = "steps.jsonl"

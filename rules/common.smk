@@ -43,9 +43,10 @@ TABLE_NAMES = ("summary.md", "summary.csv", "episodes.csv", "per_task.csv", "com
 
 
 def study_outputs():
-    """Every episode is a target of its own (a deleted summary is rebuilt), then the tables."""
+    """Every episode is a target of its own (a deleted summary is rebuilt), then the tables and the report."""
     return (
         STUDY.summary_paths()
         + [f"results/{STUDY.name}/{name}" for name in TABLE_NAMES]
         + [f"results/{STUDY.name}/plots/{name}.png" for name in PLOT_NAMES]
+        + [f"results/{STUDY.name}/report/index.html"]
     )
