@@ -222,3 +222,7 @@ def test_snakemake_builds_a_report_that_chromium_shows_and_no_planted_script_run
         finally:
             browser.close()
     assert (tmp_path / "report.png").stat().st_size > 10_000
+
+    run_snakemake(tmp_path / "work", config, "--report", str(tmp_path / "snakemake-report.html"))
+    collected = (tmp_path / "snakemake-report.html").read_text()
+    assert all(name in collected for name in ("success_rate.png", "cost_vs_success.png", "comparisons.csv"))
