@@ -67,7 +67,8 @@ def make_study(tmp_path: Path) -> Path:
                     continue  # missing
                 result = "success" if agent == "a" else "failure"
                 fields = {**status(result), "goal": f"Enter {PAYLOAD}", "n_steps": 2}
-                write_episode(study, agent, task, seed, fields, steps_with(PAYLOAD))
+                folder = write_episode(study, agent, task, seed, fields, steps_with(PAYLOAD))
+                (folder / "episode.log").write_text("attempt 1 of 1\n")
     aggregate_study(study)
     return study
 
@@ -90,6 +91,7 @@ def test_report_links_every_episode_screenshot_and_plot_that_exists(tmp_path):
     for url in trace.images + [h for h in trace.hrefs if not h.startswith("#")]:
         assert resolve(page, url).exists(), url
     assert resolve(page, trace.hrefs[0]) == index.resolve()
+    assert {"summary.json", "steps.jsonl", "episode.log"} <= {resolve(page, h).name for h in trace.hrefs}
     assert {"step-0", "step-1", "step-2"} <= trace.ids
     assert {"#step-0", "#step-1", "#step-2"} <= set(trace.hrefs)
 

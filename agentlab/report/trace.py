@@ -10,7 +10,7 @@ from typing import Any
 from ..analyze.load import read_steps, step_row
 from ..episode.records import screenshot_name
 from ..io import read_json
-from ..layout import STEPS_FILE, SUMMARY_FILE, EpisodeKey, episode_dir, episode_id
+from ..layout import EPISODE_LOG, STEPS_FILE, SUMMARY_FILE, EpisodeKey, episode_dir, episode_id
 from .render import relative_url, render
 
 AXTREE_EXCERPT_CHARS = 4000  # the full tree stays in steps.jsonl; WebArena trees run to 50 kB a step
@@ -91,6 +91,7 @@ def write_trace_page(study_dir: Path, key: EpisodeKey, page: Path, index_page: P
         index_url=relative_url(index_page, page.parent),
         summary_url=f"{folder_url}/{SUMMARY_FILE}",
         steps_url=f"{folder_url}/{STEPS_FILE}",
+        log_url=f"{folder_url}/{EPISODE_LOG}" if (folder / EPISODE_LOG).exists() else None,
     )
     page.parent.mkdir(parents=True, exist_ok=True)
     page.write_text(html, encoding="utf-8")
