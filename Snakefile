@@ -7,9 +7,13 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
+report: "rules/captions/workflow.rst"
+
+
 include: "rules/common.smk"
 include: "rules/episodes.smk"
 include: "rules/aggregate.smk"
+include: "rules/report.smk"
 
 
 rule all:

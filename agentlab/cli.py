@@ -60,6 +60,13 @@ def cmd_aggregate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import build_report
+
+    print(build_report(args.study_dir, args.out, args.repo))
+    return 0
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from .study import load_study_file
 
@@ -172,6 +179,12 @@ def build_parser() -> argparse.ArgumentParser:
     launch.add_argument("--debug", action="store_true", help="run the first episode in the foreground")
     launch.add_argument("--pdb", action="store_true", help="with --debug: post-mortem debugger at the error")
     launch.set_defaults(func=cmd_launch)
+
+    report = commands.add_parser("report", help="static HTML report of a study: index and one page per episode")
+    report.add_argument("study_dir", type=Path, help="results/<study>, aggregated (plots/ exist)")
+    report.add_argument("--out", type=Path, default=None, help="report folder (default: <study_dir>/report)")
+    report.add_argument("--repo", type=Path, default=None, help="the workflow's git repository, for commit and dirty flag")
+    report.set_defaults(func=cmd_report)
 
     check = commands.add_parser("check", help="validate a study config and count its episodes")
     check.add_argument("config", type=Path)

@@ -9,6 +9,7 @@ from typing import Any, Iterable, Iterator, NamedTuple
 RESULTS_DIR = "results"
 MANIFEST_FILE = "study.json"  # the study's expected episodes and configs
 RELAUNCHED_DIR = "relaunched"  # episode folders moved away by `agentlab relaunch`
+REPORT_DIR = "report"  # the HTML report: index.html and episodes/<episode>.html
 # Inside an episode folder:
 SUMMARY_FILE = "summary.json"  # written last: its presence means the episode is finished
 STEPS_FILE = "steps.jsonl"
@@ -27,6 +28,11 @@ class EpisodeKey(NamedTuple):
 
 def episode_dir(study_dir: Path, key: EpisodeKey) -> Path:
     return study_dir / key.benchmark / key.agent / key.task / f"seed{key.seed}"
+
+
+def episode_id(key: EpisodeKey) -> str:
+    """An episode's folder relative to its study, "benchmark/agent/task/seedN": its name in tables."""
+    return episode_dir(Path(), key).as_posix()
 
 
 def summary_path(study_dir: Path, key: EpisodeKey) -> Path:

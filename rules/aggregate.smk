@@ -1,4 +1,5 @@
-# Every summary of a study into tables (CSV, Markdown) and plots (PNG).
+# Every summary of a study into tables (CSV, Markdown) and plots (PNG); the report() ones also go
+# into `snakemake --report` (captions in rules/captions/).
 rule manifest:
     output:
         "results/{study}/study.json",
@@ -18,11 +19,24 @@ rule aggregate:
         manifest="results/{study}/study.json",
     output:
         summary_md="results/{study}/summary.md",
-        summary_csv="results/{study}/summary.csv",
+        summary_csv=report(
+            "results/{study}/summary.csv", caption="captions/summary.rst", category="Tables"
+        ),
         episodes_csv="results/{study}/episodes.csv",
         per_task_csv="results/{study}/per_task.csv",
-        success_plot="results/{study}/plots/success_rate.png",
-        per_task_plot="results/{study}/plots/per_task_success.png",
+        comparisons_csv=report(
+            "results/{study}/comparisons.csv", caption="captions/comparisons.rst", category="Tables"
+        ),
+        errors_csv="results/{study}/errors.csv",
+        success_plot=report(
+            "results/{study}/plots/success_rate.png", caption="captions/success_rate.rst", category="Plots"
+        ),
+        per_task_plot=report(
+            "results/{study}/plots/per_task_success.png", caption="captions/per_task_success.rst", category="Plots"
+        ),
+        cost_plot=report(
+            "results/{study}/plots/cost_vs_success.png", caption="captions/cost_vs_success.rst", category="Plots"
+        ),
     log:
         "results/{study}/logs/aggregate.log",
     conda:

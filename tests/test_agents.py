@@ -50,11 +50,16 @@ def test_a_non_agent_object_is_refused():
 def test_replay_reads_actions_of_a_steps_file_and_then_stops(tmp_path):
     trace = tmp_path / "miniwob" / "click-test" / "seed3.jsonl"
     trace.parent.mkdir(parents=True)
-    records = [{"action": "click('13')"}, {"action": "noop()"}, {"action": None}]
+    messages = [{"role": "user", "content": "page"}, {"role": "assistant", "content": "click('13')"}]
+    records = [{"action": "click('13')", "think": "the button", "messages": messages}, {"action": "noop()"},
+               {"action": None}]
     trace.write_text("\n".join(json.dumps(r) for r in records) + "\n")
     args = ReplayAgentArgs(trace=str(tmp_path / "{benchmark}" / "{task}" / "seed{seed}.jsonl"))
     agent = args.make_agent(EpisodeContext("miniwob", "click-test", 3, 10, ("miniwob_all",)))
-    assert [agent.get_action({}).action for _ in range(3)] == ["click('13')", "noop()", None]
+    first, second, last = (agent.get_action({}) for _ in range(3))
+    assert [first.action, second.action, last.action] == ["click('13')", "noop()", None]
+    assert (first.think, first.messages) == ("the button", messages)  # recorded reasoning is replayed
+    assert second.think.startswith("replaying step 2 of") and second.messages == []
 
 
 def test_replay_without_a_trace_is_an_agent_error():

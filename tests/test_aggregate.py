@@ -2,28 +2,24 @@
 
 import json
 import math
+import subprocess
+import sys
 
 import pandas as pd
 
-from agentlab.analyze import load_study, summarize
+from agentlab.analyze import episode_error_groups, load_study, summarize
 from agentlab.analyze.aggregate import aggregate_study
+from agentlab.analyze.error_groups import error_signature
 from agentlab.analyze.stats import standard_error
 from agentlab.analyze.summarize import per_task
+from synthetic import write_episode, write_manifest
 
 
 def write_study(root, episodes, tasks=("t1", "t2"), seeds=(0, 1, 2), agents=("a", "b")):
     """A study folder with a manifest and the given {(agent, task, seed): summary fields}."""
-    study = root / "s"
-    manifest = {"study": "s", "benchmarks": {"miniwob": {"tasks": list(tasks), "seeds": list(seeds)}},
-                "agents": {a: {} for a in agents}}
-    study.mkdir(parents=True)
-    (study / "study.json").write_text(json.dumps(manifest))
+    study = write_manifest(root / "s", tasks, seeds, agents)
     for (agent, task, seed), fields in episodes.items():
-        path = study / "miniwob" / agent / task / f"seed{seed}" / "summary.json"
-        path.parent.mkdir(parents=True)
-        summary = {"benchmark": "miniwob", "agent": agent, "task": task, "seed": seed, "n_steps": 2,
-                   "elapsed_s": 4.0, **fields}
-        path.write_text(json.dumps(summary))
+        write_episode(study, agent, task, seed, fields)
     return study
 
 
@@ -80,3 +76,64 @@ def test_aggregate_writes_every_table_and_says_what_is_missing(tmp_path):
     assert "1 of 6 episodes done; **5 missing**." in (study / "summary.md").read_text()
     assert len(pd.read_csv(study / "episodes.csv")) == 1
     assert (study / "plots" / "success_rate.png").stat().st_size > 1000
+
+
+def test_similar_errors_are_grouped_with_counts_and_examples(tmp_path):
+    timeout = "infra_error"
+    episodes = {
+        ("a", "t1", 0): status(timeout, error={"type": "EpisodeTimeout", "message": "agent (step 2) exceeded step_timeout_s=120"}),
+        ("a", "t1", 1): status(timeout, error={"type": "EpisodeTimeout", "message": "step (step 7) exceeded step_timeout_s=120"}),
+        ("a", "t2", 0): status(timeout, error={"type": "EpisodeTimeout", "message": "agent (step 9) exceeded step_timeout_s=60"}),
+        ("b", "t1", 0): status("agent_error", error={"type": "AgentError", "message": "no trace to replay for t1 seed 0: /x/y/seed0.jsonl is missing"}),
+        ("b", "t1", 1): status("agent_error", error={"type": "AgentError", "message": "no trace to replay for t1 seed 1: /x/y/seed1.jsonl is missing"}),
+        ("b", "t2", 0): status("success"),
+    }
+    groups = episode_error_groups(load_study(write_study(tmp_path, episodes)).episodes)
+    assert groups[["status", "error_type", "signature", "count"]].values.tolist() == [
+        ["infra_error", "EpisodeTimeout", "agent (step N) exceeded step_timeout_s=N", 2],
+        ["agent_error", "AgentError", "no trace to replay for tN seed N: <path> is missing", 2],
+        ["infra_error", "EpisodeTimeout", "step (step N) exceeded step_timeout_s=N", 1],
+    ]
+    assert groups.loc[0, "examples"] == [("miniwob", "a", "t1", 0), ("miniwob", "a", "t2", 0)]
+    assert error_signature('Could not find element with bid "9999" at 0x7f3a') == \
+        "Could not find element with bid '…' at <hex>"
+
+
+def test_steps_are_loaded_on_first_use_without_any_agent_code(tmp_path):
+    steps = [
+        {"step": 0, "screenshot": "screenshots/step_000.png", "action": "click('12')", "axtree": "tree 0",
+         "last_action_error": "", "agent_stats": {"input_tokens": 120}, "timings": {"agent_s": 0.5}},
+        {"step": 1, "screenshot": "screenshots/step_001.png", "action": None, "axtree": "tree 1"},
+    ]
+    study = write_manifest(tmp_path / "s", ["t1"], [0], ["a"])
+    folder = write_episode(study, "a", "t1", 0, status("failure"), steps)
+    script = (
+        "import sys, json; from agentlab.analyze import load_study, summarize\n"
+        f"results = load_study({str(study)!r}); summarize(results.episodes, results.missing)\n"
+        "steps = results.steps; text = results.load_steps(text=True)\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith(('agentlab.agents', 'browsergym', 'playwright', 'gymnasium')))\n"
+        "print(json.dumps({'loaded': loaded, 'steps': steps.drop(columns=['screenshot']).to_dict('records'),\n"
+        "                  'screenshot': steps['screenshot'][0], 'axtree': list(text['axtree'])}, default=str))\n"
+    )
+    process = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    out = json.loads(process.stdout)
+    assert out["loaded"] == []
+    first, final = out["steps"]
+    assert (first["step"], first["action"], first["input_tokens"], first["agent_s"]) == (0, "click('12')", 120, 0.5)
+    assert final["step"] == 1 and pd.isna(final["action"]) and "axtree" not in first
+    assert out["screenshot"] == str(folder / "screenshots" / "step_000.png")
+    assert out["axtree"] == ["tree 0", "tree 1"]
+
+
+def test_summary_markdown_has_comparisons_and_errors(tmp_path):
+    episodes = {("a", "t1", s): status("success") for s in (0, 1, 2)}
+    episodes |= {("b", "t1", s): status("failure") for s in (0, 1)}
+    episodes[("b", "t1", 2)] = status("agent_error", error={"type": "AgentError", "message": "bad answer 3"})
+    study = write_study(tmp_path, episodes, tasks=("t1",))
+    aggregate_study(study)
+    text = (study / "summary.md").read_text()
+    assert "## Paired comparisons" in text
+    assert "| miniwob | a | b | 3 | 100.0% | 0.0% | +100.0 pp | [+100.0, +100.0] pp | 3 | 0 | 1/0/0 |" in text
+    assert "| agent_error | AgentError | 1 | bad answer N | miniwob/b/t1/seed2 |" in text
+    assert pd.read_csv(study / "comparisons.csv").loc[0, "difference"] == 1.0
+    assert (study / "plots" / "cost_vs_success.png").read_bytes()[:4] == b"\x89PNG"

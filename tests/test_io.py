@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from agentlab.io import read_json, write_json_atomic, write_text_atomic
+from agentlab.io import read_json, replace_dir, write_json_atomic, write_text_atomic
 
 
 def test_atomic_write_replaces_and_leaves_no_temporary_file(tmp_path):
@@ -25,3 +25,20 @@ def test_failed_write_keeps_the_old_file(tmp_path):
         write_json_atomic(target, {"bad": Boom()})
     assert target.read_text() == "old"
     assert os.listdir(tmp_path) == ["summary.json"]
+
+
+def test_replace_dir_swaps_in_the_complete_folder(tmp_path):
+    target, staging = tmp_path / "episodes", tmp_path / ".episodes.staging"
+    (target / "old").mkdir(parents=True)
+    (target / "old" / "page.html").write_text("old")
+    (staging / "new").mkdir(parents=True)
+    (staging / "new" / "page.html").write_text("new")
+    replace_dir(staging, target)
+    assert [p.relative_to(tmp_path).as_posix() for p in sorted(tmp_path.rglob("*"))] == [
+        "episodes", "episodes/new", "episodes/new/page.html"]
+    (staging / "first").mkdir(parents=True)
+    (target / "new" / "page.html").unlink()
+    (target / "new").rmdir()
+    target.rmdir()
+    replace_dir(staging, target)  # no old folder to replace
+    assert sorted(os.listdir(tmp_path)) == ["episodes"] and os.listdir(target) == ["first"]

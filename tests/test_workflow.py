@@ -38,15 +38,16 @@ def test_study_builds_rebuilds_only_what_is_missing_and_aggregates(tmp_path, tin
     per_task = pd.read_csv(study / "per_task.csv")
     assert sorted(per_task["task"]) == ["click-button", "click-test"] and set(per_task["n"]) == {2}
     assert "All 4 episodes done." in (study / "summary.md").read_text()
-    for plot in ("success_rate", "per_task_success"):
+    for plot in ("success_rate", "per_task_success", "cost_vs_success"):
         assert (study / "plots" / f"{plot}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(list((study / "report" / "episodes").rglob("seed*.html"))) == 4
 
     # delete one episode: exactly that episode is rebuilt, the others are untouched
     kept = {path: path.stat().st_mtime_ns for path in summaries(tmp_path)}
     deleted = study / "miniwob" / "replay" / "click-test" / "seed1" / "summary.json"
     deleted.unlink()
     del kept[deleted]
-    assert planned_jobs(tmp_path, tiny_study) == {"episode": 1, "aggregate": 1, "all": 1}
+    assert planned_jobs(tmp_path, tiny_study) == {"episode": 1, "aggregate": 1, "report": 1, "all": 1}
     run_snakemake(tmp_path, tiny_study)
     assert deleted.exists()
     assert {path: path.stat().st_mtime_ns for path in kept} == kept

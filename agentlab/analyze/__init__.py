@@ -1,6 +1,17 @@
-"""Reading and summarizing study results; needs no agent code (JSON and CSV only)."""
+"""Reading and summarizing study results; needs no agent code (JSON and CSV only).
 
+In a notebook::
+
+    from agentlab.analyze import load_study, summarize, compare_agents
+    results = load_study("results/my-study")
+    summarize(results.episodes, results.missing)   # per benchmark × agent
+    compare_agents(results.episodes)               # paired differences with bootstrap intervals
+    results.steps                                  # every step (read on first use)
+"""
+
+from .compare import compare_agents
+from .error_groups import action_error_groups, episode_error_groups
 from .load import load_study
-from .summarize import summarize
+from .summarize import per_task, summarize
 
-__all__ = ["load_study", "summarize"]
+__all__ = ["load_study", "summarize", "per_task", "compare_agents", "episode_error_groups", "action_error_groups"]

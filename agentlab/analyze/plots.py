@@ -49,3 +49,34 @@ def per_task_heatmap(per_task: pd.DataFrame) -> bytes:
     axis.set_yticks(range(len(grid.index)), grid.index, fontsize=8)
     figure.colorbar(image, ax=axis, label="success rate")
     return _png(figure)
+
+
+def cost_vs_success_plot(summary: pd.DataFrame) -> bytes:
+    """Success rate (± standard error) against mean cost per episode, one point per benchmark × agent.
+
+    Agents whose cost is unknown (no price, or no LLM) are listed under the axis instead of drawn.
+    """
+    n_episodes = summary["n"] + summary["n_infra_error"]
+    cost = pd.to_numeric(summary["cost"], errors="coerce") / n_episodes.where(n_episodes > 0)
+    known = summary.assign(cost_per_episode=cost)[cost.notna()]
+    figure, axis = plt.subplots(figsize=(5.5, 3.8))
+    for benchmark, rows in known.groupby("benchmark"):
+        axis.errorbar(rows["cost_per_episode"], rows["success_rate"], yerr=rows["std_err"].fillna(0),
+                      fmt="o", capsize=4, label=benchmark)
+        for row in rows.itertuples():
+            axis.annotate(row.agent, (row.cost_per_episode, row.success_rate), textcoords="offset points",
+                          xytext=(5, 5), fontsize=8)
+    unknown = summary.loc[cost.isna(), ["benchmark", "agent"]].drop_duplicates()
+    if len(unknown):
+        names = ", ".join(f"{r.agent} ({r.benchmark})" for r in unknown.itertuples())
+        axis.text(0.5, -0.28, f"cost unknown: {names}", transform=axis.transAxes, ha="center", fontsize=8,
+                  wrap=True)
+    if known.empty:
+        axis.text(0.5, 0.5, "no agent reported a cost", transform=axis.transAxes, ha="center", va="center")
+    else:
+        axis.legend(fontsize=8)
+    axis.set_xlabel("mean cost per episode (USD)")
+    axis.set_ylabel("success rate")
+    axis.set_ylim(0, 1.05)
+    axis.set_xlim(left=0)
+    return _png(figure)

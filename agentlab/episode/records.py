@@ -35,6 +35,19 @@ def axtree_text(obs: dict) -> str:
     )
 
 
+def read_records(path: Path) -> list[dict[str, Any]]:
+    """The records of a JSON-lines file (steps.jsonl, or a replay trace in its format), in order."""
+    records = []
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if line.strip():
+                try:
+                    records.append(json.loads(line))
+                except json.JSONDecodeError as error:
+                    raise ValueError(f"{path}:{number}: not a JSON record ({error.msg})") from None
+    return records
+
+
 class StepWriter:
     """Appends step records to `steps.jsonl` (flushed per step) and writes screenshots in `directory`."""
 

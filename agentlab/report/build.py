@@ -1,0 +1,132 @@
+"""Build a study's report folder: index.html (overview, tables, plots, comparisons, errors) and
+episodes/, one trace page per finished episode. Pages link to the plots and screenshots in the
+study folder by relative paths, so the report opens from disk with no server and copies nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..analyze.aggregate import COMPARISON_NOTE, StudyTables, study_tables
+from ..analyze.compare import paired_episodes, task_outcomes
+from ..analyze.error_groups import action_error_groups
+from ..analyze.load import EPISODE_KEYS, StudyResults, load_study
+from ..analyze.stats import BOOTSTRAP_CONFIDENCE
+from ..io import replace_dir, write_text_atomic
+from ..layout import REPORT_DIR, EpisodeKey, episode_id
+from .provenance import GitState, git_state, stale_config_hashes, version_counts
+from .render import relative_url, render
+from .trace import trace_page_path, write_trace_page
+
+INDEX_FILE = "index.html"
+EPISODES_DIR = "episodes"
+PLOTS = {  # file in the study's plots/ folder (made by `agentlab aggregate`): caption
+    "success_rate.png": "Success rate per agent with standard-error bars",
+    "cost_vs_success.png": "Success rate against mean cost per episode",
+    "per_task_success.png": "Success rate per task and agent",
+}
+
+
+def write_trace_pages(results: StudyResults, report_dir: Path) -> pd.DataFrame:
+    """Write every finished episode's trace page into report_dir/episodes (swapped in complete);
+    return the steps that carry a last_action_error."""
+    final = report_dir / EPISODES_DIR
+    staging = report_dir / f".{EPISODES_DIR}.staging"
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    error_rows = []
+    for key in map(EpisodeKey._make, results.episodes[EPISODE_KEYS].itertuples(index=False, name=None)):
+        # staging sits beside the final folder at the same depth: the pages' relative links hold for both
+        page = trace_page_path(staging, key)
+        error_rows += write_trace_page(results.path, key, page, report_dir / INDEX_FILE)
+    replace_dir(staging, final)
+    return pd.DataFrame(error_rows, columns=None if error_rows else EPISODE_KEYS + ["last_action_error"])
+
+
+def _episode_link(key: EpisodeKey, report_dir: Path) -> dict[str, str]:
+    return {"label": episode_id(key), "url": relative_url(trace_page_path(report_dir / EPISODES_DIR, key), report_dir)}
+
+
+def _error_groups_view(groups: pd.DataFrame, report_dir: Path) -> list[dict[str, Any]]:
+    return [
+        {**row, "examples": [_episode_link(EpisodeKey(*keys), report_dir) for keys in row["examples"]]}
+        for row in groups.to_dict("records")
+    ]
+
+
+def _per_task_view(results: StudyResults, tables: StudyTables, report_dir: Path) -> list[dict[str, Any]]:
+    """Rows benchmark × task; per agent its success rate and a link per episode (missing ones unlinked)."""
+    rates = {(r.benchmark, r.task, r.agent): r for r in tables.per_task.itertuples()}
+    cells: dict[tuple, dict[str, list]] = {}
+    finished = results.episodes[EPISODE_KEYS + ["status"]].itertuples(index=False, name=None)
+    missing = ((*keys, "missing") for keys in results.missing[EPISODE_KEYS].itertuples(index=False, name=None))
+    for benchmark, agent, task, seed, status in [*finished, *missing]:
+        link = _episode_link(EpisodeKey(benchmark, agent, task, seed), report_dir) if status != "missing" else {}
+        cells.setdefault((benchmark, task), {}).setdefault(agent, []).append(
+            {"seed": seed, "status": status, "url": link.get("url")})
+    rows = []
+    for (benchmark, task), by_agent in sorted(cells.items()):
+        rows.append({"benchmark": benchmark, "task": task, "agents": {
+            agent: {"rate": rates.get((benchmark, task, agent)), "episodes": sorted(episodes, key=lambda e: e["seed"])}
+            for agent, episodes in by_agent.items()
+        }})
+    return rows
+
+
+def _comparisons_view(results: StudyResults, tables: StudyTables) -> list[dict[str, Any]]:
+    """Each comparison row with the tasks each agent won."""
+    views = []
+    for row in tables.comparisons.to_dict("records"):
+        in_benchmark = results.episodes[results.episodes["benchmark"] == row["benchmark"]]
+        outcomes = task_outcomes(paired_episodes(in_benchmark, row["agent_a"], row["agent_b"]))
+        views.append({**row, "won_by_a": list(outcomes.loc[outcomes["winner"] == "a", "task"]),
+                      "won_by_b": list(outcomes.loc[outcomes["winner"] == "b", "task"])})
+    return views
+
+
+def index_context(results: StudyResults, tables: StudyTables, action_errors: pd.DataFrame, git: GitState,
+                  report_dir: Path) -> dict[str, Any]:
+    episodes = results.episodes
+    agents = sorted(set(episodes["agent"]) | set(results.missing["agent"]))
+    started = episodes["started_at"].dropna() if "started_at" in episodes else pd.Series(dtype=str)
+    plots_dir = results.path / "plots"
+    return {
+        "study": results.manifest.get("study", results.path.name),
+        "manifest": results.manifest,
+        "n_done": len(episodes),
+        "n_missing": len(results.missing),
+        "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "first_started": started.min() if len(started) else None,
+        "last_started": started.max() if len(started) else None,
+        "git": git,
+        "versions": version_counts(episodes),
+        "n_stale": len(stale_config_hashes(episodes, results.manifest)),
+        "summary": tables.summary.to_dict("records"),
+        "plots": [{"url": relative_url(plots_dir / name, report_dir), "caption": caption, "exists": (plots_dir / name).exists()}
+                  for name, caption in PLOTS.items()],
+        "comparisons": _comparisons_view(results, tables),
+        "comparison_note": COMPARISON_NOTE,
+        "confidence": BOOTSTRAP_CONFIDENCE,
+        "agents": agents,
+        "per_task": _per_task_view(results, tables, report_dir),
+        "episode_errors": _error_groups_view(tables.errors, report_dir),
+        "action_errors": _error_groups_view(action_errors, report_dir),
+    }
+
+
+def build_report(study_dir: str | Path, out_dir: str | Path | None = None, repo: str | Path | None = None) -> str:
+    """Write the report of the study at `study_dir` (default into its report/ folder); `repo` is the
+    workflow's git repository, whose commit and dirty flag the overview states. Returns a one-line report."""
+    results = load_study(study_dir)
+    report_dir = Path(out_dir) if out_dir is not None else results.path / REPORT_DIR
+    tables = study_tables(results)
+    action_errors = action_error_groups(write_trace_pages(results, report_dir))
+    git = git_state(Path(repo) if repo is not None else None)
+    html = render("index.html", **index_context(results, tables, action_errors, git, report_dir))
+    write_text_atomic(report_dir / INDEX_FILE, html)
+    return f"report of {len(results.episodes)} episodes ({len(results.missing)} missing): {report_dir / INDEX_FILE}"

@@ -1,0 +1,116 @@
+"""How long the report of a large study takes to build, from synthetic episodes with steps.
+
+Writes a study of N episodes (default 1,000: 50 tasks × 4 agents × 5 seeds; 5 actions each, with
+AXTree, prompt and answer text and a screenshot per step), then times, in one run:
+load_study (summaries), StudyResults.steps (every steps.jsonl), aggregate_study (tables and plots)
+and build_report (trace pages and index). Prints wall and CPU seconds, milliseconds per episode and ratios.
+
+    .venv/bin/python bench/report_build.py [--tasks 50] [--agents 4] [--seeds 5] [--dir /tmp/x]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+from synthetic import png_bytes, write_episode, write_manifest  # noqa: E402
+
+from agentlab.analyze import load_study  # noqa: E402
+from agentlab.analyze.aggregate import aggregate_study  # noqa: E402
+from agentlab.report import build_report  # noqa: E402
+
+AXTREE = "\n".join(f"\t[{bid}] button 'Option {bid}', clickable" for bid in range(100))  # ~3.5 kB
+PROMPT = "# Goal\nClick the right button.\n# Page\n" + AXTREE
+
+
+def synthetic_steps(n_actions: int, rng: random.Random) -> list[dict]:
+    steps = []
+    for step in range(n_actions + 1):
+        final = step == n_actions
+        steps.append({
+            "step": step, "url": "file:///miniwob/task.html", "screenshot": f"screenshots/step_{step:03d}.png",
+            "axtree": AXTREE, "focused_element_bid": "", "action": None if final else f"click('{rng.randint(1, 99)}')",
+            **({} if final else {
+                "think": "The goal asks for option 12; I click it.",
+                "messages": [{"role": "user", "content": PROMPT}, {"role": "assistant", "content": "click('12')"}],
+                "agent_stats": {"input_tokens": 1200, "output_tokens": 40, "cost": 0.0004},
+                "reward": 0.0, "terminated": False, "truncated": False,
+                "last_action_error": 'Could not find element with bid "99"' if rng.random() < 0.1 else "",
+                "timings": {"agent_s": 1.5, "env_step_s": 1.1},
+            }),
+        })
+    return steps
+
+
+def write_study(root: Path, n_tasks: int, n_agents: int, n_seeds: int) -> Path:
+    rng = random.Random(0)
+    tasks, agents, seeds = [f"task-{t:03d}" for t in range(n_tasks)], [f"agent{a}" for a in range(n_agents)], range(n_seeds)
+    study = write_manifest(root / "bench", tasks, seeds, agents)
+    screenshot = png_bytes(500, 300)
+    for agent_number, agent in enumerate(agents):
+        for task in tasks:
+            for seed in seeds:
+                roll = rng.random()
+                status = ("infra_error" if roll < 0.03 else "agent_error" if roll < 0.06
+                          else "success" if roll < 0.3 + 0.1 * agent_number else "failure")
+                error = ({"type": "EpisodeTimeout", "message": f"agent (step {rng.randint(0, 5)}) exceeded step_timeout_s=300"}
+                         if status == "infra_error" else
+                         {"type": "AgentError", "message": f"could not parse answer {rng.randint(0, 999)}"}
+                         if status == "agent_error" else None)
+                fields = {"status": status, "success": status == "success", "reward": float(status == "success"),
+                          "n_steps": 5, "error": error, "goal": "Click the right button.",
+                          "agent_stats": {"input_tokens": 6000, "output_tokens": 200, "cost": 0.002},
+                          "versions": {"agentlab": "0.1.0", "chromium": "156.0"}}
+                write_episode(study, agent, task, seed, fields, synthetic_steps(5, rng), screenshot)
+    return study
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", type=int, default=50)
+    parser.add_argument("--agents", type=int, default=4)
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--dir", type=Path, default=None, help="keep the study here (default: a temporary folder)")
+    args = parser.parse_args()
+    root = args.dir or Path(tempfile.mkdtemp(prefix="report-bench-"))
+    n = args.tasks * args.agents * args.seeds
+    try:
+        tic = time.perf_counter()
+        study = write_study(root, args.tasks, args.agents, args.seeds)
+        print(f"wrote {n} synthetic episodes × 6 step records in {time.perf_counter() - tic:.1f} s ({study})")
+        timings, cpu = {}, {}
+        for name, work in [
+            ("load_study (summaries)", lambda: load_study(study)),
+            ("StudyResults.steps", lambda: len(load_study(study).steps)),
+            ("aggregate_study", lambda: aggregate_study(study)),
+            ("build_report", lambda: build_report(study, repo=REPO)),
+        ]:
+            tic, cpu_tic = time.perf_counter(), time.process_time()
+            work()
+            timings[name], cpu[name] = time.perf_counter() - tic, time.process_time() - cpu_tic
+            print(f"{name:<24} {timings[name]:7.2f} s wall {cpu[name]:7.2f} s CPU  "
+                  f"{1000 * timings[name] / n:6.2f} ms/episode (wall)")
+        files = list((study / "report").rglob("*.html"))
+        size = sum(path.stat().st_size for path in files) / 1e6
+        print(f"report: {len(files)} HTML files, {size:.1f} MB")
+        for clock, seconds in (("wall", timings), ("CPU", cpu)):
+            print(f"ratios ({clock}): build_report / aggregate_study = "
+                  f"{seconds['build_report'] / seconds['aggregate_study']:.2f}; "
+                  f"build_report / StudyResults.steps = {seconds['build_report'] / seconds['StudyResults.steps']:.1f}")
+        print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (timings are noisy above ~{os.cpu_count()})")
+    finally:
+        if args.dir is None:
+            shutil.rmtree(root)
+
+
+if __name__ == "__main__":
+    main()

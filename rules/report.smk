@@ -1,0 +1,20 @@
+# The study's static HTML report (agentlab/report/): index.html and one trace page per episode.
+# Its inputs are every episode summary (steps and screenshots change with it) and the aggregate's
+# plots and tables; the trace pages are one folder output, rebuilt whole.
+rule report:
+    input:
+        summaries=study_summaries,
+        manifest="results/{study}/study.json",
+        summary_csv="results/{study}/summary.csv",
+        plots=expand("results/{{study}}/plots/{name}.png", name=PLOT_NAMES),
+    output:
+        index="results/{study}/report/index.html",
+        episodes=directory("results/{study}/report/episodes"),
+    log:
+        "results/{study}/logs/report.log",
+    params:
+        repo=workflow.basedir,
+    conda:
+        "../envs/agentlab.yaml"
+    shell:
+        "agentlab report results/{wildcards.study} --repo {params.repo:q} > {log:q} 2>&1"

@@ -1,0 +1,44 @@
+"""Synthetic study folders (manifest, summaries, steps, screenshots) for tests and bench/ scripts:
+the files real episodes write, without running a browser."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+
+def png_bytes(width: int = 64, height: int = 40, color: tuple[int, int, int] = (40, 120, 200)) -> bytes:
+    """A real PNG image of one color."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), color).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def write_manifest(study: Path, tasks, seeds, agents, benchmark: str = "miniwob") -> Path:
+    """A study folder with its study.json (what `agentlab manifest` writes, minus config hashes)."""
+    manifest = {"study": study.name, "benchmarks": {benchmark: {"tasks": list(tasks), "seeds": list(seeds)}},
+                "agents": {agent: {} for agent in agents}}
+    study.mkdir(parents=True, exist_ok=True)
+    (study / "study.json").write_text(json.dumps(manifest))
+    return study
+
+
+def write_episode(study: Path, agent: str, task: str, seed: int, fields: dict, steps: list[dict] | None = None,
+                  screenshot: bytes | None = None, benchmark: str = "miniwob") -> Path:
+    """One episode folder: summary.json from `fields`, and steps.jsonl from `steps` with a screenshot
+    file for each step record that names one."""
+    folder = study / benchmark / agent / task / f"seed{seed}"
+    folder.mkdir(parents=True)
+    summary = {"benchmark": benchmark, "agent": agent, "task": task, "seed": seed, "n_steps": 2, "elapsed_s": 4.0,
+               **fields}
+    (folder / "summary.json").write_text(json.dumps(summary))
+    if steps is not None:
+        (folder / "steps.jsonl").write_text("".join(json.dumps(step) + "\n" for step in steps))
+        for step in steps:
+            if step.get("screenshot"):
+                (folder / step["screenshot"]).parent.mkdir(exist_ok=True)
+                (folder / step["screenshot"]).write_bytes(screenshot or png_bytes())
+    return folder

@@ -1,0 +1,230 @@
+"""The HTML report from synthetic episodes: every link resolves on disk, all text is escaped."""
+
+import json
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote
+
+import pandas as pd
+import pytest
+
+from agentlab.analyze.aggregate import aggregate_study
+from agentlab.analyze.formatting import format_rate
+from agentlab.report import build_report
+from agentlab.report.provenance import git_state
+from conftest import TRACES, replay_agent, run_snakemake
+from synthetic import write_episode, write_manifest
+from test_aggregate import status
+
+PAYLOAD = "<script>window.__pwned=1</script><img src=x onerror=\"window.__pwned=2\">"
+ODD_TASK = "odd name#1?%"  # task names may hold any character but '/': links must encode them
+CHROMIUM = "/usr/lib/chromium/chromium"
+
+
+class Links(HTMLParser):
+    """Every href and img src of a page, and the ids it defines."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.hrefs, self.images, self.ids = [], [], set()
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "id" in attrs:
+            self.ids.add(attrs["id"])
+        if tag == "a" and attrs.get("href"):
+            self.hrefs.append(attrs["href"])
+        if tag == "img":
+            self.images.append(attrs["src"])
+
+
+def resolve(page: Path, url: str) -> Path:
+    return (page.parent / unquote(url.split("#")[0])).resolve()
+
+
+def steps_with(text: str) -> list[dict]:
+    return [
+        {"step": 0, "url": "file:///task.html", "screenshot": "screenshots/step_000.png", "action": "fill('14', 'x')",
+         "think": f"thinking {text}", "axtree": f"textbox value={text}", "last_action_error": "",
+         "messages": [{"role": "user", "content": f"prompt {text}"},
+                      {"role": "assistant", "content": [{"type": "text", "text": f"answer {text}"}]}],
+         "agent_stats": {"input_tokens": 10}, "timings": {"agent_s": 0.1, "env_step_s": 0.2}, "reward": 0.0},
+        {"step": 1, "url": "file:///task.html", "screenshot": "screenshots/step_001.png", "action": "click('99')",
+         "think": "", "axtree": "tree", "last_action_error": 'Could not find element with bid "99"', "reward": 0.0,
+         "refused_navigations": [f"https://elsewhere.example/{text}"]},
+        {"step": 2, "url": "file:///task.html", "screenshot": "screenshots/step_002.png", "action": None, "axtree": "t"},
+    ]
+
+
+def make_study(tmp_path: Path) -> Path:
+    study = write_manifest(tmp_path / "s", ["t1", ODD_TASK], [0, 1], ["a", "b"])
+    for agent in ("a", "b"):
+        for task in ("t1", ODD_TASK):
+            for seed in (0, 1):
+                if (agent, task, seed) == ("b", ODD_TASK, 1):
+                    continue  # missing
+                result = "success" if agent == "a" else "failure"
+                fields = {**status(result), "goal": f"Enter {PAYLOAD}", "n_steps": 2}
+                folder = write_episode(study, agent, task, seed, fields, steps_with(PAYLOAD))
+                (folder / "episode.log").write_text("attempt 1 of 1\n")
+    aggregate_study(study)
+    return study
+
+
+def test_report_links_every_episode_screenshot_and_plot_that_exists(tmp_path):
+    study = make_study(tmp_path)
+    assert build_report(study).startswith("report of 7 episodes (1 missing)")
+    index = study / "report" / "index.html"
+    links = Links(index.read_text())
+    episode_links = {href for href in links.hrefs if href.startswith("episodes/")}
+    assert len(episode_links) == 7  # one per finished episode; the missing one has no page
+    for href in [*episode_links, *links.images]:
+        assert resolve(index, href).is_file(), href
+    assert len(links.images) == 3 and all("/plots/" in src for src in links.images)
+
+    page = study / "report" / "episodes" / "miniwob" / "a" / ODD_TASK / "seed1.html"
+    trace = Links(page.read_text())
+    assert len(trace.images) == 3 and [resolve(page, src).name for src in trace.images] == [
+        "step_000.png", "step_001.png", "step_002.png"]
+    for url in trace.images + [h for h in trace.hrefs if not h.startswith("#")]:
+        assert resolve(page, url).exists(), url
+    assert resolve(page, trace.hrefs[0]) == index.resolve()
+    assert {"summary.json", "steps.jsonl", "episode.log"} <= {resolve(page, h).name for h in trace.hrefs}
+    assert {"step-0", "step-1", "step-2"} <= trace.ids
+    assert {"#step-0", "#step-1", "#step-2"} <= set(trace.hrefs)
+
+
+def test_report_escapes_text_from_pages_and_models(tmp_path):
+    study = make_study(tmp_path)
+    build_report(study)
+    pages = [study / "report" / "index.html", *sorted((study / "report" / "episodes").rglob("*.html"))]
+    for page in pages:
+        text = page.read_text()
+        assert "<script" not in text.lower() and "<img src=x" not in text, page
+        assert "Content-Security-Policy" in text
+    trace = pages[1].read_text()
+    escaped = "&lt;script&gt;window.__pwned=1&lt;/script&gt;&lt;img src=x onerror=&#34;window.__pwned=2&#34;&gt;"
+    for shown in ("Enter ", "thinking ", "textbox value=", "prompt ", "answer ", "https://elsewhere.example/"):
+        assert shown + escaped in trace, shown
+
+
+def test_index_groups_action_errors_and_lists_comparisons(tmp_path):
+    study = make_study(tmp_path)
+    build_report(study)
+    text = (study / "report" / "index.html").read_text()
+    assert "Could not find element with bid &#34;99&#34;" in text  # one example message of the group
+    assert "<td class=\"num\">7</td><td class=\"num\">7</td>" in text  # 7 steps in 7 episodes
+    assert "+100.0 pp" in text and "3 of 4" not in text
+    assert "7 of 8 episodes done" in text
+
+
+def test_report_of_a_study_with_no_finished_episode_lists_the_missing(tmp_path):
+    study = write_manifest(tmp_path / "s", ["t1", "t2"], [0, 1], ["a"])
+    aggregate_study(study)
+    build_report(study)
+    text = (study / "report" / "index.html").read_text()
+    assert "0 of 4 episodes done" in text and text.count('<span class="badge missing" title="seed') == 4
+    assert list((study / "report" / "episodes").iterdir()) == []
+
+
+def test_git_state_reads_commit_and_dirty_flag_and_tolerates_no_repository(tmp_path):
+    assert git_state(tmp_path) == git_state(None) == git_state(tmp_path / "absent")
+    assert git_state(tmp_path).commit is None
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    (tmp_path / "Snakefile").write_text("rule all:\n")
+    subprocess.run([*git, "add", "Snakefile"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "init"], check=True)
+    head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+    assert git_state(tmp_path).commit == head and git_state(tmp_path).dirty is False
+    (tmp_path / "Snakefile").write_text("rule all:\n    input: []\n")
+    assert git_state(tmp_path).dirty is True
+
+
+PAGE_PAYLOAD = "<script>window.__pwned='page'</script>"
+MODEL_PAYLOAD = "<script>window.__pwned='model'</script><img src=x onerror=\"window.__pwned='model'\">"
+
+
+def plant_traces(folder: Path) -> str:
+    """Replay traces that type a script into enter-text's field (it shows in the next AXTree) and
+    carry a script in the agent's reasoning and answer; returns the agent's trace template."""
+    for task in ("click-test", "enter-text"):
+        for seed in (0, 1):
+            source = TRACES / "miniwob" / task / f"seed{seed}.jsonl"
+            records = [json.loads(line) for line in source.read_text().splitlines() if line.strip()]
+            if task == "enter-text":
+                records[0]["action"] = f"fill('14', {PAGE_PAYLOAD!r})"
+            for record in records:
+                record["think"] = f"I will act. {MODEL_PAYLOAD}"
+                record["messages"] = [{"role": "user", "content": "the page and goal"},
+                                      {"role": "assistant", "content": f"answer {MODEL_PAYLOAD}"}]
+            target = folder / "miniwob" / task / f"seed{seed}.jsonl"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text("".join(json.dumps(record) + "\n" for record in records))
+    return str(folder / "{benchmark}" / "{task}" / "seed{seed}.jsonl")
+
+
+def loaded_images(page, selector: str) -> list[int]:
+    """Natural widths of the images matched by `selector`, after scrolling each into view (they load lazily)."""
+    images = page.locator(selector)
+    for number in range(images.count()):
+        images.nth(number).scroll_into_view_if_needed()
+    page.wait_for_function("s => [...document.querySelectorAll(s)].every(i => i.complete)", arg=selector)
+    return page.eval_on_selector_all(selector, "images => images.map(i => i.naturalWidth)")
+
+
+@pytest.mark.slow
+def test_snakemake_builds_a_report_that_chromium_shows_and_no_planted_script_runs(tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    config = {
+        "study": "shown",
+        "benchmarks": {"miniwob": {"tasks": ["click-test", "enter-text"], "seeds": [0, 1], "max_steps": 3}},
+        "agents": {"replay": replay_agent(), "planted": replay_agent(plant_traces(tmp_path / "traces"))},
+        "episode": {"retries": 1, "step_timeout_s": 120, "episode_timeout_s": 600},
+    }
+    run_snakemake(tmp_path / "work", config)
+    study = tmp_path / "work" / "results" / "shown"
+    summary = pd.read_csv(study / "summary.csv")
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1300, "height": 900})
+            page.goto((study / "report" / "index.html").as_uri())
+            results = page.locator("#results table tr")
+            assert results.count() == 1 + len(summary)
+            for row in summary.itertuples():  # the same numbers as summary.csv
+                shown = page.locator("#results tr", has_text=row.agent).first.inner_text()
+                assert format_rate(row.success_rate, row.std_err) in shown
+            assert page.locator("#comparisons table tr").count() == 2
+            assert page.locator("#tasks a.badge").count() == 8
+            assert all(width > 100 for width in loaded_images(page, "#plots img"))
+            assert len(loaded_images(page, "#plots img")) == 3
+            page.screenshot(path=tmp_path / "report.png", full_page=True)
+
+            page.locator("#tasks a[href*='planted/enter-text/seed0']").click()
+            page.wait_for_load_state()
+            widths = loaded_images(page, ".step img")
+            assert len(widths) == 3 and all(width > 100 for width in widths)  # 2 actions + final observation
+            page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+            text = page.inner_text("body")
+            assert f'value="{PAGE_PAYLOAD}"' in text  # typed into the page, shown in the next AXTree
+            assert f"I will act. {MODEL_PAYLOAD}" in text and f"answer {MODEL_PAYLOAD}" in text
+            assert page.locator("script, img[onerror]").count() == 0
+            assert page.evaluate("typeof window.__pwned") == "undefined"
+            page.screenshot(path=tmp_path / "trace.png", full_page=True)
+
+            page.locator("header a", has_text="study").click()
+            page.wait_for_load_state()
+            assert page.url.endswith("/report/index.html")
+            assert page.evaluate("typeof window.__pwned") == "undefined"
+        finally:
+            browser.close()
+    assert (tmp_path / "report.png").stat().st_size > 10_000
+
+    run_snakemake(tmp_path / "work", config, "--report", str(tmp_path / "snakemake-report.html"))
+    collected = (tmp_path / "snakemake-report.html").read_text()
+    assert all(name in collected for name in ("success_rate.png", "cost_vs_success.png", "comparisons.csv"))
