@@ -60,6 +60,23 @@ def cmd_aggregate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_preflight(args: argparse.Namespace) -> int:
+    from .benchmarks import get_benchmark
+    from .benchmarks.preflight import run_preflight
+    from .io import read_json, write_json_atomic
+
+    benchmark = get_benchmark(args.benchmark)
+    if args.manifest:
+        tasks = read_json(args.manifest)["benchmarks"][args.benchmark]["tasks"]
+    else:
+        tasks = list(benchmark.task_names)
+    record = run_preflight(benchmark, tasks)
+    if args.out:
+        write_json_atomic(args.out, record)
+    print(f"preflight {args.benchmark}: ready for {len(tasks)} tasks")
+    return 0
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from .study import load_study_file
 
@@ -154,6 +171,12 @@ def build_parser() -> argparse.ArgumentParser:
     launch.add_argument("--pdb", action="store_true", help="with --debug: post-mortem debugger at the error")
     launch.set_defaults(func=cmd_launch)
 
+    preflight = commands.add_parser("preflight", help="check a benchmark's package and backend (server, credentials)")
+    preflight.add_argument("benchmark")
+    preflight.add_argument("--manifest", type=Path, help="study.json whose tasks to check (default: all tasks)")
+    preflight.add_argument("--out", type=Path, help="where to write the record of the check")
+    preflight.set_defaults(func=cmd_preflight)
+
     check = commands.add_parser("check", help="validate a study config and count its episodes")
     check.add_argument("config", type=Path)
     check.set_defaults(func=cmd_check)
@@ -161,12 +184,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .benchmarks.preflight import PreflightError
+
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except ConfigError as error:
         print(f"agentlab: {error}", file=sys.stderr)
         return 2
+    except PreflightError as error:  # a backend is missing: one line, no traceback
+        print(f"agentlab: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -71,6 +71,23 @@ def process_marker(monkeypatch) -> str:
     return marker
 
 
+CLOSED = "http://127.0.0.1:9"  # nothing listens on the discard port
+BACKEND_PREFIXES = ("WA_", "VWA_", "SNOW_", "BROWSERGYM_WEBLINX", "HF_", "HUGGING_FACE")
+
+
+@pytest.fixture
+def no_backend(monkeypatch):
+    """An environment without any benchmark's backend variables, where the open web is unreachable."""
+    for name in list(os.environ):
+        if name.startswith(BACKEND_PREFIXES):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("HF_HOME", "/nonexistent")  # no Hugging Face token file either
+    for proxy in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+        monkeypatch.setenv(proxy, CLOSED)  # the open web, even where there is one
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.setenv(name, "127.0.0.1,localhost")
+
+
 @pytest.fixture
 def tiny_study() -> dict:
     """Two MiniWoB tasks × two seeds, replayed: a real study that takes seconds."""

@@ -49,7 +49,7 @@ def test_schema_defaults_are_filled():
 @pytest.mark.parametrize(
     "path, value, expected",
     [
-        ("benchmarks.miniwobb", {"tasks": "all", "seeds": [0]}, "unknown benchmark 'miniwobb'; allowed: miniwob"),
+        ("benchmarks.miniwobb", {"tasks": "all", "seeds": [0]}, "unknown benchmark 'miniwobb'; allowed: assistantbench, miniwob, visualwebarena"),
         ("benchmarks.miniwob.tasks", ["click-tset"], "task 'click-tset' matches no miniwob task"),
         ("benchmarks.miniwob.seeds", [-1], "benchmarks.miniwob.seeds.0: -1 is less than the minimum of 0"),
         ("benchmarks.miniwob.seeds", ["a"], "benchmarks.miniwob.seeds.0: 'a' is not of type 'integer'"),
@@ -81,3 +81,4 @@ def test_snakemake_refuses_a_bad_config_before_any_episode(tmp_path):
     assert process.returncode != 0
     assert "task 'click-tset' matches no miniwob task" in process.stderr + process.stdout
     assert not (tmp_path / "results").exists()
+
