@@ -8,6 +8,8 @@ configfile: "config/config.yaml"
 
 
 include: "rules/common.smk"
+include: "rules/preflight.smk"
+include: "rules/resets.smk"
 include: "rules/episodes.smk"
 include: "rules/aggregate.smk"
 

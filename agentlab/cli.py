@@ -77,6 +77,20 @@ def cmd_preflight(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reset(args: argparse.Namespace) -> int:
+    from .benchmarks import get_benchmark
+    from .io import write_json_atomic
+
+    benchmark = get_benchmark(args.benchmark)
+    if benchmark.backend is None or benchmark.backend.instance is None:
+        raise ConfigError(f"benchmark {args.benchmark} has no instance to reset")
+    print(f"resetting the {benchmark.backend.instance} instance", flush=True)
+    record = benchmark.backend.reset(timeout_s=args.timeout)
+    write_json_atomic(args.out, record)
+    print(f"{benchmark.backend.instance} instance reset in {record['elapsed_s']:.0f} s")
+    return 0
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from .study import load_study_file
 
@@ -177,6 +191,12 @@ def build_parser() -> argparse.ArgumentParser:
     preflight.add_argument("--out", type=Path, help="where to write the record of the check")
     preflight.set_defaults(func=cmd_preflight)
 
+    reset = commands.add_parser("reset", help="reset the shared instance of a WebArena-family benchmark")
+    reset.add_argument("benchmark")
+    reset.add_argument("--out", required=True, type=Path, help="where to write the record of the reset")
+    reset.add_argument("--timeout", type=float, default=900.0, help="seconds the reset may take")
+    reset.set_defaults(func=cmd_reset)
+
     check = commands.add_parser("check", help="validate a study config and count its episodes")
     check.add_argument("config", type=Path)
     check.set_defaults(func=cmd_check)
@@ -185,6 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from .benchmarks.preflight import PreflightError
+    from .errors import InfraError
 
     args = build_parser().parse_args(argv)
     try:
@@ -192,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"agentlab: {error}", file=sys.stderr)
         return 2
-    except PreflightError as error:  # a backend is missing: one line, no traceback
+    except (PreflightError, InfraError) as error:  # a backend is missing or failed: one line, no traceback
         print(f"agentlab: {error}", file=sys.stderr)
         return 1
 

@@ -43,6 +43,17 @@ def run_snakemake(workdir: Path, config: dict, *args: str, check: bool = True) -
     return process
 
 
+def planned_jobs(workdir, config, *args):
+    """{rule: count} that a dry run of the workflow would execute."""
+    process = run_snakemake(workdir, config, "--dry-run", "--quiet", "rules", *args)
+    counts = {}
+    for line in process.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit() and parts[0] not in ("total", "job"):
+            counts[parts[0]] = int(parts[1])
+    return counts
+
+
 def chromium_processes(marker: str) -> list[int]:
     """PIDs of live (not zombie) Chromium processes started under `marker` (see `process_marker`).
 
