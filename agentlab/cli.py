@@ -47,8 +47,9 @@ def cmd_launch(args: argparse.Namespace) -> int:
 
 def cmd_manifest(args: argparse.Namespace) -> int:
     from .io import write_json_atomic
+    from .study import load_study
 
-    write_json_atomic(args.out, json.loads(args.json))
+    write_json_atomic(args.out, load_study(json.loads(args.study)).manifest())
     return 0
 
 
@@ -145,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     manifest = commands.add_parser("manifest", help="write a study manifest (used by the workflow)")
     manifest.add_argument("--out", required=True, type=Path)
-    manifest.add_argument("--json", required=True)
+    manifest.add_argument("--study", required=True, help="the study config (study, benchmarks, agents) as JSON")
     manifest.set_defaults(func=cmd_manifest)
 
     aggregate = commands.add_parser("aggregate", help="tables and plots from a study's episodes")

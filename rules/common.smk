@@ -52,10 +52,18 @@ def episode_dir(wildcards, output):
     return str(Path(output[0]).parent)
 
 
-def study_manifest(wildcards):
+def study_definition(wildcards):
+    """The config's study, benchmarks and agents as JSON: all the manifest depends on."""
     import json
 
-    return json.dumps(STUDY.manifest(), sort_keys=True)
+    return json.dumps({key: config[key] for key in ("study", "benchmarks", "agents")}, sort_keys=True)
+
+
+def study_manifest_digest(wildcards):
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps(STUDY.manifest(), sort_keys=True).encode()).hexdigest()[:16]
 
 
 def study_summaries(wildcards):
