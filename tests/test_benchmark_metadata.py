@@ -75,6 +75,7 @@ def test_select_by_split_match_and_names():
     assert gitlab and all(t[0] in "12" and "gitlab" in webarena.task_metadata[t]["sites"] for t in gitlab)
     assert set(gitlab) < set(test)
     assert len(get_benchmark("weblinx").select_tasks({"split": "valid"})) == 2526
+    assert webarena.select_tasks([552, "41?"]) == ["410", "411", "412", "413", "414", "415", "416", "417", "418", "419", "552"]
     assert len(get_benchmark("workarena_l2").select_tasks({"match": {"category": "planning_and_problem_solving"}})) > 0
 
 

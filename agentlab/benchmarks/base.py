@@ -79,7 +79,7 @@ class Benchmark:
         """Where agents may navigate; by default web pages but no local files or script URLs."""
         return NavigationPolicy(open_web=True)
 
-    def select_tasks(self, selection: str | list[str] | Mapping[str, Any]) -> list[str]:
+    def select_tasks(self, selection: str | list[str | int] | Mapping[str, Any]) -> list[str]:
         """Tasks named by `selection`, in benchmark order.
 
         'all'; a list of names and globs ('click-*'); or a mapping of `split` (train, valid, test),
@@ -87,7 +87,7 @@ class Benchmark:
         """
         if isinstance(selection, Mapping):
             return self._select_by_metadata(selection)
-        patterns = [selection] if isinstance(selection, str) else list(selection)
+        patterns = [selection] if isinstance(selection, str) else [str(pattern) for pattern in selection]
         if patterns == ["all"]:
             return list(self.task_names)
         chosen: set[str] = set()

@@ -34,7 +34,8 @@ def fetch(url: str, timeout_s: float = PROBE_TIMEOUT_S) -> tuple[int, str]:
         with urllib.request.urlopen(url, timeout=timeout_s) as response:
             return response.status, response.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as error:  # the server answered, with an error status
-        return error.code, error.read().decode("utf-8", "replace")
+        with error:
+            return error.code, error.read().decode("utf-8", "replace")
     except (ValueError, http.client.HTTPException) as error:  # not a URL, or not an HTTP server
         raise OSError(f"{type(error).__name__}: {error}") from None
 
