@@ -11,6 +11,8 @@ report: "rules/captions/workflow.rst"
 
 
 include: "rules/common.smk"
+include: "rules/preflight.smk"
+include: "rules/resets.smk"
 include: "rules/episodes.smk"
 include: "rules/aggregate.smk"
 include: "rules/report.smk"

@@ -47,8 +47,9 @@ def cmd_launch(args: argparse.Namespace) -> int:
 
 def cmd_manifest(args: argparse.Namespace) -> int:
     from .io import write_json_atomic
+    from .study import load_study
 
-    write_json_atomic(args.out, json.loads(args.json))
+    write_json_atomic(args.out, load_study(json.loads(args.study)).manifest())
     return 0
 
 
@@ -64,6 +65,37 @@ def cmd_report(args: argparse.Namespace) -> int:
     from .report import build_report
 
     print(build_report(args.study_dir, args.out, args.repo))
+    return 0
+
+
+def cmd_preflight(args: argparse.Namespace) -> int:
+    from .benchmarks import get_benchmark
+    from .benchmarks.preflight import run_preflight
+    from .io import read_json, write_json_atomic
+
+    benchmark = get_benchmark(args.benchmark)
+    if args.manifest:
+        tasks = read_json(args.manifest)["benchmarks"][args.benchmark]["tasks"]
+    else:
+        tasks = list(benchmark.task_names)
+    record = run_preflight(benchmark, tasks)
+    if args.out:
+        write_json_atomic(args.out, record)
+    print(f"preflight {args.benchmark}: ready for {len(tasks)} tasks")
+    return 0
+
+
+def cmd_reset(args: argparse.Namespace) -> int:
+    from .benchmarks import get_benchmark
+    from .io import write_json_atomic
+
+    benchmark = get_benchmark(args.benchmark)
+    if benchmark.backend is None or benchmark.backend.instance is None:
+        raise ConfigError(f"benchmark {args.benchmark} has no instance to reset")
+    print(f"resetting the {benchmark.backend.instance} instance", flush=True)
+    record = benchmark.backend.reset(timeout_s=args.timeout)
+    write_json_atomic(args.out, record)
+    print(f"{benchmark.backend.instance} instance reset in {record['elapsed_s']:.0f} s")
     return 0
 
 
@@ -140,7 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     manifest = commands.add_parser("manifest", help="write a study manifest (used by the workflow)")
     manifest.add_argument("--out", required=True, type=Path)
-    manifest.add_argument("--json", required=True)
+    manifest.add_argument("--study", required=True, help="the study config (study, benchmarks, agents) as JSON")
     manifest.set_defaults(func=cmd_manifest)
 
     aggregate = commands.add_parser("aggregate", help="tables and plots from a study's episodes")
@@ -186,6 +218,18 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--repo", type=Path, default=None, help="the workflow's git repository, for commit and dirty flag")
     report.set_defaults(func=cmd_report)
 
+    preflight = commands.add_parser("preflight", help="check a benchmark's package and backend (server, credentials)")
+    preflight.add_argument("benchmark")
+    preflight.add_argument("--manifest", type=Path, help="study.json whose tasks to check (default: all tasks)")
+    preflight.add_argument("--out", type=Path, help="where to write the record of the check")
+    preflight.set_defaults(func=cmd_preflight)
+
+    reset = commands.add_parser("reset", help="reset the shared instance of a WebArena-family benchmark")
+    reset.add_argument("benchmark")
+    reset.add_argument("--out", required=True, type=Path, help="where to write the record of the reset")
+    reset.add_argument("--timeout", type=float, default=900.0, help="seconds the reset may take")
+    reset.set_defaults(func=cmd_reset)
+
     check = commands.add_parser("check", help="validate a study config and count its episodes")
     check.add_argument("config", type=Path)
     check.set_defaults(func=cmd_check)
@@ -199,12 +243,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .benchmarks.preflight import PreflightError
+    from .errors import InfraError
+
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except ConfigError as error:
         print(f"agentlab: {error}", file=sys.stderr)
         return 2
+    except (PreflightError, InfraError) as error:  # a backend is missing or failed: one line, no traceback
+        print(f"agentlab: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -45,19 +45,26 @@ def read_manifest(study_dir: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
-def episode_grid(benchmarks: dict[str, tuple[Any, Any]], agents: Iterable[str]) -> Iterator[EpisodeKey]:
-    """Benchmarks ({name: (tasks, seeds)}) × agents × tasks × seeds, in a stable order."""
+def episode_grid(benchmarks: dict[str, Iterable[tuple[str, int]]], agents: Iterable[str]) -> Iterator[EpisodeKey]:
+    """Benchmarks ({name: its (task, seed) pairs}) × agents, in a stable order."""
     agents = list(agents)
-    for benchmark, (tasks, seeds) in benchmarks.items():
+    for benchmark, episodes in benchmarks.items():
+        episodes = list(episodes)
         for agent in agents:
-            for task in tasks:
-                for seed in seeds:
-                    yield EpisodeKey(benchmark, agent, task, seed)
+            for task, seed in episodes:
+                yield EpisodeKey(benchmark, agent, task, seed)
+
+
+def manifest_episodes(plan: dict[str, Any]) -> list[tuple[str, int]]:
+    """A manifest benchmark's (task, seed) pairs: every task with every seed, or with its own
+    seeds (`task_seeds`) for a curriculum such as WorkArena's."""
+    task_seeds = plan.get("task_seeds", {})
+    return [(task, seed) for task in plan["tasks"] for seed in task_seeds.get(task, plan["seeds"])]
 
 
 def expected_episodes(manifest: dict[str, Any]) -> Iterator[EpisodeKey]:
     """Every episode the manifest's study config asks for."""
-    plans = {name: (plan["tasks"], plan["seeds"]) for name, plan in manifest["benchmarks"].items()}
+    plans = {name: manifest_episodes(plan) for name, plan in manifest["benchmarks"].items()}
     return episode_grid(plans, manifest["agents"])
 
 

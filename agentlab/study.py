@@ -37,10 +37,29 @@ def validate_config(config: dict) -> None:
 @dataclass(frozen=True)
 class BenchmarkPlan:
     name: str
-    tasks: tuple[str, ...]
-    seeds: tuple[int, ...]
+    episodes: tuple[tuple[str, int], ...]  # (task, seed), in task order
     max_steps: int
     pre_observation_delay: float
+    ignore_dependencies: bool = False  # run its tasks in any order, not after the tasks they depend on
+
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(task for task, _ in self.episodes))
+
+    @property
+    def seeds(self) -> tuple[int, ...]:
+        return tuple(sorted({seed for _, seed in self.episodes}))
+
+    def task_seeds(self) -> dict[str, list[int]]:
+        """Each task's seeds, for a curriculum whose tasks do not all have the same seeds."""
+        seeds: dict[str, list[int]] = {task: [] for task in self.tasks}
+        for task, seed in self.episodes:
+            seeds[task].append(seed)
+        return seeds
+
+    def is_product(self) -> bool:
+        """Whether every task runs with every seed."""
+        return len(self.episodes) == len(self.tasks) * len(self.seeds)
 
 
 @dataclass(frozen=True)
@@ -96,21 +115,19 @@ class Study:
 
     def episode_keys(self) -> Iterator[EpisodeKey]:
         """Every episode of the study, in a stable order."""
-        plans = {name: (plan.tasks, plan.seeds) for name, plan in self.benchmarks.items()}
-        return episode_grid(plans, self.agents)
+        return episode_grid({name: plan.episodes for name, plan in self.benchmarks.items()}, self.agents)
+
+    def summary_path(self, benchmark: str, agent: str, task: str, seed: int) -> str:
+        return str(summary_path(Path(RESULTS_DIR) / self.name, EpisodeKey(benchmark, agent, task, seed)))
 
     def summary_paths(self) -> list[str]:
-        study_dir = Path(RESULTS_DIR) / self.name
-        return [str(summary_path(study_dir, key)) for key in self.episode_keys()]
+        return [self.summary_path(*key) for key in self.episode_keys()]
 
     def manifest(self) -> dict[str, Any]:
         """What the aggregation needs to know about the study: the expected episodes and configs."""
         return {
             "study": self.name,
-            "benchmarks": {
-                name: {"tasks": list(plan.tasks), "seeds": list(plan.seeds), "max_steps": plan.max_steps}
-                for name, plan in self.benchmarks.items()
-            },
+            "benchmarks": {name: self._benchmark_manifest(plan) for name, plan in self.benchmarks.items()},
             "agents": {
                 name: {
                     "config": plan.config,
@@ -119,8 +136,15 @@ class Study:
                 }
                 for name, plan in self.agents.items()
             },
-            "n_episodes": sum(len(p.tasks) * len(p.seeds) for p in self.benchmarks.values()) * len(self.agents),
+            "n_episodes": sum(len(p.episodes) for p in self.benchmarks.values()) * len(self.agents),
         }
+
+    @staticmethod
+    def _benchmark_manifest(plan: BenchmarkPlan) -> dict[str, Any]:
+        entry: dict[str, Any] = {"tasks": list(plan.tasks), "seeds": list(plan.seeds), "max_steps": plan.max_steps}
+        if not plan.is_product():  # a curriculum: the episodes are not every task with every seed
+            entry["task_seeds"] = plan.task_seeds()
+        return entry
 
 
 def load_study(config: dict) -> Study:
@@ -133,15 +157,15 @@ def load_study(config: dict) -> Study:
     for name, settings in config["benchmarks"].items():
         try:
             benchmark = get_benchmark(name)
-            tasks = benchmark.select_tasks(settings["tasks"])
+            episodes = benchmark.episodes(benchmark.select_tasks(settings["tasks"]), settings.get("seeds"))
         except (UnknownBenchmarkError, TaskSelectionError) as error:
             raise ConfigError(f"config error at benchmarks.{name}: {error}") from None
         benchmarks[name] = BenchmarkPlan(
             name=name,
-            tasks=tuple(tasks),
-            seeds=tuple(settings["seeds"]),
+            episodes=tuple(episodes),
             max_steps=settings.get("max_steps") or benchmark.default_max_steps,
             pre_observation_delay=settings["pre_observation_delay"],
+            ignore_dependencies=settings["ignore_dependencies"],
         )
     agents = {}
     for name, settings in config["agents"].items():

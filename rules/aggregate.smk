@@ -5,12 +5,15 @@ rule manifest:
         "results/{study}/study.json",
     log:
         "results/{study}/logs/manifest.log",
+    # The job recomputes the manifest from the study's config: the manifest itself (every task
+    # name) can exceed the 128 KB a shell argument may hold. Its digest reruns the job when it changes.
     params:
-        manifest=study_manifest,
+        study=study_definition,
+        digest=study_manifest_digest,
     conda:
         "../envs/agentlab.yaml"
     shell:
-        "agentlab manifest --out {output:q} --json {params.manifest:q} > {log:q} 2>&1"
+        "agentlab manifest --out {output:q} --study {params.study:q} > {log:q} 2>&1"
 
 
 rule aggregate:

@@ -2,9 +2,11 @@
 import re
 from pathlib import Path
 
+from agentlab.schedule import Schedule
 from agentlab.study import load_study
 
 STUDY = load_study(config)
+SCHEDULE = Schedule(STUDY)
 
 wildcard_constraints:
     study=re.escape(STUDY.name),
@@ -24,14 +26,44 @@ def episode_config_hash(wildcards):
     return STUDY.config_hash(wildcards.benchmark, wildcards.agent)
 
 
+def episode_inputs(wildcards):
+    """Preflight, instance reset and the episodes it depends on; nothing once the episode is done."""
+    return SCHEDULE.episode_inputs(wildcards.benchmark, wildcards.agent, wildcards.task, int(wildcards.seed))
+
+
+def episode_prerequisites():
+    """The episode rule's input: a function of each job, or none at all (MiniWoB): functions cost per job."""
+    return episode_inputs if SCHEDULE.has_prerequisites() else []
+
+
+def reset_prerequisites(wildcards):
+    """The preflight and every episode of the round before, on the same instance."""
+    return SCHEDULE.reset_prerequisites(wildcards.benchmark, wildcards.agent, int(wildcards.seed))
+
+
+def instance_slot(instance):
+    """A job's share of `instance`: 1 on a benchmark that runs on it, else 0 (a constant if none does)."""
+    if instance not in SCHEDULE.rounds:
+        return 0
+    return lambda wildcards: SCHEDULE.uses_instance(wildcards.benchmark, instance)
+
+
 def episode_dir(wildcards, output):
     return str(Path(output[0]).parent)
 
 
-def study_manifest(wildcards):
+def study_definition(wildcards):
+    """The config's study, benchmarks and agents as JSON: all the manifest depends on."""
     import json
 
-    return json.dumps(STUDY.manifest(), sort_keys=True)
+    return json.dumps({key: config[key] for key in ("study", "benchmarks", "agents")}, sort_keys=True)
+
+
+def study_manifest_digest(wildcards):
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps(STUDY.manifest(), sort_keys=True).encode()).hexdigest()[:16]
 
 
 def study_summaries(wildcards):

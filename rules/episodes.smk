@@ -1,5 +1,7 @@
 # One real browser episode per (benchmark, agent, task, seed).
 rule episode:
+    input:
+        episode_prerequisites(),
     output:
         "results/{study}/{benchmark}/{agent}/{task}/seed{seed}/summary.json",
     log:
@@ -9,10 +11,13 @@ rule episode:
         config_hash=episode_config_hash,
         dir=episode_dir,
     # How the episode runs (not params: changing these reruns nothing). runtime (minutes) lets a
-    # cluster kill the job only after the runner's own episode time limit has fired.
+    # cluster kill the job only after the runner's own episode time limit has fired. One job at a
+    # time holds a shared WebArena/VisualWebArena instance (profiles/default: wa_instance=1).
     resources:
         browser=1,
         llm=lambda wildcards: STUDY.llm_slots(wildcards.agent),  # 1 for episodes on the local LLM server
+        wa_instance=instance_slot("webarena"),
+        vwa_instance=instance_slot("visualwebarena"),
         attempt=lambda wildcards, attempt: attempt,
         max_attempts=STUDY.retries + 1,
         step_timeout_s=STUDY.step_timeout_s,

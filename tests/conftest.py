@@ -43,6 +43,17 @@ def run_snakemake(workdir: Path, config: dict, *args: str, check: bool = True) -
     return process
 
 
+def planned_jobs(workdir, config, *args):
+    """{rule: count} that a dry run of the workflow would execute."""
+    process = run_snakemake(workdir, config, "--dry-run", "--quiet", "rules", *args)
+    counts = {}
+    for line in process.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit() and parts[0] not in ("total", "job"):
+            counts[parts[0]] = int(parts[1])
+    return counts
+
+
 def chromium_processes(marker: str) -> list[int]:
     """PIDs of live (not zombie) Chromium processes started under `marker` (see `process_marker`).
 
@@ -69,6 +80,23 @@ def process_marker(monkeypatch) -> str:
     marker = uuid.uuid4().hex
     monkeypatch.setenv("AGENTLAB_TEST_MARK", marker)
     return marker
+
+
+CLOSED = "http://127.0.0.1:9"  # nothing listens on the discard port
+BACKEND_PREFIXES = ("WA_", "VWA_", "SNOW_", "BROWSERGYM_WEBLINX", "HF_", "HUGGING_FACE")
+
+
+@pytest.fixture
+def no_backend(monkeypatch):
+    """An environment without any benchmark's backend variables, where the open web is unreachable."""
+    for name in list(os.environ):
+        if name.startswith(BACKEND_PREFIXES):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("HF_HOME", "/nonexistent")  # no Hugging Face token file either
+    for proxy in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+        monkeypatch.setenv(proxy, CLOSED)  # the open web, even where there is one
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.setenv(name, "127.0.0.1,localhost")
 
 
 @pytest.fixture

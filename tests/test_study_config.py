@@ -1,6 +1,8 @@
 """Study configs: the default one loads; every bad one fails with one line naming the bad value."""
 
 import copy
+import json
+import subprocess
 
 import pytest
 import yaml
@@ -8,7 +10,7 @@ import yaml
 from agentlab.errors import ConfigError
 from agentlab.study import load_study
 
-from conftest import REPO, replay_agent, run_snakemake
+from conftest import BIN, REPO, replay_agent, run_snakemake, tool_env
 
 GOOD = {
     "study": "s1",
@@ -51,7 +53,7 @@ def test_schema_defaults_are_filled():
 @pytest.mark.parametrize(
     "path, value, expected",
     [
-        ("benchmarks.miniwobb", {"tasks": "all", "seeds": [0]}, "unknown benchmark 'miniwobb'; allowed: miniwob"),
+        ("benchmarks.miniwobb", {"tasks": "all", "seeds": [0]}, "unknown benchmark 'miniwobb'; allowed: assistantbench, miniwob, visualwebarena"),
         ("benchmarks.miniwob.tasks", ["click-tset"], "task 'click-tset' matches no miniwob task"),
         ("benchmarks.miniwob.seeds", [-1], "benchmarks.miniwob.seeds.0: -1 is less than the minimum of 0"),
         ("benchmarks.miniwob.seeds", ["a"], "benchmarks.miniwob.seeds.0: 'a' is not of type 'integer'"),
@@ -83,3 +85,13 @@ def test_snakemake_refuses_a_bad_config_before_any_episode(tmp_path):
     assert process.returncode != 0
     assert "task 'click-tset' matches no miniwob task" in process.stderr + process.stdout
     assert not (tmp_path / "results").exists()
+
+
+def test_manifest_job_writes_a_study_too_large_for_a_shell_argument(tmp_path):
+    study = {"study": "big", "benchmarks": {"weblinx": {"tasks": {"split": "train"}}}, "agents": {"replay": replay_agent()}}
+    out = tmp_path / "study.json"
+    subprocess.run([str(BIN / "agentlab"), "manifest", "--out", str(out), "--study", json.dumps(study)],
+                   check=True, env=tool_env())
+    manifest = json.loads(out.read_text())
+    assert len(manifest["benchmarks"]["weblinx"]["tasks"]) == 26410 and manifest["n_episodes"] == 26410
+    assert len(json.dumps(manifest)) > 128 * 1024  # more than Linux lets one argument of `bash -c` hold

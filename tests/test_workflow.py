@@ -6,24 +6,13 @@ import subprocess
 import pandas as pd
 import pytest
 
-from conftest import BIN, REPO, run_snakemake, tool_env
+from conftest import BIN, REPO, planned_jobs, run_snakemake, tool_env
 
 pytestmark = pytest.mark.slow
 
 
 def summaries(workdir):
     return sorted((workdir / "results" / "tiny").glob("miniwob/*/*/seed*/summary.json"))
-
-
-def planned_jobs(workdir, config, *args):
-    """{rule: count} that a dry run of the workflow would execute."""
-    process = run_snakemake(workdir, config, "--dry-run", "--quiet", "rules", *args)
-    counts = {}
-    for line in process.stdout.splitlines():
-        parts = line.split()
-        if len(parts) == 2 and parts[1].isdigit() and parts[0] not in ("total", "job"):
-            counts[parts[0]] = int(parts[1])
-    return counts
 
 
 def test_study_builds_rebuilds_only_what_is_missing_and_aggregates(tmp_path, tiny_study):

@@ -5,11 +5,21 @@ from __future__ import annotations
 import importlib
 from functools import cache
 
-from .base import Benchmark, TaskSelectionError
+from .base import Backend, Benchmark, TaskSelectionError
 
-# name -> module with a `load()` returning the Benchmark; loaded lazily (imports are slow)
+# name -> module whose `load(name)` returns the Benchmark; loaded lazily (imports are slow). Only
+# MiniWoB's package is installed by default; the others are extras (pip install -e '.[webarena]').
 BENCHMARK_MODULES = {
     "miniwob": "agentlab.benchmarks.miniwob",
+    "workarena_l1": "agentlab.benchmarks.workarena",
+    "workarena_l2": "agentlab.benchmarks.workarena",
+    "workarena_l3": "agentlab.benchmarks.workarena",
+    "webarena": "agentlab.benchmarks.webarena",
+    "webarena_lite": "agentlab.benchmarks.webarena",
+    "webarena_verified": "agentlab.benchmarks.webarena",
+    "visualwebarena": "agentlab.benchmarks.webarena",
+    "assistantbench": "agentlab.benchmarks.assistantbench",
+    "weblinx": "agentlab.benchmarks.weblinx",
 }
 
 
@@ -23,7 +33,7 @@ def get_benchmark(name: str) -> Benchmark:
         raise UnknownBenchmarkError(
             f"unknown benchmark {name!r}; allowed: {', '.join(sorted(BENCHMARK_MODULES))}"
         )
-    return importlib.import_module(BENCHMARK_MODULES[name]).load()
+    return importlib.import_module(BENCHMARK_MODULES[name]).load(name)
 
 
-__all__ = ["Benchmark", "TaskSelectionError", "UnknownBenchmarkError", "get_benchmark", "BENCHMARK_MODULES"]
+__all__ = ["Backend", "Benchmark", "TaskSelectionError", "UnknownBenchmarkError", "get_benchmark", "BENCHMARK_MODULES"]

@@ -30,11 +30,11 @@ class MiniWoBBenchmark(Benchmark):
         return NavigationPolicy(allowed_prefixes=(os.environ["MINIWOB_URL"],))
 
 
-def load() -> Benchmark:
+def load(name: str = "miniwob") -> Benchmark:
     from browsergym.miniwob import ALL_MINIWOB_TASKS
 
     return MiniWoBBenchmark(
-        name="miniwob",
+        name=name,
         env_prefix="browsergym/miniwob.",
         task_names=tuple(task.subdomain for task in ALL_MINIWOB_TASKS),
         default_max_steps=10,

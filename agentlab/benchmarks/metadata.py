@@ -1,0 +1,71 @@
+"""BrowserGym's task metadata (names, splits, levels, dependencies), read from the snapshot in metadata/.
+
+Planning a study must not need a benchmark's package or backend, so the tables those packages ship
+are copied here by `python -m agentlab.benchmarks.snapshot`; tests/test_benchmark_metadata.py
+checks the copy against the installed packages.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+from pathlib import Path
+from typing import Any
+
+METADATA_DIR = Path(__file__).parent / "metadata"
+# BrowserGym's task tables (browsergym-experiments' benchmark/metadata/*.csv), copied verbatim;
+# weblinx's is gzipped (1.3 MB of 31,586 task rows).
+BROWSERGYM_TABLES = {
+    "workarena": "workarena.csv",
+    "webarena": "webarena.csv",
+    "webarena_verified": "webarena_verified.csv",
+    "webarenalite": "webarenalite.csv",
+    "visualwebarena": "visualwebarena.csv",
+    "assistantbench": "assistantbench.csv",
+    "weblinx": "weblinx.csv.gz",
+}
+# WorkArena's evaluation curricula (level, task_name, seed), generated from browsergym-workarena.
+WORKARENA_CURRICULUM = "workarena_curriculum.csv"
+
+Rows = list[dict[str, str]]
+
+
+def parse_table(text: str) -> Rows:
+    """Rows of a CSV table as dicts of strings (empty cells are '')."""
+    return [dict(row) for row in csv.DictReader(io.StringIO(text))]
+
+
+def read_table(filename: str) -> Rows:
+    """Rows of a snapshot file in metadata/ (plain or gzipped CSV)."""
+    path = METADATA_DIR / filename
+    data = path.read_bytes()
+    if path.suffix == ".gz":
+        data = gzip.decompress(data)
+    return parse_table(data.decode("utf-8"))
+
+
+def browsergym_table(table: str) -> Rows:
+    """BrowserGym's metadata table `table` (a key of BROWSERGYM_TABLES) from the snapshot."""
+    return read_table(BROWSERGYM_TABLES[table])
+
+
+def strip_prefix(name: str, prefix: str) -> str:
+    if not name.startswith(prefix):
+        raise ValueError(f"task {name!r} lacks the prefix {prefix!r} of its benchmark's tasks")
+    return name[len(prefix):]
+
+
+def task_fields(rows: Rows, prefix: str) -> dict[str, Any]:
+    """Benchmark fields from a BrowserGym task table: task names without `prefix`, each task's
+    metadata columns, and the tasks it depends on (the space-separated `depends_on` column)."""
+    names = tuple(strip_prefix(row["task_name"], prefix) for row in rows)
+    return {
+        "task_names": names,
+        "task_metadata": {name: {k: v for k, v in row.items() if k != "task_name"} for name, row in zip(names, rows)},
+        "depends_on": {
+            name: tuple(strip_prefix(parent, prefix) for parent in row.get("depends_on", "").split())
+            for name, row in zip(names, rows)
+            if row.get("depends_on")
+        },
+    }

@@ -1,0 +1,143 @@
+"""The WebArena family on self-hosted sites: WebArena, WebArena-Lite, WebArena-Verified and VisualWebArena.
+
+Their tasks change the sites' state, so every agent and seed gets its own round on a freshly reset
+instance, and tasks run in the order of BrowserGym's `depends_on` metadata (see agentlab/schedule.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import os
+import time
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from ..errors import InfraError
+from .base import Backend, Benchmark
+from .metadata import browsergym_table, task_fields
+from .preflight import fetch, missing_env, unreachable
+
+READY = "Ready for duty!"  # what the reset server's /status says once the instance is back
+
+
+@dataclass(frozen=True)
+class WebArenaInstance(Backend):
+    """Sites whose URLs are in `{prefix}{site}` variables, reset by the server at `{prefix}FULL_RESET`."""
+
+    prefix: str  # "WA_" or "VWA_", as BrowserGym's variables
+    sites: tuple[str, ...]  # variables (without prefix) of the site URLs the tasks visit
+    settings: tuple[str, ...]  # other variables (without prefix) the tasks read
+    instance: str  # the name resets and the instance resource go by
+
+    @property
+    def reset_variable(self) -> str:
+        return f"{self.prefix}FULL_RESET"
+
+    def site_urls(self) -> dict[str, str]:
+        return {f"{self.prefix}{site}": os.environ[f"{self.prefix}{site}"] for site in self.sites}
+
+    def problems(self, tasks: Sequence[str]) -> list[str]:
+        variables = [f"{self.prefix}{name}" for name in (*self.sites, *self.settings)] + [self.reset_variable]
+        missing = missing_env(variables)
+        if missing:
+            return [f"{', '.join(missing)} not set (the {self.instance} instance's site URLs and reset server)"]
+        reset_status = f"{os.environ[self.reset_variable].rstrip('/')}/status"
+        return unreachable({**self.site_urls(), f"{self.reset_variable} status": reset_status}) + nltk_problems()
+
+    def reset(self, timeout_s: float = 900.0, poll_s: float = 20.0) -> dict[str, Any]:
+        """Ask the reset server to restore every site, wait until it is ready and the sites answer."""
+        if missing_env([self.reset_variable]):
+            raise InfraError(f"cannot reset the {self.instance} instance: {self.reset_variable} not set")
+        server = os.environ[self.reset_variable].rstrip("/")
+        started = time.time()
+        try:
+            status, text = fetch(f"{server}/reset", timeout_s=60)
+            if status not in (200, 418):  # 418: a reset is already running
+                raise InfraError(f"reset request {server}/reset failed ({status}): {text.strip()[:200]}")
+            while True:
+                status, text = fetch(f"{server}/status", timeout_s=60)
+                if status != 200:
+                    raise InfraError(f"reset status {server}/status failed ({status}): {text.strip()[:200]}")
+                if text.strip() == READY:
+                    break
+                if time.time() - started > timeout_s:
+                    raise InfraError(f"{self.instance} instance still resetting after {timeout_s:.0f} s ({server})")
+                time.sleep(poll_s)
+        except OSError as error:
+            raise InfraError(f"reset server {server} unreachable: {getattr(error, 'reason', error)}") from None
+        problems = unreachable(self.site_urls(), timeout_s=60)  # also warms the sites up, as BrowserGym does
+        if problems:
+            raise InfraError(f"after the reset of the {self.instance} instance: {'; '.join(problems)}")
+        return {
+            "instance": self.instance,
+            "reset_server": server,
+            "started_at": dt.datetime.fromtimestamp(started, dt.timezone.utc).isoformat(),
+            "elapsed_s": round(time.time() - started, 3),
+        }
+
+
+def nltk_problems() -> list[str]:
+    """BrowserGym's WebArena packages download NLTK's punkt_tab on import when it is missing: offline, they fail."""
+    if importlib.util.find_spec("nltk") is None:
+        return []  # the package is missing, which the preflight reports
+    import nltk
+
+    try:
+        nltk.data.find("tokenizers/punkt_tab")
+    except LookupError:
+        return ["NLTK data punkt_tab not found (python -m nltk.downloader punkt_tab)"]
+    return []
+
+
+WEBARENA = WebArenaInstance(
+    instance="webarena",
+    prefix="WA_",
+    sites=("SHOPPING", "SHOPPING_ADMIN", "REDDIT", "GITLAB", "WIKIPEDIA", "MAP"),
+    settings=("HOMEPAGE",),
+)
+VISUALWEBARENA = WebArenaInstance(
+    instance="visualwebarena",
+    prefix="VWA_",
+    sites=("SHOPPING", "REDDIT", "WIKIPEDIA", "CLASSIFIEDS"),
+    settings=("HOMEPAGE", "CLASSIFIEDS_RESET_TOKEN"),
+)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """How one benchmark of the family differs from the others."""
+
+    table: str  # BrowserGym's metadata table, and its task names' prefix
+    package: str
+    backend: WebArenaInstance
+    action_subset: str
+    install_hint: str = ""
+
+
+VARIANTS = {
+    "webarena": Variant("webarena", "browsergym.webarena", WEBARENA, "webarena"),
+    "webarena_lite": Variant("webarenalite", "browsergym.webarenalite", WEBARENA, "webarena"),
+    "webarena_verified": Variant(
+        "webarena_verified", "browsergym.webarena_verified", WEBARENA, "webarena",
+        install_hint="browsergym-webarena-verified needs Python >= 3.12, then pip install -e '.[webarena-verified]'",
+    ),
+    "visualwebarena": Variant("visualwebarena", "browsergym.visualwebarena", VISUALWEBARENA, "visualwebarena"),
+}
+
+
+def load(name: str) -> Benchmark:
+    variant = VARIANTS[name]
+    return Benchmark(
+        name=name,
+        env_prefix=f"browsergym/{variant.table}.",
+        default_max_steps=30,
+        action_subsets=(variant.action_subset,),
+        package=variant.package,
+        extra=name.replace("_", "-"),  # pip extras are spelled with hyphens
+        install_hint=variant.install_hint,
+        # One config per task: its seed changes nothing (AgentLab draws one random seed per task).
+        default_seeds=(0,),
+        backend=variant.backend,
+        **task_fields(browsergym_table(variant.table), f"{variant.table}."),
+    )

@@ -1,0 +1,104 @@
+"""The BrowserGym benchmarks from the metadata snapshot: sizes, splits, curricula, dependencies.
+
+The snapshot (agentlab/benchmarks/metadata/) is checked against the installed BrowserGym packages
+where they are installed, so it cannot drift from them silently.
+"""
+
+import importlib.util
+
+import pytest
+
+from agentlab.benchmarks import get_benchmark
+from agentlab.benchmarks.base import TaskSelectionError
+from agentlab.benchmarks.metadata import BROWSERGYM_TABLES, WORKARENA_CURRICULUM, parse_table, read_table
+
+# Episodes of BrowserGym's (and AgentLab's) benchmark definitions with their default seeds.
+BROWSERGYM_SIZES = {
+    "workarena_l1": (33, 330),  # 33 tasks x 10 curriculum seeds
+    "workarena_l2": (152, 235),  # the agent evaluation curriculum
+    "workarena_l3": (152, 235),
+    "webarena": (812, 812),
+    "webarena_lite": (165, 165),
+    "webarena_verified": (812, 812),
+    "visualwebarena": (910, 910),
+    "assistantbench": (214, 214),  # valid and test
+    "weblinx": (31586, 31586),
+}
+
+
+def installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not installed("browsergym.experiments"), reason="browsergym-experiments not installed")
+@pytest.mark.parametrize("table", sorted(BROWSERGYM_TABLES))
+def test_snapshot_matches_the_installed_browsergym_tables(table):
+    from agentlab.benchmarks.snapshot import installed_browsergym_table
+
+    assert read_table(BROWSERGYM_TABLES[table]) == parse_table(installed_browsergym_table(table).decode())
+
+
+@pytest.mark.skipif(not installed("browsergym.workarena"), reason="browsergym-workarena not installed")
+def test_snapshot_matches_the_installed_workarena_curricula():
+    from agentlab.benchmarks.snapshot import installed_workarena_curriculum
+
+    assert read_table(WORKARENA_CURRICULUM) == installed_workarena_curriculum()
+
+
+@pytest.mark.parametrize("name", sorted(BROWSERGYM_SIZES))
+def test_default_episodes_are_browsergyms(name):
+    benchmark = get_benchmark(name)
+    episodes = benchmark.episodes(benchmark.select_tasks("all"), None)
+    assert (len({task for task, _ in episodes}), len(episodes)) == BROWSERGYM_SIZES[name]
+    assert len(set(episodes)) == len(episodes)
+
+
+def test_workarena_levels_and_curriculum_seeds():
+    l1 = get_benchmark("workarena_l1")
+    assert l1.env_id("order-ipad-pro") == "browsergym/workarena.servicenow.order-ipad-pro"
+    assert {row["level"] for row in l1.task_metadata.values()} == {"l1"}
+    seeds = [seed for task, seed in l1.curriculum if task == "multi-chart-value-retrieval"]
+    assert seeds[:3] == [102, 435, 860] and len(seeds) == 10  # get_all_tasks_agents(meta_seed=42)
+    assert all(task.endswith("-l3") for task in get_benchmark("workarena_l3").task_names)
+    # named seeds replace the curriculum
+    assert l1.episodes(["order-ipad-pro"], [0, 1]) == [("order-ipad-pro", 0), ("order-ipad-pro", 1)]
+
+
+def test_select_by_split_match_and_names():
+    webarena = get_benchmark("webarena")
+    test = webarena.select_tasks({"split": "test"})
+    assert len(test) == 381 and all(webarena.task_metadata[t]["browsergym_split"] == "test" for t in test)
+    gitlab = webarena.select_tasks({"split": "test", "match": {"sites": "*gitlab*"}, "names": ["1*", "2*"]})
+    assert gitlab and all(t[0] in "12" and "gitlab" in webarena.task_metadata[t]["sites"] for t in gitlab)
+    assert set(gitlab) < set(test)
+    assert len(get_benchmark("weblinx").select_tasks({"split": "valid"})) == 2526
+    assert webarena.select_tasks([552, "41?"]) == ["410", "411", "412", "413", "414", "415", "416", "417", "418", "419", "552"]
+    assert len(get_benchmark("workarena_l2").select_tasks({"match": {"category": "planning_and_problem_solving"}})) > 0
+
+
+@pytest.mark.parametrize(
+    "name, selection, expected",
+    [
+        ("webarena", {"match": {"site": "x"}}, "webarena tasks have no metadata column 'site'; allowed: browsergym_split, depends_on, eval_types"),
+        ("webarena", {"match": {"sites": "nowhere"}}, "no webarena task matches {'sites': 'nowhere'}; values of those columns include"),
+        ("miniwob", {"split": "test"}, "miniwob tasks have no metadata column 'browsergym_split'; allowed: none: select its tasks by name or glob"),
+        ("assistantbench", {"split": "train"}, "no assistantbench task matches {'browsergym_split': 'train'}"),
+    ],
+)
+def test_bad_metadata_selection_is_one_line(name, selection, expected):
+    with pytest.raises(TaskSelectionError) as error:
+        get_benchmark(name).select_tasks(selection)
+    assert expected in str(error.value) and "\n" not in str(error.value)
+
+
+def test_seeds_are_required_only_without_defaults():
+    with pytest.raises(TaskSelectionError, match="miniwob has no default seeds; name them, e.g. seeds: "):
+        get_benchmark("miniwob").episodes(["click-test"], None)
+    assert get_benchmark("webarena").episodes(["0", "1"], None) == [("0", 0), ("1", 0)]
+    with pytest.raises(TaskSelectionError, match="none of the 1 selected tasks is in the workarena_l2 evaluation curriculum"):
+        l2 = get_benchmark("workarena_l2")
+        outside = next(t for t in l2.task_names if t not in {task for task, _ in l2.curriculum})
+        l2.episodes([outside], None)

@@ -1,0 +1,197 @@
+"""Preflights and instance resets against real local HTTP servers, and without any backend.
+
+No ServiceNow instance, WebArena sites or internet here: a backend that answers is a real HTTP
+server on 127.0.0.1; one that does not is a closed port (127.0.0.1:9) or an unset variable.
+"""
+
+import http.server
+import threading
+
+import pytest
+
+from agentlab.benchmarks import BENCHMARK_MODULES, get_benchmark
+from agentlab.benchmarks.preflight import PreflightError, probe, run_preflight
+from agentlab.errors import InfraError
+
+from conftest import CLOSED
+
+class Server:
+    """A real HTTP server on 127.0.0.1 answering GET `path` with `routes[path]`: (status, body), or
+    a list of them served one after the other (the last one repeats); anything else: 200 'ok'."""
+
+    def __init__(self, routes=None):
+        self.routes = {path: list(answers) if isinstance(answers, list) else [answers]
+                       for path, answers in (routes or {}).items()}
+        self.requests: list[str] = []
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                server.requests.append(self.path)
+                answers = server.routes.get(self.path, [(200, "ok")])
+                status, body = answers.pop(0) if len(answers) > 1 else answers[0]
+                self.send_response(status)
+                self.end_headers()
+                self.wfile.write(body.encode())
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def server():
+    servers = []
+
+    def start(routes=None):
+        servers.append(Server(routes))
+        return servers[-1]
+
+    yield start
+    for running in servers:
+        running.close()
+
+
+def preflight_error(name: str, tasks=None) -> str:
+    benchmark = get_benchmark(name)
+    with pytest.raises(PreflightError) as error:
+        run_preflight(benchmark, tasks if tasks is not None else benchmark.task_names)
+    message = str(error.value)
+    assert "\n" not in message and message.startswith(f"preflight {name} failed: ")
+    return message
+
+
+def test_probe_tells_an_answering_server_from_a_closed_port(server, no_backend):
+    site = server({"/down": (503, "maintenance")})
+    assert probe("site", f"{site.url}/page") == (None, "ok")
+    assert probe("site", f"{site.url}/down") == (None, "maintenance")  # it answered: reachable
+    problem, _ = probe("site", CLOSED)
+    assert problem.startswith(f"site ({CLOSED}) unreachable: ") and "refused" in problem
+    assert "unreachable" in probe("site", "not a url")[0]
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("workarena_l1", "no ServiceNow instance: set SNOW_INSTANCE_URL, SNOW_INSTANCE_UNAME, SNOW_INSTANCE_PWD"),
+        ("workarena_l2", "no ServiceNow instance"),
+        ("workarena_l3", "no ServiceNow instance"),
+        ("webarena", "WA_SHOPPING, WA_SHOPPING_ADMIN, WA_REDDIT, WA_GITLAB, WA_WIKIPEDIA, WA_MAP, WA_HOMEPAGE, WA_FULL_RESET not set"),
+        ("webarena_lite", "WA_SHOPPING, WA_SHOPPING_ADMIN"),
+        ("webarena_verified", "WA_FULL_RESET not set"),
+        ("visualwebarena", "VWA_SHOPPING, VWA_REDDIT, VWA_WIKIPEDIA, VWA_CLASSIFIEDS, VWA_HOMEPAGE, VWA_CLASSIFIEDS_RESET_TOKEN, VWA_FULL_RESET not set"),
+        ("assistantbench", "the task start page (https://google.com) unreachable"),
+        ("weblinx", "BROWSERGYM_WEBLINX_CACHE_DIR not set"),
+    ],
+)
+def test_each_preflight_without_its_backend_fails_in_one_line(name, expected, no_backend):
+    assert expected in preflight_error(name)
+
+
+def test_every_benchmark_but_miniwob_has_a_preflight():
+    assert [name for name in BENCHMARK_MODULES if get_benchmark(name).backend is None] == ["miniwob"]
+    run_preflight(get_benchmark("miniwob"), ["click-test"])  # nothing to check: passes
+
+
+def test_missing_package_is_named_with_its_extra(no_backend):
+    benchmark = get_benchmark("webarena")
+    if benchmark.missing_package() is None:
+        pytest.skip("browsergym-webarena is installed here")
+    assert "Python package browsergym.webarena not installed (pip install -e '.[webarena]')" in preflight_error("webarena")
+    assert "needs Python >= 3.12" in get_benchmark("webarena_verified").missing_package()
+
+
+def test_webarena_preflight_names_each_unreachable_site(monkeypatch, server, no_backend):
+    site, reset_server = server(), server({"/status": (200, "Ready for duty!")})
+    for name in ("SHOPPING", "SHOPPING_ADMIN", "REDDIT", "WIKIPEDIA", "MAP", "HOMEPAGE"):
+        monkeypatch.setenv(f"WA_{name}", site.url)
+    monkeypatch.setenv("WA_GITLAB", CLOSED)
+    monkeypatch.setenv("WA_FULL_RESET", reset_server.url)
+    problems = get_benchmark("webarena").backend.problems(["0"])
+    assert [problem.split(" unreachable")[0] for problem in problems if "unreachable" in problem] == [f"WA_GITLAB ({CLOSED})"]
+    assert "/status" in reset_server.requests and site.requests  # every site was asked
+    monkeypatch.setenv("WA_GITLAB", site.url)
+    assert [p for p in get_benchmark("webarena").backend.problems(["0"]) if "unreachable" in p] == []
+
+
+def test_reset_waits_for_the_reset_server_then_checks_the_sites(monkeypatch, server, no_backend):
+    site = server()
+    reset_server = server({"/status": [(200, "Resetting"), (200, "Resetting"), (200, "Ready for duty!")]})
+    for name in ("SHOPPING", "REDDIT", "WIKIPEDIA", "CLASSIFIEDS"):
+        monkeypatch.setenv(f"VWA_{name}", site.url)
+    monkeypatch.setenv("VWA_FULL_RESET", reset_server.url + "/")
+    record = get_benchmark("visualwebarena").backend.reset(poll_s=0.01)
+    assert reset_server.requests == ["/reset", "/status", "/status", "/status"]
+    assert record["instance"] == "visualwebarena" and record["reset_server"] == reset_server.url
+    assert len(site.requests) == 4  # each site answered after the reset
+
+
+@pytest.mark.parametrize(
+    "routes, expected",
+    [
+        ({"/reset": (500, "boom")}, "reset request {url}/reset failed (500): boom"),
+        ({"/status": (502, "bad gateway")}, "reset status {url}/status failed (502): bad gateway"),
+        ({"/status": (200, "Resetting")}, "webarena instance still resetting after 0 s"),
+    ],
+)
+def test_a_failed_reset_is_one_infra_error_line(routes, expected, monkeypatch, server, no_backend):
+    reset_server = server(routes)
+    monkeypatch.setenv("WA_FULL_RESET", reset_server.url)
+    with pytest.raises(InfraError) as error:
+        get_benchmark("webarena").backend.reset(timeout_s=0, poll_s=0.01)
+    assert expected.format(url=reset_server.url) in str(error.value) and "\n" not in str(error.value)
+
+
+def test_reset_without_its_server(monkeypatch, no_backend):
+    with pytest.raises(InfraError, match="cannot reset the webarena instance: WA_FULL_RESET not set"):
+        get_benchmark("webarena").backend.reset()
+    monkeypatch.setenv("WA_FULL_RESET", CLOSED)
+    with pytest.raises(InfraError, match=f"reset server {CLOSED} unreachable"):
+        get_benchmark("webarena").backend.reset()
+
+
+def test_workarena_instance_checks(monkeypatch, server, no_backend, tmp_path):
+    backend = get_benchmark("workarena_l1").backend
+    monkeypatch.setenv("SNOW_INSTANCE_URL", CLOSED)
+    assert backend.problems([]) == ["SNOW_INSTANCE_UNAME, SNOW_INSTANCE_PWD not set (WorkArena needs all of "
+                                    "SNOW_INSTANCE_URL, SNOW_INSTANCE_UNAME, SNOW_INSTANCE_PWD)"]
+    monkeypatch.setenv("SNOW_INSTANCE_UNAME", "admin")
+    monkeypatch.setenv("SNOW_INSTANCE_PWD", "secret")
+    assert backend.problems([])[0].startswith(f"ServiceNow instance SNOW_INSTANCE_URL ({CLOSED}) unreachable")
+    sleeping = server({"/": (200, "<title>Instance Hibernating page</title>")})
+    monkeypatch.setenv("SNOW_INSTANCE_URL", sleeping.url + "/")
+    assert backend.problems([]) == [f"ServiceNow instance {sleeping.url} is hibernating: open it in a browser to wake it up"]
+    awake = server()
+    monkeypatch.setenv("SNOW_INSTANCE_URL", awake.url)
+    assert backend.problems([]) == []
+    for name in ("SNOW_INSTANCE_URL", "SNOW_INSTANCE_UNAME", "SNOW_INSTANCE_PWD"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("SNOW_INSTANCE_POOL", str(tmp_path / "pool.json"))
+    assert backend.problems([]) == [f"SNOW_INSTANCE_POOL file {tmp_path / 'pool.json'} not found"]
+    (tmp_path / "pool.json").write_text("[]")
+    assert backend.problems([]) == []
+
+
+def test_weblinx_needs_the_demonstrations_of_the_selected_tasks(monkeypatch, tmp_path, no_backend):
+    backend = get_benchmark("weblinx").backend
+    monkeypatch.setenv("BROWSERGYM_WEBLINX_CACHE_DIR", str(tmp_path))
+    (tmp_path / "demonstrations" / "cptbbef").mkdir(parents=True)
+    problems = backend.problems(["cptbbef.1", "cptbbef.3", "zzzdemo.2", "yyydemo.5"])
+    assert problems[0] == f"{tmp_path}/metadata.json not found"
+    assert problems[1].startswith(f"2 of the 3 demonstrations of the selected tasks are not in {tmp_path}/demonstrations (e.g. yyydemo)")
+    (tmp_path / "metadata.json").write_text("{}")
+    assert backend.problems(["cptbbef.1", "cptbbef.3"]) == []
+
+
+def test_assistantbench_skips_the_hub_when_offline(monkeypatch, no_backend):
+    backend = get_benchmark("assistantbench").backend
+    assert len(backend.problems([])) == 2  # start page and dataset
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    assert [problem.split(" (")[0] for problem in backend.problems([])] == ["the task start page"]
