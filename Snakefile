@@ -12,6 +12,12 @@ include: "rules/episodes.smk"
 include: "rules/aggregate.smk"
 
 
+# On a cluster, the light bookkeeping runs where Snakemake runs instead of waiting in the queue.
+localrules:
+    manifest,
+    aggregate,
+
+
 rule all:
     input:
         study_outputs(),

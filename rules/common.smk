@@ -24,6 +24,12 @@ def episode_config_hash(wildcards):
     return STUDY.config_hash(wildcards.benchmark, wildcards.agent)
 
 
+def episode_runtime(wildcards, attempt):
+    """Minutes a cluster may run one episode: past the runner's own episode time limit, so the
+    runner records the timeout itself, and longer on each retry in case the cluster killed it."""
+    return attempt * (STUDY.episode_timeout_s // 60 + 5)
+
+
 def episode_dir(wildcards, output):
     return str(Path(output[0]).parent)
 

@@ -8,15 +8,14 @@ rule episode:
         spec=episode_spec,
         config_hash=episode_config_hash,
         dir=episode_dir,
-    # How the episode runs (not params: changing these reruns nothing). runtime (minutes) lets a
-    # cluster kill the job only after the runner's own episode time limit has fired.
+    # How the episode runs (not params: changing these reruns nothing).
     resources:
         browser=1,
         attempt=lambda wildcards, attempt: attempt,
         max_attempts=STUDY.retries + 1,
         step_timeout_s=STUDY.step_timeout_s,
         episode_timeout_s=STUDY.episode_timeout_s,
-        runtime=STUDY.episode_timeout_s // 60 + 5,
+        runtime=episode_runtime,
     retries: STUDY.retries
     conda:
         "../envs/agentlab.yaml"
