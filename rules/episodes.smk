@@ -23,7 +23,7 @@ rule episode:
         step_timeout_s=STUDY.step_timeout_s,
         episode_timeout_s=STUDY.episode_timeout_s,
         workers=STUDY.workers,
-        runtime=STUDY.episode_timeout_s // 60 + 5,
+        runtime=episode_runtime,
     retries: STUDY.retries
     conda:
         "../envs/agentlab.yaml"

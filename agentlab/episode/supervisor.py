@@ -162,6 +162,7 @@ def build_summary(spec: EpisodeSpec, limits: RunLimits, outcome: dict[str, Any],
         "started_at": dt.datetime.fromtimestamp(started, dt.timezone.utc).isoformat(),
         "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(),
         "host": socket.gethostname(),
+        "slurm_job_id": os.environ.get("SLURM_JOB_ID"),  # the cluster job that ran it (None off SLURM)
         "versions": versions(outcome.get("chromium_version")),
         "spec": json.loads(spec.to_json()),
     }
