@@ -22,6 +22,7 @@ include: "rules/report.smk"
 localrules:
     manifest,
     aggregate,
+    report,
 
 
 rule all:
