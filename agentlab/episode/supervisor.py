@@ -29,6 +29,7 @@ from typing import Any, BinaryIO
 
 from ..io import remove_stale_temporaries, write_json_atomic
 from ..layout import ATTEMPTS_DIR, EPISODE_LOG, SCREENSHOTS_DIR, STAGING_DIR, STEPS_FILE, SUMMARY_FILE
+from ..proctree import descendants
 from .spec import EpisodeSpec, RunLimits
 
 EXIT_FINAL = 0
@@ -48,26 +49,6 @@ def versions(chromium: str | None) -> dict[str, str | None]:
         "chromium": chromium,
         "python": sys.version.split()[0],
     }
-
-
-def _descendants(root: int) -> list[int]:
-    """PIDs of every live descendant of `root`, read from /proc."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as handle:
-                fields = handle.read().rsplit(b")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(entry))
-    found, stack = [], [root]
-    while stack:
-        for child in children.get(stack.pop(), []):
-            found.append(child)
-            stack.append(child)
-    return found
 
 
 PR_SET_PDEATHSIG = 1
@@ -120,10 +101,10 @@ def kill_episode_processes(process: subprocess.Popen, unrelated: set[int]) -> in
     their parents, so the episode is the worker's process tree plus the orphans we adopted as
     subreaper: our descendants minus the `unrelated` ones that existed before the worker.
     """
-    tree = set(_descendants(process.pid))
+    tree = set(descendants(process.pid))
     _kill(tree | {process.pid})
     returncode = process.wait()
-    adopted = set(_descendants(os.getpid())) - unrelated - {process.pid}
+    adopted = set(descendants(os.getpid())) - unrelated - {process.pid}
     _kill(adopted)
     _reap(tree | adopted)
     return returncode
@@ -153,7 +134,7 @@ class _Tee:
 def watch_worker(spec: EpisodeSpec, limits: RunLimits, staging: Path, tee: _Tee) -> dict[str, Any]:
     """Run the worker; return its outcome, or an infra-error outcome if it hung or died."""
     become_subreaper()
-    unrelated = set(_descendants(os.getpid()))
+    unrelated = set(descendants(os.getpid()))
     events, events_write = os.pipe()
     process = subprocess.Popen(
         [sys.executable, "-m", "agentlab.episode.worker", "--spec", spec.to_json(),
