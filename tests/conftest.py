@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from agentlab.proctree import marked
+
 REPO = Path(__file__).resolve().parents[1]
 TRACES = REPO / "tests" / "fixtures" / "traces"
 BIN = Path(sys.executable).parent
@@ -60,17 +62,14 @@ def chromium_processes(marker: str) -> list[int]:
     Other programs on the machine may run browsers too; only ours carry the marker in their environment.
     """
     pids = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
+    for pid in marked(marker, "AGENTLAB_TEST_MARK"):
         try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-            environ = Path(f"/proc/{entry}/environ").read_bytes()
+            stat = Path(f"/proc/{pid}/stat").read_text()
         except OSError:
             continue
         name, state = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2]
-        if name.startswith("chrom") and state != "Z" and f"AGENTLAB_TEST_MARK={marker}".encode() in environ:
-            pids.append(int(entry))
+        if name.startswith("chrom") and state != "Z":
+            pids.append(pid)
     return pids
 
 

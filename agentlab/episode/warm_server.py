@@ -76,7 +76,7 @@ def _serve_one(connection: socket.socket, before_reply) -> None:
 def serve(slot: Path) -> int:
     from .. import browser
     from .loop import preload
-    from .processes import become_subreaper
+    from ..proctree import become_subreaper
 
     become_subreaper()  # Chromium's detached helpers stay in our tree, so a kill finds them
     browser.install(keep_warm=True)

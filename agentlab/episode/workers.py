@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from .processes import become_subreaper, descendants, die_with_parent, kill, wait_gone
+from ..proctree import become_subreaper, descendants, die_with_parent, kill, wait_gone
 from .spec import EpisodeSpec
 
 # Environment variables that differ between otherwise identical runs and do not affect episodes.

@@ -1,0 +1,148 @@
+"""Process trees read from /proc (Linux): find them, kill them, wait until they are gone, measure them.
+
+Standard library only and no imports from this package: bench/peer/ loads this file by path in
+ServiceNow AgentLab's venv (whose package is also named `agentlab`), so both frameworks' memory
+is measured by the same code.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from typing import Callable, Iterable
+
+PR_SET_PDEATHSIG = 1
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def _prctl(option: int, value: int) -> None:
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+
+
+def become_subreaper() -> None:
+    """Adopt orphaned descendants (Chromium's crash handlers detach from their parents) to kill and reap them."""
+    _prctl(PR_SET_CHILD_SUBREAPER, 1)
+
+
+def die_with_parent() -> None:
+    """Be killed when the parent dies (kill -9 of the run), taking the browser along."""
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def descendants(root: int) -> list[int]:
+    """PIDs of every live descendant of `root`."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry))
+    found, stack = [], [root]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
+def kill(pids: set[int]) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def wait_gone(pids: set[int], timeout_s: float = 10.0) -> None:
+    """Wait for killed `pids`: ours to reap, others until /proc no longer lists them."""
+    deadline = time.monotonic() + timeout_s
+    while pids and time.monotonic() < deadline:
+        for pid in list(pids):
+            try:
+                if os.waitpid(pid, os.WNOHANG)[0]:
+                    pids.discard(pid)
+            except ChildProcessError:  # not our child (yet): its parent may still be dying
+                if not os.path.exists(f"/proc/{pid}"):
+                    pids.discard(pid)
+        if pids:
+            time.sleep(0.01)
+
+
+def pss_kib(pid: int) -> int:
+    """Proportional set size of one process in KiB (shared pages split among their users); 0 once it ended."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as handle:
+            for line in handle:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def tree(root: int) -> list[int]:
+    """`root` and its descendants."""
+    return [root, *descendants(root)]
+
+
+def marked(marker: str, variable: str = "AGENTLAB_BENCH_MARK") -> list[int]:
+    """Processes whose environment has `variable=marker`, wherever they sit in the process tree.
+
+    Warm episode servers outlive the supervisor that started them and leave its tree; the marker,
+    inherited by every process they start, still finds them.
+    """
+    needle = f"{variable}={marker}".encode()
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/environ", "rb") as handle:
+                    if needle in handle.read().split(b"\0"):
+                        found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
+def tree_pss_mb(root: int) -> float:
+    """PSS of `root` and all its descendants in MiB: Chromium's processes share pages, PSS counts them once."""
+    return sum(pss_kib(pid) for pid in tree(root)) / 1024
+
+
+class PeakPssSampler:
+    """Samples the PSS of a set of processes every `interval_s` in a thread and keeps the peak (MiB).
+
+    The set is `pids()` at each sample: by default this process's tree. Use as a context manager
+    around the work to measure, then read `peak_mb`. Processes that leave the tree (Chromium's
+    crashpad handlers re-parent to init, ~0.6 MB each) are not counted unless an ancestor in the
+    tree is a child subreaper, or `pids` finds them otherwise (see `marked`).
+    """
+
+    def __init__(self, pids: Callable[[], Iterable[int]] | None = None, interval_s: float = 0.2):
+        self.pids = pids or (lambda root=os.getpid(): tree(root))
+        self.interval_s = interval_s
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, name="pss-sampler", daemon=True)
+
+    def _sample(self) -> None:
+        while True:
+            self.peak_mb = max(self.peak_mb, sum(pss_kib(pid) for pid in self.pids()) / 1024)
+            if self._stop.wait(self.interval_s):
+                return
+
+    def __enter__(self) -> "PeakPssSampler":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()

@@ -1,0 +1,101 @@
+"""Episode throughput, memory and orchestration overhead: ours vs ServiceNow AgentLab 0.4.2.
+
+The workload is the reference one: 10 MiniWoB tasks × 2 seeds, each episode a reset and
+3 × noop() (a scripted agent; max_steps 3), at 1 and 2 parallel episodes. Ours runs as a real
+Snakemake study (warm episode servers, the default, and cold processes); AgentLab runs with its
+joblib backend in its own venv (bench/peer/). Prints episodes/minute, the ratio ours/theirs,
+peak memory (PSS of every process of the run) per parallel episode, and the orchestration
+overhead: the share of worker-time (parallel jobs × wall time) not spent inside episodes.
+Our wall time is the whole `snakemake` run (planning, episodes, tables, plots, HTML report);
+AgentLab's is its `Study.run` (its import, 4-9 s, is left out).
+
+    python bench/throughput.py [--jobs 1 2] [--no-peer]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from common import REPO, machine_load, snakemake, tool_env
+
+sys.path.insert(0, str(REPO))
+from agentlab.proctree import PeakPssSampler, marked  # noqa: E402
+
+TASKS = ["click-test", "click-button", "click-link", "focus-text", "enter-text",
+         "click-checkboxes", "click-dialog", "click-option", "enter-password", "login-user"]
+SEEDS = [0, 1]
+ACTIONS = ["noop()"] * 3
+
+
+def run_ours(jobs: int, workers: str) -> dict:
+    with tempfile.TemporaryDirectory(prefix="agentlab-bench-") as tmp:
+        workdir = Path(tmp)
+        trace = workdir / "noops.jsonl"
+        trace.write_text("".join(json.dumps({"action": a}) + "\n" for a in ACTIONS))
+        config = {
+            "study": "bench",
+            "benchmarks": {"miniwob": {"tasks": TASKS, "seeds": SEEDS, "max_steps": len(ACTIONS)}},
+            "agents": {"scripted": {"config": "agentlab.agents.replay.REPLAY", "overrides": {"trace": str(trace)}}},
+            "episode": {"retries": 0, "workers": workers},
+        }
+        marker = uuid.uuid4().hex
+        env = tool_env(AGENTLAB_BENCH_MARK=marker, AGENTLAB_WARM_IDLE_S="2")
+        with PeakPssSampler(lambda: marked(marker)) as memory:
+            wall = snakemake(workdir, config, "--cores", str(jobs), "--resources", f"browser={jobs}", env=env)
+        summaries = [json.loads(p.read_text()) for p in workdir.glob("results/bench/miniwob/*/*/*/summary.json")]
+    in_episode = sum(s["elapsed_s"] for s in summaries)
+    return {
+        "framework": f"ours ({workers})",
+        "n_jobs": jobs,
+        "episodes": len(summaries),
+        "errors": sum(s["status"] in ("agent_error", "infra_error") for s in summaries),
+        "wall_s": wall,
+        "episodes_per_min": 60 * len(summaries) / wall,
+        "peak_pss_per_parallel_episode_mb": memory.peak_mb / jobs,
+        "overhead": 1 - in_episode / (jobs * wall),
+        "mean_episode_s": in_episode / len(summaries),
+    }
+
+
+def run_peer(jobs: int) -> dict:
+    """AgentLab 0.4.2 on the same workload, in its own venv (installed on first use by bench/peer/)."""
+    peer = REPO / "bench" / "peer"
+    python = subprocess.run([str(peer / "setup_agentlab.sh")], capture_output=True, text=True,
+                            check=True).stdout.strip()
+    command = [python, str(peer / "agentlab_run.py"), "--n-jobs", str(jobs), "--tasks", ",".join(TASKS),
+               "--seeds", ",".join(map(str, SEEDS)), *[f"--action={a}" for a in ACTIONS]]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--no-peer", action="store_true", help="skip ServiceNow AgentLab")
+    args = parser.parse_args()
+    print(f"throughput: {len(TASKS)} MiniWoB tasks × {len(SEEDS)} seeds, reset + {len(ACTIONS)} × noop() "
+          f"({machine_load()} at start)")
+    header = f"{'framework':<24} {'jobs':>4} {'episodes':>8} {'err':>3} {'wall s':>7} {'ep/min':>7} " \
+             f"{'PSS/ep MB':>9} {'overhead':>8} {'vs AgentLab':>11}"
+    print(header)
+    for jobs in args.jobs:
+        peer = None if args.no_peer else run_peer(jobs)
+        rows = [run_ours(jobs, "warm"), run_ours(jobs, "cold")] + ([peer] if peer else [])
+        for row in rows:
+            ratio = f"{row['episodes_per_min'] / peer['episodes_per_min']:.2f}x" if peer else "–"
+            overhead = f"{row['overhead']:.1%}" if "overhead" in row else "–"
+            print(f"{row['framework']:<24} {row['n_jobs']:>4} {row['episodes']:>8} {row['errors']:>3} "
+                  f"{row['wall_s']:>7.1f} {row['episodes_per_min']:>7.2f} "
+                  f"{row['peak_pss_per_parallel_episode_mb']:>9.0f} {overhead:>8} {ratio:>11}")
+    print(f"({machine_load()} at end) targets: >= 2x AgentLab, overhead <= 5%, <= 400 MB per parallel episode")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+"""Process trees from /proc: real child processes, real memory."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from agentlab.proctree import PeakPssSampler, descendants, pss_kib, tree_pss_mb
+
+# A child that starts a grandchild holding 200 MiB of written (resident) memory for a while.
+GRANDCHILD = "import time; data = b'x' * (200 << 20); print('ready', flush=True); time.sleep(3)"
+CHILD = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {GRANDCHILD!r}])"
+
+
+def wait_for_grandchild(child: subprocess.Popen) -> None:
+    assert child.stdout.readline().strip() == "ready"
+
+
+def kill_tree(child: subprocess.Popen) -> None:
+    for pid in [*descendants(child.pid), child.pid]:
+        os.kill(pid, signal.SIGKILL)
+    child.wait()
+
+
+def test_descendants_include_grandchildren_and_their_memory():
+    child = subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE, text=True)
+    try:
+        wait_for_grandchild(child)
+        tree = descendants(os.getpid())
+        assert child.pid in tree
+        grandchildren = descendants(child.pid)
+        assert len(grandchildren) == 1 and grandchildren[0] in tree
+        assert pss_kib(grandchildren[0]) > 200 * 1024
+        assert tree_pss_mb(os.getpid()) > 200 + pss_kib(os.getpid()) / 1024
+    finally:
+        kill_tree(child)
+
+
+def test_peak_sampler_keeps_the_peak_after_the_memory_is_gone():
+    baseline_mb = tree_pss_mb(os.getpid())
+    with PeakPssSampler(interval_s=0.05) as memory:
+        child = subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE, text=True)
+        wait_for_grandchild(child)
+        time.sleep(0.3)
+        kill_tree(child)
+    assert memory.peak_mb > baseline_mb + 190
+    assert tree_pss_mb(os.getpid()) < memory.peak_mb - 150
+
+
+def test_pss_of_an_ended_process_is_zero():
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    assert pss_kib(process.pid) == 0
