@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .navigation import NavigationPolicy
+from .settle import settle_code
 
 MAX_ACTION_CHARS = 10_000
 LITERAL_TYPES = (str, int, float, bool, type(None))
@@ -91,10 +92,11 @@ class SafeActionMapping:
     With a navigation policy, `goto` to a URL outside the benchmark's pages is refused too.
     """
 
-    def __init__(self, action_set: Any, navigation: NavigationPolicy | None = None):
+    def __init__(self, action_set: Any, navigation: NavigationPolicy | None = None, settle_s: float = 0.0):
         self.action_set = action_set
         self.signatures = action_signatures(action_set)
         self.navigation = navigation
+        self.settle = settle_code(settle_s)  # after the action, wait (at most settle_s) for the page to settle
 
     def __call__(self, action: str) -> str:
         call = parse_action(action, self.signatures)
@@ -102,4 +104,4 @@ class SafeActionMapping:
             url = call.args[0] if call.args else dict(call.kwargs).get("url", "")
             if not self.navigation.allows(str(url)):
                 raise ActionParseError(self.navigation.refusal(str(url)))
-        return self.action_set.to_python_code(str(call))
+        return self.action_set.to_python_code(str(call)) + self.settle

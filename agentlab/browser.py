@@ -42,18 +42,22 @@ def find_chromium() -> str:
     )
 
 
-class SharedBrowser:
-    """A long-lived Browser lent to one env at a time: `close()` closes only the contexts it made.
-
-    Each episode still gets a fresh BrowserContext (its own cookies, storage and cache).
+class ManagedBrowser:
+    """The Browser an env gets: its contexts observe page settling (`settle.py`); with
+    `owns_browser` False (a warm browser lent to one env at a time) `close()` closes only the
+    contexts it made, so each episode still gets a fresh context (own cookies, storage, cache).
     """
 
-    def __init__(self, browser: Any):
+    def __init__(self, browser: Any, owns_browser: bool):
         self._browser = browser
+        self._owns_browser = owns_browser
         self._contexts: list[Any] = []
 
     def new_context(self, **kwargs: Any) -> Any:
+        from .settle import SETTLE_SCRIPT
+
         context = self._browser.new_context(**kwargs)
+        context.add_init_script(SETTLE_SCRIPT)
         self._contexts.append(context)
         return context
 
@@ -61,6 +65,8 @@ class SharedBrowser:
         contexts, self._contexts = self._contexts, []
         for context in contexts:
             context.close()
+        if self._owns_browser:
+            self._browser.close()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._browser, name)
@@ -82,11 +88,11 @@ class _ChromiumLauncher:
         kwargs["args"] = [*(kwargs.get("args") or []), *EXTRA_CHROMIUM_ARGS]
         kwargs.setdefault("executable_path", self._executable_path)
         if not self.keep_warm:
-            return self._chromium.launch(**kwargs)
+            return ManagedBrowser(self._chromium.launch(**kwargs), owns_browser=True)
         key = repr(sorted(kwargs.items()))
         if key not in self._warm or not self._warm[key].is_connected():
             self._warm[key] = self._chromium.launch(**kwargs)
-        return SharedBrowser(self._warm[key])
+        return ManagedBrowser(self._warm[key], owns_browser=False)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._chromium, name)

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from .agents.registry import load_agent_args
+from .benchmarks import UnknownBenchmarkError
 from .errors import ConfigError
 from .layout import RESULTS_DIR
 from .relaunch import MODES, archive_episodes, select_episodes
@@ -30,14 +31,22 @@ def run_agent_on_benchmark(
     agent_config: str,
     benchmark: str,
     tasks: str | list[str] = "all",
-    seeds: list[int] = (0, 1, 2, 3, 4),
+    seeds: list[int] | None = None,
     max_steps: int | None = None,
     study: str | None = None,
     agent_overrides: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The seed's default experiment: one agent on every task of a benchmark, five seeds each."""
+    """The seed's default experiment: one agent on every task of a benchmark.
+
+    Seeds: the benchmark's own (WorkArena's curriculum, WebArena's seed 0), else five per task.
+    """
+    from .benchmarks import get_benchmark
+
     agent_name = agent_config.rsplit(".", 1)[-1].lower().replace("_", "-")
-    settings: dict[str, Any] = {"tasks": tasks, "seeds": list(seeds)}
+    settings: dict[str, Any] = {"tasks": tasks}
+    known = get_benchmark(benchmark)
+    if seeds is not None or not (known.default_seeds or known.curriculum):
+        settings["seeds"] = list(seeds if seeds is not None else range(5))
     if max_steps is not None:
         settings["max_steps"] = max_steps
     return {
@@ -66,6 +75,8 @@ def study_config(exp_config: str, agent_config: str | None, benchmark: str, extr
                         **extra_kwargs)
     except TypeError as error:
         raise ConfigError(f"--extra_kwargs do not fit {exp_config}: {error}") from None
+    except UnknownBenchmarkError as error:
+        raise ConfigError(f"--benchmark {benchmark!r}: {error}") from None
 
 
 def n_cores(n_jobs: int) -> int:

@@ -34,9 +34,6 @@ def study_config(size: int) -> dict:
 
 def write_synthetic_results(workdir: Path, config: dict) -> int:
     """A manifest and one small summary.json per episode, as the workflow would leave them."""
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from agentlab.study import load_study
 
     study = load_study(json.loads(json.dumps(config)))

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -25,8 +24,7 @@ from pathlib import Path
 
 from common import REPO, machine_load, snakemake, tool_env
 
-sys.path.insert(0, str(REPO))
-from agentlab.proctree import PeakPssSampler, marked  # noqa: E402
+from agentlab.proctree import PeakPssSampler, marked
 
 TASKS = ["click-test", "click-button", "click-link", "focus-text", "enter-text",
          "click-checkboxes", "click-dialog", "click-option", "enter-password", "login-user"]

@@ -1,6 +1,5 @@
 # Input functions: the study config (validated against config/schema.yaml) expanded into targets.
 import re
-from pathlib import Path
 
 from agentlab.schedule import Schedule
 from agentlab.study import load_study
@@ -41,6 +40,14 @@ def reset_prerequisites(wildcards):
     return SCHEDULE.reset_prerequisites(wildcards.benchmark, wildcards.agent, int(wildcards.seed))
 
 
+def llm_slot():
+    """A job's share of the local LLM server: a constant when all agents agree (functions cost per job)."""
+    slots = {STUDY.llm_slots(agent) for agent in STUDY.agents}
+    if len(slots) == 1:
+        return slots.pop()
+    return lambda wildcards: STUDY.llm_slots(wildcards.agent)
+
+
 def instance_slot(instance):
     """A job's share of `instance`: 1 on a benchmark that runs on it, else 0 (a constant if none does)."""
     if instance not in SCHEDULE.rounds:
@@ -52,10 +59,6 @@ def episode_runtime(wildcards, attempt):
     """Minutes a cluster may run one episode: past the runner's own episode time limit, so the
     runner records the timeout itself, and longer on each retry in case the cluster killed it."""
     return attempt * (STUDY.episode_timeout_s // 60 + 5)
-
-
-def episode_dir(wildcards, output):
-    return str(Path(output[0]).parent)
 
 
 def study_definition(wildcards):

@@ -9,13 +9,13 @@ rule episode:
     params:
         spec=episode_spec,
         config_hash=episode_config_hash,
-        dir=episode_dir,
+        dir="results/{study}/{benchmark}/{agent}/{task}/seed{seed}",
     # How the episode runs (not params: changing these reruns nothing). runtime (minutes) lets a
     # cluster kill the job only after the runner's own episode time limit has fired. One job at a
     # time holds a shared WebArena/VisualWebArena instance (profiles/default: wa_instance=1).
     resources:
         browser=1,
-        llm=lambda wildcards: STUDY.llm_slots(wildcards.agent),  # 1 for episodes on the local LLM server
+        llm=llm_slot(),  # 1 for episodes on the local LLM server
         wa_instance=instance_slot("webarena"),
         vwa_instance=instance_slot("visualwebarena"),
         attempt=lambda wildcards, attempt: attempt,

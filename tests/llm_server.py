@@ -56,6 +56,7 @@ class ScriptedLLMServer:
         self.script = list(script)
         self.then = then
         self.requests: list[dict[str, Any]] = []  # bodies of every chat request, in arrival order
+        self.authorizations: list[str | None] = []  # their Authorization headers
         self.closing = threading.Event()
         self._lock = threading.Lock()
         self._previous = ""
@@ -112,6 +113,7 @@ class ScriptedLLMServer:
                 if not self.path.endswith("/chat/completions"):
                     self._send(404, {"error": {"message": f"no route {self.path}"}})
                     return
+                server.authorizations.append(self.headers.get("Authorization"))
                 reply, usage = server._next(body)
                 if reply is None:
                     self._send(500, {"error": {"message": "the test script has no more replies"}})

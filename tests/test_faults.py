@@ -16,6 +16,7 @@ from agentlab.episode.spec import EpisodeSpec, RunLimits
 from agentlab.episode.supervisor import run_supervised
 
 from conftest import BIN, REPO, chromium_processes, replay_agent, run_snakemake, tool_env
+from llm_server import HANG, ScriptedLLMServer
 
 pytestmark = pytest.mark.slow
 
@@ -191,3 +192,38 @@ def test_relaunch_server_errors_moves_exactly_the_infra_errors_and_the_rerun_reb
     assert {json.loads(p.read_text())["status"] for p in study.glob("miniwob/slow/*/*/summary.json")} == {"success"}
     table = pd.read_csv(study / "summary.csv").set_index("agent")
     assert table.loc["slow", "n_relaunched"] == 2 and table.loc["replay", "n_relaunched"] == 0
+
+
+def test_an_llm_server_that_hangs_hits_the_step_timeout(tmp_path, process_marker):
+    spec = EpisodeSpec(study="t", benchmark="miniwob", task="click-test", seed=0, agent_name="gpt",
+                       agent_config="agentlab.agents.generic_agent.AGENT_4o", max_steps=3)
+    with ScriptedLLMServer([HANG]) as server:
+        spec = EpisodeSpec(**{**spec.__dict__, "agent_overrides": {
+            "chat_model_args.base_url": server.base_url, "chat_model_args.api_key_env": None}})
+        started = time.monotonic()
+        run_supervised(spec, RunLimits(step_timeout_s=8, episode_timeout_s=120), tmp_path / "episode")
+        assert len(server.requests) == 1  # the request was sent, and never answered
+    summary = json.loads((tmp_path / "episode" / "summary.json").read_text())
+    assert summary["status"] == "infra_error" and summary["error"]["type"] == "EpisodeTimeout"
+    assert "agent (step 0) exceeded step_timeout_s=8" in summary["error"]["message"]
+    assert time.monotonic() - started < 40
+    assert chromium_processes(process_marker) == []
+
+
+def test_api_keys_never_reach_results_logs_or_reports(tmp_path, monkeypatch):
+    secret = "sk-agentlab-test-" + os.urandom(8).hex()
+    monkeypatch.setenv("OPENAI_API_KEY", secret)
+    reply = "<think>The button.</think><action>click('13')</action>"
+    with ScriptedLLMServer([reply, reply]) as server:
+        config = {
+            "study": "keys",
+            "benchmarks": {"miniwob": {"tasks": ["click-test"], "seeds": [0], "max_steps": 2}},
+            "agents": {"gpt": {"config": "agentlab.agents.generic_agent.AGENT_4o",
+                               "overrides": {"chat_model_args.base_url": server.base_url}}},
+        }
+        run_snakemake(tmp_path, config)
+    assert server.authorizations[0] == f"Bearer {secret}"  # the key was used ...
+    written = [p for p in tmp_path.rglob("*") if p.is_file() and p.name != "config.yaml"]
+    assert any(p.name == "index.html" for p in written) and any(p.name == "episode.log" for p in written)
+    leaks = [str(p) for p in written if secret.encode() in p.read_bytes()]
+    assert leaks == []  # ... and written nowhere: results, logs, reports, Snakemake's own records

@@ -52,8 +52,8 @@ def make_env(spec: EpisodeSpec, benchmark: Any, action_set: Any) -> Any:
         benchmark.env_id(spec.task),
         disable_env_checker=True,
         headless=True,
-        pre_observation_delay=spec.pre_observation_delay,
-        action_mapping=SafeActionMapping(action_set, benchmark.navigation_policy()),
+        pre_observation_delay=0,  # replaced by waiting for the page to settle, at most that long
+        action_mapping=SafeActionMapping(action_set, benchmark.navigation_policy(), spec.pre_observation_delay),
     )
 
 

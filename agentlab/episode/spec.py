@@ -21,7 +21,7 @@ class EpisodeSpec:
     agent_config: str  # Python path of an AgentArgs object
     max_steps: int
     agent_overrides: dict[str, Any] = field(default_factory=dict)
-    pre_observation_delay: float = 0.5  # seconds BrowserGym waits before each observation
+    pre_observation_delay: float = 0.5  # at most this long, the page may settle before each observation
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
@@ -51,6 +51,7 @@ def config_hash(spec: EpisodeSpec, agent_args: dict[str, Any]) -> str:
         "benchmark": spec.benchmark,
         "max_steps": spec.max_steps,
         "pre_observation_delay": spec.pre_observation_delay,
+        "observation_timing": "settled",  # agentlab/settle.py, not BrowserGym's fixed sleep
         "agent": agent_args,
     }
     canonical = json.dumps(payload, sort_keys=True, default=str)

@@ -3,7 +3,7 @@
 Started by the first supervisor that leases its slot (see `workers.WarmWorker`), it listens on the
 slot's Unix socket. A supervisor sends the episode spec with two pipes (events and output); the
 server points its stdout/stderr at the output pipe, runs the episode exactly as a cold worker
-would (a fresh browser context each time, see `browser.SharedBrowser`), and reports on the events
+would (a fresh browser context each time, see `browser.ManagedBrowser`), and reports on the events
 pipe. It dies at once if its supervisor disappears mid-episode, exits after an infrastructure
 error (its browser may be broken), and exits when idle with its slot unleased.
 """
