@@ -20,6 +20,7 @@ import subprocess
 import tempfile
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 from common import REPO, machine_load, snakemake, tool_env
@@ -32,23 +33,26 @@ SEEDS = [0, 1]
 ACTIONS = ["noop()"] * 3
 
 
-def run_ours(jobs: int, workers: str) -> dict:
+def run_ours(jobs: int, workers: str, tasks: list[str] = TASKS, seeds: list[int] = SEEDS) -> dict:
     with tempfile.TemporaryDirectory(prefix="agentlab-bench-") as tmp:
         workdir = Path(tmp)
         trace = workdir / "noops.jsonl"
         trace.write_text("".join(json.dumps({"action": a}) + "\n" for a in ACTIONS))
         config = {
             "study": "bench",
-            "benchmarks": {"miniwob": {"tasks": TASKS, "seeds": SEEDS, "max_steps": len(ACTIONS)}},
+            "benchmarks": {"miniwob": {"tasks": tasks, "seeds": seeds, "max_steps": len(ACTIONS)}},
             "agents": {"scripted": {"config": "agentlab.agents.replay.REPLAY", "overrides": {"trace": str(trace)}}},
             "episode": {"retries": 0, "workers": workers},
         }
         marker = uuid.uuid4().hex
         env = tool_env(AGENTLAB_BENCH_MARK=marker, AGENTLAB_WARM_IDLE_S="2")
+        started = time.time()
         with PeakPssSampler(lambda: marked(marker)) as memory:
             wall = snakemake(workdir, config, "--cores", str(jobs), "--resources", f"browser={jobs}", env=env)
         summaries = [json.loads(p.read_text()) for p in workdir.glob("results/bench/miniwob/*/*/*/summary.json")]
     in_episode = sum(s["elapsed_s"] for s in summaries)
+    first_start = min(datetime.fromisoformat(s["started_at"]).timestamp() for s in summaries)
+    last_end = max(datetime.fromisoformat(s["finished_at"]).timestamp() for s in summaries)
     return {
         "framework": f"ours ({workers})",
         "n_jobs": jobs,
@@ -59,7 +63,20 @@ def run_ours(jobs: int, workers: str) -> dict:
         "peak_pss_per_parallel_episode_mb": memory.peak_mb / jobs,
         "overhead": 1 - in_episode / (jobs * wall),
         "mean_episode_s": in_episode / len(summaries),
+        "head_s": first_start - started,  # planning, until the first episode starts
+        "tail_s": started + wall - last_end,  # tables, plots and report, after the last episode
     }
+
+
+def print_overhead_at_scale(jobs: int) -> None:
+    """Orchestration overhead of a study of every MiniWoB task (125 episodes), warm workers."""
+    from agentlab.benchmarks import get_benchmark
+
+    row = run_ours(jobs, "warm", tasks=list(get_benchmark("miniwob").task_names), seeds=[0])
+    print(f"overhead at scale: {row['episodes']} episodes ({row['errors']} errors) at {jobs} jobs in "
+          f"{row['wall_s']:.0f} s, {row['episodes_per_min']:.2f} episodes/min; overhead {row['overhead']:.1%} "
+          f"(planning {row['head_s']:.1f} s, tables and report {row['tail_s']:.1f} s, "
+          f"mean episode {row['mean_episode_s']:.2f} s)")
 
 
 def run_peer(jobs: int) -> dict:
@@ -77,6 +94,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--no-peer", action="store_true", help="skip ServiceNow AgentLab")
+    parser.add_argument("--no-scale", action="store_true", help="skip the 125-episode overhead study")
     args = parser.parse_args()
     print(f"throughput: {len(TASKS)} MiniWoB tasks × {len(SEEDS)} seeds, reset + {len(ACTIONS)} × noop() "
           f"({machine_load()} at start)")
@@ -92,6 +110,8 @@ def main() -> None:
             print(f"{row['framework']:<24} {row['n_jobs']:>4} {row['episodes']:>8} {row['errors']:>3} "
                   f"{row['wall_s']:>7.1f} {row['episodes_per_min']:>7.2f} "
                   f"{row['peak_pss_per_parallel_episode_mb']:>9.0f} {overhead:>8} {ratio:>11}")
+    if not args.no_scale:
+        print_overhead_at_scale(max(args.jobs))
     print(f"({machine_load()} at end) targets: >= 2x AgentLab, overhead <= 5%, <= 400 MB per parallel episode")
 
 

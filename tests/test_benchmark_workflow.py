@@ -89,7 +89,7 @@ def test_webarena_dag_has_the_metadata_dependencies_and_a_reset_between_agents(t
 
 def test_miniwob_studies_plan_no_preflight_and_no_reset(tmp_path, tiny_study):
     jobs = planned(tmp_path, tiny_study)
-    assert {job["rule"] for job in jobs} == {"episode", "manifest", "aggregate", "all"}
+    assert {job["rule"] for job in jobs} == {"episode", "manifest", "aggregate", "report", "all"}
     assert all(job["input"] == [] for job in jobs if job["rule"] == "episode")
     assert {job["resources"]["wa_instance"] for job in jobs if job["rule"] == "episode"} == {"0"}
 
@@ -119,7 +119,7 @@ def test_a_resumed_round_is_reset_again_and_finished_episodes_stay(tmp_path):
 
     (tmp_path / study.summary_path("webarena", "a", "537", 0)).unlink()
     assert planned_jobs(tmp_path, study_config) == {"preflight": 1, "reset": 1, "episode": 1, "manifest": 1,
-                                                  "aggregate": 1, "all": 1}
+                                                  "aggregate": 1, "report": 1, "all": 1}
     reset = next(job for job in planned(tmp_path, study_config) if job["rule"] == "reset")
     assert reset["output"] == ["results/s/resets/webarena/a/seed0.json"]  # 552, done after 537, is kept
 
