@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -71,6 +72,21 @@ def chromium_processes(marker: str) -> list[int]:
         if name.startswith("chrom") and state != "Z":
             pids.append(pid)
     return pids
+
+
+@contextlib.contextmanager
+def chromium():
+    """Debian's Chromium with our flags, driven by Playwright directly (for tests of pages)."""
+    from playwright.sync_api import sync_playwright
+
+    from agentlab.browser import EXTRA_CHROMIUM_ARGS, find_chromium
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=find_chromium(), args=list(EXTRA_CHROMIUM_ARGS))
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 @pytest.fixture

@@ -6,6 +6,8 @@ from agentlab.actions import ActionParseError, SafeActionMapping
 from agentlab.agents.base import make_action_set
 from agentlab.navigation import NavigationGuard, NavigationPolicy, normalize_url
 
+from conftest import chromium
+
 PAGES = "file:///srv/miniwob/html/miniwob/"
 POLICY = NavigationPolicy(allowed_prefixes=(PAGES,))
 
@@ -49,16 +51,11 @@ def test_goto_outside_the_benchmark_is_refused_at_parse_time():
 
 @pytest.mark.slow
 def test_guard_aborts_a_link_to_a_local_file_in_real_chromium(tmp_path):
-    from playwright.sync_api import sync_playwright
-
-    from agentlab.browser import EXTRA_CHROMIUM_ARGS, find_chromium
-
     page_file = tmp_path / "page.html"
     page_file.write_text('<a id="leak" href="file:///etc/hostname">x</a><a id="ok" href="other.html">y</a>')
     (tmp_path / "other.html").write_text("<title>other</title>")
     guard = NavigationGuard(NavigationPolicy(allowed_prefixes=(tmp_path.as_uri() + "/",)))
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=find_chromium(), args=list(EXTRA_CHROMIUM_ARGS))
+    with chromium() as browser:
         context = browser.new_context()
         guard.install(context)
         page = context.new_page()
@@ -71,4 +68,3 @@ def test_guard_aborts_a_link_to_a_local_file_in_real_chromium(tmp_path):
         page.click("#ok")
         page.wait_for_load_state()
         assert page.title() == "other" and guard.take_refused() == []
-        browser.close()

@@ -13,13 +13,12 @@ from agentlab.analyze.aggregate import aggregate_study
 from agentlab.analyze.formatting import format_rate
 from agentlab.report import build_report
 from agentlab.report.provenance import git_state
-from conftest import TRACES, replay_agent, run_snakemake
+from conftest import TRACES, chromium, replay_agent, run_snakemake
 from synthetic import write_episode, write_manifest
 from test_aggregate import status
 
 PAYLOAD = "<script>window.__pwned=1</script><img src=x onerror=\"window.__pwned=2\">"
 ODD_TASK = "odd name#1?%"  # task names may hold any character but '/': links must encode them
-CHROMIUM = "/usr/lib/chromium/chromium"
 
 
 class Links(HTMLParser):
@@ -177,8 +176,6 @@ def loaded_images(page, selector: str) -> list[int]:
 
 @pytest.mark.slow
 def test_snakemake_builds_a_report_that_chromium_shows_and_no_planted_script_runs(tmp_path):
-    from playwright.sync_api import sync_playwright
-
     config = {
         "study": "shown",
         "benchmarks": {"miniwob": {"tasks": ["click-test", "enter-text"], "seeds": [0, 1], "max_steps": 3}},
@@ -189,40 +186,36 @@ def test_snakemake_builds_a_report_that_chromium_shows_and_no_planted_script_run
     study = tmp_path / "work" / "results" / "shown"
     summary = pd.read_csv(study / "summary.csv")
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            page = browser.new_page(viewport={"width": 1300, "height": 900})
-            page.goto((study / "report" / "index.html").as_uri())
-            results = page.locator("#results table tr")
-            assert results.count() == 1 + len(summary)
-            for row in summary.itertuples():  # the same numbers as summary.csv
-                shown = page.locator("#results tr", has_text=row.agent).first.inner_text()
-                assert format_rate(row.success_rate, row.std_err) in shown
-            assert page.locator("#comparisons table tr").count() == 2
-            assert page.locator("#tasks a.badge").count() == 8
-            assert all(width > 100 for width in loaded_images(page, "#plots img"))
-            assert len(loaded_images(page, "#plots img")) == 3
-            page.screenshot(path=tmp_path / "report.png", full_page=True)
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1300, "height": 900})
+        page.goto((study / "report" / "index.html").as_uri())
+        results = page.locator("#results table tr")
+        assert results.count() == 1 + len(summary)
+        for row in summary.itertuples():  # the same numbers as summary.csv
+            shown = page.locator("#results tr", has_text=row.agent).first.inner_text()
+            assert format_rate(row.success_rate, row.std_err) in shown
+        assert page.locator("#comparisons table tr").count() == 2
+        assert page.locator("#tasks a.badge").count() == 8
+        assert all(width > 100 for width in loaded_images(page, "#plots img"))
+        assert len(loaded_images(page, "#plots img")) == 3
+        page.screenshot(path=tmp_path / "report.png", full_page=True)
 
-            page.locator("#tasks a[href*='planted/enter-text/seed0']").click()
-            page.wait_for_load_state()
-            widths = loaded_images(page, ".step img")
-            assert len(widths) == 3 and all(width > 100 for width in widths)  # 2 actions + final observation
-            page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
-            text = page.inner_text("body")
-            assert f'value="{PAGE_PAYLOAD}"' in text  # typed into the page, shown in the next AXTree
-            assert f"I will act. {MODEL_PAYLOAD}" in text and f"answer {MODEL_PAYLOAD}" in text
-            assert page.locator("script, img[onerror]").count() == 0
-            assert page.evaluate("typeof window.__pwned") == "undefined"
-            page.screenshot(path=tmp_path / "trace.png", full_page=True)
+        page.locator("#tasks a[href*='planted/enter-text/seed0']").click()
+        page.wait_for_load_state()
+        widths = loaded_images(page, ".step img")
+        assert len(widths) == 3 and all(width > 100 for width in widths)  # 2 actions + final observation
+        page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+        text = page.inner_text("body")
+        assert f'value="{PAGE_PAYLOAD}"' in text  # typed into the page, shown in the next AXTree
+        assert f"I will act. {MODEL_PAYLOAD}" in text and f"answer {MODEL_PAYLOAD}" in text
+        assert page.locator("script, img[onerror]").count() == 0
+        assert page.evaluate("typeof window.__pwned") == "undefined"
+        page.screenshot(path=tmp_path / "trace.png", full_page=True)
 
-            page.locator("header a", has_text="study").click()
-            page.wait_for_load_state()
-            assert page.url.endswith("/report/index.html")
-            assert page.evaluate("typeof window.__pwned") == "undefined"
-        finally:
-            browser.close()
+        page.locator("header a", has_text="study").click()
+        page.wait_for_load_state()
+        assert page.url.endswith("/report/index.html")
+        assert page.evaluate("typeof window.__pwned") == "undefined"
     assert (tmp_path / "report.png").stat().st_size > 10_000
 
     run_snakemake(tmp_path / "work", config, "--report", str(tmp_path / "snakemake-report.html"))

@@ -4,8 +4,9 @@ import time
 
 import pytest
 
-from agentlab.browser import EXTRA_CHROMIUM_ARGS, find_chromium
 from agentlab.settle import SETTLE_SCRIPT, settle_code
+
+from conftest import chromium
 
 pytestmark = pytest.mark.slow
 
@@ -17,18 +18,14 @@ PAGE = """<button id="late" onclick="setTimeout(() => document.body.append(Objec
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory):
-    from playwright.sync_api import sync_playwright
-
     path = tmp_path_factory.mktemp("settle") / "page.html"
     path.write_text(PAGE)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=find_chromium(), args=list(EXTRA_CHROMIUM_ARGS))
+    with chromium() as browser:
         context = browser.new_context()
         context.add_init_script(SETTLE_SCRIPT)
         page = context.new_page()
         page.goto(path.as_uri())
         yield page
-        browser.close()
 
 
 def click_and_settle(page, button: str, max_s: float) -> float:
