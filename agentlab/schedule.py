@@ -89,7 +89,6 @@ class Schedule:
             for index, round_ in enumerate(rounds)
         }
         self._episodes = {name: set(plan.episodes) for name, plan in study.benchmarks.items()}
-        self._config_hashes: dict[tuple[str, str], str] = {}
 
     def has_prerequisites(self) -> bool:
         """Whether any episode of the study waits for anything (a preflight, at least)."""
@@ -151,10 +150,4 @@ class Schedule:
         except (OSError, ValueError):
             return False
         spec = json.loads(self.study.spec(benchmark, agent, task, seed).to_json())
-        return summary.get("spec") == spec and summary.get("config_hash") == self._config_hash(benchmark, agent)
-
-    def _config_hash(self, benchmark: str, agent: str) -> str:
-        key = (benchmark, agent)
-        if key not in self._config_hashes:
-            self._config_hashes[key] = self.study.config_hash(benchmark, agent)
-        return self._config_hashes[key]
+        return summary.get("spec") == spec and summary.get("config_hash") == self.study.config_hash(benchmark, agent)

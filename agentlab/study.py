@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -80,6 +80,7 @@ class Study:
     step_timeout_s: int
     episode_timeout_s: int
     workers: str  # 'warm' or 'cold'
+    _config_hashes: dict[tuple[str, str], str] = field(default_factory=dict, repr=False, compare=False)
 
     def spec(self, benchmark: str, agent: str, task: str, seed: int):
         """The EpisodeSpec of one episode of this study."""
@@ -96,13 +97,19 @@ class Study:
             agent_overrides=agent_plan.overrides,
             max_steps=plan.max_steps,
             pre_observation_delay=plan.pre_observation_delay,
+            config_hash=self.config_hash(benchmark, agent),
         )
 
     def config_hash(self, benchmark: str, agent: str) -> str:
+        """Hash of the resolved config shared by this benchmark's episodes of this agent (computed once)."""
         from .episode.spec import config_hash
 
-        any_task = self.benchmarks[benchmark].tasks[0]
-        return config_hash(self.spec(benchmark, agent, any_task, 0), self.agents[agent].args)
+        key = (benchmark, agent)
+        if key not in self._config_hashes:
+            plan = self.benchmarks[benchmark]
+            self._config_hashes[key] = config_hash(benchmark, plan.max_steps, plan.pre_observation_delay,
+                                                   self.agents[agent].args)
+        return self._config_hashes[key]
 
     def local_llm_server(self) -> Any:
         """The local LLM server settings the study's agents need (one server per run), or None."""

@@ -16,13 +16,8 @@ wildcard_constraints:
 
 
 def episode_spec(wildcards):
-    """The episode's EpisodeSpec as JSON: what it computes, so a change reruns it."""
+    """The episode's EpisodeSpec as JSON: what it computes (with its agent's config hash), so a change reruns it."""
     return STUDY.spec(wildcards.benchmark, wildcards.agent, wildcards.task, int(wildcards.seed)).to_json()
-
-
-def episode_config_hash(wildcards):
-    """Changes when the agent's resolved config changes, even if its Python path does not."""
-    return STUDY.config_hash(wildcards.benchmark, wildcards.agent)
 
 
 def episode_inputs(wildcards):

@@ -8,7 +8,6 @@ rule episode:
         "results/{study}/logs/{benchmark}/{agent}/{task}/seed{seed}.log",
     params:
         spec=episode_spec,
-        config_hash=episode_config_hash,
         dir="results/{study}/{benchmark}/{agent}/{task}/seed{seed}",
     # How the episode runs (not params: changing these reruns nothing). runtime (minutes) lets a
     # cluster kill the job only after the runner's own episode time limit has fired. One job at a

@@ -100,7 +100,8 @@ def run_episode(
         benchmark = get_benchmark(spec.benchmark)
         agent_args = load_agent_args(spec.agent_config, spec.agent_overrides)
         outcome["agent_args"] = agent_args_to_dict(agent_args)
-        outcome["config_hash"] = config_hash(spec, outcome["agent_args"])
+        outcome["config_hash"] = config_hash(spec.benchmark, spec.max_steps, spec.pre_observation_delay,
+                                             outcome["agent_args"])
         context = EpisodeContext(spec.benchmark, spec.task, spec.seed, spec.max_steps, benchmark.action_subsets)
         blame = "agent_error"
         agent = agent_args.make_agent(context)

@@ -22,6 +22,7 @@ class EpisodeSpec:
     max_steps: int
     agent_overrides: dict[str, Any] = field(default_factory=dict)
     pre_observation_delay: float = 0.5  # at most this long, the page may settle before each observation
+    config_hash: str = ""  # of the agent's resolved config when planned: its change reruns the episode
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
@@ -42,15 +43,15 @@ class RunLimits:
     warm: bool = False  # run in a warm episode server (browser kept running) instead of a new process
 
 
-def config_hash(spec: EpisodeSpec, agent_args: dict[str, Any]) -> str:
+def config_hash(benchmark: str, max_steps: int, pre_observation_delay: float, agent_args: dict[str, Any]) -> str:
     """Hash of what determines an episode's result besides its task and seed.
 
     Shared by all episodes of one (benchmark, agent); a change reruns exactly those episodes.
     """
     payload = {
-        "benchmark": spec.benchmark,
-        "max_steps": spec.max_steps,
-        "pre_observation_delay": spec.pre_observation_delay,
+        "benchmark": benchmark,
+        "max_steps": max_steps,
+        "pre_observation_delay": pre_observation_delay,
         "observation_timing": "settled",  # agentlab/settle.py, not BrowserGym's fixed sleep
         "agent": agent_args,
     }
