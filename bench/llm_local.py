@@ -9,6 +9,7 @@ Usage: python bench/llm_local.py [--tasks a,b,...] [--seed 0] [--max-steps 5]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import tempfile
@@ -43,7 +44,8 @@ def main() -> None:
             spec = EpisodeSpec(study="bench", benchmark="miniwob", task=task, seed=args.seed, agent_name="local",
                                agent_config="agentlab.agents.generic_agent.AGENT_LOCAL", max_steps=args.max_steps)
             out = work / task
-            run_supervised(spec, RunLimits(step_timeout_s=300, episode_timeout_s=1800), out)
+            with open(work / f"{task}.log", "w") as log, contextlib.redirect_stderr(log):  # keep the table clean
+                run_supervised(spec, RunLimits(step_timeout_s=300, episode_timeout_s=1800), out)
             summary = json.loads((out / "summary.json").read_text())
             records = [json.loads(line) for line in (out / "steps.jsonl").read_text().splitlines()]
             steps = [r for r in records if r.get("action") is not None]
@@ -68,7 +70,7 @@ def main() -> None:
           f"{totals['seconds'] / n:>8.1f}{totals['llm_seconds'] / n:>11.1f}{totals['input'] / n:>16.0f}"
           f"{totals['cached'] / max(totals['input'], 1):>8.0%}{totals['output'] / n:>13.0f}")
     print(f"seconds/step = agent + browser step; cached = share of prompt tokens served from the server's "
-          f"prefix cache; results in {work}")
+          f"prefix cache; results and episode logs in {work}")
 
 
 if __name__ == "__main__":
