@@ -10,6 +10,10 @@ RESULTS_DIR = "results"
 MANIFEST_FILE = "study.json"  # the study's expected episodes and configs
 RELAUNCHED_DIR = "relaunched"  # episode folders moved away by `agentlab relaunch`
 REPORT_DIR = "report"  # the HTML report: index.html and episodes/<episode>.html
+PLOTS_DIR = "plots"  # the figures `agentlab aggregate` draws, which the report shows
+SUCCESS_PLOT = "success_rate.png"
+PER_TASK_PLOT = "per_task_success.png"
+COST_PLOT = "cost_vs_success.png"
 # Inside an episode folder:
 SUMMARY_FILE = "summary.json"  # written last: its presence means the episode is finished
 STEPS_FILE = "steps.jsonl"

@@ -87,15 +87,11 @@ def stop_local_llm_server():
         shell("agentlab llm-server stop")
 
 
-PLOT_NAMES = ("success_rate", "per_task_success", "cost_vs_success")
-TABLE_NAMES = ("summary.md", "summary.csv", "episodes.csv", "per_task.csv", "comparisons.csv", "errors.csv")
-
-
 def study_outputs():
-    """Every episode is a target of its own (a deleted summary is rebuilt), then the tables and the report."""
+    """Every episode is a target of its own (a deleted summary is rebuilt), then the tables and plots
+    (the aggregate rule's outputs) and the report."""
     return (
         STUDY.summary_paths()
-        + [f"results/{STUDY.name}/{name}" for name in TABLE_NAMES]
-        + [f"results/{STUDY.name}/plots/{name}.png" for name in PLOT_NAMES]
-        + [f"results/{STUDY.name}/report/index.html"]
+        + expand(rules.aggregate.output, study=STUDY.name)
+        + expand(rules.report.output.index, study=STUDY.name)
     )

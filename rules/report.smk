@@ -1,12 +1,12 @@
 # The study's static HTML report (agentlab/report/): index.html and one trace page per episode.
-# Its inputs are every episode summary (steps and screenshots change with it) and the aggregate's
-# plots and tables; the trace pages are one folder output, rebuilt whole.
+# Its inputs are every episode summary (steps and screenshots change with it) and the aggregate
+# rule's summary table and plots; the trace pages are one folder output, rebuilt whole.
 rule report:
     input:
         summaries=study_summaries,
         manifest="results/{study}/study.json",
-        summary_csv="results/{study}/summary.csv",
-        plots=expand("results/{{study}}/plots/{name}.png", name=PLOT_NAMES),
+        summary_csv=rules.aggregate.output.summary_csv,
+        plots=[rules.aggregate.output.success_plot, rules.aggregate.output.per_task_plot, rules.aggregate.output.cost_plot],
     output:
         index="results/{study}/report/index.html",
         episodes=directory("results/{study}/report/episodes"),

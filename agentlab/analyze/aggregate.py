@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..io import remove_stale_temporaries, write_bytes_atomic, write_text_atomic
-from ..layout import EpisodeKey, episode_id
+from ..layout import COST_PLOT, PER_TASK_PLOT, PLOTS_DIR, SUCCESS_PLOT, EpisodeKey, episode_id
 from .compare import compare_agents
 from .error_groups import episode_error_groups
 from .formatting import format_cell, format_difference, format_interval, format_percent, format_rate
@@ -110,7 +110,7 @@ def aggregate_study(study_dir: str | Path, out_dir: str | Path | None = None) ->
     results = load_study(study_dir)
     out = Path(out_dir) if out_dir is not None else results.path
     tables = study_tables(results)
-    for folder in (out, out / "plots"):
+    for folder in (out, out / PLOTS_DIR):
         remove_stale_temporaries(folder)
     write_text_atomic(out / "episodes.csv", results.episodes.to_csv(index=False))
     write_text_atomic(out / "summary.csv", tables.summary.to_csv(index=False))
@@ -118,7 +118,7 @@ def aggregate_study(study_dir: str | Path, out_dir: str | Path | None = None) ->
     write_text_atomic(out / "comparisons.csv", tables.comparisons.to_csv(index=False))
     write_text_atomic(out / "errors.csv", error_rows(tables.errors).to_csv(index=False))
     write_text_atomic(out / "summary.md", summary_markdown(results, tables))
-    write_bytes_atomic(out / "plots" / "success_rate.png", success_rate_plot(tables.summary))
-    write_bytes_atomic(out / "plots" / "per_task_success.png", per_task_heatmap(tables.per_task))
-    write_bytes_atomic(out / "plots" / "cost_vs_success.png", cost_vs_success_plot(tables.summary))
+    write_bytes_atomic(out / PLOTS_DIR / SUCCESS_PLOT, success_rate_plot(tables.summary))
+    write_bytes_atomic(out / PLOTS_DIR / PER_TASK_PLOT, per_task_heatmap(tables.per_task))
+    write_bytes_atomic(out / PLOTS_DIR / COST_PLOT, cost_vs_success_plot(tables.summary))
     return f"{len(results.episodes)} episodes aggregated, {len(results.missing)} missing, into {out}"

@@ -17,7 +17,7 @@ from ..analyze.error_groups import action_error_groups
 from ..analyze.load import EPISODE_KEYS, StudyResults, load_study
 from ..analyze.stats import BOOTSTRAP_CONFIDENCE
 from ..io import replace_dir, write_text_atomic
-from ..layout import REPORT_DIR, EpisodeKey, episode_id
+from ..layout import COST_PLOT, PER_TASK_PLOT, PLOTS_DIR, REPORT_DIR, SUCCESS_PLOT, EpisodeKey, episode_id
 from .provenance import GitState, git_state, stale_config_hashes, version_counts
 from .render import relative_url, render
 from .trace import trace_page_path, write_trace_page
@@ -25,9 +25,9 @@ from .trace import trace_page_path, write_trace_page
 INDEX_FILE = "index.html"
 EPISODES_DIR = "episodes"
 PLOTS = {  # file in the study's plots/ folder (made by `agentlab aggregate`): caption
-    "success_rate.png": "Success rate per agent with standard-error bars",
-    "cost_vs_success.png": "Success rate against mean cost per episode",
-    "per_task_success.png": "Success rate per task and agent",
+    SUCCESS_PLOT: "Success rate per agent with standard-error bars",
+    COST_PLOT: "Success rate against mean cost per episode",
+    PER_TASK_PLOT: "Success rate per task and agent",
 }
 
 
@@ -94,7 +94,7 @@ def index_context(results: StudyResults, tables: StudyTables, action_errors: pd.
     episodes = results.episodes
     agents = sorted(set(episodes["agent"]) | set(results.missing["agent"]))
     started = episodes["started_at"].dropna() if "started_at" in episodes else pd.Series(dtype=str)
-    plots_dir = results.path / "plots"
+    plots_dir = results.path / PLOTS_DIR
     return {
         "study": results.manifest.get("study", results.path.name),
         "manifest": results.manifest,
