@@ -112,9 +112,14 @@ def marked(marker: str, variable: str = "AGENTLAB_BENCH_MARK") -> list[int]:
     return found
 
 
+def pss_mb(pids: Iterable[int]) -> float:
+    """PSS of the processes `pids` in MiB: Chromium's processes share pages, PSS counts them once."""
+    return sum(pss_kib(pid) for pid in pids) / 1024
+
+
 def tree_pss_mb(root: int) -> float:
-    """PSS of `root` and all its descendants in MiB: Chromium's processes share pages, PSS counts them once."""
-    return sum(pss_kib(pid) for pid in tree(root)) / 1024
+    """PSS of `root` and all its descendants in MiB."""
+    return pss_mb(tree(root))
 
 
 class PeakPssSampler:
@@ -135,7 +140,7 @@ class PeakPssSampler:
 
     def _sample(self) -> None:
         while True:
-            self.peak_mb = max(self.peak_mb, sum(pss_kib(pid) for pid in self.pids()) / 1024)
+            self.peak_mb = max(self.peak_mb, pss_mb(self.pids()))
             if self._stop.wait(self.interval_s):
                 return
 
