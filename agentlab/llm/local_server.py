@@ -6,7 +6,8 @@ OpenAI-compatible HTTP API listens. A lock makes concurrent starters start it at
 Clients touch the `lease` file at every request; the server exits by itself after
 `idle_timeout_s` without one, so a killed workflow leaves no server behind for long. The
 Snakefile starts it `onstart:` and stops it `onsuccess:`/`onerror:`; `ensure_server` starts it
-lazily for a single `agentlab episode` (the episode supervisor then stops it with the episode).
+lazily for a single `agentlab episode` (a cold worker's supervisor then kills it with the
+episode's other processes; under a warm episode server it lives until idle).
 """
 
 from __future__ import annotations
