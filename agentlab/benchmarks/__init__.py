@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from functools import cache
 
-from .base import Backend, Benchmark, TaskSelectionError
+from .base import Backend, Benchmark, RewardKind, TaskSelectionError
 
 # name -> module whose `load(name)` returns the Benchmark; loaded lazily (imports are slow). Only
 # MiniWoB's package is installed by default; the others are extras (pip install -e '.[webarena]').
@@ -36,4 +36,4 @@ def get_benchmark(name: str) -> Benchmark:
     return importlib.import_module(BENCHMARK_MODULES[name]).load(name)
 
 
-__all__ = ["Backend", "Benchmark", "TaskSelectionError", "UnknownBenchmarkError", "get_benchmark", "BENCHMARK_MODULES"]
+__all__ = ["Backend", "Benchmark", "RewardKind", "TaskSelectionError", "UnknownBenchmarkError", "get_benchmark", "BENCHMARK_MODULES"]

@@ -35,6 +35,7 @@ def load(name: str) -> Benchmark:
         package="browsergym.assistantbench",
         extra="assistantbench",
         default_seeds=(0,),  # the tasks are not random
+        reward_kind="continuous",  # answer accuracy in [0, 1]
         backend=OpenWeb(),
         **task_fields(browsergym_table("assistantbench"), "assistantbench."),
     )

@@ -9,12 +9,16 @@ import importlib.util
 from abc import ABC, abstractmethod
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Literal, Mapping, Sequence
 
 from ..errors import ConfigError
 from ..navigation import NavigationPolicy
 
 SPLIT_COLUMN = "browsergym_split"  # BrowserGym's train/valid/test split of a benchmark's tasks
+
+# What a task's reward means: binary (1 solved, 0 not: the score is the success rate) or continuous
+# (a partial score such as AssistantBench's answer accuracy: the score is the mean reward).
+RewardKind = Literal["binary", "continuous"]
 
 
 class TaskSelectionError(ValueError):
@@ -57,6 +61,7 @@ class Benchmark:
     curriculum: tuple[tuple[str, int], ...] = ()  # (task, seed) episodes when the config names no seeds
     depends_on: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # task -> tasks to run before it
     backend: Backend | None = None  # None: the tasks need nothing beyond this machine
+    reward_kind: RewardKind = "binary"
 
     def env_id(self, task: str) -> str:
         return f"{self.env_prefix}{task}"

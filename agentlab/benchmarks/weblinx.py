@@ -47,6 +47,7 @@ def load(name: str) -> Benchmark:
         package="weblinx_browsergym",
         extra="weblinx",
         default_seeds=(0,),  # the tasks are not random
+        reward_kind="continuous",  # a turn's similarity score in [0, 1]
         backend=DemonstrationCache(),
         **task_fields(browsergym_table("weblinx"), "weblinx."),
     )
