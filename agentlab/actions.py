@@ -12,13 +12,32 @@ from __future__ import annotations
 import ast
 import inspect
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from .navigation import NavigationPolicy
 from .settle import settle_code
 
 MAX_ACTION_CHARS = 10_000
 LITERAL_TYPES = (str, int, float, bool, type(None))
+
+
+@dataclass(frozen=True)
+class ActionSetArgs:
+    """A benchmark's BrowserGym action set, as BrowserGym's `HighLevelActionSetArgs`: which action
+    subsets agents get and how actions run (BrowserGym 0.14.3's per-benchmark defaults)."""
+
+    subsets: tuple[str, ...]
+    multiaction: bool = False  # several actions per step
+    strict: bool = False
+    retry_with_force: bool = True  # retry a click Playwright finds covered with force=True
+    demo_mode: Literal["off", "default", "all_blue", "only_visible_elements"] = "off"
+
+    def make(self) -> Any:
+        """The `browsergym.core.action.highlevel.HighLevelActionSet` these arguments describe."""
+        from browsergym.core.action.highlevel import HighLevelActionSet
+
+        return HighLevelActionSet(subsets=list(self.subsets), multiaction=self.multiaction, strict=self.strict,
+                                  retry_with_force=self.retry_with_force, demo_mode=self.demo_mode)
 
 
 class ActionParseError(ValueError):
@@ -54,20 +73,21 @@ def _literal(node: ast.expr, where: str) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
-def parse_action(text: str, signatures: dict[str, inspect.Signature]) -> ActionCall:
-    """The one call in `text`, checked against `signatures`; raise ActionParseError otherwise."""
+def _check_length(text: Any) -> str:
     if not isinstance(text, str):
         raise ActionParseError(f"an action must be a string, not {type(text).__name__}")
     if len(text) > MAX_ACTION_CHARS:
         raise ActionParseError(f"the action is {len(text)} characters long; at most {MAX_ACTION_CHARS} are allowed")
-    source = text.strip()
+    return text.strip()
+
+
+def _syntax_error(error: Exception) -> str:
+    return error.msg if isinstance(error, SyntaxError) else type(error).__name__
+
+
+def _checked_call(call: ast.expr, signatures: dict[str, inspect.Signature]) -> ActionCall:
+    """`call` as an ActionCall if it is an allowed function called with literal arguments."""
     allowed = ", ".join(sorted(signatures))
-    try:
-        tree = ast.parse(source, mode="eval")
-    except (SyntaxError, ValueError, MemoryError, RecursionError) as error:
-        detail = error.msg if isinstance(error, SyntaxError) else type(error).__name__
-        raise ActionParseError(f"not a single function call ({detail}); write one action such as click('12')") from None
-    call = tree.body
     if not isinstance(call, ast.Call):
         raise ActionParseError(f"not a function call; write one action such as click('12'), using one of: {allowed}")
     if not isinstance(call.func, ast.Name):
@@ -86,6 +106,34 @@ def parse_action(text: str, signatures: dict[str, inspect.Signature]) -> ActionC
     return ActionCall(name, args, kwargs)
 
 
+def parse_action(text: str, signatures: dict[str, inspect.Signature]) -> ActionCall:
+    """The one call in `text`, checked against `signatures`; raise ActionParseError otherwise."""
+    source = _check_length(text)
+    try:
+        tree = ast.parse(source, mode="eval")
+    except (SyntaxError, ValueError, MemoryError, RecursionError) as error:
+        raise ActionParseError(f"not a single function call ({_syntax_error(error)}); "
+                               "write one action such as click('12')") from None
+    return _checked_call(tree.body, signatures)
+
+
+def parse_actions(text: str, signatures: dict[str, inspect.Signature], multiaction: bool) -> list[ActionCall]:
+    """The calls in `text`: exactly one, or with `multiaction` one or more, one per line."""
+    if not multiaction:
+        return [parse_action(text, signatures)]
+    source = _check_length(text)
+    try:
+        statements = ast.parse(source, mode="exec").body
+    except (SyntaxError, ValueError, MemoryError, RecursionError) as error:
+        raise ActionParseError(f"not a sequence of function calls ({_syntax_error(error)}); "
+                               "write one action per line such as click('12')") from None
+    if not statements:
+        raise ActionParseError("no action; write one action per line such as click('12')")
+    if not all(isinstance(statement, ast.Expr) for statement in statements):
+        raise ActionParseError("only function calls are allowed, one per line, such as click('12')")
+    return [_checked_call(statement.value, signatures) for statement in statements]
+
+
 class SafeActionMapping:
     """BrowserGym `action_mapping` that only lets parsed, allowed calls reach `exec`.
 
@@ -99,9 +147,10 @@ class SafeActionMapping:
         self.settle = settle_code(settle_s)  # after the action, wait (at most settle_s) for the page to settle
 
     def __call__(self, action: str) -> str:
-        call = parse_action(action, self.signatures)
-        if call.name == "goto" and self.navigation is not None:
-            url = call.args[0] if call.args else dict(call.kwargs).get("url", "")
-            if not self.navigation.allows(str(url)):
-                raise ActionParseError(self.navigation.refusal(str(url)))
-        return self.action_set.to_python_code(str(call)) + self.settle
+        calls = parse_actions(action, self.signatures, self.action_set.multiaction)
+        for call in calls:
+            if call.name == "goto" and self.navigation is not None:
+                url = call.args[0] if call.args else dict(call.kwargs).get("url", "")
+                if not self.navigation.allows(str(url)):
+                    raise ActionParseError(self.navigation.refusal(str(url)))
+        return self.action_set.to_python_code("\n".join(map(str, calls))) + self.settle

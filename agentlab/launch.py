@@ -38,7 +38,8 @@ def run_agent_on_benchmark(
 ) -> dict[str, Any]:
     """The seed's default experiment: one agent on every task of a benchmark.
 
-    Seeds: the benchmark's own (WorkArena's curriculum, WebArena's seed 0), else five per task.
+    Seeds: the benchmark's own (MiniWoB's 5 per task as BrowserGym draws them, WorkArena's curriculum,
+    WebArena's seed 0), else five per task.
     """
     from .benchmarks import get_benchmark
 

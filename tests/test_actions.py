@@ -4,10 +4,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agentlab.actions import ActionParseError, SafeActionMapping, action_signatures, parse_action
-from agentlab.agents.base import make_action_set
+from agentlab.actions import ActionSetArgs, ActionParseError, SafeActionMapping, action_signatures, parse_action
 
-ACTION_SET = make_action_set(("miniwob_all",))
+ACTION_SET = ActionSetArgs(("miniwob_all",)).make()
 SIGNATURES = action_signatures(ACTION_SET)
 
 

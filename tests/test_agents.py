@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from agentlab.actions import ActionSetArgs
 from agentlab.agents.base import AgentArgs, EpisodeContext
 from agentlab.agents.registry import agent_args_to_dict, load_agent_args
 from agentlab.agents.replay import REPLAY, ReplayAgentArgs
@@ -55,7 +56,7 @@ def test_replay_reads_actions_of_a_steps_file_and_then_stops(tmp_path):
                {"action": None}]
     trace.write_text("\n".join(json.dumps(r) for r in records) + "\n")
     args = ReplayAgentArgs(trace=str(tmp_path / "{benchmark}" / "{task}" / "seed{seed}.jsonl"))
-    agent = args.make_agent(EpisodeContext("miniwob", "click-test", 3, 10, ("miniwob_all",)))
+    agent = args.make_agent(EpisodeContext("miniwob", "click-test", 3, 10, ActionSetArgs(("miniwob_all",))))
     first, second, last = (agent.get_action({}) for _ in range(3))
     assert [first.action, second.action, last.action] == ["click('13')", "noop()", None]
     assert (first.think, first.messages) == ("the button", messages)  # recorded reasoning is replayed
@@ -64,4 +65,4 @@ def test_replay_reads_actions_of_a_steps_file_and_then_stops(tmp_path):
 
 def test_replay_without_a_trace_is_an_agent_error():
     with pytest.raises(AgentError, match="no trace to replay"):
-        REPLAY.make_agent(EpisodeContext("miniwob", "no-such-task", 0, 10, ("miniwob_all",)))
+        REPLAY.make_agent(EpisodeContext("miniwob", "no-such-task", 0, 10, ActionSetArgs(("miniwob_all",))))

@@ -4,6 +4,7 @@ The snapshot (agentlab/benchmarks/metadata/) is checked against the installed Br
 where they are installed, so it cannot drift from them silently.
 """
 
+import dataclasses
 import importlib.util
 
 import pytest
@@ -14,6 +15,7 @@ from agentlab.benchmarks.metadata import BROWSERGYM_TABLES, WORKARENA_CURRICULUM
 
 # Episodes of BrowserGym's (and AgentLab's) benchmark definitions with their default seeds.
 BROWSERGYM_SIZES = {
+    "miniwob": (125, 590),  # 5 random seeds per task: 625 draws, 35 of them repeats of a (task, seed)
     "workarena_l1": (33, 330),  # 33 tasks x 10 curriculum seeds
     "workarena_l2": (152, 235),  # the agent evaluation curriculum
     "workarena_l3": (152, 235),
@@ -84,7 +86,7 @@ def test_select_by_split_match_and_names():
     [
         ("webarena", {"match": {"site": "x"}}, "webarena tasks have no metadata column 'site'; allowed: browsergym_split, depends_on, eval_types"),
         ("webarena", {"match": {"sites": "nowhere"}}, "no webarena task matches {'sites': 'nowhere'}; values of those columns include"),
-        ("miniwob", {"split": "test"}, "miniwob tasks have no metadata column 'browsergym_split'; allowed: none: select its tasks by name or glob"),
+        ("miniwob", {"match": {"category": "x"}}, "miniwob tasks have no metadata column 'category'; allowed: browsergym_split, comment, miniwob_category"),
         ("assistantbench", {"split": "train"}, "no assistantbench task matches {'browsergym_split': 'train'}"),
     ],
 )
@@ -95,10 +97,62 @@ def test_bad_metadata_selection_is_one_line(name, selection, expected):
 
 
 def test_seeds_are_required_only_without_defaults():
-    with pytest.raises(TaskSelectionError, match="miniwob has no default seeds; name them, e.g. seeds: "):
-        get_benchmark("miniwob").episodes(["click-test"], None)
+    bare = dataclasses.replace(get_benchmark("webarena_lite"), default_seeds=())
+    with pytest.raises(TaskSelectionError, match="webarena_lite has no default seeds; name them, e.g. seeds: "):
+        bare.episodes(["0"], None)
     assert get_benchmark("webarena").episodes(["0", "1"], None) == [("0", 0), ("1", 0)]
     with pytest.raises(TaskSelectionError, match="none of the 1 selected tasks is in the workarena_l2 evaluation curriculum"):
         l2 = get_benchmark("workarena_l2")
         outside = next(t for t in l2.task_names if t not in {task for task, _ in l2.curriculum})
         l2.episodes([outside], None)
+
+
+# Our benchmark names -> BrowserGym 0.14.3's (browsergym.experiments' DEFAULT_BENCHMARKS), which AgentLab runs.
+BROWSERGYM_NAMES = {
+    "miniwob": "miniwob",
+    "workarena_l1": "workarena_l1",
+    "workarena_l2": "workarena_l2_agent_curriculum_eval",
+    "workarena_l3": "workarena_l3_agent_curriculum_eval",
+    "webarena": "webarena",
+    "webarena_lite": "webarena_lite",
+    "webarena_verified": "webarena_verified",
+    "visualwebarena": "visualwebarena",
+    "assistantbench": "assistantbench",
+    "weblinx": "weblinx",
+}
+
+
+@pytest.mark.skipif(not installed("browsergym.experiments"), reason="browsergym-experiments not installed")
+@pytest.mark.parametrize("name", sorted(BROWSERGYM_NAMES))
+def test_action_sets_tabs_and_max_steps_are_browsergyms(name):
+    from browsergym.experiments.benchmark.configs import DEFAULT_HIGHLEVEL_ACTION_SET_ARGS, DEFAULT_BENCHMARKS
+
+    ours = get_benchmark(name)
+    try:
+        theirs = DEFAULT_BENCHMARKS[BROWSERGYM_NAMES[name]]()
+    except ModuleNotFoundError as error:  # WorkArena's curricula and WebArena-Verified's tasks need their package
+        pytest.skip(f"{name}: {error}")
+    expected = {**dataclasses.asdict(theirs.high_level_action_set_args)}
+    assert dataclasses.asdict(ours.action_set) == {**expected, "subsets": tuple(expected["subsets"])}
+    assert ours.action_set.retry_with_force and not ours.action_set.multiaction
+    assert ours.is_multi_tab == theirs.is_multi_tab
+    assert {args.max_steps for args in theirs.env_args_list} == {ours.default_max_steps}
+    assert set(DEFAULT_HIGHLEVEL_ACTION_SET_ARGS) >= {s for s in ours.action_set.subsets}
+
+
+@pytest.mark.skipif(not installed("browsergym.experiments"), reason="browsergym-experiments not installed")
+def test_miniwob_default_episodes_are_browsergyms_seeds():
+    """No seeds in the config: BrowserGym's 625 MiniWoB episodes, the same (task, seed) pairs in its order."""
+    from browsergym.experiments.benchmark.configs import DEFAULT_BENCHMARKS
+
+    miniwob = get_benchmark("miniwob")
+    theirs = [(args.task_name.removeprefix("miniwob."), args.task_seed) for args in DEFAULT_BENCHMARKS["miniwob"]().env_args_list]
+    assert miniwob.curriculum == tuple(theirs)
+    assert {seed for _, seed in theirs} <= set(range(34))  # BrowserGym's SEED_MAX = 2 ^ 32 (XOR) = 34
+    # Each drawn pair is one episode; its repeats weigh it in AgentLab's averages.
+    assert miniwob.episodes(miniwob.select_tasks("all"), None) == list(dict.fromkeys(theirs))
+    repeats = miniwob.curriculum_repeats()
+    assert sum(repeats.values()) - len(repeats) == 625 - 590
+    assert all(theirs.count(pair) == count for pair, count in repeats.items())
+    clicks = miniwob.select_tasks("click-*")
+    assert miniwob.episodes(clicks, None) == list(dict.fromkeys(pair for pair in theirs if pair[0] in clicks))

@@ -12,7 +12,8 @@ import pytest
 from PIL import Image
 
 from agentlab.actions import action_signatures
-from agentlab.agents.base import EpisodeContext, make_action_set
+from agentlab.actions import ActionSetArgs
+from agentlab.agents.base import EpisodeContext
 from agentlab.agents.generic_agent import AGENT_4o, AGENT_LOCAL, GenericAgentArgs, PromptFlags
 from agentlab.agents.generic_agent.answer import AnswerParseError, parse_answer
 from agentlab.agents.generic_agent.prompt import (
@@ -28,9 +29,9 @@ from conftest import REPO
 from llm_server import ScriptedLLMServer
 
 FIXTURE = REPO / "tests" / "fixtures" / "obs" / "miniwob-click-button-seed0"
-ACTION_SET = make_action_set(("miniwob_all",))
+ACTION_SET = ActionSetArgs(("miniwob_all",)).make()
 SIGNATURES = action_signatures(ACTION_SET)
-CONTEXT = EpisodeContext("miniwob", "click-button", 0, 5, ("miniwob_all",))
+CONTEXT = EpisodeContext("miniwob", "click-button", 0, 5, ActionSetArgs(("miniwob_all",)))
 
 
 @pytest.fixture

@@ -2,8 +2,7 @@
 
 import pytest
 
-from agentlab.actions import ActionParseError, SafeActionMapping
-from agentlab.agents.base import make_action_set
+from agentlab.actions import ActionSetArgs, ActionParseError, SafeActionMapping
 from agentlab.navigation import NavigationGuard, NavigationPolicy, normalize_url
 
 from conftest import chromium
@@ -41,7 +40,7 @@ def test_normalize_url_keeps_a_trailing_slash():
 
 
 def test_goto_outside_the_benchmark_is_refused_at_parse_time():
-    mapping = SafeActionMapping(make_action_set(("bid", "nav")), POLICY)
+    mapping = SafeActionMapping(ActionSetArgs(("bid", "nav")).make(), POLICY)
     with pytest.raises(ActionParseError, match="navigation to 'file:///etc/passwd' refused"):
         mapping("goto('file:///etc/passwd')")
     with pytest.raises(ActionParseError, match="refused"):

@@ -6,6 +6,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..actions import ActionSetArgs
+
 
 @dataclass(frozen=True)
 class EpisodeContext:
@@ -15,7 +17,8 @@ class EpisodeContext:
     task: str
     seed: int
     max_steps: int
-    action_subsets: tuple[str, ...]
+    action_set: ActionSetArgs  # the benchmark's action set
+    is_multi_tab: bool = False  # the benchmark's tasks may open several tabs
 
 
 @dataclass
@@ -63,9 +66,3 @@ class AgentArgs(ABC):
         """Settings of the local LLM server this agent needs (agentlab.llm.local_server), or None."""
         return None
 
-
-def make_action_set(subsets: tuple[str, ...]) -> Any:
-    """BrowserGym's action set for `subsets`, one action per step."""
-    from browsergym.core.action.highlevel import HighLevelActionSet
-
-    return HighLevelActionSet(subsets=list(subsets), multiaction=False, strict=False)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..episode.records import read_records
 from ..errors import AgentError
-from .base import Agent, AgentArgs, AgentStep, EpisodeContext, make_action_set
+from .base import Agent, AgentArgs, AgentStep, EpisodeContext
 
 
 def read_trace(path: Path) -> list[dict]:
@@ -29,7 +29,7 @@ class ReplayAgentArgs(AgentArgs):
         path = Path(self.trace.format(benchmark=context.benchmark, task=context.task, seed=context.seed))
         if not path.is_file():
             raise AgentError(f"no trace to replay for {context.task} seed {context.seed}: {path} is missing")
-        return ReplayAgent(read_trace(path), make_action_set(context.action_subsets), str(path))
+        return ReplayAgent(read_trace(path), context.action_set.make(), str(path))
 
 
 class ReplayAgent(Agent):

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from typing import Sequence
 
+from ..actions import ActionSetArgs
 from .base import Backend, Benchmark
 from .metadata import browsergym_table, task_fields
 from .preflight import unreachable
@@ -31,7 +32,8 @@ def load(name: str) -> Benchmark:
         name=name,
         env_prefix="browsergym/assistantbench.",
         default_max_steps=30,
-        action_subsets=("assistantbench",),
+        action_set=ActionSetArgs(("assistantbench",)),
+        is_multi_tab=True,
         package="browsergym.assistantbench",
         extra="assistantbench",
         default_seeds=(0,),  # the tasks are not random

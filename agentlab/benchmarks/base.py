@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Literal, Mapping, Sequence
 
+from ..actions import ActionSetArgs
 from ..errors import ConfigError
 from ..navigation import NavigationPolicy
 
@@ -52,7 +53,7 @@ class Benchmark:
     env_prefix: str  # gym id of a task = env_prefix + task name
     task_names: tuple[str, ...]
     default_max_steps: int
-    action_subsets: tuple[str, ...]  # BrowserGym HighLevelActionSet subsets agents should use
+    action_set: ActionSetArgs  # the actions agents get, as BrowserGym's benchmark defines them
     package: str  # module whose import registers the tasks' gym envs
     extra: str | None = None  # pip extra of this project that installs `package`; None: always installed
     install_hint: str = ""  # how to install `package` when it is missing (default: from `extra`)
@@ -62,6 +63,7 @@ class Benchmark:
     depends_on: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # task -> tasks to run before it
     backend: Backend | None = None  # None: the tasks need nothing beyond this machine
     reward_kind: RewardKind = "binary"
+    is_multi_tab: bool = False  # tasks may open several tabs (agents are shown the open tabs)
 
     def env_id(self, task: str) -> str:
         return f"{self.env_prefix}{task}"
@@ -124,11 +126,13 @@ class Benchmark:
 
     def episodes(self, tasks: Sequence[str], seeds: Sequence[int] | None) -> list[tuple[str, int]]:
         """(task, seed) of each episode on `tasks`: every task with every seed of `seeds`, or when the
-        config names no seeds, the benchmark's curriculum (per-task seeds) or its default seeds."""
+        config names no seeds, the benchmark's curriculum (per-task seeds) or its default seeds.
+
+        A (task, seed) pair the curriculum draws twice is one episode (see `curriculum_repeats`)."""
         if seeds is None and self.curriculum:
-            curriculum_seeds = defaultdict(list)
+            curriculum_seeds = defaultdict(dict)
             for task, seed in self.curriculum:
-                curriculum_seeds[task].append(seed)
+                curriculum_seeds[task][seed] = None
             pairs = [(task, seed) for task in tasks for seed in curriculum_seeds.get(task, ())]
             if not pairs:
                 raise TaskSelectionError(
@@ -141,6 +145,17 @@ class Benchmark:
                 raise TaskSelectionError(f"{self.name} has no default seeds; name them, e.g. seeds: [0, 1, 2]")
             seeds = self.default_seeds
         return [(task, seed) for task in tasks for seed in seeds]
+
+    def curriculum_repeats(self) -> dict[tuple[str, int], int]:
+        """(task, seed) -> how many times the curriculum draws it, for pairs drawn more than once.
+
+        BrowserGym draws MiniWoB's seeds at random, so 35 of its 625 episodes repeat a (task, seed)
+        pair; AgentLab runs each repeat, we run the pair once and weigh it as often in AgentLab's
+        averages."""
+        counts: dict[tuple[str, int], int] = defaultdict(int)
+        for pair in self.curriculum:
+            counts[pair] += 1
+        return {pair: count for pair, count in counts.items() if count > 1}
 
     def _unmatched_message(self, pattern: str) -> str:
         close = difflib.get_close_matches(pattern, self.task_names, n=3)

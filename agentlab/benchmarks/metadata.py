@@ -11,12 +11,13 @@ import csv
 import gzip
 import io
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 METADATA_DIR = Path(__file__).parent / "metadata"
 # BrowserGym's task tables (browsergym-experiments' benchmark/metadata/*.csv), copied verbatim;
 # weblinx's is gzipped (1.3 MB of 31,586 task rows).
 BROWSERGYM_TABLES = {
+    "miniwob": "miniwob.csv",
     "workarena": "workarena.csv",
     "webarena": "webarena.csv",
     "webarena_verified": "webarena_verified.csv",
@@ -29,6 +30,10 @@ BROWSERGYM_TABLES = {
 WORKARENA_CURRICULUM = "workarena_curriculum.csv"
 
 Rows = list[dict[str, str]]
+
+# BrowserGym 0.14.3's `SEED_MAX = 2 ^ 32` is an XOR, 34: its random task seeds are drawn from 0..33.
+BROWSERGYM_SEED_MAX = 2 ^ 32
+BROWSERGYM_SEEDS_RNG = 42  # the RandomState of every BrowserGym benchmark's seed draws
 
 
 def parse_table(text: str) -> Rows:
@@ -69,3 +74,14 @@ def task_fields(rows: Rows, prefix: str) -> dict[str, Any]:
             if row.get("depends_on")
         },
     }
+
+
+def repeat_task_seeds(task_names: Sequence[str], n_repeats: int) -> tuple[tuple[str, int], ...]:
+    """(task, seed) episodes as BrowserGym's `make_env_args_list_from_repeat_tasks` draws them:
+    `n_repeats` seeds per task, in task order, from RandomState(42) over [0, BROWSERGYM_SEED_MAX)."""
+    import numpy as np
+
+    rng = np.random.RandomState(BROWSERGYM_SEEDS_RNG)
+    return tuple(
+        (task, int(seed)) for task in task_names for seed in rng.randint(low=0, high=BROWSERGYM_SEED_MAX, size=n_repeats)
+    )

@@ -5,8 +5,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ..actions import ActionSetArgs
 from ..navigation import NavigationPolicy
 from .base import Benchmark
+from .metadata import browsergym_table, repeat_task_seeds, task_fields
+
+PREFIX = "miniwob."
+SEEDS_PER_TASK = 5  # BrowserGym's `miniwob` benchmark (n_repeats=5), hence AgentLab's 625 episodes
 
 
 def miniwob_url() -> str:
@@ -31,13 +36,14 @@ class MiniWoBBenchmark(Benchmark):
 
 
 def load(name: str = "miniwob") -> Benchmark:
-    from browsergym.miniwob import ALL_MINIWOB_TASKS
-
+    fields = task_fields(browsergym_table("miniwob"), PREFIX)
     return MiniWoBBenchmark(
         name=name,
-        env_prefix="browsergym/miniwob.",
-        task_names=tuple(task.subdomain for task in ALL_MINIWOB_TASKS),
+        env_prefix=f"browsergym/{PREFIX}",
         default_max_steps=10,
-        action_subsets=("miniwob_all",),
+        action_set=ActionSetArgs(("miniwob_all",)),
         package="browsergym.miniwob",
+        # Without seeds in the config: BrowserGym's own episodes, 5 random seeds per task.
+        curriculum=repeat_task_seeds(fields["task_names"], SEEDS_PER_TASK),
+        **fields,
     )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from ..errors import InfraError
+from ..actions import ActionSetArgs
 from .base import Backend, Benchmark
 from .metadata import browsergym_table, task_fields
 from .preflight import fetch, missing_env, unreachable
@@ -132,7 +133,8 @@ def load(name: str) -> Benchmark:
         name=name,
         env_prefix=f"browsergym/{variant.table}.",
         default_max_steps=30,
-        action_subsets=(variant.action_subset,),
+        action_set=ActionSetArgs((variant.action_subset,)),
+        is_multi_tab=True,
         package=variant.package,
         extra=name.replace("_", "-"),  # pip extras are spelled with hyphens
         install_hint=variant.install_hint,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from ..actions import ActionSetArgs
 from .base import Backend, Benchmark
 from .metadata import browsergym_table, task_fields
 from .preflight import missing_env
@@ -43,7 +44,8 @@ def load(name: str) -> Benchmark:
         name=name,
         env_prefix="browsergym/weblinx.",
         default_max_steps=1,  # each task is one turn of a demonstration
-        action_subsets=("weblinx",),
+        action_set=ActionSetArgs(("weblinx",)),
+        is_multi_tab=True,
         package="weblinx_browsergym",
         extra="weblinx",
         default_seeds=(0,),  # the tasks are not random

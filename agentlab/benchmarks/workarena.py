@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from ..actions import ActionSetArgs
 from .base import Backend, Benchmark
 from .metadata import WORKARENA_CURRICULUM, browsergym_table, read_table, strip_prefix, task_fields
 from .preflight import missing_env, probe, unreachable
 
 PREFIX = "workarena.servicenow."
 # benchmark -> (level, default max_steps, action subset), as BrowserGym's workarena_l1,
-# workarena_l2_agent_curriculum_eval and workarena_l3_agent_curriculum_eval.
+# workarena_l2_agent_curriculum_eval and workarena_l3_agent_curriculum_eval (L2 and L3 are multi-tab).
 LEVELS = {
     "workarena_l1": ("l1", 15, "workarena"),
     "workarena_l2": ("l2", 50, "workarena++"),
@@ -73,7 +74,8 @@ def load(name: str) -> Benchmark:
         name=name,
         env_prefix=f"browsergym/{PREFIX}",
         default_max_steps=max_steps,
-        action_subsets=(action_subset,),
+        action_set=ActionSetArgs((action_subset,)),
+        is_multi_tab=level != "l1",
         package="browsergym.workarena",
         extra="workarena",
         curriculum=curriculum,

@@ -102,7 +102,8 @@ def run_episode(
         outcome["agent_args"] = agent_args_to_dict(agent_args)
         outcome["config_hash"] = config_hash(spec.benchmark, spec.max_steps, spec.pre_observation_delay,
                                              outcome["agent_args"])
-        context = EpisodeContext(spec.benchmark, spec.task, spec.seed, spec.max_steps, benchmark.action_subsets)
+        context = EpisodeContext(spec.benchmark, spec.task, spec.seed, spec.max_steps, benchmark.action_set,
+                                 benchmark.is_multi_tab)
         blame = "agent_error"
         agent = agent_args.make_agent(context)
         blame = "infra_error"

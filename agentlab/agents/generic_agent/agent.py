@@ -10,7 +10,7 @@ from ...errors import AgentError, ConfigError
 from ...llm.chat import ChatModel, ChatModelArgs, ChatResponse
 from ...llm.local_chat import LocalChatArgs
 from ...llm.pricing import add_costs, cost
-from ..base import Agent, AgentArgs, AgentStep, EpisodeContext, make_action_set
+from ..base import Agent, AgentArgs, AgentStep, EpisodeContext
 from .answer import AnswerParseError, parse_answer
 from .flags import PromptFlags
 from .prompt import PastStep, build_prompt, observe, system_message
@@ -33,7 +33,7 @@ class GenericAgentArgs(AgentArgs):
         return self.chat_model_args.local_server()
 
     def make_agent(self, context: EpisodeContext) -> Agent:
-        return GenericAgent(self, make_action_set(context.action_subsets), self.chat_model_args.make_model())
+        return GenericAgent(self, context.action_set.make(), self.chat_model_args.make_model())
 
 
 def new_stats(priced: bool) -> dict[str, Any]:
