@@ -9,5 +9,9 @@ class InfraError(Exception):
     """The infrastructure failed (browser crash, LLM API outage after retries, timeout)."""
 
 
+class EvaluationError(Exception):
+    """The task's evaluator failed (e.g. WebArena's llm_fuzzy_match could not reach its judge model)."""
+
+
 class ConfigError(ValueError):
     """A study or agent config is invalid; the message is one line naming the value and what is allowed."""

@@ -10,10 +10,22 @@ RESULTS_DIR = "results"
 MANIFEST_FILE = "study.json"  # the study's expected episodes and configs
 RELAUNCHED_DIR = "relaunched"  # episode folders moved away by `agentlab relaunch`
 REPORT_DIR = "report"  # the HTML report: index.html and episodes/<episode>.html
-PLOTS_DIR = "plots"  # the figures `agentlab aggregate` draws, which the report shows
-SUCCESS_PLOT = "success_rate.png"
-PER_TASK_PLOT = "per_task_success.png"
-COST_PLOT = "cost_vs_success.png"
+# What `agentlab aggregate` writes into the study folder; the aggregate rule declares these same
+# files as its outputs (rules/common.smk), so a name is changed here only.
+TABLES = {
+    "summary_md": "summary.md",  # the tables in Markdown, with what each column counts
+    "summary_csv": "summary.csv",  # per benchmark × agent
+    "episodes_csv": "episodes.csv",  # one row per finished episode
+    "per_task_csv": "per_task.csv",  # per benchmark × task × agent
+    "comparisons_csv": "comparisons.csv",  # per benchmark × pair of agents
+    "errors_csv": "errors.csv",  # errors that ended episodes, grouped
+    "damaged_csv": "damaged.csv",  # result files that could not be read, with the reason
+}
+PLOTS = {  # the figures, which the report shows
+    "score_plot": "plots/score.png",
+    "per_task_plot": "plots/per_task_score.png",
+    "cost_plot": "plots/cost_vs_score.png",
+}
 # Inside an episode folder:
 SUMMARY_FILE = "summary.json"  # written last: its presence means the episode is finished
 STEPS_FILE = "steps.jsonl"
@@ -44,9 +56,13 @@ def summary_path(study_dir: Path, key: EpisodeKey) -> Path:
 
 
 def read_manifest(study_dir: Path) -> dict[str, Any] | None:
-    """The study's manifest (written by the workflow), or None before its first run."""
-    path = study_dir / MANIFEST_FILE
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+    """The study's manifest (written by the workflow), or None before its first run or if it is
+    damaged (the next run rewrites it; meanwhile readers fall back to the episodes on disk)."""
+    try:
+        manifest = json.loads((study_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
+    except (FileNotFoundError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return manifest if isinstance(manifest, dict) and isinstance(manifest.get("benchmarks"), dict) else None
 
 
 def episode_grid(benchmarks: dict[str, Iterable[tuple[str, int]]], agents: Iterable[str]) -> Iterator[EpisodeKey]:

@@ -17,8 +17,9 @@ from .status import episode_status
 
 MODES = {
     "incomplete_only": frozenset(),
-    "server_errors": frozenset({"infra_error"}),
-    "all_errors": frozenset({"infra_error", "agent_error"}),
+    "server_errors": frozenset({"infra_error", "eval_error"}),
+    "all_errors": frozenset({"infra_error", "eval_error", "agent_error"}),
+    "damaged": frozenset({"damaged"}),  # summaries that cannot be read: rerun them
 }
 
 

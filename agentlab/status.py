@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 
 from .layout import STAGING_DIR, SUMMARY_FILE, EpisodeKey, episode_dir, read_manifest, study_episodes
+from .records import STATUSES, DamagedRecord, read_summary
 
-COLUMNS = ("success", "failure", "agent_error", "infra_error", "in_progress", "missing")
+COLUMNS = (*STATUSES, "damaged", "in_progress", "missing")
 
 
 def episode_status(study_dir: Path, key: EpisodeKey) -> str:
-    """The status in the episode's summary; 'in_progress' if only staged files exist; else 'missing'."""
+    """The status in the episode's summary; 'damaged' if it cannot be read; 'in_progress' if only
+    staged files exist; else 'missing'."""
     folder = episode_dir(study_dir, key)
     try:
-        with open(folder / SUMMARY_FILE, "rb") as handle:
-            return json.load(handle).get("status", "missing")
+        return read_summary(folder / SUMMARY_FILE).status
+    except DamagedRecord:
+        return "damaged"
     except FileNotFoundError:
         return "in_progress" if (folder / STAGING_DIR).is_dir() else "missing"
 

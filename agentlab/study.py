@@ -41,6 +41,8 @@ class BenchmarkPlan:
     max_steps: int
     pre_observation_delay: float
     ignore_dependencies: bool = False  # run its tasks in any order, not after the tasks they depend on
+    reward_kind: str = "binary"  # the benchmark's: binary rewards score as success rate, continuous as mean reward
+    repeats: tuple[tuple[str, int, int], ...] = ()  # (task, seed, n): pairs its default seeds draw n > 1 times
 
     @property
     def tasks(self) -> tuple[str, ...]:
@@ -148,9 +150,12 @@ class Study:
 
     @staticmethod
     def _benchmark_manifest(plan: BenchmarkPlan) -> dict[str, Any]:
-        entry: dict[str, Any] = {"tasks": list(plan.tasks), "seeds": list(plan.seeds), "max_steps": plan.max_steps}
+        entry: dict[str, Any] = {"tasks": list(plan.tasks), "seeds": list(plan.seeds), "max_steps": plan.max_steps,
+                                 "reward_kind": plan.reward_kind}
         if not plan.is_product():  # a curriculum: the episodes are not every task with every seed
             entry["task_seeds"] = plan.task_seeds()
+        if plan.repeats:  # AgentLab runs these (task, seed) draws n times; its averages weigh them so
+            entry["repeats"] = [list(repeat) for repeat in plan.repeats]
         return entry
 
 
@@ -167,12 +172,16 @@ def load_study(config: dict) -> Study:
             episodes = benchmark.episodes(benchmark.select_tasks(settings["tasks"]), settings.get("seeds"))
         except (UnknownBenchmarkError, TaskSelectionError) as error:
             raise ConfigError(f"config error at benchmarks.{name}: {error}") from None
+        repeats = benchmark.curriculum_repeats() if settings.get("seeds") is None else {}
+        chosen = set(episodes)
         benchmarks[name] = BenchmarkPlan(
             name=name,
             episodes=tuple(episodes),
             max_steps=settings.get("max_steps") or benchmark.default_max_steps,
             pre_observation_delay=settings["pre_observation_delay"],
             ignore_dependencies=settings["ignore_dependencies"],
+            reward_kind=benchmark.reward_kind,
+            repeats=tuple((task, seed, n) for (task, seed), n in repeats.items() if (task, seed) in chosen),
         )
     agents = {}
     for name, settings in config["agents"].items():

@@ -2,7 +2,7 @@
 
 Writes a study of N episodes (default 1,000: 50 tasks × 4 agents × 5 seeds; 5 actions each, with
 AXTree, prompt and answer text and a screenshot per step), then times, in one run:
-load_study (summaries), StudyResults.steps (every steps.jsonl), aggregate_study (tables and plots)
+load_results (summaries), StudyResults.steps (every steps.jsonl), aggregate_study (tables and plots)
 and build_report (trace pages and index). Prints wall and CPU seconds, milliseconds per episode and ratios.
 
     .venv/bin/python bench/report_build.py [--tasks 50] [--agents 4] [--seeds 5] [--dir /tmp/x]
@@ -24,7 +24,7 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from synthetic import png_bytes, write_episode, write_manifest  # noqa: E402
 
-from agentlab.analyze import load_study  # noqa: E402
+from agentlab.analyze import load_results  # noqa: E402
 from agentlab.analyze.aggregate import aggregate_study  # noqa: E402
 from agentlab.report import build_report  # noqa: E402
 
@@ -89,8 +89,8 @@ def main() -> None:
         print(f"wrote {n} synthetic episodes × 6 step records in {time.perf_counter() - tic:.1f} s ({study})")
         timings, cpu = {}, {}
         for name, work in [
-            ("load_study (summaries)", lambda: load_study(study)),
-            ("StudyResults.steps", lambda: len(load_study(study).steps)),
+            ("load_results (summaries)", lambda: load_results(study)),
+            ("StudyResults.steps", lambda: len(load_results(study).steps)),
             ("aggregate_study", lambda: aggregate_study(study)),
             ("build_report", lambda: build_report(study, repo=REPO)),
         ]:

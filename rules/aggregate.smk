@@ -1,5 +1,6 @@
-# Every summary of a study into tables (CSV, Markdown) and plots (PNG); the report() ones also go
-# into `snakemake --report` (captions in rules/captions/).
+# Every summary of a study into tables (CSV, Markdown) and plots (PNG); the files are named once,
+# in agentlab/layout.py (aggregate_outputs in common.smk). Those with a caption in rules/captions/
+# also go into `snakemake --report`.
 rule manifest:
     output:
         "results/{study}/study.json",
@@ -21,25 +22,7 @@ rule aggregate:
         summaries=study_summaries,
         manifest="results/{study}/study.json",
     output:
-        summary_md="results/{study}/summary.md",
-        summary_csv=report(
-            "results/{study}/summary.csv", caption="captions/summary.rst", category="Tables"
-        ),
-        episodes_csv="results/{study}/episodes.csv",
-        per_task_csv="results/{study}/per_task.csv",
-        comparisons_csv=report(
-            "results/{study}/comparisons.csv", caption="captions/comparisons.rst", category="Tables"
-        ),
-        errors_csv="results/{study}/errors.csv",
-        success_plot=report(
-            "results/{study}/plots/success_rate.png", caption="captions/success_rate.rst", category="Plots"
-        ),
-        per_task_plot=report(
-            "results/{study}/plots/per_task_success.png", caption="captions/per_task_success.rst", category="Plots"
-        ),
-        cost_plot=report(
-            "results/{study}/plots/cost_vs_success.png", caption="captions/cost_vs_success.rst", category="Plots"
-        ),
+        **aggregate_outputs(),
     log:
         "results/{study}/logs/aggregate.log",
     conda:

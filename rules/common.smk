@@ -1,6 +1,8 @@
 # Input functions: the study config (validated against config/schema.yaml) expanded into targets.
 import re
+from pathlib import Path
 
+from agentlab.layout import PLOTS, TABLES
 from agentlab.schedule import Schedule
 from agentlab.study import load_study
 
@@ -85,6 +87,19 @@ def start_local_llm_server():
 def stop_local_llm_server():
     if STUDY.local_llm_server() is not None:
         shell("agentlab llm-server stop")
+
+
+def aggregate_outputs():
+    """What `agentlab aggregate` writes (agentlab.layout's TABLES and PLOTS), by name; those with a
+    caption in rules/captions/<name>.rst go into `snakemake --report` too."""
+    outputs = {}
+    for name, path in {**TABLES, **PLOTS}.items():
+        target = f"results/{{study}}/{path}"
+        caption = Path(workflow.basedir) / "rules" / "captions" / f"{name}.rst"
+        if caption.exists():
+            target = report(target, caption=f"captions/{name}.rst", category="Plots" if name in PLOTS else "Tables")
+        outputs[name] = target
+    return outputs
 
 
 def study_outputs():

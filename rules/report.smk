@@ -6,7 +6,7 @@ rule report:
         summaries=study_summaries,
         manifest="results/{study}/study.json",
         summary_csv=rules.aggregate.output.summary_csv,
-        plots=[rules.aggregate.output.success_plot, rules.aggregate.output.per_task_plot, rules.aggregate.output.cost_plot],
+        plots=[rules.aggregate.output[name] for name in PLOTS],
     output:
         index="results/{study}/report/index.html",
         episodes=directory("results/{study}/report/episodes"),

@@ -32,8 +32,8 @@ def write_episode(study: Path, agent: str, task: str, seed: int, fields: dict, s
     file for each step record that names one."""
     folder = study / benchmark / agent / task / f"seed{seed}"
     folder.mkdir(parents=True)
-    summary = {"benchmark": benchmark, "agent": agent, "task": task, "seed": seed, "n_steps": 2, "elapsed_s": 4.0,
-               **fields}
+    summary = {"study": study.name, "benchmark": benchmark, "agent": agent, "task": task, "seed": seed, "n_steps": 2,
+               "elapsed_s": 4.0, **fields}
     (folder / "summary.json").write_text(json.dumps(summary))
     if steps is not None:
         (folder / "steps.jsonl").write_text("".join(json.dumps(step) + "\n" for step in steps))

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from agentlab.analyze import compare_agents, load_study
+from agentlab.analyze import compare_agents, load_results
 from agentlab.analyze.compare import paired_episodes, task_outcomes
 from agentlab.analyze.stats import paired_bootstrap
 from test_aggregate import status, write_study
@@ -68,22 +68,22 @@ def test_comparison_pairs_by_task_and_seed_and_leaves_out_infra_errors(tmp_path)
                 for agent, tasks in outcomes.items() for task, results in tasks.items()
                 for seed, result in enumerate(results)}
     del episodes[("b", "t1", 2)]  # missing: no pair
-    results = load_study(write_study(tmp_path, episodes))
+    results = load_results(write_study(tmp_path, episodes))
 
     pairs = paired_episodes(results.episodes, "a", "b")
     assert sorted(zip(pairs["task"], pairs["seed"])) == [("t1", 0), ("t1", 1), ("t2", 0), ("t2", 1)]
     row = compare_agents(results.episodes).iloc[0]
     assert (row["agent_a"], row["agent_b"], row["n_pairs"]) == ("a", "b", 4)
-    assert (row["success_rate_a"], row["success_rate_b"], row["difference"]) == (0.75, 0.25, 0.5)
+    assert (row["score_a"], row["score_b"], row["difference"]) == (0.75, 0.25, 0.5)
     assert (row["both_success"], row["only_a"], row["only_b"], row["both_failure"]) == (1, 2, 0, 1)
     assert (row["ci_low"], row["ci_high"]) == pytest.approx(exact_bootstrap_interval([0, 1, 1, 0], 0.95))
     # t1: a 2/2 vs b 1/2 over seeds 0, 1; t2: a 1/2 vs b 0/2
     assert (row["task_wins_a"], row["task_wins_b"], row["task_ties"]) == (2, 0, 0)
     table = task_outcomes(pairs)
-    assert table[["task", "success_rate_a", "success_rate_b", "winner"]].values.tolist() == [
+    assert table[["task", "score_a", "score_b", "winner"]].values.tolist() == [
         ["t1", 1.0, 0.5, "a"], ["t2", 0.5, 0.0, "a"]]
 
 
 def test_one_agent_has_nothing_to_compare(tmp_path):
-    results = load_study(write_study(tmp_path, {("a", "t1", 0): status("success")}, agents=("a",)))
+    results = load_results(write_study(tmp_path, {("a", "t1", 0): status("success")}, agents=("a",)))
     assert compare_agents(results.episodes).empty

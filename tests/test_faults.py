@@ -171,7 +171,7 @@ def test_relaunch_server_errors_moves_exactly_the_infra_errors_and_the_rerun_reb
     study = tmp_path / "results" / "rel"
     agentlab = [str(BIN / "agentlab")]
     status = subprocess.run(agentlab + ["status", str(study)], capture_output=True, text=True, check=True).stdout
-    assert status.splitlines()[-1].split() == ["all", "2", "0", "0", "2", "0", "0", "4"]
+    assert status.splitlines()[-1].split() == ["all", "2", "0", "0", "2", "0", "0", "0", "0", "4"]
 
     dry = subprocess.run(agentlab + ["relaunch", str(study), "--mode", "server_errors", "--dry-run"],
                          capture_output=True, text=True, check=True).stdout

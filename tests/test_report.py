@@ -193,7 +193,8 @@ def test_snakemake_builds_a_report_that_chromium_shows_and_no_planted_script_run
         assert results.count() == 1 + len(summary)
         for row in summary.itertuples():  # the same numbers as summary.csv
             shown = page.locator("#results tr", has_text=row.agent).first.inner_text()
-            assert format_rate(row.success_rate, row.std_err) in shown
+            assert format_rate(row.score, row.score_std_err, row.reward_kind) in shown
+            assert format_rate(row.avg_reward, row.std_err, "continuous") in shown
         assert page.locator("#comparisons table tr").count() == 2
         assert page.locator("#tasks a.badge").count() == 8
         assert all(width > 100 for width in loaded_images(page, "#plots img"))
@@ -220,4 +221,4 @@ def test_snakemake_builds_a_report_that_chromium_shows_and_no_planted_script_run
 
     run_snakemake(tmp_path / "work", config, "--report", str(tmp_path / "snakemake-report.html"))
     collected = (tmp_path / "snakemake-report.html").read_text()
-    assert all(name in collected for name in ("success_rate.png", "cost_vs_success.png", "comparisons.csv"))
+    assert all(name in collected for name in ("score.png", "cost_vs_score.png", "comparisons.csv"))

@@ -6,6 +6,7 @@ import subprocess
 import pandas as pd
 import pytest
 
+from agentlab.layout import PLOTS
 from conftest import BIN, REPO, planned_jobs, run_snakemake, tool_env
 
 pytestmark = pytest.mark.slow
@@ -21,14 +22,15 @@ def test_study_builds_rebuilds_only_what_is_missing_and_aggregates(tmp_path, tin
     assert len(summaries(tmp_path)) == 4
 
     table = pd.read_csv(study / "summary.csv")
-    assert table.loc[0, "n"] == 4 and table.loc[0, "n_success"] == 4
-    assert table.loc[0, "success_rate"] == 1.0 and table.loc[0, "n_missing"] == 0
+    assert table.loc[0, "n_scored"] == 4 and table.loc[0, "n_success"] == 4
+    assert table.loc[0, "score"] == 1.0 and table.loc[0, "n_missing"] == 0
+    assert (table.loc[0, "avg_reward"], table.loc[0, "n_completed"], table.loc[0, "n_err"]) == (1.0, "4/4", 0)
     assert len(pd.read_csv(study / "episodes.csv")) == 4
     per_task = pd.read_csv(study / "per_task.csv")
     assert sorted(per_task["task"]) == ["click-button", "click-test"] and set(per_task["n"]) == {2}
     assert "All 4 episodes done." in (study / "summary.md").read_text()
-    for plot in ("success_rate", "per_task_success", "cost_vs_success"):
-        assert (study / "plots" / f"{plot}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for plot in PLOTS.values():
+        assert (study / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert len(list((study / "report" / "episodes").rglob("seed*.html"))) == 4
 
     # delete one episode: exactly that episode is rebuilt, the others are untouched

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..episode.records import read_records
+from ..records import read_records
 from ..errors import AgentError
 from .base import Agent, AgentArgs, AgentStep, EpisodeContext
 

@@ -2,8 +2,8 @@
 
 In a notebook::
 
-    from agentlab.analyze import load_study, summarize, compare_agents
-    results = load_study("results/my-study")
+    from agentlab.analyze import load_results, summarize, compare_agents
+    results = load_results("results/my-study")
     summarize(results.episodes, results.missing)   # per benchmark × agent
     compare_agents(results.episodes)               # paired differences with bootstrap intervals
     results.steps                                  # every step (read on first use)
@@ -11,7 +11,7 @@ In a notebook::
 
 from .compare import compare_agents
 from .error_groups import action_error_groups, episode_error_groups
-from .load import load_study
+from .load import load_results
 from .summarize import per_task, summarize
 
-__all__ = ["load_study", "summarize", "per_task", "compare_agents", "episode_error_groups", "action_error_groups"]
+__all__ = ["load_results", "summarize", "per_task", "compare_agents", "episode_error_groups", "action_error_groups"]

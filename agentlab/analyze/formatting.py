@@ -20,19 +20,30 @@ def format_cell(value) -> str:
     return str(value)
 
 
-def format_percent(value: float) -> str:
-    return MISSING if is_missing(value) else f"{value:.1%}"
+def format_score(score: float, kind: str = "binary") -> str:
+    """A success rate in percent, or a mean reward with three decimals."""
+    if is_missing(score):
+        return MISSING
+    return f"{score:.1%}" if kind == "binary" else f"{score:.3f}"
 
 
-def format_rate(rate: float, std_err: float) -> str:
-    """A success rate with its standard error, in percent."""
-    return MISSING if is_missing(rate) else f"{rate:.1%} ± {std_err:.1%}"
+def format_rate(score: float, std_err: float, kind: str = "binary") -> str:
+    """A score with its standard error: a success rate in percent, a mean reward with three decimals."""
+    if is_missing(score):
+        return MISSING
+    return f"{format_score(score, kind)} ± {format_score(std_err, kind)}"
 
 
-def format_difference(difference: float) -> str:
-    """A difference of success rates, in percentage points with its sign."""
-    return MISSING if is_missing(difference) else f"{difference * 100:+.1f} pp"
+def format_difference(difference: float, kind: str = "binary") -> str:
+    """A difference of scores with its sign: success rates in percentage points, mean rewards as they are."""
+    if is_missing(difference):
+        return MISSING
+    return f"{difference * 100:+.1f} pp" if kind == "binary" else f"{difference:+.3f}"
 
 
-def format_interval(low: float, high: float) -> str:
-    return MISSING if is_missing(low) else f"[{low * 100:+.1f}, {high * 100:+.1f}] pp"
+def format_interval(low: float, high: float, kind: str = "binary") -> str:
+    if is_missing(low):
+        return MISSING
+    if kind == "binary":
+        return f"[{low * 100:+.1f}, {high * 100:+.1f}] pp"
+    return f"[{low:+.3f}, {high:+.3f}]"

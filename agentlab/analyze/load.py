@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from ..episode.records import read_records
-from ..layout import STEPS_FILE, EpisodeKey, read_manifest, relaunched_episodes, study_episodes, summary_path
+from ..layout import EpisodeKey, read_manifest, relaunched_episodes, study_episodes, summary_path
+from ..records import ERROR_STATUSES, DamagedRecord, EpisodeSummary, read_steps, read_summary
 
 EPISODE_KEYS = list(EpisodeKey._fields)
 STEP_TEXT_COLUMNS = ("axtree", "messages")  # large: loaded only on request
+DAMAGED_COLUMNS = [*EPISODE_KEYS, "path", "reason"]
 
 
 @dataclass
@@ -29,6 +29,9 @@ class StudyResults:
     episodes: pd.DataFrame
     missing: pd.DataFrame  # columns EPISODE_KEYS
     relaunched: pd.DataFrame  # episodes archived by `agentlab relaunch`: EPISODE_KEYS + archive
+    # result files that could not be read (DAMAGED_COLUMNS): a damaged summary.json leaves its
+    # episode out of the tables; a steps.jsonl with bad lines only loses those lines
+    damaged: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=DAMAGED_COLUMNS))
     _steps: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
@@ -44,52 +47,46 @@ class StudyResults:
         rows = []
         for *keys, path in episodes[EPISODE_KEYS + ["path"]].itertuples(index=False):
             directory = Path(path)
-            rows += [step_row(tuple(keys), directory, record, text) for record in read_steps(directory)]
+            records, _ = read_steps(directory)
+            rows += [step_row(tuple(keys), directory, record, text) for record in records]
         return pd.DataFrame(rows, columns=None if rows else EPISODE_KEYS + ["step", "action"])
 
 
-def episode_row(summary: dict[str, Any], path: Path) -> dict[str, Any]:
+def episode_row(summary: EpisodeSummary, path: Path) -> dict[str, Any]:
     """One flat row of episodes.csv from an episode's summary.json."""
-    error = summary.get("error") or {}
-    timings = summary.get("timings") or {}
-    versions = summary.get("versions") or {}
+    timings, versions = summary.timings, summary.versions
     row = {
-        **{key: summary.get(key) for key in EPISODE_KEYS},
-        "status": summary.get("status"),
-        "success": bool(summary.get("success")),
-        "reward": summary.get("reward"),
-        "n_steps": summary.get("n_steps"),
-        "terminated": summary.get("terminated"),
-        "truncated": summary.get("truncated"),
-        "stop_reason": summary.get("stop_reason"),
-        "error_type": error.get("type"),
-        "error_message": error.get("message"),
-        "elapsed_s": summary.get("elapsed_s"),
+        "benchmark": summary.benchmark,
+        "agent": summary.agent,
+        "task": summary.task,
+        "seed": summary.seed,
+        "status": summary.status,
+        "success": summary.success,
+        "reward": float(summary.reward),
+        "n_steps": summary.n_steps,
+        "terminated": summary.terminated,
+        "truncated": summary.truncated,
+        "stop_reason": summary.stop_reason,
+        "error_type": summary.error.type if summary.error else None,
+        "error_message": summary.error.message if summary.error else None,
+        "elapsed_s": summary.elapsed_s,
         "reset_s": timings.get("reset_s"),
         "agent_s": timings.get("agent_s"),
         "env_step_s": timings.get("env_step_s"),
-        "attempt": summary.get("attempt"),
-        "config_hash": summary.get("config_hash"),
-        "started_at": summary.get("started_at"),
+        "attempt": summary.attempt,
+        "config_hash": summary.config_hash,
+        "started_at": summary.started_at,
         "agentlab": versions.get("agentlab"),
         "browsergym": versions.get("browsergym"),
         "playwright": versions.get("playwright"),
         "chromium": versions.get("chromium"),
         "python": versions.get("python"),
+        "format_version": summary.format_version,
         "path": str(path.parent),
     }
-    stats = summary.get("agent_stats") or {}
-    row.update(stats)
-    row["cost_unknown"] = "cost" in stats and stats["cost"] is None  # e.g. a model without a price
+    row.update(summary.agent_stats)
+    row["cost_unknown"] = "cost" in summary.agent_stats and summary.agent_stats["cost"] is None  # no price
     return row
-
-
-def read_steps(directory: Path) -> list[dict[str, Any]]:
-    """The step records of an episode's steps.jsonl, in order; [] if it has none."""
-    try:
-        return read_records(directory / STEPS_FILE)
-    except FileNotFoundError:
-        return []
 
 
 def step_row(keys: tuple, directory: Path, record: dict[str, Any], text: bool = False) -> dict[str, Any]:
@@ -115,24 +112,71 @@ def step_row(keys: tuple, directory: Path, record: dict[str, Any], text: bool = 
     return row
 
 
-def load_study(path: str | Path) -> StudyResults:
-    """Read every summary.json of the study at `path` (results/<study>); steps are read on first use."""
+def reward_kinds(episodes: pd.DataFrame, manifest: dict[str, Any]) -> dict[str, str]:
+    """Each benchmark's reward kind: the manifest's, else continuous if any reward is not 0 or 1."""
+    kinds = {name: plan.get("reward_kind") for name, plan in manifest.get("benchmarks", {}).items()}
+    for benchmark, rewards in episodes.groupby("benchmark")["reward"]:
+        if not kinds.get(benchmark):
+            kinds[benchmark] = "binary" if rewards.isin([0.0, 1.0]).all() else "continuous"
+    return kinds
+
+
+def repeat_weights(frame: pd.DataFrame, manifest: dict[str, Any]) -> pd.Series:
+    """How many times AgentLab runs each episode of `frame`: 1, or n for a (task, seed) that the
+    benchmark's seed draw repeats n times (the manifest's `repeats`)."""
+    repeats = {(benchmark, str(task), int(seed)): int(n) for benchmark, plan in manifest.get("benchmarks", {}).items()
+               for task, seed, n in plan.get("repeats", [])}
+    if frame.empty or not repeats:
+        return pd.Series(1, index=frame.index, dtype=int)
+    keys = zip(frame["benchmark"], frame["task"].astype(str), frame["seed"].astype(int))
+    return pd.Series([repeats.get(key, 1) for key in keys], index=frame.index, dtype=int)
+
+
+def add_scores(episodes: pd.DataFrame, manifest: dict[str, Any]) -> pd.DataFrame:
+    """The episodes with their benchmark's reward kind, their score (success, or the reward for a
+    continuous benchmark; 0 after an error), AgentLab's reward (0 after an error) and AgentLab weight."""
+    if episodes.empty:
+        return episodes.assign(reward_kind=pd.Series(dtype=str), score=pd.Series(dtype=float),
+                               agentlab_reward=pd.Series(dtype=float), weight=pd.Series(dtype=int))
+    kinds = episodes["benchmark"].map(reward_kinds(episodes, manifest))
+    reward = episodes["reward"].astype(float).where(~episodes["status"].isin(ERROR_STATUSES), 0.0)
+    return episodes.assign(
+        reward_kind=kinds,
+        score=reward.where(kinds == "continuous", episodes["success"].astype(float)),
+        agentlab_reward=reward,
+        weight=repeat_weights(episodes, manifest),
+    )
+
+
+def load_results(path: str | Path) -> StudyResults:
+    """Read every summary.json of the study at `path` (results/<study>); steps are read on first use.
+
+    A damaged summary (truncated, not JSON, wrong types, unknown status) is listed in `damaged`
+    with its reason, never raised: one bad file does not stop a study's tables."""
     study_dir = Path(path)
     manifest = read_manifest(study_dir)
-    rows, missing = [], []
+    rows, missing, damaged = [], [], []
     for key in study_episodes(study_dir, manifest):
         summary_file = summary_path(study_dir, key)
         try:
-            summary = json.loads(summary_file.read_text(encoding="utf-8"))
+            summary = read_summary(summary_file)
         except FileNotFoundError:
             missing.append(key._asdict())
             continue
+        except DamagedRecord as error:
+            damaged.append({**key._asdict(), "path": str(summary_file), "reason": error.reason})
+            continue
         rows.append(episode_row(summary, summary_file))
-    episodes = pd.DataFrame(rows, columns=None if rows else EPISODE_KEYS + ["status", "success", "path"])
+    episodes = pd.DataFrame(rows, columns=None if rows else EPISODE_KEYS + ["status", "success", "reward", "n_steps",
+                                                                         "elapsed_s", "path"])
     if manifest is None:
         manifest = {"study": study_dir.name, "benchmarks": {}, "agents": {}, "n_episodes": len(rows)}
+    episodes = add_scores(episodes, manifest)
+    missing_frame = pd.DataFrame(missing, columns=EPISODE_KEYS)
+    damaged_frame = pd.DataFrame(damaged, columns=DAMAGED_COLUMNS)
     relaunched = pd.DataFrame(
         [{**key._asdict(), "archive": stamp} for stamp, key in relaunched_episodes(study_dir)],
         columns=EPISODE_KEYS + ["archive"],
     )
-    return StudyResults(study_dir, manifest, episodes, pd.DataFrame(missing, columns=EPISODE_KEYS), relaunched)
+    return StudyResults(study_dir, manifest, episodes, missing_frame.assign(weight=repeat_weights(missing_frame, manifest)),
+                        relaunched, damaged_frame.assign(weight=repeat_weights(damaged_frame, manifest)))

@@ -1,14 +1,36 @@
-"""The tables of a study: per benchmark × agent, and per task."""
+"""The tables of a study: per benchmark × agent, and per task.
+
+Two ways to score the same episodes, side by side:
+
+- the benchmark's **score**: success rate (binary rewards) or mean reward (continuous rewards)
+  over the episodes the agent is accountable for: infra errors (browser crash, API outage, a time
+  limit, after every retry) are left out and counted apart; evaluation and agent errors score 0;
+- **AgentLab's columns** (`avg_reward`, `std_err`, `avg_steps`, `n_completed`, `n_err`), computed
+  as ServiceNow AgentLab 0.4.2's `inspect_results.summarize` does: over every finished episode,
+  every error with reward 0, a (task, seed) that BrowserGym's seed draw repeats counted as often
+  as AgentLab runs it, and the episodes not finished yet in `n_completed`'s denominator.
+"""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
+from ..records import STATUSES
 from .stats import standard_error
 
-STATUSES = ("success", "failure", "agent_error", "infra_error")
 GROUP = ["benchmark", "agent"]
 SUM_COLUMNS = ("input_tokens", "output_tokens", "cached_tokens")
+AGENTLAB_COLUMNS = ("avg_reward", "std_err", "avg_steps", "n_completed", "n_err")
+SCORE_NOTE = (
+    "score: success rate (binary rewards) or mean reward (continuous rewards) ± its standard error, over the "
+    "episodes the agent is accountable for: infra errors (browser crash, API outage, a time limit, after every "
+    "retry) are left out and counted in n_infra_error; agent and evaluation errors score 0. "
+    "AgentLab's columns (avg_reward ± std_err, avg_steps, n_completed, n_err) are computed as ServiceNow "
+    "AgentLab 0.4.2's inspect_results.summarize: over every finished episode, errors of any kind with reward 0, "
+    "a (task, seed) that BrowserGym's seed draw repeats counted as often as AgentLab runs it, and unfinished "
+    "episodes in n_completed's denominator."
+)
 
 
 def _cost_total(group: pd.DataFrame) -> float | None:
@@ -18,42 +40,86 @@ def _cost_total(group: pd.DataFrame) -> float | None:
     return float(group["cost"].fillna(0).sum())
 
 
-def _count(frame: pd.DataFrame | None, benchmark: str, agent: str) -> int:
+def _count(frame: pd.DataFrame | None, benchmark: str, agent: str, column: str | None = None) -> int:
+    """Rows of `frame` for benchmark × agent, or the sum of their `column`."""
     if frame is None or frame.empty:
         return 0
-    return int(((frame["benchmark"] == benchmark) & (frame["agent"] == agent)).sum())
+    rows = frame[(frame["benchmark"] == benchmark) & (frame["agent"] == agent)]
+    return int(rows[column].sum()) if column else len(rows)
+
+
+def score_and_error(scores: pd.Series, kind: str) -> tuple[float, float]:
+    """Mean of episode scores with its standard error: binomial for success, sample-based for rewards."""
+    n = len(scores)
+    if n == 0:
+        return float("nan"), float("nan")
+    if kind == "binary":
+        return float(scores.mean()), standard_error(int(scores.sum()), n)
+    return float(scores.mean()), float(scores.std(ddof=1) / np.sqrt(n)) if n > 1 else 0.0
+
+
+def agentlab_summary(group: pd.DataFrame, n_expected: int) -> dict[str, object]:
+    """AgentLab 0.4.2's `inspect_results.summarize` of one benchmark × agent, on our episodes.
+
+    Rows are repeated by `weight` (how often AgentLab runs the episode); `cum_reward` is the
+    reward, 0 for errors (`err_msg` set in AgentLab). Its standard error is binomial when every
+    reward is 0 or 1, else the sample standard error; every figure is rounded to 3 decimals."""
+    if group.empty:
+        return {"avg_reward": float("nan"), "std_err": float("nan"), "avg_steps": float("nan"),
+                "n_completed": f"0/{n_expected}", "n_err": 0}
+    rows = group.loc[group.index.repeat(group["weight"])]
+    rewards = rows["agentlab_reward"].to_numpy(dtype=float)
+    if np.all(np.isin(rewards, [0, 1])):
+        std_err = np.sqrt(rewards.mean() * (1 - rewards.mean()) / len(rewards))
+    else:
+        std_err = np.std(rewards, ddof=1) / np.sqrt(len(rewards))
+        std_err = 0.0 if np.isnan(std_err) else std_err
+    return {
+        "avg_reward": round(float(rewards.mean()), 3),
+        "std_err": round(float(std_err), 3),
+        "avg_steps": round(float(rows["n_steps"].mean()), 3),
+        "n_completed": f"{len(rows)}/{n_expected}",
+        "n_err": int(rows["status"].isin(["agent_error", "infra_error", "eval_error"]).sum()),
+    }
 
 
 def summarize(
-    episodes: pd.DataFrame, missing: pd.DataFrame | None = None, relaunched: pd.DataFrame | None = None
+    episodes: pd.DataFrame,
+    missing: pd.DataFrame | None = None,
+    relaunched: pd.DataFrame | None = None,
+    damaged: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """One row per benchmark × agent: counts by status, success rate ± standard error, means, totals.
+    """One row per benchmark × agent: the benchmark's score ± standard error, AgentLab's columns,
+    counts by status, means and totals (see the module's docstring for who counts where).
 
-    The success rate counts success among episodes the agent is accountable for: infra errors
-    (browser crash, API outage, timeout) are excluded from its denominator and counted apart.
-    `relaunched` episodes (archived earlier attempts) are only counted.
-    """
+    `missing` and `damaged` episodes (not finished, or unreadable) are counted, `relaunched` ones
+    (archived earlier attempts) too."""
     missing = missing if missing is not None else pd.DataFrame(columns=GROUP)
+    damaged = damaged if damaged is not None else pd.DataFrame(columns=GROUP)
     keys = sorted(
         set(map(tuple, episodes[GROUP].drop_duplicates().values.tolist()))
         | set(map(tuple, missing[GROUP].drop_duplicates().values.tolist()))
+        | set(map(tuple, damaged[GROUP].drop_duplicates().values.tolist()))
     )
     rows = []
     for benchmark, agent in keys:
         group = episodes[(episodes["benchmark"] == benchmark) & (episodes["agent"] == agent)]
         counts = {status: int((group["status"] == status).sum()) for status in STATUSES}
-        n_scored = len(group) - counts["infra_error"]
+        kind = group["reward_kind"].iloc[0] if len(group) else "binary"
+        score, score_std_err = score_and_error(group.loc[group["status"] != "infra_error", "score"], kind)
+        n_expected = sum(_count(frame, benchmark, agent, "weight") for frame in (group, missing, damaged))
         row = {
             "benchmark": benchmark,
             "agent": agent,
-            "n": n_scored,
-            "success_rate": counts["success"] / n_scored if n_scored else float("nan"),
-            "std_err": standard_error(counts["success"], n_scored),
+            "reward_kind": kind,
+            "score": score,
+            "score_std_err": score_std_err,
+            "n_scored": len(group) - counts["infra_error"],
+            **agentlab_summary(group, n_expected),
             **{f"n_{status}": count for status, count in counts.items()},
-            "n_errors": counts["agent_error"] + counts["infra_error"],
             "n_missing": _count(missing, benchmark, agent),
+            "n_damaged": _count(damaged, benchmark, agent),
             "n_relaunched": _count(relaunched, benchmark, agent),
-            "mean_steps": group["n_steps"].mean() if len(group) else float("nan"),
             "mean_seconds": group["elapsed_s"].mean() if len(group) else float("nan"),
         }
         for column in SUM_COLUMNS:
@@ -64,15 +130,17 @@ def summarize(
 
 
 def per_task(episodes: pd.DataFrame) -> pd.DataFrame:
-    """One row per benchmark × task × agent: episodes, successes, success rate, mean steps."""
+    """One row per benchmark × task × agent, over the scored episodes (not infra errors): episodes,
+    successes, score (success rate or mean reward) and mean steps."""
+    columns = ["benchmark", "task", "agent", "n", "n_success", "score", "mean_steps"]
     if episodes.empty:
-        return pd.DataFrame(columns=["benchmark", "task", "agent", "n", "n_success", "success_rate", "mean_steps"])
+        return pd.DataFrame(columns=columns)
     scored = episodes[episodes["status"] != "infra_error"]
     table = (
         scored.groupby(["benchmark", "task", "agent"], sort=True)
-        .agg(n=("success", "size"), n_success=("success", "sum"), mean_steps=("n_steps", "mean"))
+        .agg(n=("success", "size"), n_success=("success", "sum"), score=("score", "mean"),
+             mean_steps=("n_steps", "mean"))
         .reset_index()
     )
     table["n_success"] = table["n_success"].astype(int)
-    table["success_rate"] = table["n_success"] / table["n"]
-    return table[["benchmark", "task", "agent", "n", "n_success", "success_rate", "mean_steps"]]
+    return table[columns]

@@ -7,28 +7,45 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable
 
-from ..errors import AgentError, InfraError
+from ..errors import AgentError, EvaluationError, InfraError
 from ..navigation import NavigationGuard
-from .records import StepWriter
+from ..records import EpisodeError, EpisodeOutcome, Status, StepWriter
 from .spec import EpisodeSpec
 
 # Called with (phase, step) when the loop enters a phase; the supervisor times phases with it.
 PhaseCallback = Callable[[str, int], None]
 
 
-def _error_record(error: BaseException, default_status: str) -> tuple[str, dict[str, str]]:
+def _error_record(error: BaseException, default_status: Status) -> tuple[Status, EpisodeError]:
     """Status and error description for an exception raised while `default_status` code ran."""
+    status: Status
     if isinstance(error, InfraError):
         status = "infra_error"
     elif isinstance(error, AgentError):
         status = "agent_error"
+    elif isinstance(error, EvaluationError):
+        status = "eval_error"
     else:
         status = default_status
-    return status, {
-        "type": type(error).__name__,
-        "message": str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__,
-        "traceback": "".join(traceback.format_exception(error)),
-    }
+    message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return status, EpisodeError(type(error).__name__, message, "".join(traceback.format_exception(error)))
+
+
+def guard_evaluation(env: Any) -> None:
+    """Make a failure of the task's evaluator an EvaluationError, told apart from a browser failure.
+
+    BrowserGym calls the task's `validate` inside `env.step`, so an evaluator that cannot reach its
+    judge (WebArena's llm_fuzzy_match) would otherwise look like any other error of the step."""
+    unwrapped = env.unwrapped
+    validate = unwrapped._task_validate
+
+    def checked_validate():
+        try:
+            return validate()
+        except Exception as error:
+            raise EvaluationError(f"the task's evaluator failed: {type(error).__name__}: {error}") from error
+
+    unwrapped._task_validate = checked_validate
 
 
 def preload() -> None:
@@ -71,7 +88,7 @@ def run_episode(
     directory: Path,
     on_phase: PhaseCallback = lambda phase, step: None,
     raise_errors: bool = False,
-) -> dict[str, Any]:
+) -> EpisodeOutcome:
     """Run one episode, writing step records into `directory`; return the outcome for its summary."""
     from ..agents.base import EpisodeContext
     from ..agents.registry import agent_args_to_dict, load_agent_args
@@ -80,50 +97,40 @@ def run_episode(
 
     started = time.time()
     writer = StepWriter(directory)
-    outcome: dict[str, Any] = {
-        "status": None,
-        "reward": 0.0,
-        "success": False,
-        "n_steps": 0,
-        "terminated": False,
-        "truncated": False,
-        "stop_reason": None,
-        "error": None,
-        "goal": None,
-        "chromium_version": None,
-    }
+    outcome = EpisodeOutcome(status="failure")
     timings: dict[str, Any] = {"setup_s": None, "reset_s": None, "agent_s": 0.0, "env_step_s": 0.0}
     env = agent = None
-    blame = "infra_error"  # who is at fault if the code running now raises
+    blame: Status = "infra_error"  # who is at fault if the code running now raises
     try:
         on_phase("setup", 0)
         benchmark = get_benchmark(spec.benchmark)
         agent_args = load_agent_args(spec.agent_config, spec.agent_overrides)
-        outcome["agent_args"] = agent_args_to_dict(agent_args)
-        outcome["config_hash"] = config_hash(spec.benchmark, spec.max_steps, spec.pre_observation_delay,
-                                             outcome["agent_args"])
+        outcome.agent_args = agent_args_to_dict(agent_args)
+        outcome.config_hash = config_hash(spec.benchmark, spec.max_steps, spec.pre_observation_delay,
+                                          outcome.agent_args)
         context = EpisodeContext(spec.benchmark, spec.task, spec.seed, spec.max_steps, benchmark.action_set,
                                  benchmark.is_multi_tab)
         blame = "agent_error"
         agent = agent_args.make_agent(context)
         blame = "infra_error"
         env = make_env(spec, benchmark, agent.action_set)
+        guard_evaluation(env)
         timings["setup_s"] = time.time() - started
 
         on_phase("reset", 0)
         tic = time.time()
         obs, _ = env.reset(seed=spec.seed)
         timings["reset_s"] = time.time() - tic
-        outcome["goal"] = obs.get("goal")
-        outcome["chromium_version"] = env.unwrapped.browser.version
+        outcome.goal = obs.get("goal")
+        outcome.chromium_version = env.unwrapped.browser.version
         guard = NavigationGuard(benchmark.navigation_policy())
         guard.install(env.unwrapped.context)
 
         for step in range(spec.max_steps + 1):
             record = writer.observation(step, obs)
             if step == spec.max_steps:
-                outcome["truncated"] = True
-                outcome["stop_reason"] = "max_steps"
+                outcome.truncated = True
+                outcome.stop_reason = "max_steps"
                 writer.write({**record, "action": None})
                 break
 
@@ -142,7 +149,7 @@ def run_episode(
                 agent_extra=answer.extra,
             )
             if answer.action is None:
-                outcome["stop_reason"] = "agent_stopped"
+                outcome.stop_reason = "agent_stopped"
                 writer.write({**record, "timings": {"agent_s": agent_s}})
                 break
 
@@ -152,8 +159,8 @@ def run_episode(
             env_s = time.time() - tic
             timings["env_step_s"] += env_s
             report_refused_navigations(guard, obs, record)
-            outcome["reward"] += float(reward)
-            outcome["n_steps"] = step + 1
+            outcome.reward += float(reward)
+            outcome.n_steps = step + 1
             record.update(
                 reward=float(reward),
                 terminated=bool(terminated),
@@ -164,15 +171,15 @@ def run_episode(
             )
             writer.write(record)
             if terminated or truncated:
-                outcome["terminated"], outcome["truncated"] = bool(terminated), bool(truncated)
-                outcome["stop_reason"] = "terminated" if terminated else "truncated"
+                outcome.terminated, outcome.truncated = bool(terminated), bool(truncated)
+                outcome.stop_reason = "terminated" if terminated else "truncated"
                 writer.write({**writer.observation(step + 1, obs), "action": None})
                 break
-        outcome["success"] = outcome["reward"] > 0
-        outcome["status"] = "success" if outcome["success"] else "failure"
+        outcome.success = outcome.reward > 0
+        outcome.status = "success" if outcome.success else "failure"
     except Exception as error:  # recorded, not raised: an episode's failure is a result
-        outcome["status"], outcome["error"] = _error_record(error, blame)
-        outcome["stop_reason"] = "error"
+        outcome.status, outcome.error = _error_record(error, blame)
+        outcome.stop_reason = "error"
         if raise_errors:
             raise
     finally:
@@ -183,7 +190,7 @@ def run_episode(
                     closable.close()
                 except Exception:
                     pass
-    outcome["agent_stats"] = agent.stats() if agent is not None else {}
+    outcome.agent_stats = agent.stats() if agent is not None else {}
     timings["total_s"] = time.time() - started
-    outcome["timings"] = timings
+    outcome.timings = timings
     return outcome

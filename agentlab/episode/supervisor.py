@@ -8,8 +8,8 @@ The worker's output of every attempt is appended to the folder's `episode.log` (
 truncates a job's `log:` before each retry).
 
 Exit codes (the contract with Snakemake's `retries:`):
-  0  a final summary was written (any status; infra errors on the last attempt are final);
-  3  an infrastructure error on a non-final attempt: recorded under `attempts/`, retry it.
+  0  a final summary was written (any status; infra and evaluation errors on the last attempt are final);
+  3  an infrastructure or evaluation error on a non-final attempt: recorded under `attempts/`, retry it.
 """
 
 from __future__ import annotations
@@ -23,15 +23,15 @@ import socket
 import sys
 import time
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from ..io import remove_stale_temporaries, write_json_atomic
 from ..layout import ATTEMPTS_DIR, EPISODE_LOG, SCREENSHOTS_DIR, STAGING_DIR, STEPS_FILE, SUMMARY_FILE
+from ..records import RETRIED_STATUSES, EpisodeOutcome, EpisodeSummary
 from .spec import EpisodeSpec, RunLimits
 
 EXIT_FINAL = 0
 EXIT_RETRY = 3
-FINAL_STATUSES = ("success", "failure", "agent_error")  # never retried; infra_error is, until the last attempt
 
 
 def versions(chromium: str | None) -> dict[str, str | None]:
@@ -48,14 +48,6 @@ def versions(chromium: str | None) -> dict[str, str | None]:
     }
 
 
-def _timeout_outcome(message: str) -> dict[str, Any]:
-    return {
-        "status": "infra_error",
-        "stop_reason": "timeout",
-        "error": {"type": "EpisodeTimeout", "message": message, "traceback": ""},
-    }
-
-
 class _Tee:
     """Copies the worker's output to the episode log (kept across attempts) and to our stderr."""
 
@@ -69,18 +61,17 @@ class _Tee:
                 stream.flush()
 
 
-def watch_worker(spec: EpisodeSpec, limits: RunLimits, staging: Path, tee: _Tee) -> dict[str, Any]:
+def watch_worker(spec: EpisodeSpec, limits: RunLimits, staging: Path, tee: _Tee) -> EpisodeOutcome:
     """Run the episode in a worker; return its outcome, or an infra-error outcome if it hung or died."""
     from .workers import ColdWorker, WarmWorker
 
     try:
         worker = WarmWorker(spec, staging) if limits.warm else ColdWorker(spec, staging)
     except (OSError, RuntimeError) as error:
-        return {"status": "infra_error", "stop_reason": "error",
-                "error": {"type": "WorkerUnavailable", "message": str(error), "traceback": ""}}
+        return EpisodeOutcome.failed("infra_error", "error", "WorkerUnavailable", str(error))
     started = time.monotonic()
     phase, phase_started = "start", started
-    outcome: dict[str, Any] | None = None
+    outcome: EpisodeOutcome | None = None
     timeout: str | None = None
     buffer = b""
     readable = {worker.events, worker.output}
@@ -108,7 +99,7 @@ def watch_worker(spec: EpisodeSpec, limits: RunLimits, staging: Path, tee: _Tee)
                         phase = f"{message['phase']} (step {message['step']})"
                         phase_started = time.monotonic()
                     elif message["event"] == "outcome":
-                        outcome = message["outcome"]
+                        outcome = EpisodeOutcome.from_dict(message["outcome"])
     if timeout is not None or outcome is None:
         returncode = worker.kill()  # nothing of the episode outlives it
     else:
@@ -120,14 +111,10 @@ def watch_worker(spec: EpisodeSpec, limits: RunLimits, staging: Path, tee: _Tee)
         tee.write(chunk)
     worker.close()
     if timeout is not None:
-        return _timeout_outcome(timeout)
+        return EpisodeOutcome.failed("infra_error", "timeout", "EpisodeTimeout", timeout)
     if outcome is None:
-        return {
-            "status": "infra_error",
-            "stop_reason": "error",
-            "error": {"type": "WorkerDied", "message": f"episode worker exited with code {returncode} during {phase}",
-                      "traceback": ""},
-        }
+        return EpisodeOutcome.failed("infra_error", "error", "WorkerDied",
+                                     f"episode worker exited with code {returncode} during {phase}")
     return outcome
 
 
@@ -144,28 +131,26 @@ def _place(staging: Path, target: Path) -> None:
             os.replace(staging / name, old)
 
 
-def build_summary(spec: EpisodeSpec, limits: RunLimits, outcome: dict[str, Any], started: float) -> dict[str, Any]:
-    defaults = {"reward": 0.0, "success": False, "n_steps": 0, "terminated": False, "truncated": False,
-                "goal": None, "agent_stats": {}, "timings": {}, "config_hash": None, "agent_args": None}
-    outcome = {**defaults, **outcome}
-    return {
-        "study": spec.study,
-        "benchmark": spec.benchmark,
-        "agent": spec.agent_name,
-        "task": spec.task,
-        "seed": spec.seed,
-        "max_steps": spec.max_steps,
-        **{key: value for key, value in outcome.items() if key != "chromium_version"},
-        "elapsed_s": time.time() - started,
-        "attempt": limits.attempt,
-        "max_attempts": limits.max_attempts,
-        "started_at": dt.datetime.fromtimestamp(started, dt.timezone.utc).isoformat(),
-        "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(),
-        "host": socket.gethostname(),
-        "slurm_job_id": os.environ.get("SLURM_JOB_ID"),  # the cluster job that ran it (None off SLURM)
-        "versions": versions(outcome.get("chromium_version")),
-        "spec": json.loads(spec.to_json()),
-    }
+def build_summary(spec: EpisodeSpec, limits: RunLimits, outcome: EpisodeOutcome, started: float) -> EpisodeSummary:
+    results = {key: value for key, value in vars(outcome).items() if key != "chromium_version"}
+    return EpisodeSummary(
+        study=spec.study,
+        benchmark=spec.benchmark,
+        agent=spec.agent_name,
+        task=spec.task,
+        seed=spec.seed,
+        max_steps=spec.max_steps,
+        **results,
+        elapsed_s=time.time() - started,
+        attempt=limits.attempt,
+        max_attempts=limits.max_attempts,
+        started_at=dt.datetime.fromtimestamp(started, dt.timezone.utc).isoformat(),
+        finished_at=dt.datetime.now(dt.timezone.utc).isoformat(),
+        host=socket.gethostname(),
+        slurm_job_id=os.environ.get("SLURM_JOB_ID"),
+        versions=versions(outcome.chromium_version),
+        spec=json.loads(spec.to_json()),
+    )
 
 
 def run_supervised(spec: EpisodeSpec, limits: RunLimits, episode_dir: Path, debug: bool = False) -> int:
@@ -188,20 +173,20 @@ def run_supervised(spec: EpisodeSpec, limits: RunLimits, episode_dir: Path, debu
         else:
             outcome = watch_worker(spec, limits, staging, tee)
         summary = build_summary(spec, limits, outcome, started)
-        error = f": {summary['error']['type']}: {summary['error']['message']}" if summary["error"] else ""
-        tee.write(f"=== attempt {limits.attempt}/{limits.max_attempts} ended: {summary['status']}{error}\n".encode())
+        error = f": {summary.error.type}: {summary.error.message}" if summary.error else ""
+        tee.write(f"=== attempt {limits.attempt}/{limits.max_attempts} ended: {summary.status}{error}\n".encode())
 
-        if summary["status"] == "infra_error" and limits.attempt < limits.max_attempts:
+        if summary.status in RETRIED_STATUSES and limits.attempt < limits.max_attempts:
             stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
             failed = episode_dir / ATTEMPTS_DIR / f"{stamp}-attempt{limits.attempt}"
             failed.parent.mkdir(parents=True, exist_ok=True)
-            write_json_atomic(staging / SUMMARY_FILE, summary)
+            write_json_atomic(staging / SUMMARY_FILE, summary.to_dict())
             os.replace(staging, failed)
-            tee.write(f"infra error on attempt {limits.attempt}/{limits.max_attempts}, kept in {failed}; "
+            tee.write(f"{summary.status.replace('_', ' ')} on attempt {limits.attempt}/{limits.max_attempts}, kept in {failed}; "
                       "exiting for a retry\n".encode())
             return EXIT_RETRY
 
     _place(staging, episode_dir)
     shutil.rmtree(staging)
-    write_json_atomic(episode_dir / SUMMARY_FILE, summary)  # last: its presence means finished
+    write_json_atomic(episode_dir / SUMMARY_FILE, summary.to_dict())  # last: its presence means finished
     return EXIT_FINAL

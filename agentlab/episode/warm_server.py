@@ -63,7 +63,7 @@ def _serve_one(connection: socket.socket, before_reply) -> None:
             )
             episode_running.clear()  # from here, the supervisor may hang up
             before_reply(outcome)
-            send({"event": "outcome", "outcome": outcome})
+            send({"event": "outcome", "outcome": outcome.to_dict()})
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
@@ -105,7 +105,7 @@ def serve(slot: Path) -> int:
 
         def retire_after_infra_error(outcome: dict) -> None:
             """Stop listening before replying, so the next lease starts a fresh server."""
-            if outcome["status"] == "infra_error":
+            if outcome.status == "infra_error":  # its browser may be broken
                 listener.close()
                 path.unlink(missing_ok=True)
                 retire.append(outcome)

@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
             args.dir,
             on_phase=lambda phase, step: send({"event": "phase", "phase": phase, "step": step}),
         )
-        send({"event": "outcome", "outcome": outcome})
+        send({"event": "outcome", "outcome": outcome.to_dict()})
     return 0
 
 

@@ -11,23 +11,24 @@ from typing import Any
 
 import pandas as pd
 
-from ..analyze.aggregate import COMPARISON_NOTE, StudyTables, study_tables
+from ..analyze.aggregate import COMPARISON_NOTE, DAMAGED_NOTE, StudyTables, study_tables
 from ..analyze.compare import paired_episodes, task_outcomes
 from ..analyze.error_groups import action_error_groups
-from ..analyze.load import EPISODE_KEYS, StudyResults, load_study
+from ..analyze.load import EPISODE_KEYS, StudyResults, load_results
 from ..analyze.stats import BOOTSTRAP_CONFIDENCE
+from ..analyze.summarize import SCORE_NOTE
 from ..io import replace_dir, write_text_atomic
-from ..layout import COST_PLOT, PER_TASK_PLOT, PLOTS_DIR, REPORT_DIR, SUCCESS_PLOT, EpisodeKey, episode_id
+from ..layout import PLOTS, REPORT_DIR, EpisodeKey, episode_id
 from .provenance import GitState, git_state, stale_config_hashes, version_counts
 from .render import relative_url, render
 from .trace import trace_page_path, write_trace_page
 
 INDEX_FILE = "index.html"
 EPISODES_DIR = "episodes"
-PLOTS = {  # file in the study's plots/ folder (made by `agentlab aggregate`): caption
-    SUCCESS_PLOT: "Success rate per agent with standard-error bars",
-    COST_PLOT: "Success rate against mean cost per episode",
-    PER_TASK_PLOT: "Success rate per task and agent",
+PLOT_CAPTIONS = {  # the plots `agentlab aggregate` draws (layout.PLOTS): caption
+    "score_plot": "Score (success rate, or mean reward) per agent with standard-error bars",
+    "cost_plot": "Score against mean cost per episode",
+    "per_task_plot": "Score per task and agent",
 }
 
 
@@ -94,7 +95,6 @@ def index_context(results: StudyResults, tables: StudyTables, action_errors: pd.
     episodes = results.episodes
     agents = sorted(set(episodes["agent"]) | set(results.missing["agent"]))
     started = episodes["started_at"].dropna() if "started_at" in episodes else pd.Series(dtype=str)
-    plots_dir = results.path / PLOTS_DIR
     return {
         "study": results.manifest.get("study", results.path.name),
         "manifest": results.manifest,
@@ -107,8 +107,11 @@ def index_context(results: StudyResults, tables: StudyTables, action_errors: pd.
         "versions": version_counts(episodes),
         "n_stale": len(stale_config_hashes(episodes, results.manifest)),
         "summary": tables.summary.to_dict("records"),
-        "plots": [{"url": relative_url(plots_dir / name, report_dir), "caption": caption, "exists": (plots_dir / name).exists()}
-                  for name, caption in PLOTS.items()],
+        "score_note": SCORE_NOTE,
+        "damaged": results.damaged.to_dict("records"),
+        "damaged_note": DAMAGED_NOTE,
+        "plots": [{"url": relative_url(results.path / PLOTS[name], report_dir), "caption": caption,
+                   "exists": (results.path / PLOTS[name]).exists()} for name, caption in PLOT_CAPTIONS.items()],
         "comparisons": _comparisons_view(results, tables),
         "comparison_note": COMPARISON_NOTE,
         "confidence": BOOTSTRAP_CONFIDENCE,
@@ -122,7 +125,7 @@ def index_context(results: StudyResults, tables: StudyTables, action_errors: pd.
 def build_report(study_dir: str | Path, out_dir: str | Path | None = None, repo: str | Path | None = None) -> str:
     """Write the report of the study at `study_dir` (default into its report/ folder); `repo` is the
     workflow's git repository, whose commit and dirty flag the overview states. Returns a one-line report."""
-    results = load_study(study_dir)
+    results = load_results(study_dir)
     report_dir = Path(out_dir) if out_dir is not None else results.path / REPORT_DIR
     tables = study_tables(results)
     action_errors = action_error_groups(write_trace_pages(results, report_dir))

@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from ..analyze.formatting import format_cell, format_difference, format_interval, format_percent, format_rate
+from ..analyze.formatting import format_cell, format_difference, format_interval, format_rate, format_score
 
 
 def relative_url(target: Path, start: Path) -> str:
@@ -37,7 +37,7 @@ ENVIRONMENT = Environment(
 ENVIRONMENT.filters.update(
     cell=format_cell,
     rate=format_rate,
-    percent=format_percent,
+    score=format_score,
     difference=format_difference,
     interval=format_interval,
     json=_json,

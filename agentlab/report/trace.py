@@ -7,10 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..analyze.load import read_steps, step_row
-from ..episode.records import screenshot_name
-from ..io import read_json
+from ..analyze.load import step_row
 from ..layout import EPISODE_LOG, STEPS_FILE, SUMMARY_FILE, EpisodeKey, episode_dir, episode_id
+from ..records import read_steps, read_summary
 from .render import relative_url, render
 
 AXTREE_EXCERPT_CHARS = 4000  # the full tree stays in steps.jsonl; WebArena trees run to 50 kB a step
@@ -55,7 +54,7 @@ def step_view(record: dict[str, Any], folder_url: str) -> dict[str, Any]:
     return {
         "step": record.get("step"),
         "url": record.get("url") or "",
-        "screenshot": f"{folder_url}/{screenshot_name(int(record['step']))}" if record.get("screenshot") else None,
+        "screenshot": f"{folder_url}/{record['screenshot']}" if isinstance(record.get("screenshot"), str) else None,
         "action": record.get("action"),
         "think": record.get("think") or "",
         "messages": [
@@ -79,8 +78,8 @@ def write_trace_page(study_dir: Path, key: EpisodeKey, page: Path, index_page: P
     """Write the trace page of the episode `key` to `page`; return its steps' rows (as in
     StudyResults.steps) that carry a last_action_error."""
     folder = episode_dir(study_dir, key)
-    summary = read_json(folder / SUMMARY_FILE)
-    records = read_steps(folder)
+    summary = read_summary(folder / SUMMARY_FILE).to_dict()
+    records, damaged_lines = read_steps(folder)
     folder_url = relative_url(folder, page.parent)
     html = render(
         "episode.html",
@@ -88,6 +87,7 @@ def write_trace_page(study_dir: Path, key: EpisodeKey, page: Path, index_page: P
         summary=summary,
         error=summary.get("error") or {},
         steps=[step_view(record, folder_url) for record in records],
+        damaged_lines=damaged_lines,
         index_url=relative_url(index_page, page.parent),
         summary_url=f"{folder_url}/{SUMMARY_FILE}",
         steps_url=f"{folder_url}/{STEPS_FILE}",

@@ -1,0 +1,266 @@
+"""The episode record: what `summary.json` and `steps.jsonl` hold, typed, versioned and validated.
+
+The bottom layer of the package: the episode runner writes these records and every reader
+(tables, status, relaunch, report) reads them through `read_summary` and `read_steps`, which
+never let one damaged file stop a study's tables (they raise or report `DamagedRecord`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+from .layout import SCREENSHOTS_DIR, STEPS_FILE
+
+# 2: summaries carry `format_version`; 1: those written before it (read the same way).
+FORMAT_VERSION = 2
+
+Status = Literal["success", "failure", "agent_error", "infra_error", "eval_error"]
+STATUSES: tuple[str, ...] = get_args(Status)
+# Statuses whose episode is run again (Snakemake's retries) until its last attempt: nobody's fault
+# yet, the infrastructure or the task's evaluator failed.
+RETRIED_STATUSES = ("infra_error", "eval_error")
+# Statuses of episodes that ended with an exception: AgentLab's `err_msg` (reward 0, counted in n_err).
+ERROR_STATUSES = ("agent_error", "infra_error", "eval_error")
+StopReason = Literal["terminated", "truncated", "max_steps", "agent_stopped", "error", "timeout", "budget"]
+STOP_REASONS: tuple[str, ...] = get_args(StopReason)
+
+
+class DamagedRecord(ValueError):
+    """A result file that cannot be read as its record; the message is one line with the path."""
+
+    def __init__(self, path: Path | str, reason: str):
+        super().__init__(f"{path}: {reason}")
+        self.path = str(path)
+        self.reason = reason
+
+
+@dataclass
+class EpisodeError:
+    """The exception that ended an episode."""
+
+    type: str
+    message: str  # its first line
+    traceback: str = ""
+
+
+@dataclass
+class EpisodeOutcome:
+    """What running an episode found out: the episode loop's (or the supervisor's) result."""
+
+    status: Status
+    reward: float = 0.0
+    success: bool = False
+    n_steps: int = 0
+    terminated: bool = False
+    truncated: bool = False
+    stop_reason: StopReason | None = None
+    error: EpisodeError | None = None
+    goal: str | None = None
+    chromium_version: str | None = None
+    agent_args: dict[str, Any] | None = None  # the resolved agent config (agent_args_to_dict)
+    config_hash: str | None = None
+    agent_stats: dict[str, Any] = field(default_factory=dict)  # totals: tokens, cost, LLM calls...
+    timings: dict[str, Any] = field(default_factory=dict)  # seconds: setup, reset, agent, browser steps, total
+
+    @classmethod
+    def failed(cls, status: Status, stop_reason: StopReason, error_type: str, message: str) -> EpisodeOutcome:
+        """The outcome of an episode the supervisor had to end (timeout, a dead worker)."""
+        return cls(status=status, stop_reason=stop_reason, error=EpisodeError(error_type, message))
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EpisodeOutcome:
+        fields = {name: data[name] for name in _field_names(cls) if name in data}
+        if fields.get("error") is not None:
+            fields["error"] = EpisodeError(**fields["error"])
+        return cls(**fields)
+
+
+@dataclass
+class EpisodeSummary:
+    """An episode's `summary.json`: who ran what, its outcome, and how it ran. Written last, so its
+    presence means the episode is finished."""
+
+    benchmark: str
+    agent: str
+    task: str
+    seed: int
+    status: Status
+    study: str = ""
+    max_steps: int | None = None
+    reward: float = 0.0
+    success: bool = False
+    n_steps: int = 0
+    terminated: bool = False
+    truncated: bool = False
+    stop_reason: StopReason | None = None
+    error: EpisodeError | None = None
+    goal: str | None = None
+    agent_args: dict[str, Any] | None = None
+    config_hash: str | None = None
+    agent_stats: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, Any] = field(default_factory=dict)
+    elapsed_s: float | None = None
+    attempt: int = 1
+    max_attempts: int = 1
+    started_at: str | None = None
+    finished_at: str | None = None
+    host: str | None = None
+    slurm_job_id: str | None = None  # the cluster job that ran it (None off SLURM)
+    versions: dict[str, Any] = field(default_factory=dict)  # agentlab, browsergym, playwright, chromium, python
+    spec: dict[str, Any] = field(default_factory=dict)  # the EpisodeSpec it ran
+    format_version: int = FORMAT_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Any, path: Path | str = "summary.json") -> EpisodeSummary:
+        """The summary `data` describes; DamagedRecord (one line) if it is not a valid summary."""
+        if not isinstance(data, dict):
+            raise DamagedRecord(path, f"not a JSON object but {type(data).__name__}")
+        missing = [name for name in ("benchmark", "agent", "task", "seed", "status") if name not in data]
+        if missing:
+            raise DamagedRecord(path, f"missing {', '.join(missing)}")
+        if data["status"] not in STATUSES:
+            raise DamagedRecord(path, f"unknown status {data['status']!r}; allowed: {', '.join(STATUSES)}")
+        for name, kinds in SUMMARY_TYPES.items():
+            value = data.get(name)
+            if value is not None and (not isinstance(value, kinds) or isinstance(value, bool) and bool not in kinds):
+                raise DamagedRecord(path, f"{name} is {value!r}, not {' or '.join(k.__name__ for k in kinds)}")
+        if isinstance(data.get("reward"), float) and not math.isfinite(data["reward"]):
+            raise DamagedRecord(path, f"reward is {data['reward']!r}, not a finite number")
+        fields = {name: data[name] for name in _field_names(cls) if name in data}
+        fields["format_version"] = data.get("format_version", 1)
+        if fields.get("error") is not None:
+            error = fields["error"]
+            if not isinstance(error, dict) or not {"type", "message"} <= set(error):
+                raise DamagedRecord(path, f"error is {error!r}, not an object with type and message")
+            fields["error"] = EpisodeError(str(error["type"]), str(error["message"]), str(error.get("traceback", "")))
+        return cls(**fields)
+
+
+# Types of the summary fields that readers compute with (bool is not a number here).
+SUMMARY_TYPES: dict[str, tuple[type, ...]] = {
+    "study": (str,), "benchmark": (str,), "agent": (str,), "task": (str,), "seed": (int,),
+    "max_steps": (int,), "reward": (int, float), "success": (bool,), "n_steps": (int,),
+    "terminated": (bool,), "truncated": (bool,), "stop_reason": (str,), "agent_stats": (dict,),
+    "timings": (dict,), "elapsed_s": (int, float), "attempt": (int,), "max_attempts": (int,),
+    "versions": (dict,), "spec": (dict,), "format_version": (int,),
+}
+
+
+def _field_names(cls: type) -> list[str]:
+    return [f.name for f in dataclasses.fields(cls)]
+
+
+def read_summary(path: Path) -> EpisodeSummary:
+    """The summary at `path`. FileNotFoundError if there is none; DamagedRecord if it is damaged."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise DamagedRecord(path, "not UTF-8 text") from None
+    if not text.strip():
+        raise DamagedRecord(path, "empty file")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise DamagedRecord(path, f"not JSON ({error.msg} at line {error.lineno} column {error.colno})") from None
+    return EpisodeSummary.from_dict(data, path)
+
+
+def screenshot_name(step: int) -> str:
+    return f"{SCREENSHOTS_DIR}/step_{step:03d}.png"
+
+
+def encode_png(pixels: Any) -> bytes:
+    """PNG bytes of an RGB array (height, width, 3)."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG", compress_level=3)
+    return buffer.getvalue()
+
+
+def axtree_text(obs: dict) -> str:
+    """The accessibility tree as BrowserGym prints it, with every element that has a bid."""
+    from browsergym.utils.obs import flatten_axtree_to_str
+
+    return flatten_axtree_to_str(
+        obs["axtree_object"],
+        extra_properties=obs.get("extra_element_properties"),
+        with_clickable=True,
+        skip_generic=False,
+    )
+
+
+def read_records(path: Path) -> list[dict[str, Any]]:
+    """The records of a JSON-lines file (a replay trace in steps.jsonl's format), in order; DamagedRecord
+    at the first line that is not a JSON object."""
+    records, problems = read_records_tolerantly(path)
+    if problems:
+        raise DamagedRecord(path, problems[0])
+    return records
+
+
+def read_records_tolerantly(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    """The JSON-object lines of `path`, in order, and one problem line per line that is not one."""
+    records, problems = [], []
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                problems.append(f"line {number}: not a JSON record ({error.msg})")
+                continue
+            if isinstance(record, dict):
+                records.append(record)
+            else:
+                problems.append(f"line {number}: not a JSON object")
+    return records, problems
+
+
+def read_steps(directory: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    """An episode's step records (steps.jsonl, [] if it has none) and the problems of its bad lines."""
+    try:
+        return read_records_tolerantly(directory / STEPS_FILE)
+    except FileNotFoundError:
+        return [], []
+
+
+class StepWriter:
+    """Appends step records to `steps.jsonl` (flushed per step) and writes screenshots in `directory`."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        (directory / SCREENSHOTS_DIR).mkdir(parents=True, exist_ok=True)
+        self._steps = open(directory / STEPS_FILE, "a", encoding="utf-8")
+
+    def observation(self, step: int, obs: dict) -> dict[str, Any]:
+        """Record fields describing the observation the agent sees at `step`; saves its screenshot."""
+        name = screenshot_name(step)
+        (self.directory / name).write_bytes(encode_png(obs["screenshot"]))
+        return {
+            "step": step,
+            "url": obs.get("url", ""),
+            "screenshot": name,
+            "axtree": axtree_text(obs),
+            "focused_element_bid": obs.get("focused_element_bid", ""),
+        }
+
+    def write(self, record: dict[str, Any]) -> None:
+        self._steps.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+        self._steps.flush()
+
+    def close(self) -> None:
+        self._steps.close()
