@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""AGENT_LOCAL on 5 MiniWoB tasks: seconds per step, prompt tokens per step, prompt-cache share.
+"""WEB_AGENT_LOCAL on 5 MiniWoB tasks: seconds per step, prompt tokens per step, prompt-cache share.
 
 Runs real supervised episodes (real Chromium, the real local model on llama.cpp's server, started
 once for all of them as the workflow does) and prints one line per task and the totals.
@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from agentlab.agents.generic_agent import AGENT_LOCAL
+from agentlab.agents.web_agent import WEB_AGENT_LOCAL
 from agentlab.episode.spec import EpisodeSpec, RunLimits
 from agentlab.episode.supervisor import run_supervised
 from agentlab.llm.local_server import SERVER_DIR_ENV, ensure_server, stop_server
@@ -34,7 +34,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-llm-"))
     os.environ[SERVER_DIR_ENV] = str(work / "server")
     tic = time.time()
-    ensure_server(AGENT_LOCAL.chat_model_args.server)
+    ensure_server(WEB_AGENT_LOCAL.chat_model_args.server)
     print(f"server start: {time.time() - tic:.1f} s")
     totals = {"steps": 0, "seconds": 0.0, "llm_seconds": 0.0, "input": 0, "cached": 0, "output": 0, "success": 0}
     print(f"{'task':<14}{'status':<10}{'steps':>6}{'s/step':>8}{'LLM s/step':>11}{'prompt tok/step':>16}"
@@ -42,7 +42,7 @@ def main() -> None:
     try:
         for task in args.tasks.split(","):
             spec = EpisodeSpec(study="bench", benchmark="miniwob", task=task, seed=args.seed, agent_name="local",
-                               agent_config="agentlab.agents.generic_agent.AGENT_LOCAL", max_steps=args.max_steps)
+                               agent_config="agentlab.agents.web_agent.WEB_AGENT_LOCAL", max_steps=args.max_steps)
             out = work / task
             with open(work / f"{task}.log", "w") as log, contextlib.redirect_stderr(log):  # keep the table clean
                 run_supervised(spec, RunLimits(step_timeout_s=300, episode_timeout_s=1800), out)

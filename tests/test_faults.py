@@ -196,7 +196,7 @@ def test_relaunch_server_errors_moves_exactly_the_infra_errors_and_the_rerun_reb
 
 def test_an_llm_server_that_hangs_hits_the_step_timeout(tmp_path, process_marker):
     spec = EpisodeSpec(study="t", benchmark="miniwob", task="click-test", seed=0, agent_name="gpt",
-                       agent_config="agentlab.agents.generic_agent.AGENT_4o", max_steps=3)
+                       agent_config="agentlab.agents.web_agent.WEB_AGENT_4o", max_steps=3)
     with ScriptedLLMServer([HANG]) as server:
         spec = EpisodeSpec(**{**spec.__dict__, "agent_overrides": {
             "chat_model_args.base_url": server.base_url, "chat_model_args.api_key_env": None}})
@@ -218,7 +218,7 @@ def test_api_keys_never_reach_results_logs_or_reports(tmp_path, monkeypatch):
         config = {
             "study": "keys",
             "benchmarks": {"miniwob": {"tasks": ["click-test"], "seeds": [0], "max_steps": 2}},
-            "agents": {"gpt": {"config": "agentlab.agents.generic_agent.AGENT_4o",
+            "agents": {"gpt": {"config": "agentlab.agents.web_agent.WEB_AGENT_4o",
                                "overrides": {"chat_model_args.base_url": server.base_url}}},
         }
         run_snakemake(tmp_path, config)

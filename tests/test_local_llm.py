@@ -53,7 +53,7 @@ def test_snakemake_runs_the_local_model_on_a_real_task(tmp_path):
     config = {
         "study": "local",
         "benchmarks": {"miniwob": {"tasks": ["click-test"], "seeds": [0], "max_steps": 2}},
-        "agents": {"qwen": {"config": "agentlab.agents.generic_agent.AGENT_LOCAL"}},
+        "agents": {"qwen": {"config": "agentlab.agents.web_agent.WEB_AGENT_LOCAL"}},
         "episode": {"retries": 0, "step_timeout_s": 240, "episode_timeout_s": 600},
     }
     run_snakemake(tmp_path, config)

@@ -1,4 +1,4 @@
-"""Real episodes of GenericAgent: real Chromium on real MiniWoB++ pages, asking a real local HTTP
+"""Real episodes of WebAgent: real Chromium on real MiniWoB++ pages, asking a real local HTTP
 server that speaks the OpenAI chat API (scripted answers; the client is not patched)."""
 
 import base64
@@ -29,7 +29,7 @@ def click_button(label: str):
     return reply
 
 
-def run(tmp_path, server, config="agentlab.agents.generic_agent.AGENT_4o", task="click-test", **overrides):
+def run(tmp_path, server, config="agentlab.agents.web_agent.WEB_AGENT_4o", task="click-test", **overrides):
     spec = EpisodeSpec(
         study="t", benchmark="miniwob", task=task, seed=0, agent_name="scripted", agent_config=config,
         max_steps=3, agent_overrides={
@@ -61,7 +61,7 @@ def test_scripted_answers_solve_a_task_after_a_malformed_one(tmp_path):
 
 def test_vision_request_carries_the_screenshot_with_set_of_marks(tmp_path):
     with ScriptedLLMServer([click_button("Click Me!")]) as server:
-        out, summary, steps = run(tmp_path, server, config="agentlab.agents.generic_agent.AGENT_4o_vision")
+        out, summary, steps = run(tmp_path, server, config="agentlab.agents.web_agent.WEB_AGENT_4o_VISION")
     assert summary["status"] == "success"
     image = server.requests[0]["messages"][1]["content"][1]
     assert image["type"] == "image_url" and image["image_url"]["url"].startswith("data:image/png;base64,")

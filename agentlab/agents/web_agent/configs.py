@@ -1,12 +1,15 @@
-"""Ready-made GenericAgent configs, named by Python path in study configs
-(e.g. `agentlab.agents.generic_agent.AGENT_4o`). Override any field from the study config."""
+"""Ready-made WebAgent configs, named by Python path in study configs
+(e.g. `agentlab.agents.web_agent.WEB_AGENT_4o`). Override any field from the study config.
+
+Their models are AgentLab 0.4.2's for the config of the same role (WEB_AGENT_4o: gpt-4o-2024-05-13,
+as AgentLab's AGENT_4o); their prompts are ours (README: "Agents")."""
 
 from __future__ import annotations
 
 from ...llm.hf_chat import HFChatArgs
 from ...llm.local_chat import LocalChatArgs
 from ...llm.openai_chat import OpenAIChatArgs
-from .agent import GenericAgentArgs
+from .agent import WebAgentArgs
 from .flags import PromptFlags
 
 FLAGS_GPT_3_5 = PromptFlags(use_axtree=True, use_html=False, use_thinking=True, use_history=True)
@@ -20,38 +23,40 @@ FLAGS_LLAMA3 = PromptFlags(use_axtree=True, use_thinking=True, use_history=True)
 FLAGS_LOCAL = PromptFlags(use_axtree=True, compact_axtree=True, use_thinking=True, use_history=True,
                           action_examples=False, use_examples=True, use_focused_element=False, max_parse_retries=2)
 
-AGENT_3_5 = GenericAgentArgs(
+WEB_AGENT_3_5 = WebAgentArgs(
     chat_model_args=OpenAIChatArgs(model_name="gpt-3.5-turbo-1106", max_input_tokens=15_000, max_new_tokens=512),
     flags=FLAGS_GPT_3_5,
 )
-AGENT_4o = GenericAgentArgs(
-    chat_model_args=OpenAIChatArgs(model_name="gpt-4o-2024-08-06", max_input_tokens=40_000, max_new_tokens=1_000),
+WEB_AGENT_4o = WebAgentArgs(
+    chat_model_args=OpenAIChatArgs(model_name="gpt-4o-2024-05-13", max_input_tokens=40_000, max_new_tokens=1_000),
     flags=FLAGS_GPT_4o,
 )
-AGENT_4o_vision = GenericAgentArgs(
-    chat_model_args=OpenAIChatArgs(model_name="gpt-4o-2024-08-06", max_input_tokens=40_000, max_new_tokens=1_000,
+WEB_AGENT_4o_VISION = WebAgentArgs(
+    chat_model_args=OpenAIChatArgs(model_name="gpt-4o-2024-05-13", max_input_tokens=40_000, max_new_tokens=1_000,
                                    vision=True),
     flags=FLAGS_VISION,
 )
 # Llama 3 through huggingface_hub's InferenceClient: HF's router by default (HF_TOKEN); point
 # chat_model_args.base_url at your TGI or vLLM server (and token_env at null) to self-host.
-AGENT_8B = GenericAgentArgs(
+WEB_AGENT_8B = WebAgentArgs(
     chat_model_args=HFChatArgs(model_name="meta-llama/Meta-Llama-3-8B-Instruct", max_input_tokens=7_000,
                                max_new_tokens=512),
     flags=FLAGS_LLAMA3,
 )
-AGENT_70B = GenericAgentArgs(
+WEB_AGENT_70B = WebAgentArgs(
     chat_model_args=HFChatArgs(model_name="meta-llama/Meta-Llama-3-70B-Instruct", max_input_tokens=7_000,
                                max_new_tokens=512),
     flags=FLAGS_LLAMA3,
 )
-# For trying flags: override chat_model_args.* and flags.* from the study config.
-AGENT_CUSTOM = GenericAgentArgs(
-    chat_model_args=OpenAIChatArgs(model_name="gpt-4o-mini-2024-07-18", max_input_tokens=40_000, max_new_tokens=1_000),
+# For trying flags: override chat_model_args.* and flags.* from the study config. Llama 3.1 8B on
+# OpenRouter, as AgentLab's AGENT_CUSTOM.
+WEB_AGENT_CUSTOM = WebAgentArgs(
+    chat_model_args=OpenAIChatArgs(model_name="meta-llama/llama-3.1-8b-instruct", base_url="https://openrouter.ai/api/v1",
+                                   api_key_env="OPENROUTER_API_KEY", max_input_tokens=40_000, max_new_tokens=1_000),
     flags=PromptFlags(use_axtree=True, use_html=True, use_thinking=True, use_memory=True, use_think_history=True),
 )
 # The offline default: Qwen2.5-Coder-0.5B-Instruct on the local llama.cpp server, no key.
-AGENT_LOCAL = GenericAgentArgs(
+WEB_AGENT_LOCAL = WebAgentArgs(
     chat_model_args=LocalChatArgs(max_input_tokens=3_000, max_new_tokens=120, timeout_s=120.0, max_retries=2),
     flags=FLAGS_LOCAL,
 )

@@ -1,4 +1,4 @@
-"""What GenericAgent puts in its prompt and asks for in its answer."""
+"""What WebAgent puts in its prompt and asks for in its answer."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""GenericAgent: one LLM call per step (plus re-asks after malformed answers) chooses one action."""
+"""WebAgent: one LLM call per step (plus re-asks after malformed answers) chooses one action."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from ...errors import AgentError, ConfigError
 from ...llm.chat import ChatModel, ChatModelArgs, ChatResponse
 from ...llm.local_chat import LocalChatArgs
 from ...llm.pricing import add_costs, cost
-from ..base import Agent, AgentArgs, AgentStep, EpisodeContext
+from ..base import Agent, AgentArgs, AgentStep, EpisodeContext, messages_for_the_record
 from .answer import AnswerParseError, parse_answer
 from .flags import PromptFlags
 from .prompt import PastStep, build_prompt, observe, system_message
@@ -19,7 +19,7 @@ STAT_KEYS = ("input_tokens", "output_tokens", "cached_tokens", "n_llm_calls", "l
 
 
 @dataclass
-class GenericAgentArgs(AgentArgs):
+class WebAgentArgs(AgentArgs):
     chat_model_args: ChatModelArgs = field(default_factory=LocalChatArgs)
     flags: PromptFlags = field(default_factory=PromptFlags)
 
@@ -33,7 +33,7 @@ class GenericAgentArgs(AgentArgs):
         return self.chat_model_args.local_server()
 
     def make_agent(self, context: EpisodeContext) -> Agent:
-        return GenericAgent(self, context.action_set.make(), self.chat_model_args.make_model())
+        return WebAgent(self, context.action_set.make(), self.chat_model_args.make_model())
 
 
 def new_stats(priced: bool) -> dict[str, Any]:
@@ -52,21 +52,8 @@ def add_response(stats: dict[str, Any], response: ChatResponse, model: str) -> N
                                                   response.cached_tokens))
 
 
-def for_the_record(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The messages with images replaced by a note: the step's screenshot is saved as a PNG already."""
-    recorded = []
-    for message in messages:
-        content = message["content"]
-        if isinstance(content, list):
-            content = [part if part.get("type") != "image_url"
-                       else {"type": "image_url", "image_url": {"url": "(the step's screenshot)"}}
-                       for part in content]
-        recorded.append({**message, "content": content})
-    return recorded
-
-
-class GenericAgent(Agent):
-    def __init__(self, args: GenericAgentArgs, action_set: Any, model: ChatModel):
+class WebAgent(Agent):
+    def __init__(self, args: WebAgentArgs, action_set: Any, model: ChatModel):
         self.args = args
         self.flags = args.flags
         self.action_set = action_set
@@ -109,7 +96,7 @@ class GenericAgent(Agent):
         return AgentStep(
             action=answer.action,
             think=answer.think,
-            messages=for_the_record(messages),
+            messages=messages_for_the_record(messages),
             stats=stats,
             extra={"prompt_cuts": prompt.cuts, "prompt_tokens_estimate": prompt.estimated_tokens,
                    "parse_errors": problems, "memory": self.memory},

@@ -1,4 +1,4 @@
-"""GenericAgent's prompt (flags, token budget), answer parsing and re-asks, on a real MiniWoB
+"""WebAgent's prompt (flags, token budget), answer parsing and re-asks, on a real MiniWoB
 observation recorded from click-button, and real HTTP calls to a scripted chat server."""
 
 import base64
@@ -14,9 +14,9 @@ from PIL import Image
 from agentlab.actions import action_signatures
 from agentlab.actions import ActionSetArgs
 from agentlab.agents.base import EpisodeContext
-from agentlab.agents.generic_agent import AGENT_4o, AGENT_LOCAL, GenericAgentArgs, PromptFlags
-from agentlab.agents.generic_agent.answer import AnswerParseError, parse_answer
-from agentlab.agents.generic_agent.prompt import (
+from agentlab.agents.web_agent import WEB_AGENT_4o, WEB_AGENT_LOCAL, WebAgentArgs, PromptFlags
+from agentlab.agents.web_agent.answer import AnswerParseError, parse_answer
+from agentlab.agents.web_agent.prompt import (
     CUT_MARK, PastStep, Page, build_prompt, observe, system_message, water_level,
 )
 from agentlab.agents.registry import agent_args_to_dict
@@ -161,7 +161,7 @@ def test_parse_malformed_answers_explains_the_problem(answer, message):
 
 
 def scripted_agent(server, **flags):
-    args = GenericAgentArgs(
+    args = WebAgentArgs(
         chat_model_args=OpenAIChatArgs(model_name="scripted", base_url=server.base_url, api_key_env=None),
         flags=PromptFlags(**flags),
     )
@@ -204,7 +204,7 @@ def test_history_carries_actions_and_their_errors_to_the_next_step(obs):
 
 
 def test_screenshot_flag_needs_a_vision_model():
-    args = dataclasses.replace(AGENT_4o, flags=dataclasses.replace(AGENT_4o.flags, use_screenshot=True))
+    args = dataclasses.replace(WEB_AGENT_4o, flags=dataclasses.replace(WEB_AGENT_4o.flags, use_screenshot=True))
     with pytest.raises(ConfigError, match="use_screenshot needs a vision model"):
         args.check()
 
@@ -212,8 +212,8 @@ def test_screenshot_flag_needs_a_vision_model():
 def test_a_study_with_a_missing_key_is_refused_before_any_episode(monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     config = {"study": "s", "benchmarks": {"miniwob": {"tasks": ["click-test"], "seeds": [0]}},
-              "agents": {"gpt4o": {"config": "agentlab.agents.generic_agent.AGENT_4o"}}}
-    with pytest.raises(ConfigError, match=r"^config error at agents.gpt4o: model 'gpt-4o-2024-08-06': "
+              "agents": {"gpt4o": {"config": "agentlab.agents.web_agent.WEB_AGENT_4o"}}}
+    with pytest.raises(ConfigError, match=r"^config error at agents.gpt4o: model 'gpt-4o-2024-05-13': "
                                           r"environment variable OPENAI_API_KEY is not set"):
         load_study(config)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-secret-value")
@@ -224,11 +224,11 @@ def test_a_study_with_a_missing_key_is_refused_before_any_episode(monkeypatch):
 
 def test_local_agents_share_one_server_and_take_an_llm_slot():
     config = {"study": "s", "benchmarks": {"miniwob": {"tasks": ["click-test"], "seeds": [0]}},
-              "agents": {"local": {"config": "agentlab.agents.generic_agent.AGENT_LOCAL"},
-                         "local-html": {"config": "agentlab.agents.generic_agent.AGENT_LOCAL",
+              "agents": {"local": {"config": "agentlab.agents.web_agent.WEB_AGENT_LOCAL"},
+                         "local-html": {"config": "agentlab.agents.web_agent.WEB_AGENT_LOCAL",
                                         "overrides": {"flags.use_html": True}}}}
     study = load_study(config)
-    assert study.local_llm_server() == AGENT_LOCAL.chat_model_args.server
+    assert study.local_llm_server() == WEB_AGENT_LOCAL.chat_model_args.server
     assert study.llm_slots("local") == study.llm_slots("local-html") == 1
     config["agents"]["local-html"]["overrides"]["chat_model_args.server.n_ctx"] = 8192
     with pytest.raises(ConfigError, match="need one server per run"):
@@ -237,6 +237,6 @@ def test_local_agents_share_one_server_and_take_an_llm_slot():
 
 def test_agent_args_are_plain_json_without_secrets(monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-secret-value")
-    described = json.dumps(agent_args_to_dict(AGENT_4o))
+    described = json.dumps(agent_args_to_dict(WEB_AGENT_4o))
     assert "OPENAI_API_KEY" in described and "sk-secret-value" not in described
     assert os.environ["OPENAI_API_KEY"] == "sk-secret-value"

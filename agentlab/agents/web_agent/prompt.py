@@ -1,4 +1,4 @@
-"""GenericAgent's prompt: what it sees of a page, laid out stable-first, shrunk to a token budget.
+"""WebAgent's prompt: what it sees of a page, laid out stable-first, shrunk to a token budget.
 
 The system message (instructions, action space, examples) is the same at every step of every
 episode of a benchmark, and the user message starts with the goal and the append-only history:
