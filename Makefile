@@ -12,12 +12,12 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Snakemake's shell jobs call `agentlab`: put the venv first on PATH for them.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: run test test-quick setup chromium slurm clean-results
+.PHONY: run test test-quick bench setup chromium slurm bridge clean-results
 
 run: setup
 	snakemake --cores $(CORES)
 
-test: setup slurm
+test: setup slurm bridge
 	pytest
 
 # Every benchmark script, each printing its figures (~30 min; the first run installs ServiceNow
@@ -29,6 +29,11 @@ test-quick: setup
 	pytest -m "not slow"
 
 setup: chromium $(VENV)/.installed
+
+# ServiceNow AgentLab 0.4.2 in its own venv (~/.cache/agentlab/, or $$AGENTLAB_SERVICENOW_VENV): the
+# seed's agent names (agentlab.agents.generic_agent.AGENT_4o...) run its agents through the bridge.
+bridge: setup
+	agentlab bridge install
 
 chromium:
 	@if [ ! -x /usr/lib/chromium/chromium ] && ! command -v chromium >/dev/null; then \

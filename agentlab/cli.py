@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 
 from .errors import ConfigError
+from .relaunch import MODES as RELAUNCH_MODES
+from .relaunch import NO_RELAUNCH
 
 
 def cmd_episode(args: argparse.Namespace) -> int:
@@ -153,6 +155,19 @@ def cmd_llm_server(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bridge(args: argparse.Namespace) -> int:
+    from .agents.bridge.environment import AgentLabEnvironment
+
+    environment = AgentLabEnvironment.configured()
+    if args.action == "install":
+        print(environment.install())
+    elif environment.installed():
+        print(f"ServiceNow AgentLab 0.4.2 is installed in {environment.venv} ({environment.python})")
+    else:
+        environment.check()  # raises the one-line ConfigError saying how to install it
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="agentlab", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -186,7 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     relaunch = commands.add_parser("relaunch", help="archive episodes by status so snakemake reruns them")
     relaunch.add_argument("study_dir", type=Path, help="results/<study>")
-    relaunch.add_argument("--mode", required=True, choices=["incomplete_only", "server_errors", "all_errors"])
+    relaunch.add_argument("--mode", required=True, choices=list(RELAUNCH_MODES))
     relaunch.add_argument("--dry-run", action="store_true", help="list the episodes, move nothing")
     relaunch.set_defaults(func=cmd_relaunch)
 
@@ -206,9 +221,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="Python path of a function returning a study config, or a YAML study file")
     launch.add_argument("--benchmark", default="miniwob", help="e.g. miniwob, workarena.l1")
     launch.add_argument("--agent_config", help="Python path of an agent config")
-    launch.add_argument("--relaunch_mode", choices=["incomplete_only", "all_errors", "server_errors"])
+    launch.add_argument("--relaunch_mode", choices=[NO_RELAUNCH, *RELAUNCH_MODES],
+                        help="relaunch these episodes of an existing study first (None: none)")
     launch.add_argument("--extra_kwargs", default="{}", help="JSON keyword arguments for --exp_config")
     launch.add_argument("--debug", action="store_true", help="run the first episode in the foreground")
+    launch.add_argument("--dry-run", action="store_true", help="write the study config and show what would run")
     launch.add_argument("--pdb", action="store_true", help="with --debug: post-mortem debugger at the error")
     launch.set_defaults(func=cmd_launch)
 
@@ -233,6 +250,10 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="validate a study config and count its episodes")
     check.add_argument("config", type=Path)
     check.set_defaults(func=cmd_check)
+
+    bridge = commands.add_parser("bridge", help="ServiceNow AgentLab 0.4.2's environment, where its agents run")
+    bridge.add_argument("action", choices=["install", "status"], help="install (idempotent) or say where it is")
+    bridge.set_defaults(func=cmd_bridge)
 
     server = commands.add_parser("llm-server", help="the local LLM server shared by a run's episodes")
     server.add_argument("action", choices=["start", "stop", "status", "serve"],

@@ -21,7 +21,7 @@ from .agents.registry import load_agent_args
 from .benchmarks import UnknownBenchmarkError
 from .errors import ConfigError
 from .layout import RESULTS_DIR
-from .relaunch import MODES, archive_episodes, select_episodes
+from .relaunch import MODES, NO_RELAUNCH, archive_episodes, select_episodes
 
 REPO = Path(__file__).resolve().parents[1]
 SEED_BENCHMARK_NAMES = {"workarena.l1": "workarena_l1", "workarena.l2": "workarena_l2", "workarena.l3": "workarena_l3"}
@@ -57,13 +57,19 @@ def run_agent_on_benchmark(
     }
 
 
+# The seed's experiment functions, by the names its README gives them.
+SEED_EXP_CONFIGS = {
+    "agentlab.agents.generic_agent.final_run": run_agent_on_benchmark,  # the agent on the whole benchmark
+}
+
+
 def study_config(exp_config: str, agent_config: str | None, benchmark: str, extra_kwargs: dict) -> dict:
     """The study config a seed command line describes."""
     if exp_config.endswith((".yaml", ".yml")):
         return yaml.safe_load(Path(exp_config).read_text())
     module_name, _, name = exp_config.rpartition(".")
     try:
-        function = getattr(__import__(module_name, fromlist=[name]), name)
+        function = SEED_EXP_CONFIGS.get(exp_config) or getattr(__import__(module_name, fromlist=[name]), name)
     except (ImportError, AttributeError, ValueError):
         raise ConfigError(f"--exp_config {exp_config!r} is neither a YAML study file nor a Python path "
                           "to a function; allowed e.g. agentlab.launch.run_agent_on_benchmark") from None
@@ -109,12 +115,14 @@ def launch(args: Any) -> int:
         return debug_episode(config_file, post_mortem=args.pdb, workdir=root)
 
     study_dir = root / RESULTS_DIR / study.name
-    if args.relaunch_mode and MODES[args.relaunch_mode] and study_dir.is_dir():
+    if args.relaunch_mode not in (None, NO_RELAUNCH) and MODES[args.relaunch_mode] and study_dir.is_dir():
         keys = select_episodes(study_dir, args.relaunch_mode)
-        if keys:
+        if keys and args.dry_run:
+            print(f"would relaunch {len(keys)} episodes (dry run: nothing moved)")
+        elif keys:
             print(f"relaunching {len(keys)} episodes; old ones kept in {archive_episodes(study_dir, keys)}")
     command = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
                "--directory", str(root), "--configfile", str(config_file),
-               "--cores", str(cores), "--resources", f"browser={cores}"]
+               "--cores", str(cores), "--resources", f"browser={cores}", *(["--dry-run"] if args.dry_run else [])]
     environment = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     return subprocess.run(command, env=environment).returncode

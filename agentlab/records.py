@@ -64,6 +64,7 @@ class EpisodeOutcome:
     goal: str | None = None
     chromium_version: str | None = None
     agent_args: dict[str, Any] | None = None  # the resolved agent config (agent_args_to_dict)
+    agent_details: dict[str, Any] = field(default_factory=dict)  # what the agent said of itself (Agent.details)
     config_hash: str | None = None
     agent_stats: dict[str, Any] = field(default_factory=dict)  # totals: tokens, cost, LLM calls...
     timings: dict[str, Any] = field(default_factory=dict)  # seconds: setup, reset, agent, browser steps, total
@@ -105,6 +106,7 @@ class EpisodeSummary:
     error: EpisodeError | None = None
     goal: str | None = None
     agent_args: dict[str, Any] | None = None
+    agent_details: dict[str, Any] = field(default_factory=dict)
     config_hash: str | None = None
     agent_stats: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, Any] = field(default_factory=dict)
@@ -152,7 +154,7 @@ class EpisodeSummary:
 SUMMARY_TYPES: dict[str, tuple[type, ...]] = {
     "study": (str,), "benchmark": (str,), "agent": (str,), "task": (str,), "seed": (int,),
     "max_steps": (int,), "reward": (int, float), "success": (bool,), "n_steps": (int,),
-    "terminated": (bool,), "truncated": (bool,), "stop_reason": (str,), "agent_stats": (dict,),
+    "terminated": (bool,), "truncated": (bool,), "stop_reason": (str,), "agent_stats": (dict,), "agent_details": (dict,),
     "timings": (dict,), "elapsed_s": (int, float), "attempt": (int,), "max_attempts": (int,),
     "versions": (dict,), "spec": (dict,), "format_version": (int,),
 }

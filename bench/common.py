@@ -30,3 +30,14 @@ def snakemake(workdir: Path, config: dict, *args: str, env: dict | None = None) 
 
 def machine_load() -> str:
     return "load average " + " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def agentlab_interpreter() -> tuple[str, dict[str, str]]:
+    """ServiceNow AgentLab 0.4.2's python (installed on first use, as `agentlab bridge install`) and
+    the environment it runs in offline: the bridge's, so benches and episodes run it the same way."""
+    from agentlab.agents.bridge import AgentLabEnvironment
+    from agentlab.agents.bridge.agent import host_environment
+
+    environment = AgentLabEnvironment.configured()
+    print(environment.install(), flush=True)
+    return str(environment.python), host_environment(environment)

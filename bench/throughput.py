@@ -25,7 +25,7 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 
-from common import REPO, machine_load, snakemake, tool_env
+from common import REPO, agentlab_interpreter, machine_load, snakemake, tool_env
 
 from agentlab.proctree import PeakPssSampler, marked
 
@@ -83,13 +83,11 @@ def print_overhead_at_scale(jobs: int) -> None:
 
 
 def run_peer(jobs: int) -> dict:
-    """AgentLab 0.4.2 on the same workload, in its own venv (installed on first use by bench/peer/)."""
-    peer = REPO / "bench" / "peer"
-    python = subprocess.run([str(peer / "setup_agentlab.sh")], capture_output=True, text=True,
-                            check=True).stdout.strip()
-    command = [python, str(peer / "agentlab_run.py"), "--n-jobs", str(jobs), "--tasks", ",".join(TASKS),
-               "--seeds", ",".join(map(str, SEEDS)), *[f"--action={a}" for a in ACTIONS]]
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    """AgentLab 0.4.2 on the same workload, in its own venv (installed on first use)."""
+    python, env = agentlab_interpreter()
+    command = [python, str(REPO / "bench" / "peer" / "agentlab_run.py"), "--n-jobs", str(jobs), "--tasks",
+               ",".join(TASKS), "--seeds", ",".join(map(str, SEEDS)), *[f"--action={a}" for a in ACTIONS]]
+    output = subprocess.run(command, capture_output=True, text=True, check=True, env=env).stdout
     return json.loads(output.strip().splitlines()[-1])
 
 

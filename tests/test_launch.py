@@ -6,6 +6,7 @@ import subprocess
 import pytest
 import yaml
 
+from agentlab.agents.bridge import AgentLabEnvironment
 from agentlab.cli import main
 
 from conftest import BIN, REPLAY_TRACE, tool_env
@@ -55,3 +56,26 @@ def test_debug_mode_raises_the_error_with_its_traceback(tmp_path):
     assert "Traceback (most recent call last)" in process.stderr
     assert "agentlab.errors.AgentError: no trace to replay for click-test seed 0" in process.stderr
     assert not (tmp_path / "results" / "dbg" / "miniwob" / "replay" / "click-test" / "seed0" / "summary.json").exists()
+
+
+# The example command line of the seed's README (python src/agentlab/experiments/launch_exp.py ...),
+# flag for flag; `agentlab launch` is its entry point here.
+SEED_README_EXAMPLE = ["--exp_config=agentlab.agents.generic_agent.final_run",
+                       "--agent_config=agentlab.agents.generic_agent.AGENT_4o", "--benchmark=miniwob", "--n_jobs=-1"]
+
+
+@pytest.mark.skipif(not AgentLabEnvironment.configured().installed(), reason="needs make bridge")
+@pytest.mark.parametrize("relaunch", [[], ["--relaunch_mode", "None"], ["--relaunch_mode", "incomplete_only"],
+                                      ["--relaunch_mode", "all_errors"], ["--relaunch_mode", "server_errors"]])
+def test_the_seed_readme_command_line_runs_verbatim(tmp_path, monkeypatch, relaunch):
+    """AgentLab's GenericAgent with GPT-4o on all of MiniWoB, BrowserGym's 5 seeds per task: as a dry run."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-not-used-in-a-dry-run")
+    process = subprocess.run([str(BIN / "agentlab"), "launch", "--exp_root", str(tmp_path), *SEED_README_EXAMPLE,
+                              *relaunch, "--dry-run"], capture_output=True, text=True, env=tool_env())
+    assert process.returncode == 0, process.stderr
+    config = yaml.safe_load((tmp_path / "agent-4o-on-miniwob.yaml").read_text())
+    assert config["agents"] == {"agent-4o": {"config": "agentlab.agents.generic_agent.AGENT_4o", "overrides": {}}}
+    assert "seeds" not in config["benchmarks"]["miniwob"]  # BrowserGym's draw: 590 distinct of its 625
+    jobs = dict(line.split() for line in process.stdout.splitlines() if line.startswith(("episode ", "total ")))
+    assert jobs["episode"] == "590"
+    assert not list(tmp_path.glob("results/*/miniwob/*/*/*/summary.json"))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..actions import ActionSetArgs
+from ..errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,11 @@ class Agent(ABC):
         """Totals for the episode so far (tokens, cost, ...); empty for agents without costs."""
         return {}
 
+    def details(self) -> dict[str, Any]:
+        """What the agent says about itself for the episode's summary (e.g. a bridged AgentLab
+        agent's resolved AgentArgs and versions); empty by default."""
+        return {}
+
     def close(self) -> None:
         """Release what the agent holds (connections, files)."""
 
@@ -65,4 +72,31 @@ class AgentArgs(ABC):
     def local_llm_server(self) -> Any:
         """Settings of the local LLM server this agent needs (agentlab.llm.local_server), or None."""
         return None
+
+    def override(self, keys: list[str], value: Any, path: str) -> AgentArgs:
+        """A copy with the field at the dotted `keys` set to `value` (a study's `overrides`)."""
+        return _override(self, keys, value, path)
+
+
+def _override(obj: Any, keys: list[str], value: Any, path: str) -> Any:
+    head, rest = keys[0], keys[1:]
+    names = [f.name for f in dataclasses.fields(obj)]
+    if head not in names:
+        raise ConfigError(f"agent config {path!r} has no field {head!r}; allowed: {', '.join(names)}")
+    if rest:
+        value = _override(getattr(obj, head), rest, value, path)
+    return dataclasses.replace(obj, **{head: value})
+
+
+def messages_for_the_record(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Chat messages with images replaced by a note: the step's screenshot is saved as a PNG already."""
+    recorded = []
+    for message in messages:
+        content = message.get("content") if isinstance(message, dict) else message
+        if isinstance(content, list):
+            content = [part if not (isinstance(part, dict) and part.get("type") == "image_url")
+                       else {"type": "image_url", "image_url": {"url": "(the step's screenshot)"}}
+                       for part in content]
+        recorded.append({**message, "content": content} if isinstance(message, dict) else {"content": content})
+    return recorded
 

@@ -30,20 +30,8 @@ def load_agent_args(path: str, overrides: dict[str, Any] | None = None) -> Agent
         raise ConfigError(f"agent config {path!r} is a {type(args).__name__}, not an AgentArgs")
     args = copy.deepcopy(args)
     for key, value in (overrides or {}).items():
-        args = _override(args, key.split("."), value, path)
+        args = args.override(key.split("."), value, path)
     return args
-
-
-def _override(obj: Any, keys: list[str], value: Any, path: str) -> Any:
-    head, rest = keys[0], keys[1:]
-    names = [f.name for f in dataclasses.fields(obj)]
-    if head not in names:
-        raise ConfigError(
-            f"agent config {path!r} has no field {head!r}; allowed: {', '.join(names)}"
-        )
-    if rest:
-        value = _override(getattr(obj, head), rest, value, path)
-    return dataclasses.replace(obj, **{head: value})
 
 
 def agent_args_to_dict(args: AgentArgs) -> dict[str, Any]:

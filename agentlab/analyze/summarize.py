@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..records import STATUSES
+from ..records import ERROR_STATUSES, STATUSES
 from .stats import standard_error
 
 GROUP = ["benchmark", "agent"]
@@ -58,28 +58,47 @@ def score_and_error(scores: pd.Series, kind: str) -> tuple[float, float]:
     return float(scores.mean()), float(scores.std(ddof=1) / np.sqrt(n)) if n > 1 else 0.0
 
 
-def agentlab_summary(group: pd.DataFrame, n_expected: int) -> dict[str, object]:
-    """AgentLab 0.4.2's `inspect_results.summarize` of one benchmark × agent, on our episodes.
+def agentlab_rows(group: pd.DataFrame, n_unfinished: int) -> pd.DataFrame:
+    """One benchmark × agent's episodes as rows of AgentLab's result table (what its `summarize` reads):
+    each finished episode as often as AgentLab runs it (`weight`), with `cum_reward` (0 after an
+    error), `err_msg` (set for every error) and `n_steps`; then the unfinished ones, without results."""
+    rows = group.loc[group.index.repeat(group["weight"])] if len(group) else group
+    errors = rows["status"].isin(ERROR_STATUSES) if len(rows) else pd.Series(dtype=bool)
+    finished = pd.DataFrame({
+        "cum_reward": rows["agentlab_reward"].astype(float).to_numpy() if len(rows) else [],
+        "err_msg": [status if error else None for status, error in zip(rows.get("status", []), errors)],
+        "truncated": (rows["truncated"].astype(bool) | ~errors & ~rows["terminated"].astype(bool)).to_numpy()
+        if len(rows) else [],
+        "terminated": rows["terminated"].astype(bool).to_numpy() if len(rows) else [],
+        "n_steps": rows["n_steps"].astype(float).to_numpy() if len(rows) else [],
+    })
+    unfinished = pd.DataFrame({"cum_reward": [np.nan] * n_unfinished, "err_msg": [None] * n_unfinished,
+                               "truncated": [False] * n_unfinished, "terminated": [False] * n_unfinished,
+                               "n_steps": [np.nan] * n_unfinished})
+    return pd.concat([finished, unfinished], ignore_index=True) if n_unfinished else finished
 
-    Rows are repeated by `weight` (how often AgentLab runs the episode); `cum_reward` is the
-    reward, 0 for errors (`err_msg` set in AgentLab). Its standard error is binomial when every
-    reward is 0 or 1, else the sample standard error; every figure is rounded to 3 decimals."""
-    if group.empty:
+
+def agentlab_summary(rows: pd.DataFrame) -> dict[str, object]:
+    """AgentLab 0.4.2's `inspect_results.summarize` of `agentlab_rows`: the mean reward over the
+    finished rows, its standard error (binomial when every reward is 0 or 1, else the sample
+    standard error), mean steps, completed/all rows and errors, rounded to 3 decimals as it does."""
+    err = rows["err_msg"].notnull()
+    n_completed = int((err | rows["truncated"] | rows["terminated"]).sum())
+    if n_completed == 0:
         return {"avg_reward": float("nan"), "std_err": float("nan"), "avg_steps": float("nan"),
-                "n_completed": f"0/{n_expected}", "n_err": 0}
-    rows = group.loc[group.index.repeat(group["weight"])]
-    rewards = rows["agentlab_reward"].to_numpy(dtype=float)
+                "n_completed": f"0/{len(rows)}", "n_err": 0}
+    rewards = rows["cum_reward"].dropna().to_numpy(dtype=float)
     if np.all(np.isin(rewards, [0, 1])):
         std_err = np.sqrt(rewards.mean() * (1 - rewards.mean()) / len(rewards))
     else:
         std_err = np.std(rewards, ddof=1) / np.sqrt(len(rewards))
         std_err = 0.0 if np.isnan(std_err) else std_err
     return {
-        "avg_reward": round(float(rewards.mean()), 3),
+        "avg_reward": round(float(rows["cum_reward"].mean(skipna=True)), 3),
         "std_err": round(float(std_err), 3),
-        "avg_steps": round(float(rows["n_steps"].mean()), 3),
-        "n_completed": f"{len(rows)}/{n_expected}",
-        "n_err": int(rows["status"].isin(["agent_error", "infra_error", "eval_error"]).sum()),
+        "avg_steps": round(float(rows["n_steps"].mean(skipna=True)), 3),
+        "n_completed": f"{n_completed}/{len(rows)}",
+        "n_err": int(err.sum()),
     }
 
 
@@ -107,7 +126,7 @@ def summarize(
         counts = {status: int((group["status"] == status).sum()) for status in STATUSES}
         kind = group["reward_kind"].iloc[0] if len(group) else "binary"
         score, score_std_err = score_and_error(group.loc[group["status"] != "infra_error", "score"], kind)
-        n_expected = sum(_count(frame, benchmark, agent, "weight") for frame in (group, missing, damaged))
+        n_unfinished = sum(_count(frame, benchmark, agent, "weight") for frame in (missing, damaged))
         row = {
             "benchmark": benchmark,
             "agent": agent,
@@ -115,7 +134,7 @@ def summarize(
             "score": score,
             "score_std_err": score_std_err,
             "n_scored": len(group) - counts["infra_error"],
-            **agentlab_summary(group, n_expected),
+            **agentlab_summary(agentlab_rows(group, n_unfinished)),
             **{f"n_{status}": count for status, count in counts.items()},
             "n_missing": _count(missing, benchmark, agent),
             "n_damaged": _count(damaged, benchmark, agent),

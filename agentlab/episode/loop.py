@@ -112,6 +112,7 @@ def run_episode(
                                  benchmark.is_multi_tab)
         blame = "agent_error"
         agent = agent_args.make_agent(context)
+        outcome.agent_details = agent.details()
         blame = "infra_error"
         env = make_env(spec, benchmark, agent.action_set)
         guard_evaluation(env)

@@ -1,12 +1,10 @@
 """Runs ServiceNow AgentLab 0.4.2 on MiniWoB tasks x seeds with a scripted agent; prints one JSON line.
 
-The peer side of bench/throughput.py. Run it with the peer venv's python (the path printed by
-bench/peer/setup_agentlab.sh), never ours: both packages are called `agentlab`. It drives AgentLab
+The peer side of bench/throughput.py and of the bridge's tests. Run it with AgentLab's python, in
+the environment the bridge runs it in (bench/common.py's agentlab_interpreter: `agentlab bridge
+install`, offline variables), never ours: both packages are called `agentlab`. It drives AgentLab
 as its users do (a Study run with the joblib backend, AgentLab's defaults: chat window,
 pre_observation_delay, relaunches) and only adds what running offline here needs.
-
-    python=$(bench/peer/setup_agentlab.sh)
-    $python bench/peer/agentlab_run.py --tasks click-test,click-button --seeds 0,1 --n-jobs 2
 
 wall_s times `Study.run` (worker start-up, episodes, AgentLab's bookkeeping), not the imports
 (import_s). peak_pss_mb is the whole process tree's peak PSS (Chromiums included), sampled every
@@ -54,30 +52,25 @@ def package_dir(name: str) -> Path:
 
 
 def offline_environment(scratch: Path, chromium: str) -> dict[str, str]:
-    """Environment AgentLab and its joblib workers need to run here: offline, Debian's Chromium.
+    """Environment AgentLab and its joblib workers need to run here besides the bridge's offline
+    variables (nltk, tiktoken, litellm: given by the caller): Debian's Chromium, the pages, a scratch dir.
 
-    - importing AgentLab's study imports browsergym.webarena, which downloads nltk's punkt_tab
-      unless nltk finds it: an empty folder satisfies the check;
-    - tiktoken's cl100k_base (token counts in AgentLab's summaries) ships inside litellm;
     - Playwright looks for its own Chromium build under PLAYWRIGHT_BROWSERS_PATH: a link there
       to Debian's Chromium serves both of BrowserGym's launches (task and chat window) in every
       worker, without patching AgentLab or running `playwright install`;
-    - MiniWoB pages from the `miniwob` package inside the peer venv;
+    - MiniWoB pages from the `miniwob` package inside the peer venv, unless MINIWOB_URL says otherwise;
     - AgentLab writes its results under AGENTLAB_EXP_ROOT, here a temp dir deleted afterwards.
     """
     if not Path(chromium).is_file():
         raise SystemExit(f"agentlab_run.py: Chromium not found at {chromium!r}: pass --chromium PATH")
-    (scratch / "nltk_data" / "tokenizers" / "punkt_tab").mkdir(parents=True)
     playwright_browsers = json.loads((package_dir("playwright") / "driver/package/browsers.json").read_text())
     revision = next(b["revision"] for b in playwright_browsers["browsers"] if b["name"] == "chromium")
     chrome = scratch / "ms-playwright" / f"chromium-{revision}" / "chrome-linux" / "chrome"
     chrome.parent.mkdir(parents=True)
     chrome.symlink_to(chromium)
     return {
-        "NLTK_DATA": str(scratch / "nltk_data"),
-        "TIKTOKEN_CACHE_DIR": str(package_dir("litellm") / "litellm_core_utils" / "tokenizers"),
         "PLAYWRIGHT_BROWSERS_PATH": str(scratch / "ms-playwright"),
-        "MINIWOB_URL": (package_dir("miniwob") / "html" / "miniwob").as_uri() + "/",
+        "MINIWOB_URL": os.environ.get("MINIWOB_URL") or (package_dir("miniwob") / "html" / "miniwob").as_uri() + "/",
         "AGENTLAB_EXP_ROOT": str(scratch / "results"),
         # workers unpickle scripted_agent.ScriptedAgentArgs
         "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")])),
@@ -113,7 +106,8 @@ def make_benchmark(tasks: list[str], seeds: list[int], max_steps: int):
     return dataclasses.replace(miniwob, name="miniwob_peer_bench", env_args_list=env_args)
 
 
-def run(tasks: list[str], seeds: list[int], max_steps: int, n_jobs: int, actions: list[str], chromium: str) -> dict:
+def run(tasks: list[str], seeds: list[int], max_steps: int, n_jobs: int, actions: list[str], chromium: str,
+        record_dir: str | None = None) -> dict:
     """Run the study in a temp dir that is deleted afterwards; return the figures."""
     with tempfile.TemporaryDirectory(prefix="agentlab-peer-") as scratch:
         os.environ.update(offline_environment(Path(scratch), chromium))
@@ -127,7 +121,8 @@ def run(tasks: list[str], seeds: list[int], max_steps: int, n_jobs: int, actions
                 from scripted_agent import ScriptedAgentArgs
 
                 import_s = time.perf_counter() - tic
-                study = Study([ScriptedAgentArgs(actions=tuple(actions))], make_benchmark(tasks, seeds, max_steps))
+                agent = ScriptedAgentArgs(actions=tuple(actions), record_dir=record_dir)
+                study = Study([agent], make_benchmark(tasks, seeds, max_steps))
                 with load_proctree().PeakPssSampler() as memory:
                     tic = time.perf_counter()
                     study.run(n_jobs=n_jobs, parallel_backend="joblib")
@@ -174,6 +169,7 @@ def main() -> None:
     parser.add_argument("--action", dest="actions", action="append", help="scripted action, repeat in order (default: 3 x noop())")
     parser.add_argument("--max-steps", type=int, help="default: the number of actions")
     parser.add_argument("--chromium", default=DEFAULT_CHROMIUM, help="Chromium binary (default %(default)s)")
+    parser.add_argument("--record-dir", help="save each observation the agent sees under this folder")
     args = parser.parse_args()
     actions = args.actions or REFERENCE_ACTIONS
     max_steps = len(actions) if args.max_steps is None else args.max_steps
@@ -181,7 +177,7 @@ def main() -> None:
         parser.error(f"--n-jobs and --max-steps must be >= 1, got {args.n_jobs} and {max_steps}")
     if not args.tasks or not args.seeds:
         parser.error("--tasks and --seeds must name at least one task and one seed")
-    figures = run(args.tasks, args.seeds, max_steps, args.n_jobs, actions, args.chromium)
+    figures = run(args.tasks, args.seeds, max_steps, args.n_jobs, actions, args.chromium, args.record_dir)
     print(json.dumps(figures), flush=True)
 
 

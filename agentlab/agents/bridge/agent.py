@@ -1,0 +1,242 @@
+"""AgentLab's own agents, unmodified, in our episodes: the agent runs in ServiceNow AgentLab's
+environment (`host.py`), our episode sends it each observation and records its answer.
+
+The agent gets the observation AgentLab's loop would give it: BrowserGym's raw observation,
+passed through the agent's own `obs_preprocessor`, after its `set_benchmark` with our benchmark's
+action set and tabs. Its action is parsed by our safe action parser like any other agent's.
+Host processes are kept between the episodes of one process (a warm episode server): importing
+AgentLab takes ~10 s.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from ...errors import AgentError, ConfigError, InfraError
+from ...llm.pricing import add_costs, cost
+from ..base import Agent, AgentArgs, AgentStep, EpisodeContext, messages_for_the_record
+from . import host as wire
+from .environment import AgentLabEnvironment
+
+HOST_SCRIPT = Path(wire.__file__)
+STAT_KEYS = ("input_tokens", "output_tokens")  # AgentLab's tracker counts these per step
+
+
+class HostProcess:
+    """A `host.py` process in AgentLab's environment, talking JSON lines over two pipes."""
+
+    def __init__(self, environment: AgentLabEnvironment):
+        from ...proctree import die_with_parent
+
+        self.scratch = Path(tempfile.mkdtemp(prefix="agentlab-bridge-", dir=_scratch_root()))
+        to_host, from_us = os.pipe()
+        to_us, from_host = os.pipe()
+        self.log_path = self.scratch / "host.log"
+        self._log: BinaryIO = open(self.log_path, "wb")
+        self.process = subprocess.Popen(
+            [str(environment.python), "-P", str(HOST_SCRIPT), "--in-fd", str(to_host), "--out-fd", str(from_host)],
+            pass_fds=(to_host, from_host), stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
+            env=host_environment(environment), cwd=self.scratch, preexec_fn=die_with_parent,
+        )
+        os.close(to_host)
+        os.close(from_host)
+        self.requests = os.fdopen(from_us, "w", encoding="utf-8", buffering=1)
+        self.answers = os.fdopen(to_us, "r", encoding="utf-8")
+        self._log_read = 0
+        hello = self._receive()
+        if hello.get("protocol") != wire.PROTOCOL_VERSION:
+            raise InfraError(f"AgentLab bridge host speaks protocol {hello.get('protocol')}, "
+                             f"we speak {wire.PROTOCOL_VERSION}")
+
+    def ask(self, message: dict[str, Any]) -> dict[str, Any]:
+        """Send one request; its answer, or the host's error raised as AgentError / InfraError."""
+        try:
+            self.requests.write(json.dumps(message) + "\n")
+        except (BrokenPipeError, OSError):
+            pass  # the host died: _receive says how
+        answer = self._receive()
+        if answer.get("kind") == "error":
+            error = InfraError if answer.get("infra") else AgentError
+            raise error(f"AgentLab agent raised {answer['type']}: {answer['message']}\n{answer['traceback']}")
+        return answer
+
+    def _receive(self) -> dict[str, Any]:
+        line = self.answers.readline()
+        self.relay_output()
+        if not line:
+            code = self.process.wait()
+            raise InfraError(f"the AgentLab agent process exited with code {code}; its output is in the episode log")
+        return json.loads(line)
+
+    def relay_output(self) -> None:
+        """Copy what the host printed since last time to our stderr (the episode's log)."""
+        with open(self.log_path, "rb") as log:
+            log.seek(self._log_read)
+            data = log.read()
+        self._log_read += len(data)
+        if data:
+            sys.stderr.buffer.write(data)
+            sys.stderr.flush()
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def close(self) -> None:
+        for stream in (self.requests, self.answers, self._log):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        if self.alive():
+            self.process.kill()
+        self.process.wait()
+        for leftover in self.scratch.iterdir():
+            leftover.unlink(missing_ok=True)
+        self.scratch.rmdir()
+
+
+_idle_hosts: dict[Path, HostProcess] = {}  # per AgentLab interpreter: kept between episodes
+
+
+def acquire_host(environment: AgentLabEnvironment) -> HostProcess:
+    host = _idle_hosts.pop(environment.python, None)
+    if host is not None and host.alive():
+        return host
+    if host is not None:
+        host.close()
+    return HostProcess(environment)
+
+
+def release_host(environment: AgentLabEnvironment, host: HostProcess) -> None:
+    if host.alive():
+        _idle_hosts[environment.python] = host
+    else:
+        host.close()
+
+
+def _scratch_root() -> str | None:
+    """Where observations' arrays travel: memory (/dev/shm) when there is one."""
+    return "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+
+
+def host_environment(environment: AgentLabEnvironment) -> dict[str, str]:
+    """Our environment (keys, OPENAI_BASE_URL...) for the host, with AgentLab's offline settings and
+    without our own package on PYTHONPATH (the host must import ServiceNow's `agentlab`)."""
+    ours = Path(__file__).resolve().parents[3]
+    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep)
+             if p and not (Path(p).resolve() / "agentlab" / "__init__.py").is_file()
+             and Path(p).resolve() != ours]
+    variables = {**os.environ, **environment.offline_variables(), "PYTHONPATH": os.pathsep.join(paths)}
+    variables.setdefault("LITELLM_LOG", "ERROR")
+    variables.pop("PYTHONHOME", None)
+    return variables
+
+
+def action_set_from(description: dict[str, Any]) -> Any:
+    """Our BrowserGym action set with the functions and flags of the AgentLab agent's."""
+    from browsergym.core.action import functions
+    from browsergym.core.action.highlevel import HighLevelActionSet
+
+    unknown = [name for name in description["functions"] if not hasattr(functions, name)]
+    if unknown:
+        raise AgentError(f"the AgentLab agent's action set has functions BrowserGym does not: {', '.join(unknown)}")
+    custom = [getattr(functions, name) for name in description["functions"] if name != "noop"]
+    return HighLevelActionSet(subsets=["custom"] if custom else ["chat"], custom_actions=custom or None,
+                              multiaction=description["multiaction"], strict=description["strict"],
+                              retry_with_force=description["retry_with_force"], demo_mode=description["demo_mode"])
+
+
+@dataclass
+class BridgeAgentArgs(AgentArgs):
+    """A ServiceNow AgentLab 0.4.2 agent (the Python path of an AgentArgs in AgentLab's environment:
+    one of AgentLab's, e.g. agentlab.agents.generic_agent.AGENT_4o, or your own on PYTHONPATH)."""
+
+    agent: str = "agentlab.agents.generic_agent.AGENT_4o"
+    overrides: dict[str, Any] = field(default_factory=dict)  # dotted keys into that AgentArgs
+    set_benchmark: bool = True  # call its set_benchmark before each episode, as AgentLab's Study does
+    required_env: tuple[str, ...] = ()  # environment variables it needs (API keys), checked before a study
+
+    def override(self, keys: list[str], value: Any, path: str) -> AgentArgs:
+        """A study's dotted overrides: our fields by name, anything else reaches the AgentLab agent's args."""
+        if keys[0] in {f.name for f in dataclasses.fields(self)}:
+            return super().override(keys, value, path)
+        return dataclasses.replace(self, overrides={**self.overrides, ".".join(keys): value})
+
+    def check(self) -> None:
+        AgentLabEnvironment.configured().check()
+        missing = [name for name in self.required_env if not os.environ.get(name)]
+        if missing:
+            raise ConfigError(f"{self.agent} needs {', '.join(missing)} set in the environment (its API key)")
+
+    def make_agent(self, context: EpisodeContext) -> Agent:
+        return BridgeAgent(self, context)
+
+
+class BridgeAgent(Agent):
+    """Our side of one episode of an AgentLab agent."""
+
+    def __init__(self, args: BridgeAgentArgs, context: EpisodeContext):
+        self.environment = AgentLabEnvironment.configured()
+        self.environment.check()
+        self.host: HostProcess | None = acquire_host(self.environment)
+        ready = self.host.ask({
+            "kind": "start", "agent": args.agent, "overrides": args.overrides, "set_benchmark": args.set_benchmark,
+            "benchmark": {"name": context.benchmark, "is_multi_tab": context.is_multi_tab,
+                          "high_level_action_set_args": {**dataclasses.asdict(context.action_set),
+                                                         "subsets": list(context.action_set.subsets)}},
+            "task_name": f"{context.benchmark}.{context.task}", "seed": context.seed,
+        })
+        self.agent_args = ready["agent_args"]
+        self.agent_class = ready["agent_class"]
+        self.versions = ready["versions"]
+        self.action_set = action_set_from(ready["action_set"])
+        # the model it calls, priced by our table (agentlab.llm.pricing); an agent without one costs nothing
+        self.model_name = (self.agent_args.get("chat_model_args") or {}).get("model_name")
+        self.totals: dict[str, Any] = {**dict.fromkeys(STAT_KEYS, 0), "n_llm_steps": 0}
+        if self.model_name:
+            self.totals["cost"] = cost(self.model_name, 0, 0)
+
+    def get_action(self, obs: dict) -> AgentStep:
+        assert self.host is not None, "the episode is over"
+        answer = self.host.ask({"kind": "act", "obs": wire.encode(obs, self.host.scratch)})
+        stats = answer["stats"]
+        step: dict[str, Any] = {key: int(stats.get(key) or 0) for key in STAT_KEYS}
+        for key in STAT_KEYS:
+            self.totals[key] += step[key]
+        self.totals["n_llm_steps"] += 1
+        if self.model_name:
+            step["cost"] = cost(self.model_name, step["input_tokens"], step["output_tokens"])
+            self.totals["cost"] = add_costs(self.totals["cost"], step["cost"])
+        return AgentStep(
+            action=answer["action"],
+            think=answer.get("think") or "",
+            messages=messages_for_the_record(answer["chat_messages"]),
+            stats=step,
+            extra={"agentlab_stats": stats, "agentlab_extra_info": answer.get("extra_info") or {}},
+        )
+
+    def stats(self) -> dict[str, Any]:
+        return dict(self.totals)
+
+    def details(self) -> dict[str, Any]:
+        """What ran: AgentLab's resolved agent args, its class and versions (for the episode's summary)."""
+        return {"class": self.agent_class, "fields": self.agent_args, "versions": self.versions}
+
+    def close(self) -> None:
+        host, self.host = self.host, None
+        if host is None:
+            return
+        try:
+            host.ask({"kind": "end"})
+        except (AgentError, InfraError):
+            host.close()
+            return
+        release_host(self.environment, host)
