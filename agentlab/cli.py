@@ -9,10 +9,18 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from .errors import ConfigError
 from .relaunch import MODES as RELAUNCH_MODES
 from .relaunch import NO_RELAUNCH
+
+
+def existing_study(path: Path) -> Path:
+    """`path` if it is a study folder; ConfigError (one line) otherwise."""
+    if not path.is_dir():
+        raise ConfigError(f"study folder {str(path)!r} does not exist; allowed: results/<study>")
+    return path
 
 
 def cmd_episode(args: argparse.Namespace) -> int:
@@ -51,14 +59,20 @@ def cmd_manifest(args: argparse.Namespace) -> int:
     from .io import write_json_atomic
     from .study import load_study
 
-    write_json_atomic(args.out, load_study(json.loads(args.study)).manifest())
+    try:
+        config = json.loads(args.study)
+    except json.JSONDecodeError as error:
+        raise ConfigError(f"--study is not JSON ({error.msg}); allowed: the study config as JSON") from None
+    if not isinstance(config, dict):
+        raise ConfigError("--study is not a JSON object; allowed: the study config (study, benchmarks, agents)")
+    write_json_atomic(args.out, load_study(config).manifest())
     return 0
 
 
 def cmd_aggregate(args: argparse.Namespace) -> int:
     from .analyze.aggregate import aggregate_study
 
-    report = aggregate_study(args.study_dir, args.out)
+    report = aggregate_study(existing_study(args.study_dir), args.out)
     print(report)
     return 0
 
@@ -66,7 +80,7 @@ def cmd_aggregate(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from .report import build_report
 
-    print(build_report(args.study_dir, args.out, args.repo))
+    print(build_report(existing_study(args.study_dir), args.out, args.repo))
     return 0
 
 
@@ -114,18 +128,14 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     from .status import count_statuses, format_counts
 
-    if not args.study_dir.is_dir():
-        raise ConfigError(f"study folder {str(args.study_dir)!r} does not exist; allowed: results/<study>")
-    print(format_counts(count_statuses(args.study_dir)))
+    print(format_counts(count_statuses(existing_study(args.study_dir))))
     return 0
 
 
 def cmd_relaunch(args: argparse.Namespace) -> int:
     from .relaunch import archive_episodes, select_episodes
 
-    if not args.study_dir.is_dir():
-        raise ConfigError(f"study folder {str(args.study_dir)!r} does not exist; allowed: results/<study>")
-    keys = select_episodes(args.study_dir, args.mode)
+    keys = select_episodes(existing_study(args.study_dir), args.mode)
     for key in keys:
         print(f"{'would move' if args.dry_run else 'moving'} {key.benchmark}/{key.agent}/{key.task}/seed{key.seed}")
     if args.dry_run or not keys:
@@ -140,8 +150,6 @@ def cmd_llm_server(args: argparse.Namespace) -> int:
     from .llm import local_server
 
     settings = local_server.ServerSettings.from_json(args.settings) if args.settings else local_server.ServerSettings()
-    if args.action == "serve":
-        return local_server.serve(settings)
     if args.action == "start":
         state = local_server.ensure_server(settings)
         print(f"local LLM server running at {state.base_url} (pid {state.pid})")
@@ -168,9 +176,16 @@ def cmd_bridge(args: argparse.Namespace) -> int:
     return 0
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one line (the usage is a --help away), exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="agentlab", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = OneLineParser(prog="agentlab", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
 
     episode = commands.add_parser("episode", help="run one episode into a folder")
     episode.add_argument("--spec", required=True, help="the EpisodeSpec, as JSON")
@@ -256,8 +271,9 @@ def build_parser() -> argparse.ArgumentParser:
     bridge.set_defaults(func=cmd_bridge)
 
     server = commands.add_parser("llm-server", help="the local LLM server shared by a run's episodes")
-    server.add_argument("action", choices=["start", "stop", "status", "serve"],
-                        help="start (detached, idempotent), stop, status, or serve in the foreground")
+    server.add_argument("action", choices=["start", "stop", "status"],
+                        help="start (detached, idempotent), stop or status (python -m agentlab.llm.local_server "
+                             "serves in the foreground)")
     server.add_argument("--settings", help="ServerSettings as JSON (default: the packaged model)")
     server.set_defaults(func=cmd_llm_server)
     return parser

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from .errors import ConfigError
+
+T = TypeVar("T")
 
 
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
@@ -62,3 +67,22 @@ def remove_stale_temporaries(directory: str | os.PathLike) -> None:
     """Delete temporary files a killed writer left in `directory` (never a finished file)."""
     for leftover in Path(directory).glob(".*.tmp"):
         leftover.unlink(missing_ok=True)
+
+
+def dataclass_from_json(cls: type[T], text: str, what: str) -> T:
+    """The dataclass `cls` from a JSON object given as an argument; ConfigError (one line) naming
+    `what` when it is not JSON, not an object, or has fields `cls` does not."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ConfigError(f"{what} is not JSON ({error.msg}): {text[:80]!r}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{what} is a JSON {type(data).__name__}; allowed: an object of {cls.__name__} fields")
+    names = [field.name for field in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    unknown = sorted(set(data) - set(names))
+    if unknown:
+        raise ConfigError(f"{what} has unknown fields {', '.join(unknown)}; allowed: {', '.join(names)}")
+    try:
+        return cls(**data)
+    except TypeError as error:
+        raise ConfigError(f"{what}: {error}") from None

@@ -209,8 +209,17 @@ def load_study(config: dict) -> Study:
 
 
 def load_study_file(path: str | Path) -> Study:
+    """The study of a YAML config file; ConfigError (one line) if it is missing or not YAML."""
     import yaml
 
-    with open(path, encoding="utf-8") as handle:
-        return load_study(yaml.safe_load(handle))
+    try:
+        with open(path, encoding="utf-8") as handle:
+            config = yaml.safe_load(handle)
+    except OSError as error:
+        raise ConfigError(f"study config {str(path)!r}: {error.strerror}; allowed: a YAML study file") from None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"study config {str(path)!r} is not YAML: {' '.join(str(error).split())}") from None
+    if not isinstance(config, dict):
+        raise ConfigError(f"study config {str(path)!r} is not a mapping of study, benchmarks, agents")
+    return load_study(config)
 

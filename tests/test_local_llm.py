@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 
 
 def serve_processes(directory) -> int:
-    """How many `agentlab llm-server serve` processes of `directory` are alive."""
+    """How many local LLM server processes (`python -m agentlab.llm.local_server`) of `directory` are alive."""
     count = 0
     for entry in __import__("os").listdir("/proc"):
         if entry.isdigit() and local_server._is_our_server(int(entry)):

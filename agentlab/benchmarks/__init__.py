@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 from functools import cache
 
+from ..errors import ConfigError
 from .base import Backend, Benchmark, RewardKind, TaskSelectionError
 
 # name -> module whose `load(name)` returns the Benchmark; loaded lazily (imports are slow). Only
@@ -23,8 +24,8 @@ BENCHMARK_MODULES = {
 }
 
 
-class UnknownBenchmarkError(ValueError):
-    pass
+class UnknownBenchmarkError(ConfigError):
+    """A study or command names a benchmark that does not exist; the message lists those that do."""
 
 
 @cache

@@ -22,7 +22,7 @@ SPLIT_COLUMN = "browsergym_split"  # BrowserGym's train/valid/test split of a be
 RewardKind = Literal["binary", "continuous"]
 
 
-class TaskSelectionError(ValueError):
+class TaskSelectionError(ConfigError):
     """A study config's choice of tasks or seeds gives no episode of its benchmark."""
 
 

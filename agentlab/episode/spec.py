@@ -29,7 +29,9 @@ class EpisodeSpec:
 
     @classmethod
     def from_json(cls, text: str) -> "EpisodeSpec":
-        return cls(**json.loads(text))
+        from ..io import dataclass_from_json
+
+        return dataclass_from_json(cls, text, "the episode spec")
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """A local llama.cpp chat server (xllamacpp) shared by the episodes of a run, managed as a service.
 
-`start` spawns `agentlab llm-server serve` detached, in a process session of its own; it writes
+`start` spawns this module (`python -m agentlab.llm.local_server`) detached, in a process session
+of its own; it writes
 `server.json` (pid, base URL, settings) into the runtime folder once the model is loaded and the
 OpenAI-compatible HTTP API listens. A lock makes concurrent starters start it at most once.
 Clients touch the `lease` file at every request; the server exits by itself after
@@ -37,6 +38,9 @@ LOG_FILE = "server.log"
 LOCK_FILE = "lock"
 
 
+SERVER_MODULE = "agentlab.llm.local_server"  # run with -m: how its processes are recognised
+
+
 class LocalServerError(InfraError):
     """The local LLM server could not be started or reached."""
 
@@ -56,7 +60,9 @@ class ServerSettings:
 
     @classmethod
     def from_json(cls, text: str) -> "ServerSettings":
-        return cls(**json.loads(text))
+        from ..io import dataclass_from_json
+
+        return dataclass_from_json(cls, text, "the local LLM server settings")
 
 
 @dataclass(frozen=True)
@@ -84,7 +90,7 @@ def read_state(directory: Path) -> ServerState | None:
 
 
 def _is_our_server(pid: int) -> bool:
-    """Whether `pid` is alive and is an `agentlab llm-server serve` process (not a recycled pid)."""
+    """Whether `pid` is alive and runs this module's server (not a recycled pid)."""
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as handle:
             argv = handle.read().split(b"\0")
@@ -92,7 +98,7 @@ def _is_our_server(pid: int) -> bool:
             zombie = handle.read().rsplit(b")", 1)[1].split()[0] == b"Z"
     except OSError:
         return False
-    return not zombie and b"llm-server" in argv and b"serve" in argv
+    return not zombie and SERVER_MODULE.encode() in argv
 
 
 def healthy(base_url: str, timeout_s: float = 2.0) -> bool:
@@ -153,7 +159,7 @@ def ensure_server(settings: ServerSettings, directory: Path | None = None, timeo
         touch_lease(directory)
         with open(directory / LOG_FILE, "ab") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "agentlab.cli", "llm-server", "serve", "--settings", settings.to_json()],
+                [sys.executable, "-m", SERVER_MODULE, "--settings", settings.to_json()],
                 env={**os.environ, SERVER_DIR_ENV: str(directory)},
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
             )
@@ -242,3 +248,17 @@ def _idle_s(directory: Path, started: float) -> float:
     except FileNotFoundError:
         last = started
     return time.time() - last
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m agentlab.llm.local_server [--settings JSON]`: serve in the foreground."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog=f"python -m {SERVER_MODULE}", description=serve.__doc__)
+    parser.add_argument("--settings", help="ServerSettings as JSON (default: the packaged model)")
+    args = parser.parse_args(argv)
+    return serve(ServerSettings.from_json(args.settings) if args.settings else ServerSettings())
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,4 +1,4 @@
-"""Runs ServiceNow AgentLab 0.4.2 on MiniWoB tasks x seeds with a scripted agent; prints one JSON line.
+"""Runs ServiceNow AgentLab 0.4.2 on MiniWoB tasks x seeds (a scripted agent, or one of AgentLab's); prints one JSON line.
 
 The peer side of bench/throughput.py and of the bridge's tests. Run it with AgentLab's python, in
 the environment the bridge runs it in (bench/common.py's agentlab_interpreter: `agentlab bridge
@@ -106,8 +106,31 @@ def make_benchmark(tasks: list[str], seeds: list[int], max_steps: int):
     return dataclasses.replace(miniwob, name="miniwob_peer_bench", env_args_list=env_args)
 
 
+def make_agent_args(actions: list[str], record_dir: str | None, agent: str | None, overrides: dict):
+    """AgentLab AgentArgs: `agent` (a Python path, e.g. agentlab.agents.generic_agent.AGENT_4o) with dotted
+    `overrides`, applied as the bridge applies them; else the scripted agent playing `actions`."""
+    from scripted_agent import ScriptedAgentArgs, wire
+
+    if agent is None:
+        return ScriptedAgentArgs(actions=tuple(actions), record_dir=record_dir)
+    return wire.apply_overrides(wire.load_agent_args(agent), overrides)
+
+
+def episode_steps(result) -> list[dict]:
+    """Each step's first request to the model (its first two chat messages) and the action chosen."""
+    from scripted_agent import wire
+
+    steps = []
+    for step in result.steps_info:
+        if step.action is None and not step.agent_info:
+            continue  # the final observation, which no agent saw
+        messages = wire.chat_messages(step.agent_info.get("chat_messages") if step.agent_info else None)
+        steps.append({"step": step.step, "messages": messages[:2], "action": step.action})
+    return steps
+
+
 def run(tasks: list[str], seeds: list[int], max_steps: int, n_jobs: int, actions: list[str], chromium: str,
-        record_dir: str | None = None) -> dict:
+        record_dir: str | None = None, agent: str | None = None, overrides: dict | None = None) -> dict:
     """Run the study in a temp dir that is deleted afterwards; return the figures."""
     with tempfile.TemporaryDirectory(prefix="agentlab-peer-") as scratch:
         os.environ.update(offline_environment(Path(scratch), chromium))
@@ -118,25 +141,27 @@ def run(tasks: list[str], seeds: list[int], max_steps: int, n_jobs: int, actions
                 tic = time.perf_counter()
                 from agentlab.experiments.loop import yield_all_exp_results
                 from agentlab.experiments.study import Study
-                from scripted_agent import ScriptedAgentArgs
 
                 import_s = time.perf_counter() - tic
-                agent = ScriptedAgentArgs(actions=tuple(actions), record_dir=record_dir)
-                study = Study([agent], make_benchmark(tasks, seeds, max_steps))
+                agent_args = make_agent_args(actions, record_dir, agent, overrides or {})
+                study = Study([agent_args], make_benchmark(tasks, seeds, max_steps))
                 with load_proctree().PeakPssSampler() as memory:
                     tic = time.perf_counter()
                     study.run(n_jobs=n_jobs, parallel_backend="joblib")
                     wall_s = time.perf_counter() - tic
                 results = list(yield_all_exp_results(study.dir, progress_fn=None))
+                episodes = len(tasks) * len(seeds)
+                rewards, steps = {}, {}
+                errors = episodes - len(results)  # episodes without a result count as errors
+                for result in results:
+                    env_args, summary = result.exp_args.env_args, result.summary_info
+                    key = f"{env_args.task_name.removeprefix('miniwob.')}/seed{env_args.task_seed}"
+                    rewards[key] = summary.get("cum_reward")
+                    errors += bool(summary.get("err_msg"))
+                    if agent is not None:
+                        steps[key] = episode_steps(result)
         finally:
             os.chdir(previous_cwd)
-    episodes = len(tasks) * len(seeds)
-    rewards = {}
-    errors = episodes - len(results)  # episodes without a result count as errors
-    for result in results:
-        env_args, summary = result.exp_args.env_args, result.summary_info
-        rewards[f"{env_args.task_name.removeprefix('miniwob.')}/seed{env_args.task_seed}"] = summary.get("cum_reward")
-        errors += bool(summary.get("err_msg"))
     return {
         "framework": FRAMEWORK,
         "n_jobs": n_jobs,
@@ -150,6 +175,7 @@ def run(tasks: list[str], seeds: list[int], max_steps: int, n_jobs: int, actions
         "peak_pss_per_parallel_episode_mb": round(memory.peak_mb / min(n_jobs, episodes), 1),
         "rewards": dict(sorted(rewards.items())),
         "errors": errors,
+        **({"steps": dict(sorted(steps.items()))} if agent is not None else {}),
     }
 
 
@@ -170,6 +196,9 @@ def main() -> None:
     parser.add_argument("--max-steps", type=int, help="default: the number of actions")
     parser.add_argument("--chromium", default=DEFAULT_CHROMIUM, help="Chromium binary (default %(default)s)")
     parser.add_argument("--record-dir", help="save each observation the agent sees under this folder")
+    parser.add_argument("--agent", help="an AgentLab AgentArgs by Python path instead of the scripted agent "
+                                        "(the output then has each step's first request and action)")
+    parser.add_argument("--overrides", type=json.loads, default={}, help="dotted overrides of --agent, as JSON")
     args = parser.parse_args()
     actions = args.actions or REFERENCE_ACTIONS
     max_steps = len(actions) if args.max_steps is None else args.max_steps
@@ -177,7 +206,8 @@ def main() -> None:
         parser.error(f"--n-jobs and --max-steps must be >= 1, got {args.n_jobs} and {max_steps}")
     if not args.tasks or not args.seeds:
         parser.error("--tasks and --seeds must name at least one task and one seed")
-    figures = run(args.tasks, args.seeds, max_steps, args.n_jobs, actions, args.chromium, args.record_dir)
+    figures = run(args.tasks, args.seeds, max_steps, args.n_jobs, actions, args.chromium, args.record_dir,
+                  args.agent, args.overrides)
     print(json.dumps(figures), flush=True)
 
 
