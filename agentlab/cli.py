@@ -184,6 +184,8 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .episode.spec import RunLimits
+
     parser = OneLineParser(prog="agentlab", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
 
@@ -192,9 +194,10 @@ def build_parser() -> argparse.ArgumentParser:
     episode.add_argument("--out", required=True, type=Path, help="episode folder (gets summary.json)")
     episode.add_argument("--attempt", type=int, default=1, help="Snakemake's attempt number")
     episode.add_argument("--max-attempts", type=int, default=1)
-    episode.add_argument("--step-timeout", type=float, default=300.0, help="seconds per reset/agent call/step")
-    episode.add_argument("--episode-timeout", type=float, default=3600.0, help="seconds per episode")
-    episode.add_argument("--workers", choices=["warm", "cold"], default="cold",
+    episode.add_argument("--step-timeout", type=float, default=RunLimits.step_timeout_s,
+                         help="seconds per reset/agent call/step")
+    episode.add_argument("--episode-timeout", type=float, default=RunLimits.episode_timeout_s, help="seconds per episode")
+    episode.add_argument("--workers", choices=["warm", "cold"], default="warm" if RunLimits.warm else "cold",
                          help="warm: reuse an episode server with a running browser; cold: a new process")
     episode.add_argument("--debug", action="store_true", help="run in the foreground and raise errors")
     episode.add_argument("--pdb", action="store_true", help="with --debug: post-mortem debugger at the error")
@@ -241,6 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
     launch.add_argument("--extra_kwargs", default="{}", help="JSON keyword arguments for --exp_config")
     launch.add_argument("--debug", action="store_true", help="run the first episode in the foreground")
     launch.add_argument("--dry-run", action="store_true", help="write the study config and show what would run")
+    launch.add_argument("--snakefile", help="the workflow (default: the Snakefile of this package's checkout)")
     launch.add_argument("--pdb", action="store_true", help="with --debug: post-mortem debugger at the error")
     launch.set_defaults(func=cmd_launch)
 

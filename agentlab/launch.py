@@ -23,7 +23,7 @@ from .errors import ConfigError
 from .layout import RESULTS_DIR
 from .relaunch import MODES, NO_RELAUNCH, archive_episodes, select_episodes
 
-REPO = Path(__file__).resolve().parents[1]
+CHECKOUT_SNAKEFILE = Path(__file__).resolve().parents[1] / "Snakefile"  # the workflow beside the package
 SEED_BENCHMARK_NAMES = {"workarena.l1": "workarena_l1", "workarena.l2": "workarena_l2", "workarena.l3": "workarena_l3"}
 
 
@@ -86,6 +86,15 @@ def study_config(exp_config: str, agent_config: str | None, benchmark: str, extr
         raise ConfigError(f"--benchmark {benchmark!r}: {error}") from None
 
 
+def workflow_snakefile(given: str | None) -> Path:
+    """The workflow to run: --snakefile, else the Snakefile of the checkout this package is in."""
+    snakefile = Path(given) if given else CHECKOUT_SNAKEFILE
+    if not snakefile.is_file():
+        raise ConfigError(f"no Snakefile at {snakefile}; allowed: --snakefile PATH of this project's workflow "
+                          "(a clone of its repository)")
+    return snakefile
+
+
 def n_cores(n_jobs: int) -> int:
     if n_jobs == -1:
         return os.cpu_count() or 1
@@ -121,7 +130,7 @@ def launch(args: Any) -> int:
             print(f"would relaunch {len(keys)} episodes (dry run: nothing moved)")
         elif keys:
             print(f"relaunching {len(keys)} episodes; old ones kept in {archive_episodes(study_dir, keys)}")
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(workflow_snakefile(args.snakefile)),
                "--directory", str(root), "--configfile", str(config_file),
                "--cores", str(cores), "--resources", f"browser={cores}", *(["--dry-run"] if args.dry_run else [])]
     environment = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}

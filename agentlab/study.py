@@ -9,7 +9,7 @@ from typing import Any, Iterator
 from .errors import ConfigError
 from .layout import RESULTS_DIR, EpisodeKey, episode_grid, summary_path
 
-SCHEMA_PATH = Path(__file__).resolve().parents[1] / "config" / "schema.yaml"
+SCHEMA_PATH = Path(__file__).with_name("schema.yaml")  # package data; config/schema.yaml links to it
 
 
 def schema_error_line(error: Exception) -> str:
@@ -23,7 +23,7 @@ def schema_error_line(error: Exception) -> str:
 
 
 def validate_config(config: dict) -> None:
-    """Validate `config` against config/schema.yaml with Snakemake's validator (fills defaults)."""
+    """Validate `config` against the study schema with Snakemake's validator (fills defaults)."""
     from snakemake.exceptions import WorkflowError
     from snakemake.utils import validate
 

@@ -15,7 +15,7 @@ import yaml
 from agentlab.proctree import marked
 
 REPO = Path(__file__).resolve().parents[1]
-TRACES = REPO / "tests" / "fixtures" / "traces"
+TRACES = REPO / "agentlab" / "agents" / "traces"  # solutions of MiniWoB tasks, REPLAY's default
 BIN = Path(sys.executable).parent
 REPLAY_TRACE = str(TRACES / "{benchmark}" / "{task}" / "seed{seed}.jsonl")
 # Warm episode servers of a test exit soon after it, not after the default 15 s idle time.

@@ -70,7 +70,8 @@ def short_hostname() -> str:
 
 
 def slurm_conf(root: Path, hostname: str, cpus: int, memory_mb: int, ports: dict[str, int]) -> str:
-    """The essentials that work without cgroups or systemd (see FINDINGS)."""
+    """The essentials that work without cgroups or systemd (task/affinity: with task/none every job logs
+    "lacks support for cpu binding"; proctrack/linuxproc needs no cgroups)."""
     return "\n".join([
         f"ClusterName={CLUSTER}",
         f"SlurmctldHost={hostname}(127.0.0.1)",

@@ -16,7 +16,7 @@ from local_slurm import local_slurm
 pytestmark = pytest.mark.slow
 
 PROFILE = REPO / "profiles" / "slurm"
-HARD_TIMEOUT_S = 300  # the plugin has hung forever before (FINDINGS): never let it hang CI
+HARD_TIMEOUT_S = 300  # plugin 2.8.0 loops forever on "No active jobs" when it loses its jobs: never let it hang CI
 
 
 @pytest.fixture(scope="module")

@@ -95,3 +95,15 @@ def test_manifest_job_writes_a_study_too_large_for_a_shell_argument(tmp_path):
     manifest = json.loads(out.read_text())
     assert len(manifest["benchmarks"]["weblinx"]["tasks"]) == 26410 and manifest["n_episodes"] == 26410
     assert len(json.dumps(manifest)) > 128 * 1024  # more than Linux lets one argument of `bash -c` hold
+
+
+def test_run_limit_defaults_are_the_schemas():
+    """`agentlab episode` run by hand behaves as an episode of a study that sets nothing."""
+    from agentlab.episode.spec import RunLimits
+    from agentlab.study import SCHEMA_PATH
+
+    episode = yaml.safe_load(SCHEMA_PATH.read_text())["properties"]["episode"]["properties"]
+    limits = RunLimits()
+    assert (limits.step_timeout_s, limits.episode_timeout_s) == (episode["step_timeout_s"]["default"],
+                                                                episode["episode_timeout_s"]["default"])
+    assert ("warm" if limits.warm else "cold") == episode["workers"]["default"]

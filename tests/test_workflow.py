@@ -50,7 +50,7 @@ def test_study_builds_rebuilds_only_what_is_missing_and_aggregates(tmp_path, tin
 
     # a change to the agent's config reruns that agent's episodes
     changed = copy.deepcopy(tiny_study)
-    changed["agents"]["replay"]["overrides"]["trace"] = str(REPO / "tests/fixtures/traces/{benchmark}/{task}/seed{seed}.jsonl") + " "
+    changed["agents"]["replay"]["overrides"]["trace"] = str(REPO / "agentlab/agents/traces/{benchmark}/{task}/seed{seed}.jsonl") + " "
     assert planned_jobs(tmp_path, changed).get("episode") == 4
 
 

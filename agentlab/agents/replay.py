@@ -1,8 +1,9 @@
-"""Replays the actions of a recorded trace: fixtures for tests, and reproducibility checks.
+"""Replays the actions of a recorded trace: a cheap reference agent, test fixtures, reproducibility checks.
 
 A trace is JSON lines with an "action" field per step, the format of an episode's `steps.jsonl`,
 so a finished study can be replayed by pointing `trace` at its episodes. A record's "think" and
 "messages", when present, are replayed too, so the replayed trace reads like the recorded one.
+The package ships solutions of a few MiniWoB tasks and seeds (`traces/`), REPLAY's default.
 """
 
 from __future__ import annotations
@@ -10,9 +11,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+PACKAGE_PREFIX = "agentlab:"  # a trace path inside this package, the same on every machine
+
 from ..records import read_records
 from ..errors import AgentError
 from .base import Agent, AgentArgs, AgentStep, EpisodeContext
+
+
+def trace_path(name: str) -> Path:
+    """The file a trace name means: a path, or with the `agentlab:` prefix one inside this package."""
+    if name.startswith(PACKAGE_PREFIX):
+        return Path(__file__).parent / name.removeprefix(PACKAGE_PREFIX)
+    return Path(name)
 
 
 def read_trace(path: Path) -> list[dict]:
@@ -22,11 +32,11 @@ def read_trace(path: Path) -> list[dict]:
 
 @dataclass
 class ReplayAgentArgs(AgentArgs):
-    # path template; {benchmark}, {task} and {seed} are filled in per episode
-    trace: str = "tests/fixtures/traces/{benchmark}/{task}/seed{seed}.jsonl"
+    # path template; {benchmark}, {task} and {seed} are filled in per episode; "agentlab:..." is in the package
+    trace: str = f"{PACKAGE_PREFIX}traces/{{benchmark}}/{{task}}/seed{{seed}}.jsonl"
 
     def make_agent(self, context: EpisodeContext) -> Agent:
-        path = Path(self.trace.format(benchmark=context.benchmark, task=context.task, seed=context.seed))
+        path = trace_path(self.trace.format(benchmark=context.benchmark, task=context.task, seed=context.seed))
         if not path.is_file():
             raise AgentError(f"no trace to replay for {context.task} seed {context.seed}: {path} is missing")
         return ReplayAgent(read_trace(path), context.action_set.make(), str(path))

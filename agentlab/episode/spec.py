@@ -36,13 +36,14 @@ class EpisodeSpec:
 
 @dataclass(frozen=True)
 class RunLimits:
-    """How an episode runs, not what it computes: changing these reruns nothing."""
+    """How an episode runs, not what it computes: changing these reruns nothing. The defaults are
+    the study schema's (`episode:` in agentlab/schema.yaml; a test keeps them equal)."""
 
     step_timeout_s: float = 300.0  # one reset, agent call or browser step
     episode_timeout_s: float = 3600.0
     attempt: int = 1  # Snakemake's attempt number, from 1
     max_attempts: int = 1
-    warm: bool = False  # run in a warm episode server (browser kept running) instead of a new process
+    warm: bool = True  # run in a warm episode server (browser kept running) instead of a new process
 
 
 def config_hash(benchmark: str, max_steps: int, pre_observation_delay: float, agent_args: dict[str, Any]) -> str:
