@@ -23,7 +23,7 @@ test: setup slurm bridge
 # Every benchmark script, each printing its figures (~30 min; the first run installs ServiceNow
 # AgentLab 0.4.2 into its own venv for the side-by-side comparison, ~5 min).
 bench: setup
-	cd bench && python throughput.py && python planning.py && python report_build.py && python llm_local.py
+	cd bench && python throughput.py && python planning.py && python report_build.py && python llm_local.py && python fidelity.py
 
 test-quick: setup
 	pytest -m "not slow"

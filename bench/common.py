@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
+BIN = Path(sys.executable).absolute().parent  # the venv (absolute: jobs run in other folders)
 
 
 def tool_env(**extra: str) -> dict[str, str]:
