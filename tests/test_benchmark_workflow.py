@@ -108,6 +108,23 @@ def test_preflights_without_backends_stop_the_study_before_any_episode(tmp_path,
     assert "WA_SHOPPING, WA_SHOPPING_ADMIN, WA_REDDIT" in output and "SNOW_INSTANCE_URL" in output
 
 
+def test_a_study_with_openai_judged_tasks_and_no_key_stops_in_preflight(tmp_path, no_backend, monkeypatch):
+    """WebArena's task 8 is scored by OpenAI, WebArena-Lite's 4 and 15 by string matching: only the
+    first preflight names the key, in its one line, and no episode of either starts."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    benchmarks = {"webarena": {"tasks": ["0", "8"]}, "webarena_lite": {"tasks": ["4", "15"]}}
+    process = run_snakemake(tmp_path, config(benchmarks), check=False)
+    output = process.stdout + process.stderr
+    assert process.returncode != 0
+    lines = {name: [line for line in output.splitlines() if line.startswith(f"agentlab: preflight {name} failed: ")]
+             for name in benchmarks}
+    assert len(lines["webarena"]) == 1 and len(lines["webarena_lite"]) == 1
+    assert ("OPENAI_API_KEY not set: 1 of the 2 selected tasks (e.g. 8) are scored by OpenAI's gpt-4-1106-preview"
+            in lines["webarena"][0])
+    assert "OPENAI_API_KEY" not in lines["webarena_lite"][0]
+    assert not any((tmp_path / "results" / "s" / name).exists() for name in benchmarks)  # no episode started
+
+
 def test_a_resumed_round_is_reset_again_and_finished_episodes_stay(tmp_path):
     study_config = config({"webarena": {"tasks": ["410", "537", "552"]}}, ("a", "b"))
     study = load_study(copy.deepcopy(study_config))

@@ -195,3 +195,41 @@ def test_assistantbench_skips_the_hub_when_offline(monkeypatch, no_backend):
     assert len(backend.problems([])) == 2  # start page and dataset
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
     assert [problem.split(" (")[0] for problem in backend.problems([])] == ["the task start page"]
+
+
+JUDGE_PROBLEM = ("OPENAI_API_KEY not set: {n} of the {of} selected tasks (e.g. {examples}) are scored by OpenAI's "
+                 "gpt-4-1106-preview (their llm_fuzzy_match or llm_ua_match evaluator, asked after every step)")
+
+
+@pytest.mark.parametrize(
+    "name, prefix, tasks, judged",
+    [
+        ("webarena", "WA_", ["0", "7", "8", "16", "22"], "8, 16, 22"),  # 22's answer is "N/A": llm_ua_match
+        ("webarena_lite", "WA_", ["4", "7", "15"], "7"),  # Lite re-annotated WebArena's task 7
+        ("visualwebarena", "VWA_", ["0", "24", "303"], "24, 303"),  # an N/A answer, a fuzzy page content
+    ],
+)
+def test_preflight_names_the_openai_key_when_selected_tasks_are_judged_by_openai(
+        name, prefix, tasks, judged, monkeypatch, server, no_backend):
+    """With the instance up, the key is the one problem left; tasks without a judge need no key."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    site, reset_server = server(), server({"/status": (200, "Ready for duty!")})
+    backend = get_benchmark(name).backend
+    for variable in (*backend.sites, *backend.settings):
+        monkeypatch.setenv(f"{prefix}{variable}", site.url)
+    monkeypatch.setenv(f"{prefix}FULL_RESET", reset_server.url)
+    expected = JUDGE_PROBLEM.format(n=len(judged.split(", ")), of=len(tasks), examples=judged)
+    assert [problem for problem in backend.problems(tasks) if "NLTK" not in problem] == [expected]
+    assert expected in preflight_error(name, tasks)  # in the one line, beside a missing package if any
+    unjudged = [task for task in tasks if task not in judged.split(", ")]
+    assert [problem for problem in backend.problems(unjudged) if "NLTK" not in problem] == []
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    assert [problem for problem in backend.problems(tasks) if "NLTK" not in problem] == []
+
+
+def test_the_openai_key_is_named_even_when_the_instance_is_missing_too(monkeypatch, no_backend):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    message = preflight_error("webarena", ["8", "9"])
+    assert "WA_FULL_RESET not set" in message and JUDGE_PROBLEM.format(n=1, of=2, examples="8") in message
+    assert "OPENAI_API_KEY" not in preflight_error("webarena", ["0", "1"])
+    assert "OPENAI_API_KEY" not in preflight_error("webarena_verified")  # deterministic evaluators

