@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 from ..actions import ActionSetArgs
 from ..errors import ConfigError
@@ -88,15 +88,24 @@ def _override(obj: Any, keys: list[str], value: Any, path: str) -> Any:
     return dataclasses.replace(obj, **{head: value})
 
 
-def messages_for_the_record(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Chat messages with images replaced by a note: the step's screenshot is saved as a PNG already."""
+def messages_for_the_record(messages: list[dict[str, Any]], goal_images: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """Chat messages with images replaced by a note: the step's screenshot is saved as a PNG already;
+    an image among `goal_images` (the URLs of the goal's images) is noted as such, a link kept as it is."""
+    notes = {url: url if url.startswith(("http://", "https://")) else f"(goal image {number} of {len(goal_images)})"
+             for number, url in enumerate(goal_images, start=1)}
+    screenshot = "(the step's screenshot)"
     recorded = []
     for message in messages:
         content = message.get("content") if isinstance(message, dict) else message
         if isinstance(content, list):
-            content = [part if not (isinstance(part, dict) and part.get("type") == "image_url")
-                       else {"type": "image_url", "image_url": {"url": "(the step's screenshot)"}}
-                       for part in content]
+            content = [{"type": "image_url", "image_url": {"url": notes.get(image_url(part), screenshot)}}
+                       if isinstance(part, dict) and part.get("type") == "image_url" else part for part in content]
         recorded.append({**message, "content": content} if isinstance(message, dict) else {"content": content})
     return recorded
+
+
+def image_url(part: dict[str, Any]) -> str:
+    """The URL of an OpenAI image part, whose `image_url` is {"url": ...} or, in BrowserGym's goals, the URL."""
+    image = part.get("image_url")
+    return image.get("url", "") if isinstance(image, dict) else str(image)
 

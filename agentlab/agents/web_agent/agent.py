@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +34,10 @@ class WebAgentArgs(AgentArgs):
         return self.chat_model_args.local_server()
 
     def make_agent(self, context: EpisodeContext) -> Agent:
-        return WebAgent(self, context.action_set.make(), self.chat_model_args.make_model())
+        args = self
+        if self.flags.use_tabs is None:  # the benchmark's: tabs shown where its tasks open several
+            args = dataclasses.replace(self, flags=dataclasses.replace(self.flags, use_tabs=context.is_multi_tab))
+        return WebAgent(args, context.action_set.make(), self.chat_model_args.make_model())
 
 
 def new_stats(priced: bool) -> dict[str, Any]:
@@ -68,8 +72,9 @@ class WebAgent(Agent):
     def get_action(self, obs: dict) -> AgentStep:
         if self.history:
             self.history[-1].error = obs.get("last_action_error") or ""
-        prompt = build_prompt(observe(obs, self.flags), self.history, self.memory, self.flags, self.system,
-                              self.args.chat_model_args.max_input_tokens)
+        page = observe(obs, self.flags)
+        prompt = build_prompt(page, self.history, self.memory, self.flags, self.system,
+                              self.args.chat_model_args.max_input_tokens, self.args.chat_model_args.vision)
         messages = list(prompt.messages)
         stats = new_stats(self.totals["cost"] is not None)
         problems: list[str] = []
@@ -96,7 +101,7 @@ class WebAgent(Agent):
         return AgentStep(
             action=answer.action,
             think=answer.think,
-            messages=messages_for_the_record(messages),
+            messages=messages_for_the_record(messages, page.goal_images),
             stats=stats,
             extra={"prompt_cuts": prompt.cuts, "prompt_tokens_estimate": prompt.estimated_tokens,
                    "parse_errors": problems, "memory": self.memory},

@@ -17,6 +17,9 @@ class PromptFlags:
     mark_clickable: bool = True  # ", clickable" after elements that take clicks
     compact_axtree: bool = False  # drop bare "[12] generic" lines: unnamed containers (small models pick them)
     visible_only: bool = False  # drop elements outside the viewport
+    # the open tabs (title, URL, the active one); None: the benchmark's choice, shown where its tasks
+    # open several tabs (as AgentLab's set_benchmark); true or false from the config wins
+    use_tabs: bool | None = None
     # the history
     use_history: bool = True  # past actions and their errors
     use_think_history: bool = False  # the reasoning given with each past action

@@ -4,7 +4,8 @@ The system message (instructions, action space, examples) is the same at every s
 episode of a benchmark, and the user message starts with the goal and the append-only history:
 servers with prefix caching (llama.cpp, vLLM, OpenAI) reuse all of that and only process the
 current page. When the prompt exceeds its budget the largest shrinkable parts (AXTree, HTML,
-history) are cut down first, to a common level, and each cut is recorded.
+history) are cut down first, to a common level, and each cut is recorded. A goal's images
+(VisualWebArena) stand in the goal for vision models; text-only models are told they are missing.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from ...errors import AgentError
 from ...llm.chat import png_data_url
 from ...llm.tokens import IMAGE_TOKENS, estimate_tokens
+from ..base import image_url
 from .flags import PromptFlags
 
 CUT_MARK = "[... {n} lines cut to fit the token budget]"
@@ -23,15 +25,30 @@ BARE_GENERIC = re.compile(r"\s*(\[[^\]]*\] )?generic")  # an unnamed container w
 
 
 @dataclass(frozen=True)
+class Tab:
+    title: str
+    url: str
+    active: bool
+
+
+@dataclass(frozen=True)
 class Page:
     """What the agent sees of one observation."""
 
-    goal: str
+    goal: str  # the goal's text parts, one per line
     axtree: str
     html: str
     focused_bid: str
     last_action_error: str
     screenshot_png: bytes | None
+    # the goal as OpenAI content parts, its text and images in order (BrowserGym's goal_object)
+    goal_parts: tuple[dict[str, Any], ...] = ()
+    tabs: tuple[Tab, ...] = ()  # the open tabs, when flags.use_tabs
+
+    @property
+    def goal_images(self) -> list[str]:
+        """The URLs (data: or http:) of the goal's images, in order."""
+        return [part["image_url"]["url"] for part in self.goal_parts if part["type"] == "image_url"]
 
 
 @dataclass
@@ -46,6 +63,26 @@ class Prompt:
     messages: list[dict[str, Any]]
     estimated_tokens: int
     cuts: list[dict[str, Any]]  # {"part", "tokens_before", "tokens_after"} for each part the budget cut
+
+
+def goal_parts(obs: dict) -> tuple[dict[str, Any], ...]:
+    """BrowserGym's `goal_object` (text and image_url parts) with each image as {"url": ...}; the
+    text `goal` when there is no goal_object (it then says nothing more)."""
+    parts = []
+    for part in obs.get("goal_object") or [{"type": "text", "text": obs.get("goal") or ""}]:
+        if part["type"] == "image_url":
+            parts.append({"type": "image_url", "image_url": {"url": image_url(part)}})
+        else:  # BrowserGym's env accepts text and image_url parts only
+            parts.append({"type": "text", "text": part["text"]})
+    return tuple(parts)
+
+
+def open_tabs(obs: dict) -> tuple[Tab, ...]:
+    import numpy as np
+
+    active = int(np.ravel(obs["active_page_index"])[0])
+    return tuple(Tab(title, url, index == active)
+                 for index, (title, url) in enumerate(zip(obs["open_pages_titles"], obs["open_pages_urls"])))
 
 
 def observe(obs: dict, flags: PromptFlags) -> Page:
@@ -75,13 +112,16 @@ def observe(obs: dict, flags: PromptFlags) -> Page:
 
             pixels = overlay_som(pixels, properties)
         screenshot = encode_png(pixels)
+    goal = goal_parts(obs)
     return Page(
-        goal=obs.get("goal") or "",
+        goal="\n".join(part["text"] for part in goal if part["type"] == "text"),
         axtree=axtree,
         html=html,
         focused_bid=obs.get("focused_element_bid") or "" if flags.use_focused_element else "",
         last_action_error=obs.get("last_action_error") or "" if flags.use_last_error else "",
         screenshot_png=screenshot,
+        goal_parts=goal,
+        tabs=open_tabs(obs) if flags.use_tabs else (),
     )
 
 
@@ -125,7 +165,8 @@ def system_message(flags: PromptFlags, action_set: Any) -> str:
     description = action_set.describe(with_long_description=flags.long_action_description,
                                       with_examples=flags.action_examples)
     seen = ["an accessibility tree" if flags.use_axtree else "", "its HTML" if flags.use_html else "",
-            "a screenshot" + (" with element ids drawn on it" if flags.use_som else "") if flags.use_screenshot else ""]
+            "a screenshot" + (" with element ids drawn on it" if flags.use_som else "") if flags.use_screenshot else "",
+            "the open tabs" if flags.use_tabs else ""]
     answer = ["<think>one or two sentences: what the page shows and what to do next</think>" if flags.use_thinking else "",
               "<memory>what to remember for the next steps</memory>" if flags.use_memory else "",
               "<action>exactly one action of the action space</action>"]
@@ -210,12 +251,45 @@ def fit_to_budget(parts: dict[str, str], fixed_tokens: int, budget: int) -> tupl
     return fitted, cuts
 
 
-def user_message(page: Page, parts: dict[str, str], memory: str | None, flags: PromptFlags) -> str:
-    sections = [f"# Goal\n{page.goal}"]
+def text_part(text: str) -> dict[str, str]:
+    return {"type": "text", "text": text}
+
+
+def goal_section(page: Page, vision: bool) -> list[dict[str, Any]]:
+    """The "# Goal" section as content parts: for a vision model, the goal's images where they stand
+    between its texts; for a text-only model, its texts and a note that it cannot see the images."""
+    images = page.goal_images
+    if not images or not vision:
+        note = (f"\n(The goal has {len(images)} image{'s' if len(images) > 1 else ''}, which you cannot see: "
+                "you are given text only.)") if images else ""
+        return [text_part(f"# Goal\n{page.goal}{note}")]
+    section, texts = [], ["# Goal"]
+    for part in page.goal_parts:
+        if part["type"] == "text":
+            texts.append(part["text"])
+            continue
+        if texts:
+            section.append(text_part("\n".join(texts)))
+            texts = []
+        section.append(part)
+    return section + ([text_part("\n".join(texts))] if texts else [])
+
+
+def tabs_text(tabs: tuple[Tab, ...]) -> str:
+    return "\n".join(f"Tab {index}{' (active)' if tab.active else ''}: {tab.title or '(no title)'} - {tab.url}"
+                     for index, tab in enumerate(tabs))
+
+
+def user_content(page: Page, parts: dict[str, str], memory: str | None, flags: PromptFlags,
+                 vision: bool) -> list[dict[str, Any]]:
+    """The user message as content parts: text, with the goal's images in the goal for vision models."""
+    sections = []
     if flags.use_history:
         sections.append(f"# Past actions\n{parts['history'] or 'None yet: this is the first step.'}")
     if flags.use_memory and memory:
         sections.append(f"# Your memory\n{memory}")
+    if flags.use_tabs and page.tabs:
+        sections.append(f"# Open tabs\n{tabs_text(page.tabs)}")
     if flags.use_axtree:
         sections.append(f"# Accessibility tree of the current page\n{parts['axtree']}")
     if flags.use_html:
@@ -226,24 +300,35 @@ def user_message(page: Page, parts: dict[str, str], memory: str | None, flags: P
         sections.append(f"# Error of the last action\n{page.last_action_error.strip()[:1000]}")
     if page.screenshot_png is not None:
         sections.append("# Screenshot of the current page\n(attached)")
-    sections.append(f"Goal (again): {page.goal}\nAnswer in the format above: "
+    # the goal's instruction: BrowserGym puts its images' captions in the text parts after it
+    instruction = page.goal_parts[0]["text"] if page.goal_images and page.goal_parts[0]["type"] == "text" else page.goal
+    sections.append(f"Goal (again): {instruction}\nAnswer in the format above: "
                     + ("<think>, then " if flags.use_thinking else "")
                     + ("<memory>, then " if flags.use_memory else "") + "one <action>.")
-    return "\n\n".join(sections)
+    content = goal_section(page, vision)
+    rest = "\n\n".join(sections)
+    if content[-1]["type"] == "text":
+        return [*content[:-1], text_part(f"{content[-1]['text']}\n\n{rest}")]
+    return [*content, text_part(rest)]
+
+
+def text_of(content: list[dict[str, Any]]) -> str:
+    return "\n".join(part["text"] for part in content if part["type"] == "text")
 
 
 def build_prompt(page: Page, history: list[PastStep], memory: str | None, flags: PromptFlags,
-                 system: str, budget: int) -> Prompt:
-    """The chat messages for one step, within `budget` tokens (estimated)."""
+                 system: str, budget: int, vision: bool = False) -> Prompt:
+    """The chat messages for one step, within `budget` tokens (estimated; IMAGE_TOKENS per image)."""
     parts = {"history": history_text(history, flags) if flags.use_history else "",
              "axtree": page.axtree, "html": page.html}
-    image_tokens = IMAGE_TOKENS if page.screenshot_png is not None else 0
-    fixed = estimate_tokens(system) + estimate_tokens(user_message(page, dict.fromkeys(parts, ""), memory, flags))
+    n_images = (page.screenshot_png is not None) + (len(page.goal_images) if vision else 0)
+    image_tokens = n_images * IMAGE_TOKENS
+    empty = user_content(page, dict.fromkeys(parts, ""), memory, flags, vision)
+    fixed = estimate_tokens(system) + estimate_tokens(text_of(empty))
     parts, cuts = fit_to_budget(parts, fixed + image_tokens, budget)
-    text = user_message(page, parts, memory, flags)
-    content: str | list[dict[str, Any]] = text
+    content = user_content(page, parts, memory, flags, vision)
     if page.screenshot_png is not None:
-        content = [{"type": "text", "text": text},
-                   {"type": "image_url", "image_url": {"url": png_data_url(page.screenshot_png)}}]
-    messages = [{"role": "system", "content": system}, {"role": "user", "content": content}]
-    return Prompt(messages, estimate_tokens(system) + estimate_tokens(text) + image_tokens, cuts)
+        content.append({"type": "image_url", "image_url": {"url": png_data_url(page.screenshot_png)}})
+    user = content[0]["text"] if len(content) == 1 else content  # a plain string when there is no image
+    messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+    return Prompt(messages, estimate_tokens(system) + estimate_tokens(text_of(content)) + image_tokens, cuts)
