@@ -5,6 +5,11 @@ server on 127.0.0.1; one that does not is a closed port (127.0.0.1:9) or an unse
 """
 
 import http.server
+import importlib.util
+import json
+import os
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -201,6 +206,10 @@ JUDGE_PROBLEM = ("OPENAI_API_KEY not set: {n} of the {of} selected tasks (e.g. {
                  "gpt-4-1106-preview (their llm_fuzzy_match or llm_ua_match evaluator, asked after every step)")
 
 
+def openai_problems(backend, tasks):
+    return [problem for problem in backend.problems(tasks) if "OPENAI" in problem]
+
+
 @pytest.mark.parametrize(
     "name, prefix, tasks, judged",
     [
@@ -211,7 +220,7 @@ JUDGE_PROBLEM = ("OPENAI_API_KEY not set: {n} of the {of} selected tasks (e.g. {
 )
 def test_preflight_names_the_openai_key_when_selected_tasks_are_judged_by_openai(
         name, prefix, tasks, judged, monkeypatch, server, no_backend):
-    """With the instance up, the key is the one problem left; tasks without a judge need no key."""
+    """With the instance up, the key is named; tasks without a judge need no key."""
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     site, reset_server = server(), server({"/status": (200, "Ready for duty!")})
     backend = get_benchmark(name).backend
@@ -219,12 +228,12 @@ def test_preflight_names_the_openai_key_when_selected_tasks_are_judged_by_openai
         monkeypatch.setenv(f"{prefix}{variable}", site.url)
     monkeypatch.setenv(f"{prefix}FULL_RESET", reset_server.url)
     expected = JUDGE_PROBLEM.format(n=len(judged.split(", ")), of=len(tasks), examples=judged)
-    assert [problem for problem in backend.problems(tasks) if "NLTK" not in problem] == [expected]
+    assert [problem for problem in backend.problems(tasks) if "unreachable" in problem and "Hugging Face" not in problem] == []
+    assert openai_problems(backend, tasks) == [expected]
     assert expected in preflight_error(name, tasks)  # in the one line, beside a missing package if any
-    unjudged = [task for task in tasks if task not in judged.split(", ")]
-    assert [problem for problem in backend.problems(unjudged) if "NLTK" not in problem] == []
+    assert openai_problems(backend, [task for task in tasks if task not in judged.split(", ")]) == []
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
-    assert [problem for problem in backend.problems(tasks) if "NLTK" not in problem] == []
+    assert openai_problems(backend, tasks) == []
 
 
 def test_the_openai_key_is_named_even_when_the_instance_is_missing_too(monkeypatch, no_backend):
@@ -233,3 +242,35 @@ def test_the_openai_key_is_named_even_when_the_instance_is_missing_too(monkeypat
     assert "WA_FULL_RESET not set" in message and JUDGE_PROBLEM.format(n=1, of=2, examples="8") in message
     assert "OPENAI_API_KEY" not in preflight_error("webarena", ["0", "1"])
     assert "OPENAI_API_KEY" not in preflight_error("webarena_verified")  # deterministic evaluators
+
+
+BLIP2 = "Salesforce/blip2-flan-t5-xl"
+
+
+def captioning_problems(env) -> list[str]:
+    """The captioning model check in a fresh process: huggingface_hub reads its settings on import."""
+    script = "import json; from agentlab.benchmarks.webarena import captioning_model_problems as p; " \
+             f"print(json.dumps(p({BLIP2!r})))"
+    process = subprocess.run([sys.executable, "-c", script], env={**os.environ, **env}, capture_output=True, text=True)
+    assert process.returncode == 0, process.stderr
+    return json.loads(process.stdout)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("huggingface_hub") is None, reason="huggingface_hub not installed")
+def test_visualwebarenas_captioning_model_from_the_cache_or_the_hub(server, tmp_path, no_backend):
+    """BrowserGym's VisualWebArena tasks load BLIP-2 at setup: the preflight wants it cached or the Hub up."""
+    cache, hub = tmp_path / "hub", server()
+    why = f"{BLIP2} not in the Hugging Face cache (every task's setup loads it for its image evaluator) and "
+    [offline] = captioning_problems({"HF_HUB_CACHE": str(cache), "HF_HUB_OFFLINE": "1"})
+    assert offline == why + "HF_HUB_OFFLINE is set"
+    [unreachable] = captioning_problems({"HF_HUB_CACHE": str(cache), "HF_ENDPOINT": CLOSED})
+    assert unreachable.startswith(why + f"the Hugging Face Hub ({CLOSED}/{BLIP2}/resolve/main/config.json) unreachable")
+    assert captioning_problems({"HF_HUB_CACHE": str(cache), "HF_ENDPOINT": hub.url}) == []  # downloads at setup
+    assert hub.requests == [f"/{BLIP2}/resolve/main/config.json"]
+    snapshot = cache / "models--Salesforce--blip2-flan-t5-xl" / "snapshots" / "abc123"
+    snapshot.mkdir(parents=True)
+    (snapshot / "config.json").write_text("{}")
+    (cache / "models--Salesforce--blip2-flan-t5-xl" / "refs").mkdir()
+    (cache / "models--Salesforce--blip2-flan-t5-xl" / "refs" / "main").write_text("abc123")
+    assert captioning_problems({"HF_HUB_CACHE": str(cache), "HF_HUB_OFFLINE": "1"}) == []
+    assert BLIP2 not in preflight_error("webarena") and BLIP2 in preflight_error("visualwebarena")

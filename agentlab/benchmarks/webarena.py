@@ -18,7 +18,7 @@ from ..errors import InfraError
 from ..actions import ActionSetArgs
 from .base import Backend, Benchmark
 from .metadata import browsergym_table, judged_tasks, task_fields
-from .preflight import fetch, missing_env, unreachable
+from .preflight import fetch, missing_env, probe, unreachable
 
 READY = "Ready for duty!"  # what the reset server's /status says once the instance is back
 # The model the packages' llm_fuzzy_match and llm_ua_match evaluators ask, with the key they read.
@@ -35,6 +35,7 @@ class WebArenaInstance(Backend):
     instance: str  # the name resets and the instance resource go by
     # judge ("openai", "blip2") -> the benchmark's tasks whose evaluation asks it (metadata/judged_tasks.csv)
     judged_tasks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    captioning_model: str = ""  # the Hugging Face model every task's setup loads for its evaluator, if any
 
     @property
     def reset_variable(self) -> str:
@@ -48,20 +49,22 @@ class WebArenaInstance(Backend):
         missing = missing_env(variables)
         if missing:
             return [f"{', '.join(missing)} not set (the {self.instance} instance's site URLs and reset server)",
-                    *self.judge_problems(tasks)]
+                    *self.evaluation_problems(tasks)]
         reset_status = f"{os.environ[self.reset_variable].rstrip('/')}/status"
         return (unreachable({**self.site_urls(), f"{self.reset_variable} status": reset_status}) + nltk_problems()
-                + self.judge_problems(tasks))
+                + self.evaluation_problems(tasks))
 
-    def judge_problems(self, tasks: Sequence[str]) -> list[str]:
-        """The OpenAI key, when some of `tasks` are scored by OpenAI: without it their evaluation fails."""
+    def evaluation_problems(self, tasks: Sequence[str]) -> list[str]:
+        """What the evaluators of `tasks` need: the OpenAI key where OpenAI scores some of them (without
+        it their evaluation fails), the captioning model (BrowserGym loads it at each task's setup)."""
+        problems = captioning_model_problems(self.captioning_model) if self.captioning_model else []
         judged = set(self.judged_tasks.get("openai", ()))
         needing = [task for task in tasks if task in judged]
-        if not needing or not missing_env(["OPENAI_API_KEY"]):
-            return []
-        return [f"OPENAI_API_KEY not set: {len(needing)} of the {len(tasks)} selected tasks (e.g. "
-                f"{', '.join(needing[:3])}) are scored by OpenAI's {OPENAI_JUDGE} (their llm_fuzzy_match or "
-                f"llm_ua_match evaluator, asked after every step)"]
+        if needing and missing_env(["OPENAI_API_KEY"]):
+            problems.append(f"OPENAI_API_KEY not set: {len(needing)} of the {len(tasks)} selected tasks (e.g. "
+                            f"{', '.join(needing[:3])}) are scored by OpenAI's {OPENAI_JUDGE} (their llm_fuzzy_match "
+                            f"or llm_ua_match evaluator, asked after every step)")
+        return problems
 
     def reset(self, timeout_s: float = 900.0, poll_s: float = 20.0) -> dict[str, Any]:
         """Ask the reset server to restore every site, wait until it is ready and the sites answer."""
@@ -108,6 +111,22 @@ def nltk_problems() -> list[str]:
     return []
 
 
+def captioning_model_problems(model: str) -> list[str]:
+    """A model BrowserGym loads with transformers: ready when its config is in the Hugging Face cache,
+    or when the Hub answers (it then downloads at the first task's setup), unless HF_HUB_OFFLINE is set."""
+    if importlib.util.find_spec("huggingface_hub") is None:
+        return []  # the benchmark's package is missing, which the preflight reports
+    from huggingface_hub import constants, try_to_load_from_cache
+
+    if isinstance(try_to_load_from_cache(model, "config.json"), str):
+        return []
+    why = f"{model} not in the Hugging Face cache (every task's setup loads it for its image evaluator)"
+    if constants.HF_HUB_OFFLINE:
+        return [f"{why} and HF_HUB_OFFLINE is set"]
+    problem = probe("the Hugging Face Hub", f"{constants.ENDPOINT}/{model}/resolve/main/config.json")[0]
+    return [f"{why} and {problem}"] if problem else []
+
+
 WEBARENA = WebArenaInstance(
     instance="webarena",
     prefix="WA_",
@@ -119,6 +138,7 @@ VISUALWEBARENA = WebArenaInstance(
     prefix="VWA_",
     sites=("SHOPPING", "REDDIT", "WIKIPEDIA", "CLASSIFIEDS"),
     settings=("HOMEPAGE", "CLASSIFIEDS_RESET_TOKEN"),
+    captioning_model="Salesforce/blip2-flan-t5-xl",  # browsergym-visualwebarena's GenericVisualWebArenaTask.setup
 )
 
 
