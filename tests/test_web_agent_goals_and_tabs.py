@@ -102,6 +102,7 @@ def test_a_vision_model_gets_the_goal_images_in_order_and_the_open_tabs(obs):
     messages, _, agent = first_request(obs, vision=True)
     texts, images = goal_texts(obs), goal_images(obs)
     assert agent.flags.use_tabs is True  # VisualWebArena is multi-tab: the benchmark's choice
+    assert agent.details()["flags"]["use_tabs"] is True  # the episode's summary says so
     assert messages == [
         {"role": "system", "content": system_message(agent.flags, VWA_ACTIONS.make())},
         {"role": "user", "content": [
@@ -127,6 +128,7 @@ def test_a_text_only_model_is_told_of_the_images_it_cannot_see(obs):
 def test_tabs_follow_the_benchmark_unless_the_config_says(obs):
     single, _, agent = first_request(obs, vision=False, context=SINGLE_TAB)
     assert agent.flags.use_tabs is False and "# Open tabs" not in single[1]["content"]
+    assert agent.details()["flags"]["use_tabs"] is False
     assert "the open tabs" not in single[0]["content"]
     forced_off, _, agent = first_request(obs, vision=False, use_tabs=False)  # multi-tab benchmark, config says no
     assert agent.flags.use_tabs is False and "# Open tabs" not in forced_off[1]["content"]

@@ -110,5 +110,9 @@ class WebAgent(Agent):
     def stats(self) -> dict[str, Any]:
         return dict(self.totals)
 
+    def details(self) -> dict[str, Any]:
+        """The flags the prompt is built with, the benchmark's choices (use_tabs) resolved."""
+        return {"flags": dataclasses.asdict(self.flags)}
+
     def close(self) -> None:
         self.model.close()
