@@ -21,7 +21,7 @@ from .metadata import browsergym_table, judged_tasks, task_fields
 from .preflight import fetch, missing_env, probe, unreachable
 
 READY = "Ready for duty!"  # what the reset server's /status says once the instance is back
-# The model the packages' llm_fuzzy_match and llm_ua_match evaluators ask, with the key they read.
+# The model the packages' llm_fuzzy_match and llm_ua_match evaluators ask (they read OPENAI_API_KEY).
 OPENAI_JUDGE = "gpt-4-1106-preview"
 
 

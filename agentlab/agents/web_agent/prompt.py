@@ -164,9 +164,9 @@ def system_message(flags: PromptFlags, action_set: Any) -> str:
     """Instructions, the action space and examples: the stable start of every prompt."""
     description = action_set.describe(with_long_description=flags.long_action_description,
                                       with_examples=flags.action_examples)
+    screenshot = "a screenshot" + (" with element ids drawn on it" if flags.use_som else "")
     seen = ["an accessibility tree" if flags.use_axtree else "", "its HTML" if flags.use_html else "",
-            "a screenshot" + (" with element ids drawn on it" if flags.use_som else "") if flags.use_screenshot else "",
-            "the open tabs" if flags.use_tabs else ""]
+            screenshot if flags.use_screenshot else "", "the open tabs" if flags.use_tabs else ""]
     answer = ["<think>one or two sentences: what the page shows and what to do next</think>" if flags.use_thinking else "",
               "<memory>what to remember for the next steps</memory>" if flags.use_memory else "",
               "<action>exactly one action of the action space</action>"]
@@ -300,8 +300,9 @@ def user_content(page: Page, parts: dict[str, str], memory: str | None, flags: P
         sections.append(f"# Error of the last action\n{page.last_action_error.strip()[:1000]}")
     if page.screenshot_png is not None:
         sections.append("# Screenshot of the current page\n(attached)")
-    # the goal's instruction: BrowserGym puts its images' captions in the text parts after it
-    instruction = page.goal_parts[0]["text"] if page.goal_images and page.goal_parts[0]["type"] == "text" else page.goal
+    instruction = page.goal  # with images, its first part: BrowserGym puts their captions in the parts after it
+    if page.goal_images and page.goal_parts[0]["type"] == "text":
+        instruction = page.goal_parts[0]["text"]
     sections.append(f"Goal (again): {instruction}\nAnswer in the format above: "
                     + ("<think>, then " if flags.use_thinking else "")
                     + ("<memory>, then " if flags.use_memory else "") + "one <action>.")
