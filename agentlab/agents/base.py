@@ -104,6 +104,11 @@ def messages_for_the_record(messages: list[dict[str, Any]], goal_images: Sequenc
     return recorded
 
 
+def goal_image_urls(obs: dict) -> list[str]:
+    """The URLs of the images in BrowserGym's goal (`goal_object`), in order."""
+    return [image_url(part) for part in obs.get("goal_object") or () if part.get("type") == "image_url"]
+
+
 def image_url(part: dict[str, Any]) -> str:
     """The URL of an OpenAI image part, whose `image_url` is {"url": ...} or, in BrowserGym's goals, the URL."""
     image = part.get("image_url")

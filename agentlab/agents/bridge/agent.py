@@ -22,7 +22,7 @@ from typing import Any, BinaryIO
 
 from ...errors import AgentError, ConfigError, InfraError
 from ...llm.pricing import add_costs, cost
-from ..base import Agent, AgentArgs, AgentStep, EpisodeContext, messages_for_the_record
+from ..base import Agent, AgentArgs, AgentStep, EpisodeContext, goal_image_urls, messages_for_the_record
 from . import host as wire
 from .environment import AgentLabEnvironment
 
@@ -218,7 +218,7 @@ class BridgeAgent(Agent):
         return AgentStep(
             action=answer["action"],
             think=answer.get("think") or "",
-            messages=messages_for_the_record(answer["chat_messages"]),
+            messages=messages_for_the_record(answer["chat_messages"], goal_image_urls(obs)),
             stats=step,
             extra={"agentlab_stats": stats, "agentlab_extra_info": answer.get("extra_info") or {}},
         )

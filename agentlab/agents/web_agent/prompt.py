@@ -17,7 +17,7 @@ from typing import Any
 from ...errors import AgentError
 from ...llm.chat import png_data_url
 from ...llm.tokens import IMAGE_TOKENS, estimate_tokens
-from ..base import image_url
+from ..base import goal_image_urls, image_url
 from .flags import PromptFlags
 
 CUT_MARK = "[... {n} lines cut to fit the token budget]"
@@ -48,7 +48,7 @@ class Page:
     @property
     def goal_images(self) -> list[str]:
         """The URLs (data: or http:) of the goal's images, in order."""
-        return [part["image_url"]["url"] for part in self.goal_parts if part["type"] == "image_url"]
+        return goal_image_urls({"goal_object": self.goal_parts})
 
 
 @dataclass
