@@ -16,6 +16,7 @@ difference, and seconds per episode.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import subprocess
@@ -67,6 +68,8 @@ class RecordingProxy:
                         status, data = response.status, response.read()
                 except urllib.error.HTTPError as error:
                     status, data = error.code, error.read()
+                except OSError as error:  # the model server is gone: say so, as a gateway does
+                    status, data = 502, json.dumps({"error": {"message": f"proxy: {error}"}}).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
@@ -158,7 +161,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="agentlab-fidelity-") as tmp:
         work = Path(tmp)
         os.environ[SERVER_DIR_ENV] = str(work / "llm-server")
-        state = ensure_server(WEB_AGENT_LOCAL.chat_model_args.server)
+        # no idle exit: requests through the proxy do not touch the server's lease
+        state = ensure_server(dataclasses.replace(WEB_AGENT_LOCAL.chat_model_args.server, idle_timeout_s=0))
         proxy = RecordingProxy(state.base_url)
         try:
             tic = time.time()

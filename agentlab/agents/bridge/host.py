@@ -104,8 +104,13 @@ def apply_overrides(args: Any, overrides: dict[str, Any]) -> Any:
         if not dataclasses.is_dataclass(target) or name not in {f.name for f in dataclasses.fields(target)}:
             allowed = ", ".join(f.name for f in dataclasses.fields(target)) if dataclasses.is_dataclass(target) else "none"
             raise ValueError(f"override {dotted!r}: {type(target).__name__} has no field {name!r}; allowed: {allowed}")
-        setattr(target, name, value)
+        setattr(target, name, hashable(value))
     return args
+
+
+def hashable(value: Any) -> Any:
+    """JSON lists as tuples: AgentLab wants AgentArgs fields hashable (its Study indexes agents by them)."""
+    return tuple(hashable(item) for item in value) if isinstance(value, list) else value
 
 
 def load_agent_args(path: str) -> Any:
