@@ -32,6 +32,7 @@ from common import REPO, agentlab_interpreter, machine_load, snakemake, tool_env
 
 from agentlab.agents.web_agent import WEB_AGENT_LOCAL
 from agentlab.analyze.stats import paired_bootstrap
+from agentlab.benchmarks.miniwob import miniwob_url
 from agentlab.llm.local_server import SERVER_DIR_ENV, ensure_server, stop_server
 from agentlab.records import read_steps, read_summary
 
@@ -94,9 +95,18 @@ def text(messages: list[dict]) -> str:
     return "\n".join(parts)
 
 
+def first_difference(key: str, step: int, ours: str, theirs: str) -> str:
+    """Where two requests part, with the line of each."""
+    for number, (a, b) in enumerate(zip(ours.splitlines(), theirs.splitlines()), start=1):
+        if a != b:
+            return f"first difference ({key} step {step}, line {number}):\n  ours:     {a[:300]!r}\n  AgentLab: {b[:300]!r}"
+    return f"first difference ({key} step {step}): one request is longer ({len(ours)} vs {len(theirs)} characters)"
+
+
 def run_theirs(tasks, seeds, max_steps, proxy) -> tuple[dict, float]:
     python, env = agentlab_interpreter()
-    env = {**env, "OPENAI_BASE_URL": proxy.base_url("agentlab"), "OPENAI_API_KEY": "sk-local"}
+    # the same MiniWoB pages as ours: their file URLs are in the prompt
+    env = {**env, "OPENAI_BASE_URL": proxy.base_url("agentlab"), "OPENAI_API_KEY": "sk-local", "MINIWOB_URL": miniwob_url()}
     command = [python, str(REPO / "bench" / "peer" / "agentlab_run.py"), "--tasks", ",".join(tasks),
                "--seeds", ",".join(map(str, seeds)), "--max-steps", str(max_steps), "--agent", AGENT,
                "--overrides", json.dumps(OVERRIDES)]
@@ -124,12 +134,15 @@ def run_ours(tasks, seeds, max_steps, proxy, work: Path) -> tuple[dict, float]:
 def compare(ours: dict, theirs: dict, proxy: RecordingProxy) -> None:
     sent = {run: {text(body["messages"]) for body in bodies} for run, bodies in proxy.requests.items()}
     pairs = same_request = same_action = first = same_first = unseen = 0
+    example = None  # the first difference between two requests, line by line
     for key in sorted(ours.keys() & theirs.keys()):
         for a, b in zip(ours[key]["steps"], theirs[key]["steps"]):
             pairs += 1
             unseen += text(a["messages"]) not in sent.get("ours", set())
             unseen += text(b["messages"]) not in sent.get("agentlab", set())
             identical = text(a["messages"]) == text(b["messages"])
+            if not identical and example is None:
+                example = first_difference(key, a["step"], text(a["messages"]), text(b["messages"]))
             same_request += identical
             same_action += a["action"] == b["action"]
             if a["step"] == 0:
@@ -144,6 +157,8 @@ def compare(ours: dict, theirs: dict, proxy: RecordingProxy) -> None:
     print(f"identical requests: first steps {same_first}/{first} ({same_first / max(first, 1):.0%}), "
           f"all steps {same_request}/{pairs} ({same_request / max(pairs, 1):.0%})")
     print(f"identical actions: {same_action}/{pairs} ({same_action / max(pairs, 1):.0%})")
+    if example:
+        print(example)
     print(f"success rate over {len(keys)} episodes: ours (bridge) {sum(ours_success) / len(keys):.1%}, "
           f"AgentLab's Study {sum(theirs_success) / len(keys):.1%}; difference {interval.estimate * 100:+.1f} pp, "
           f"95% paired bootstrap interval [{interval.low * 100:+.1f}, {interval.high * 100:+.1f}] pp")
