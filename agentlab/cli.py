@@ -232,7 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
     debug.add_argument("--pdb", action="store_true", help="post-mortem debugger at the error")
     debug.set_defaults(func=cmd_debug)
 
-    launch = commands.add_parser("launch", help="the seed's launch_exp.py flags, run through Snakemake")
+    launch = commands.add_parser("launch", help="the original AgentLab's launch_exp.py flags, run through Snakemake")
     launch.add_argument("--exp_root", default=".", help="folder for results/ and the study config")
     launch.add_argument("--n_jobs", type=int, default=1, help="parallel episodes; -1 = all cores")
     launch.add_argument("--exp_config", default="agentlab.launch.run_agent_on_benchmark",

@@ -1,4 +1,4 @@
-"""The seed's `launch_exp.py` flags, mapped onto a study config and the same Snakemake workflow.
+"""The original AgentLab's `launch_exp.py` flags, mapped onto a study config and the same Snakemake workflow.
 
     agentlab launch --agent_config agentlab.agents.generic_agent.AGENT_4o --benchmark miniwob --n_jobs -1
 
@@ -24,7 +24,7 @@ from .layout import RESULTS_DIR
 from .relaunch import MODES, NO_RELAUNCH, archive_episodes, select_episodes
 
 CHECKOUT_SNAKEFILE = Path(__file__).resolve().parents[1] / "Snakefile"  # the workflow beside the package
-SEED_BENCHMARK_NAMES = {"workarena.l1": "workarena_l1", "workarena.l2": "workarena_l2", "workarena.l3": "workarena_l3"}
+ORIGINAL_BENCHMARK_NAMES = {"workarena.l1": "workarena_l1", "workarena.l2": "workarena_l2", "workarena.l3": "workarena_l3"}
 
 
 def run_agent_on_benchmark(
@@ -36,7 +36,7 @@ def run_agent_on_benchmark(
     study: str | None = None,
     agent_overrides: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The seed's default experiment: one agent on every task of a benchmark.
+    """The original AgentLab's default experiment: one agent on every task of a benchmark.
 
     Seeds: the benchmark's own (MiniWoB's 5 per task as BrowserGym draws them, WorkArena's curriculum,
     WebArena's seed 0), else five per task.
@@ -57,8 +57,8 @@ def run_agent_on_benchmark(
     }
 
 
-# The seed's experiment functions, by the names its README gives them.
-SEED_EXP_CONFIGS = {
+# The original AgentLab's experiment functions, by the names its README gives them.
+ORIGINAL_EXP_CONFIGS = {
     "agentlab.agents.generic_agent.final_run": run_agent_on_benchmark,  # the agent on the whole benchmark
 }
 
@@ -69,7 +69,7 @@ def study_config(exp_config: str, agent_config: str | None, benchmark: str, extr
         return yaml.safe_load(Path(exp_config).read_text())
     module_name, _, name = exp_config.rpartition(".")
     try:
-        function = SEED_EXP_CONFIGS.get(exp_config) or getattr(__import__(module_name, fromlist=[name]), name)
+        function = ORIGINAL_EXP_CONFIGS.get(exp_config) or getattr(__import__(module_name, fromlist=[name]), name)
     except (ImportError, AttributeError, ValueError):
         raise ConfigError(f"--exp_config {exp_config!r} is neither a YAML study file nor a Python path "
                           "to a function; allowed e.g. agentlab.launch.run_agent_on_benchmark") from None
@@ -78,7 +78,7 @@ def study_config(exp_config: str, agent_config: str | None, benchmark: str, extr
                           "agentlab.agents.generic_agent.AGENT_4o")
     load_agent_args(agent_config)  # fails early, in one line, on a bad path
     try:
-        return function(agent_config=agent_config, benchmark=SEED_BENCHMARK_NAMES.get(benchmark, benchmark),
+        return function(agent_config=agent_config, benchmark=ORIGINAL_BENCHMARK_NAMES.get(benchmark, benchmark),
                         **extra_kwargs)
     except TypeError as error:
         raise ConfigError(f"--extra_kwargs do not fit {exp_config}: {error}") from None

@@ -21,7 +21,7 @@ MODES = {
     "all_errors": frozenset({"infra_error", "eval_error", "agent_error"}),
     "damaged": frozenset({"damaged"}),  # summaries that cannot be read: rerun them
 }
-NO_RELAUNCH = "None"  # the seed's `--relaunch_mode None`: relaunch nothing
+NO_RELAUNCH = "None"  # the original AgentLab's `--relaunch_mode None`: relaunch nothing
 
 
 def select_episodes(study_dir: Path, mode: str) -> list[EpisodeKey]:

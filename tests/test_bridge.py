@@ -54,7 +54,7 @@ def test_study_overrides_reach_the_agentlab_agent_args():
     assert args.set_benchmark is False and args.required_env == ("OPENAI_API_KEY",)
 
 
-def test_the_seed_names_without_agentlab_installed_stop_in_one_line(tmp_path, monkeypatch):
+def test_the_original_names_without_agentlab_installed_stop_in_one_line(tmp_path, monkeypatch):
     monkeypatch.setenv("AGENTLAB_SERVICENOW_VENV", str(tmp_path / "nowhere"))
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     config = {"study": "s", "benchmarks": {"miniwob": {"tasks": ["click-test"], "seeds": [0]}},

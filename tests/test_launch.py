@@ -1,4 +1,4 @@
-"""The seed-compatible launcher and the debug mode."""
+"""The launcher with the original AgentLab's flags, and the debug mode."""
 
 import json
 import subprocess
@@ -11,22 +11,22 @@ from agentlab.cli import main
 
 from conftest import BIN, REPLAY_TRACE, tool_env
 
-SEED_FLAGS = ["--agent_config", "agentlab.agents.replay.REPLAY", "--benchmark", "miniwob"]
+ORIGINAL_FLAGS = ["--agent_config", "agentlab.agents.replay.REPLAY", "--benchmark", "miniwob"]
 
 
 @pytest.mark.parametrize(
     "flags, message",
     [
         (["--agent_config", "agentlab.agents.replay.NOPE"], "has no 'NOPE'; allowed: REPLAY"),
-        (SEED_FLAGS + ["--n_jobs", "0"], "--n_jobs 0 is not allowed; allowed: -1 (all cores)"),
-        (SEED_FLAGS + ["--extra_kwargs", "{oops"], "--extra_kwargs '{oops' is not JSON"),
-        (SEED_FLAGS + ["--extra_kwargs", '{"bogus": 1}'], "unexpected keyword argument 'bogus'"),
-        (SEED_FLAGS + ["--extra_kwargs", '{"tasks": ["nope-*"]}'], "task 'nope-*' matches no miniwob task"),
-        (["--benchmark", "workarena.l9"] + SEED_FLAGS[:2], "unknown benchmark 'workarena.l9'"),
-        (SEED_FLAGS + ["--exp_config", "no.such.function"], "neither a YAML study file nor a Python path"),
+        (ORIGINAL_FLAGS + ["--n_jobs", "0"], "--n_jobs 0 is not allowed; allowed: -1 (all cores)"),
+        (ORIGINAL_FLAGS + ["--extra_kwargs", "{oops"], "--extra_kwargs '{oops' is not JSON"),
+        (ORIGINAL_FLAGS + ["--extra_kwargs", '{"bogus": 1}'], "unexpected keyword argument 'bogus'"),
+        (ORIGINAL_FLAGS + ["--extra_kwargs", '{"tasks": ["nope-*"]}'], "task 'nope-*' matches no miniwob task"),
+        (["--benchmark", "workarena.l9"] + ORIGINAL_FLAGS[:2], "unknown benchmark 'workarena.l9'"),
+        (ORIGINAL_FLAGS + ["--exp_config", "no.such.function"], "neither a YAML study file nor a Python path"),
     ],
 )
-def test_bad_seed_flags_fail_in_one_line_before_anything_runs(tmp_path, capsys, flags, message):
+def test_bad_original_flags_fail_in_one_line_before_anything_runs(tmp_path, capsys, flags, message):
     assert main(["launch", "--exp_root", str(tmp_path)] + flags) == 2
     error = capsys.readouterr().err
     assert message in error and error.count("\n") == 1
@@ -34,10 +34,10 @@ def test_bad_seed_flags_fail_in_one_line_before_anything_runs(tmp_path, capsys, 
 
 
 @pytest.mark.slow
-def test_seed_command_line_runs_the_workflow(tmp_path):
+def test_original_command_line_runs_the_workflow(tmp_path):
     extra = {"tasks": ["click-test"], "seeds": [0, 1], "max_steps": 3, "agent_overrides": {"trace": REPLAY_TRACE}}
     process = subprocess.run([str(BIN / "agentlab"), "launch", "--exp_root", str(tmp_path), "--n_jobs", "-1",
-                              *SEED_FLAGS, "--extra_kwargs", json.dumps(extra)],
+                              *ORIGINAL_FLAGS, "--extra_kwargs", json.dumps(extra)],
                              capture_output=True, text=True, env=tool_env())
     assert process.returncode == 0, process.stderr
     study = tmp_path / "results" / "replay-on-miniwob"
@@ -58,19 +58,19 @@ def test_debug_mode_raises_the_error_with_its_traceback(tmp_path):
     assert not (tmp_path / "results" / "dbg" / "miniwob" / "replay" / "click-test" / "seed0" / "summary.json").exists()
 
 
-# The example command line of the seed's README (python src/agentlab/experiments/launch_exp.py ...),
+# The example command line of the original AgentLab's README (python src/agentlab/experiments/launch_exp.py ...),
 # flag for flag; `agentlab launch` is its entry point here.
-SEED_README_EXAMPLE = ["--exp_config=agentlab.agents.generic_agent.final_run",
+ORIGINAL_README_EXAMPLE = ["--exp_config=agentlab.agents.generic_agent.final_run",
                        "--agent_config=agentlab.agents.generic_agent.AGENT_4o", "--benchmark=miniwob", "--n_jobs=-1"]
 
 
 @pytest.mark.skipif(not AgentLabEnvironment.configured().installed(), reason="needs make bridge")
 @pytest.mark.parametrize("relaunch", [[], ["--relaunch_mode", "None"], ["--relaunch_mode", "incomplete_only"],
                                       ["--relaunch_mode", "all_errors"], ["--relaunch_mode", "server_errors"]])
-def test_the_seed_readme_command_line_runs_verbatim(tmp_path, monkeypatch, relaunch):
+def test_the_original_readme_command_line_runs_verbatim(tmp_path, monkeypatch, relaunch):
     """AgentLab's GenericAgent with GPT-4o on all of MiniWoB, BrowserGym's 5 seeds per task: as a dry run."""
     monkeypatch.setenv("OPENAI_API_KEY", "sk-not-used-in-a-dry-run")
-    process = subprocess.run([str(BIN / "agentlab"), "launch", "--exp_root", str(tmp_path), *SEED_README_EXAMPLE,
+    process = subprocess.run([str(BIN / "agentlab"), "launch", "--exp_root", str(tmp_path), *ORIGINAL_README_EXAMPLE,
                               *relaunch, "--dry-run"], capture_output=True, text=True, env=tool_env())
     assert process.returncode == 0, process.stderr
     config = yaml.safe_load((tmp_path / "agent-4o-on-miniwob.yaml").read_text())

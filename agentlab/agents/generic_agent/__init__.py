@@ -1,4 +1,4 @@
-"""The seed's agent config names, which always mean ServiceNow AgentLab 0.4.2's own agents: each
+"""The original AgentLab's agent config names, which always mean ServiceNow AgentLab 0.4.2's own agents: each
 runs AgentLab's GenericAgent unmodified through the bridge (`agentlab.agents.bridge`), in AgentLab's
 own environment (`agentlab bridge install`). Our own agent is `agentlab.agents.web_agent`.
 
