@@ -28,14 +28,14 @@ SERVER_START_TIMEOUT_S = 60.0
 
 
 class ColdWorker:
-    """A new `python -m agentlab.episode.worker` process for one episode."""
+    """A new `python -m agentlab.episode.cold_worker` process for one episode."""
 
     def __init__(self, spec: EpisodeSpec, staging: Path):
         become_subreaper()
         self.unrelated = set(descendants(os.getpid()))
         self.events, events_write = os.pipe()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "agentlab.episode.worker", "--spec", spec.to_json(),
+            [sys.executable, "-m", "agentlab.episode.cold_worker", "--spec", spec.to_json(),
              "--dir", str(staging), "--events-fd", str(events_write)],
             pass_fds=(events_write,),
             stdout=subprocess.PIPE,

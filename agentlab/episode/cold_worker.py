@@ -1,4 +1,4 @@
-"""The process that runs an episode for the supervisor, reporting each phase on a pipe."""
+"""A cold worker: the process that runs one episode for the supervisor, reporting each phase on a pipe."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from .spec import EpisodeSpec
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m agentlab.episode.worker")
+    parser = argparse.ArgumentParser(prog="python -m agentlab.episode.cold_worker")
     parser.add_argument("--spec", required=True, help="EpisodeSpec as JSON")
     parser.add_argument("--dir", required=True, type=Path, help="staging folder for the step records")
     parser.add_argument("--events-fd", required=True, type=int, help="pipe to the supervisor")
