@@ -20,7 +20,9 @@ def run(tmp_path, task, seed, trace=REPLAY_TRACE, max_steps=5):
         agent_overrides={"trace": trace},
     )
     out = tmp_path / task / f"seed{seed}"
-    assert run_supervised(spec, RunLimits(step_timeout_s=60, episode_timeout_s=300), out) == EXIT_FINAL
+    # a cold worker: the episode's own process and browser, which must be gone when it returns
+    limits = RunLimits(step_timeout_s=60, episode_timeout_s=300, warm=False)
+    assert run_supervised(spec, limits, out) == EXIT_FINAL
     summary = json.loads((out / "summary.json").read_text())
     steps = [json.loads(line) for line in (out / "steps.jsonl").read_text().splitlines()]
     return out, summary, steps

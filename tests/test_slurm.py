@@ -114,7 +114,7 @@ def test_study_runs_batched_on_slurm_and_a_cancelled_job_is_reported_and_retried
 
     # the tables were made where snakemake runs (localrules, no SLURM job), from both episodes
     table = pd.read_csv(tmp_path / "results" / "tiny" / "summary.csv")
-    assert table.loc[0, "n"] == 2 and table.loc[0, "n_success"] == 2
+    assert table.loc[0, "n_scored"] == 2 and table.loc[0, "n_success"] == 2
     assert sorted(path.name for path in logs.parent.iterdir()) == ["group_episodes_episode"]
     assert processes_of_jobs_from(tmp_path) == []  # the cancelled job left no browser behind
 
