@@ -95,10 +95,11 @@ def _checked_call(call: ast.expr, signatures: dict[str, inspect.Signature]) -> A
     name = call.func.id
     if name not in signatures:
         raise ActionParseError(f"unknown action {name!r}; allowed: {allowed}")
-    if any(isinstance(arg, ast.Starred) for arg in call.args) or any(k.arg is None for k in call.keywords):
+    names = [keyword.arg for keyword in call.keywords]
+    if any(isinstance(arg, ast.Starred) for arg in call.args) or None in names:
         raise ActionParseError(f"{name}(): *args and **kwargs are not allowed")
     args = tuple(_literal(arg, f"{name}() argument {i + 1}") for i, arg in enumerate(call.args))
-    kwargs = tuple((k.arg, _literal(k.value, f"{name}() argument {k.arg!r}")) for k in call.keywords)
+    kwargs = tuple((str(k.arg), _literal(k.value, f"{name}() argument {k.arg!r}")) for k in call.keywords)
     try:
         signatures[name].bind(*args, **dict(kwargs))
     except TypeError as error:
@@ -129,9 +130,10 @@ def parse_actions(text: str, signatures: dict[str, inspect.Signature], multiacti
                                "write one action per line such as click('12')") from None
     if not statements:
         raise ActionParseError("no action; write one action per line such as click('12')")
-    if not all(isinstance(statement, ast.Expr) for statement in statements):
+    expressions = [statement for statement in statements if isinstance(statement, ast.Expr)]
+    if len(expressions) < len(statements):
         raise ActionParseError("only function calls are allowed, one per line, such as click('12')")
-    return [_checked_call(statement.value, signatures) for statement in statements]
+    return [_checked_call(expression.value, signatures) for expression in expressions]
 
 
 class SafeActionMapping:

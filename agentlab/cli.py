@@ -151,14 +151,14 @@ def cmd_llm_server(args: argparse.Namespace) -> int:
 
     settings = local_server.ServerSettings.from_json(args.settings) if args.settings else local_server.ServerSettings()
     if args.action == "start":
-        state = local_server.ensure_server(settings)
-        print(f"local LLM server running at {state.base_url} (pid {state.pid})")
+        started = local_server.ensure_server(settings)
+        print(f"local LLM server running at {started.base_url} (pid {started.pid})")
     elif args.action == "stop":
-        state = local_server.stop_server()
-        print(f"stopped the local LLM server (pid {state.pid})" if state else "no local LLM server was running")
+        stopped = local_server.stop_server()
+        print(f"stopped the local LLM server (pid {stopped.pid})" if stopped else "no local LLM server was running")
     else:
-        state = local_server.status()
-        print(f"running at {state.base_url} (pid {state.pid}): {state.settings}" if state
+        running = local_server.status()
+        print(f"running at {running.base_url} (pid {running.pid}): {running.settings}" if running
               else f"no local LLM server in {local_server.runtime_dir()}")
     return 0
 

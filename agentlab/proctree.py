@@ -132,7 +132,8 @@ class PeakPssSampler:
     """
 
     def __init__(self, pids: Callable[[], Iterable[int]] | None = None, interval_s: float = 0.2):
-        self.pids = pids or (lambda root=os.getpid(): tree(root))
+        root = os.getpid()
+        self.pids = pids or (lambda: tree(root))
         self.interval_s = interval_s
         self.peak_mb = 0.0
         self._stop = threading.Event()

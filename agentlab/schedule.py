@@ -81,8 +81,8 @@ class Schedule:
         }
         self.rounds: dict[str, list[Round]] = defaultdict(list)  # instance -> its rounds, in order
         for name, plan in study.benchmarks.items():
-            if self.instance(name):
-                self.rounds[self.instance(name)] += [Round(name, agent, seed) for agent in study.agents for seed in plan.seeds]
+            if instance := self.instance(name):
+                self.rounds[instance] += [Round(name, agent, seed) for agent in study.agents for seed in plan.seeds]
         self._previous = {
             round_: rounds[index - 1] if index else None
             for rounds in self.rounds.values()

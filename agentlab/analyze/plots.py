@@ -71,7 +71,7 @@ def cost_vs_success_plot(summary: pd.DataFrame) -> bytes:
         axis.errorbar(rows["cost_per_episode"], rows["score"], yerr=rows["score_std_err"].fillna(0),
                       fmt="o", capsize=4, label=benchmark)
         for row in rows.itertuples():
-            axis.annotate(row.agent, (row.cost_per_episode, row.score), textcoords="offset points",
+            axis.annotate(str(row.agent), (row.cost_per_episode, row.score), textcoords="offset points",
                           xytext=(5, 5), fontsize=8)
     unknown = summary.loc[cost.isna(), ["benchmark", "agent"]].drop_duplicates()
     if len(unknown):

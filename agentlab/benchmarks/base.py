@@ -130,7 +130,7 @@ class Benchmark:
 
         A (task, seed) pair the curriculum draws twice is one episode (see `curriculum_repeats`)."""
         if seeds is None and self.curriculum:
-            curriculum_seeds = defaultdict(dict)
+            curriculum_seeds: dict[str, dict[int, None]] = defaultdict(dict)
             for task, seed in self.curriculum:
                 curriculum_seeds[task][seed] = None
             pairs = [(task, seed) for task in tasks for seed in curriculum_seeds.get(task, ())]

@@ -12,6 +12,7 @@ import gzip
 import importlib.metadata
 import io
 import json
+from pathlib import Path
 from typing import Any
 
 from .metadata import BROWSERGYM_TABLES, JUDGED_TASKS, METADATA_DIR, WORKARENA_CURRICULUM, Rows
@@ -28,7 +29,7 @@ def installed_browsergym_table(table: str) -> bytes:
     """
     distribution = importlib.metadata.distribution("browsergym-experiments")
     filename = BROWSERGYM_TABLES[table].removesuffix(".gz")
-    return distribution.locate_file(f"browsergym/experiments/benchmark/metadata/{filename}").read_bytes()
+    return Path(str(distribution.locate_file(f"browsergym/experiments/benchmark/metadata/{filename}"))).read_bytes()
 
 
 def installed_workarena_curriculum() -> Rows:
@@ -79,7 +80,7 @@ def judging_criteria(config: dict[str, Any]) -> list[tuple[str, str]]:
 def installed_judged_tasks(benchmark: str) -> Rows:
     """The rows of JUDGED_TASKS for `benchmark`, from its installed task configs, in task id order."""
     distribution, filename, name_key = WEBARENA_TASK_CONFIGS[benchmark]
-    text = importlib.metadata.distribution(distribution).locate_file(filename).read_text("utf-8")
+    text = Path(str(importlib.metadata.distribution(distribution).locate_file(filename))).read_text("utf-8")
     configs = sorted(json.loads(text), key=lambda config: config[name_key])
     return [
         {"benchmark": benchmark, "task_name": str(config[name_key]), "criterion": criterion, "judge": judge}

@@ -20,6 +20,8 @@ import sys
 import threading
 from pathlib import Path
 
+from ..records import EpisodeOutcome
+
 IDLE_TIMEOUT_S = float(os.environ.get("AGENTLAB_WARM_IDLE_S", "15"))  # then exit, if the slot is unleased
 
 
@@ -103,7 +105,7 @@ def serve(slot: Path) -> int:
             return 0
         retire = []
 
-        def retire_after_infra_error(outcome: dict) -> None:
+        def retire_after_infra_error(outcome: EpisodeOutcome) -> None:
             """Stop listening before replying, so the next lease starts a fresh server."""
             if outcome.status == "infra_error":  # its browser may be broken
                 listener.close()

@@ -44,7 +44,9 @@ class ColdWorker:
             preexec_fn=die_with_parent,
         )
         os.close(events_write)
-        self.output = self.process.stdout.fileno()
+        assert self.process.stdout is not None  # stdout=PIPE
+        self.stdout = self.process.stdout
+        self.output = self.stdout.fileno()
 
     def kill(self) -> int | None:
         """SIGKILL the worker and every process of its episode; return the worker's exit code.
@@ -71,7 +73,7 @@ class ColdWorker:
 
     def close(self) -> None:
         os.close(self.events)
-        self.process.stdout.close()
+        self.stdout.close()
 
 
 def environment_key() -> str:

@@ -7,7 +7,7 @@ import os
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 from ..errors import AgentError, ConfigError, InfraError
 
@@ -78,6 +78,12 @@ class ChatModelArgs(ABC):
         return self.price_as or self.model_name
 
 
+@overload
+def require_env(variable: str, purpose: str) -> str: ...
+@overload
+def require_env(variable: None, purpose: str) -> None: ...
+@overload
+def require_env(variable: str | None, purpose: str) -> str | None: ...
 def require_env(variable: str | None, purpose: str) -> str | None:
     """The value of `variable` (a name such as OPENAI_API_KEY); ConfigError if it is unset or not a name."""
     if variable is None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 from pathlib import Path
+from collections.abc import Hashable
 from typing import Any
 
 import pandas as pd
@@ -53,7 +54,7 @@ def _episode_link(key: EpisodeKey, report_dir: Path) -> dict[str, str]:
     return {"label": episode_id(key), "url": relative_url(trace_page_path(report_dir / EPISODES_DIR, key), report_dir)}
 
 
-def _error_groups_view(groups: pd.DataFrame, report_dir: Path) -> list[dict[str, Any]]:
+def _error_groups_view(groups: pd.DataFrame, report_dir: Path) -> list[dict[Hashable, Any]]:
     return [
         {**row, "examples": [_episode_link(EpisodeKey(*keys), report_dir) for keys in row["examples"]]}
         for row in groups.to_dict("records")
@@ -79,7 +80,7 @@ def _per_task_view(results: StudyResults, tables: StudyTables, report_dir: Path)
     return rows
 
 
-def _comparisons_view(results: StudyResults, tables: StudyTables) -> list[dict[str, Any]]:
+def _comparisons_view(results: StudyResults, tables: StudyTables) -> list[dict[Hashable, Any]]:
     """Each comparison row with the tasks each agent won."""
     views = []
     for row in tables.comparisons.to_dict("records"):

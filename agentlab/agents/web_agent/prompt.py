@@ -331,5 +331,5 @@ def build_prompt(page: Page, history: list[PastStep], memory: str | None, flags:
     if page.screenshot_png is not None:
         content.append({"type": "image_url", "image_url": {"url": png_data_url(page.screenshot_png)}})
     user = content[0]["text"] if len(content) == 1 else content  # a plain string when there is no image
-    messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+    messages: list[dict[str, Any]] = [{"role": "system", "content": system}, {"role": "user", "content": user}]
     return Prompt(messages, estimate_tokens(system) + estimate_tokens(text_of(content)) + image_tokens, cuts)
