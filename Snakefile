@@ -41,3 +41,4 @@ onsuccess:
 
 onerror:
     stop_local_llm_server()
+    report_spend()

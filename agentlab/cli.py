@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -24,9 +25,14 @@ def existing_study(path: Path) -> Path:
 
 
 def cmd_episode(args: argparse.Namespace) -> int:
+    from .budget import Budget
     from .episode.spec import EpisodeSpec, RunLimits
+    from .llm.limiter import LIMITS_ENV, configured_limits
 
     spec = EpisodeSpec.from_json(args.spec)
+    if args.max_concurrent_requests:  # workers and warm servers inherit it
+        os.environ[LIMITS_ENV] = args.max_concurrent_requests
+        configured_limits()  # a malformed value: one line now
     if args.debug:
         from .debug import run_in_foreground
 
@@ -39,6 +45,8 @@ def cmd_episode(args: argparse.Namespace) -> int:
         attempt=args.attempt,
         max_attempts=args.max_attempts,
         warm=args.workers == "warm",
+        budget=Budget.from_json(args.budget),
+        study_dir=args.study_dir,
     )
     return run_supervised(spec, limits, args.out)
 
@@ -199,6 +207,10 @@ def build_parser() -> argparse.ArgumentParser:
     episode.add_argument("--episode-timeout", type=float, default=RunLimits.episode_timeout_s, help="seconds per episode")
     episode.add_argument("--workers", choices=["warm", "cold"], default="warm" if RunLimits.warm else "cold",
                          help="warm: reuse an episode server with a running browser; cold: a new process")
+    episode.add_argument("--budget", default="{}", help="spending limits (agentlab.budget.Budget) as JSON")
+    episode.add_argument("--max-concurrent-requests", default="",
+                         help="JSON {LLM base URL: most requests in flight at once from this machine}")
+    episode.add_argument("--study-dir", help="results/<study>: keep its spend ledger, check budget.max_cost_usd")
     episode.add_argument("--debug", action="store_true", help="run in the foreground and raise errors")
     episode.add_argument("--pdb", action="store_true", help="with --debug: post-mortem debugger at the error")
     episode.set_defaults(func=cmd_episode)

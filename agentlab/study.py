@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+from .budget import Budget
 from .errors import ConfigError
 from .layout import RESULTS_DIR, EpisodeKey, episode_grid, summary_path
 
@@ -82,6 +83,8 @@ class Study:
     step_timeout_s: int
     episode_timeout_s: int
     workers: str  # 'warm' or 'cold'
+    budget: Budget = Budget()
+    max_concurrent_requests: dict[str, int] = field(default_factory=dict)  # LLM endpoint -> requests at once
     _config_hashes: dict[tuple[str, str], str] = field(default_factory=dict, repr=False, compare=False)
 
     def spec(self, benchmark: str, agent: str, task: str, seed: int):
@@ -205,6 +208,8 @@ def load_study(config: dict) -> Study:
         step_timeout_s=episode["step_timeout_s"],
         episode_timeout_s=episode["episode_timeout_s"],
         workers=episode["workers"],
+        budget=Budget(**config["budget"]),
+        max_concurrent_requests=episode["max_concurrent_requests"],
     )
 
 

@@ -1,5 +1,7 @@
 # Input functions: the study config (validated against config/schema.yaml) expanded into targets.
+import json
 import re
+import sys
 from pathlib import Path
 
 from agentlab.layout import PLOTS, TABLES
@@ -82,6 +84,16 @@ def start_local_llm_server():
     if settings is not None:
         settings_json = settings.to_json()
         shell("agentlab llm-server start --settings {settings_json:q}")
+
+
+def report_spend():
+    """After a failed run: one line if the study's budget stopped it (agentlab/budget.py)."""
+    from agentlab.budget import read_spend
+
+    limit = STUDY.budget.max_cost_usd
+    spend = read_spend(Path("results") / STUDY.name)
+    if limit is not None and spend.cost_usd >= limit:
+        print(spend.message(STUDY.name, limit), file=sys.stderr)
 
 
 def stop_local_llm_server():

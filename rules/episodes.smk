@@ -22,6 +22,8 @@ rule episode:
         step_timeout_s=STUDY.step_timeout_s,
         episode_timeout_s=STUDY.episode_timeout_s,
         workers=STUDY.workers,
+        budget=STUDY.budget.to_json(),  # spending limits (agentlab/budget.py)
+        max_concurrent_requests=json.dumps(STUDY.max_concurrent_requests),  # per LLM endpoint
         runtime=episode_runtime,
     retries: STUDY.retries
     conda:
@@ -30,4 +32,6 @@ rule episode:
         "agentlab episode --spec {params.spec:q} --out {params.dir:q}"
         " --attempt {resources.attempt} --max-attempts {resources.max_attempts} --workers {resources.workers}"
         " --step-timeout {resources.step_timeout_s} --episode-timeout {resources.episode_timeout_s}"
+        " --budget {resources.budget:q} --max-concurrent-requests {resources.max_concurrent_requests:q}"
+        " --study-dir results/{wildcards.study}"
         " >> {log:q} 2>&1"

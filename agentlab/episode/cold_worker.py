@@ -7,6 +7,7 @@ import json
 import os
 from pathlib import Path
 
+from ..budget import Budget
 from .loop import run_episode
 from .spec import EpisodeSpec
 
@@ -16,6 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spec", required=True, help="EpisodeSpec as JSON")
     parser.add_argument("--dir", required=True, type=Path, help="staging folder for the step records")
     parser.add_argument("--events-fd", required=True, type=int, help="pipe to the supervisor")
+    parser.add_argument("--budget", default=Budget().to_json(), help="Budget as JSON (per-episode limits)")
     args = parser.parse_args(argv)
 
     with os.fdopen(args.events_fd, "w", buffering=1) as events:
@@ -27,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
             EpisodeSpec.from_json(args.spec),
             args.dir,
             on_phase=lambda phase, step: send({"event": "phase", "phase": phase, "step": step}),
+            budget=Budget.from_json(args.budget),
         )
         send({"event": "outcome", "outcome": outcome.to_dict()})
     return 0

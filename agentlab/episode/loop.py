@@ -7,6 +7,7 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable
 
+from ..budget import Budget
 from ..errors import AgentError, EvaluationError, InfraError
 from ..navigation import NavigationGuard
 from ..records import EpisodeError, EpisodeOutcome, Status, StepWriter
@@ -88,8 +89,10 @@ def run_episode(
     directory: Path,
     on_phase: PhaseCallback = lambda phase, step: None,
     raise_errors: bool = False,
+    budget: Budget = Budget(),
 ) -> EpisodeOutcome:
-    """Run one episode, writing step records into `directory`; return the outcome for its summary."""
+    """Run one episode, writing step records into `directory`; return the outcome for its summary.
+    The agent is not asked again once its totals reach `budget`'s per-episode limits."""
     from ..agents.base import EpisodeContext
     from ..agents.registry import agent_args_to_dict, load_agent_args
     from ..benchmarks import get_benchmark
@@ -113,6 +116,9 @@ def run_episode(
         blame = "agent_error"
         agent = agent_args.make_agent(context)
         outcome.agent_details = agent.details()
+        unpriced = budget.unpriced(agent.stats())
+        if unpriced:
+            raise AgentError(unpriced)
         blame = "infra_error"
         env = make_env(spec, benchmark, agent.action_set)
         guard_evaluation(env)
@@ -133,6 +139,12 @@ def run_episode(
                 outcome.truncated = True
                 outcome.stop_reason = "max_steps"
                 writer.write({**record, "action": None})
+                break
+            exceeded = budget.episode_exceeded(agent.stats())
+            if exceeded:
+                outcome.stop_reason = "budget"
+                print(f"budget: {exceeded}; the episode ends", flush=True)
+                writer.write({**record, "action": None, "budget_exceeded": exceeded})
                 break
 
             on_phase("agent", step)

@@ -8,6 +8,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..budget import Budget
+
 
 @dataclass(frozen=True)
 class EpisodeSpec:
@@ -44,6 +46,8 @@ class RunLimits:
     attempt: int = 1  # Snakemake's attempt number, from 1
     max_attempts: int = 1
     warm: bool = True  # run in a warm episode server (browser kept running) instead of a new process
+    budget: Budget = Budget()  # spending limits (agentlab.budget)
+    study_dir: str | None = None  # results/<study>: its spend ledger is kept (and budget.max_cost_usd checked)
 
 
 def config_hash(benchmark: str, max_steps: int, pre_observation_delay: float, agent_args: dict[str, Any]) -> str:

@@ -9,7 +9,8 @@ truncates a job's `log:` before each retry).
 
 Exit codes (the contract with Snakemake's `retries:`):
   0  a final summary was written (any status; infra and evaluation errors on the last attempt are final);
-  3  an infrastructure or evaluation error on a non-final attempt: recorded under `attempts/`, retry it.
+  3  an infrastructure or evaluation error on a non-final attempt: recorded under `attempts/`, retry it;
+  4  the study's spend reached `budget.max_cost_usd`: nothing ran, nothing was written.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import time
 from pathlib import Path
 from typing import BinaryIO
 
+from ..budget import read_spend, record_spend
 from ..io import remove_stale_temporaries, write_json_atomic
 from ..layout import ATTEMPTS_DIR, EPISODE_LOG, SCREENSHOTS_DIR, STAGING_DIR, STEPS_FILE, SUMMARY_FILE
 from ..records import RETRIED_STATUSES, EpisodeOutcome, EpisodeSummary
@@ -32,6 +34,7 @@ from .spec import EpisodeSpec, RunLimits
 
 EXIT_FINAL = 0
 EXIT_RETRY = 3
+EXIT_BUDGET = 4  # the study's budget is spent: the episode did not start
 
 
 def versions(chromium: str | None) -> dict[str, str | None]:
@@ -66,7 +69,7 @@ def watch_worker(spec: EpisodeSpec, limits: RunLimits, staging: Path, tee: _Tee)
     from .workers import ColdWorker, WarmWorker
 
     try:
-        worker = WarmWorker(spec, staging) if limits.warm else ColdWorker(spec, staging)
+        worker = (WarmWorker if limits.warm else ColdWorker)(spec, staging, limits.budget)
     except (OSError, RuntimeError) as error:
         return EpisodeOutcome.failed("infra_error", "error", "WorkerUnavailable", str(error))
     started = time.monotonic()
@@ -155,6 +158,11 @@ def build_summary(spec: EpisodeSpec, limits: RunLimits, outcome: EpisodeOutcome,
 
 def run_supervised(spec: EpisodeSpec, limits: RunLimits, episode_dir: Path, debug: bool = False) -> int:
     """Run one episode into `episode_dir`; return the exit code of the contract above."""
+    if limits.study_dir is not None and limits.budget.max_cost_usd is not None:
+        spend = read_spend(Path(limits.study_dir))
+        if spend.cost_usd >= limits.budget.max_cost_usd:
+            print(f"agentlab: {spend.message(spec.study, limits.budget.max_cost_usd)}", file=sys.stderr, flush=True)
+            return EXIT_BUDGET
     started = time.time()
     episode_dir.mkdir(parents=True, exist_ok=True)
     staging = episode_dir / STAGING_DIR
@@ -169,10 +177,12 @@ def run_supervised(spec: EpisodeSpec, limits: RunLimits, episode_dir: Path, debu
         if debug:
             from .loop import run_episode
 
-            outcome = run_episode(spec, staging, raise_errors=True)
+            outcome = run_episode(spec, staging, raise_errors=True, budget=limits.budget)
         else:
             outcome = watch_worker(spec, limits, staging, tee)
         summary = build_summary(spec, limits, outcome, started)
+        if limits.study_dir is not None:
+            record_spend(Path(limits.study_dir), str(episode_dir), limits.attempt, summary.agent_stats)
         error = f": {summary.error.type}: {summary.error.message}" if summary.error else ""
         tee.write(f"=== attempt {limits.attempt}/{limits.max_attempts} ended: {summary.status}{error}\n".encode())
 

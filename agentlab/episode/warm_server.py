@@ -38,6 +38,7 @@ def _watch_client(connection: socket.socket, episode_running: threading.Event) -
 
 def _serve_one(connection: socket.socket, before_reply) -> None:
     """Run the episode a supervisor sent; call `before_reply(outcome)` before it learns the outcome."""
+    from ..budget import Budget
     from .loop import run_episode
     from .spec import EpisodeSpec
 
@@ -62,6 +63,7 @@ def _serve_one(connection: socket.socket, before_reply) -> None:
                 EpisodeSpec(**request["spec"]),
                 Path(request["staging"]),
                 on_phase=lambda phase, step: send({"event": "phase", "phase": phase, "step": step}),
+                budget=Budget(**request.get("budget", {})),
             )
             episode_running.clear()  # from here, the supervisor may hang up
             before_reply(outcome)

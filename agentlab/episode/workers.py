@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from ..proctree import become_subreaper, descendants, die_with_parent, kill, wait_gone
+from ..budget import Budget
 from .spec import EpisodeSpec
 
 # Environment variables that differ between otherwise identical runs and do not affect episodes.
@@ -30,13 +31,13 @@ SERVER_START_TIMEOUT_S = 60.0
 class ColdWorker:
     """A new `python -m agentlab.episode.cold_worker` process for one episode."""
 
-    def __init__(self, spec: EpisodeSpec, staging: Path):
+    def __init__(self, spec: EpisodeSpec, staging: Path, budget: Budget = Budget()):
         become_subreaper()
         self.unrelated = set(descendants(os.getpid()))
         self.events, events_write = os.pipe()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "agentlab.episode.cold_worker", "--spec", spec.to_json(),
-             "--dir", str(staging), "--events-fd", str(events_write)],
+             "--dir", str(staging), "--events-fd", str(events_write), "--budget", budget.to_json()],
             pass_fds=(events_write,),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -93,14 +94,15 @@ def servers_dir() -> Path:
 class WarmWorker:
     """A leased episode server: the slot's lock is held until `close()` (or until we die)."""
 
-    def __init__(self, spec: EpisodeSpec, staging: Path):
+    def __init__(self, spec: EpisodeSpec, staging: Path, budget: Budget = Budget()):
         self.slot, self.lock = self._lease_slot(servers_dir())
         self.connection = self._connect()
         pid, _, _ = struct.unpack("3i", self.connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))
         self.server_pid = pid
         self.events, events_write = os.pipe()
         self.output, output_write = os.pipe()
-        request = json.dumps({"spec": json.loads(spec.to_json()), "staging": str(staging.resolve())})
+        request = json.dumps({"spec": json.loads(spec.to_json()), "staging": str(staging.resolve()),
+                              "budget": json.loads(budget.to_json())})
         socket.send_fds(self.connection, [request.encode()], [events_write, output_write])
         os.close(events_write)
         os.close(output_write)

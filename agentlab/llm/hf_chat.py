@@ -30,7 +30,8 @@ class HFChatArgs(ChatModelArgs):
 
 class HFChatModel(RetryingChatModel):
     def __init__(self, args: HFChatArgs, client: Any):
-        super().__init__(args.model_name, args.base_url or "Hugging Face", RetryPolicy(args.max_retries, args.backoff_s))
+        super().__init__(args.model_name, args.base_url or "Hugging Face", RetryPolicy(args.max_retries, args.backoff_s),
+                         args.base_url)
         self.args = args
         self.client = client
 

@@ -56,7 +56,7 @@ class AzureChatArgs(OpenAIChatArgs):
 
 class OpenAIChatModel(RetryingChatModel):
     def __init__(self, args: OpenAIChatArgs, client: Any, where: str):
-        super().__init__(args.model_name, where, RetryPolicy(args.max_retries, args.backoff_s))
+        super().__init__(args.model_name, where, RetryPolicy(args.max_retries, args.backoff_s), str(client.base_url))
         self.args = args
         self.client = client
 

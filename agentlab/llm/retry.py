@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, NoReturn, TypeVar
 
 from .chat import ChatModel, ChatResponse, LLMRequestRejected, LLMUnavailable
+from .limiter import request_slot
 
 T = TypeVar("T")
 MAX_BACKOFF_S = 60.0
@@ -67,12 +68,18 @@ def _seconds(retry_after: str | None) -> float | None:
 
 
 class RetryingChatModel(ChatModel):
-    """A chat model whose single attempt (`_create`) is retried; answers come in OpenAI's format."""
+    """A chat model whose single attempt (`_create`) is retried; answers come in OpenAI's format.
+    Each attempt holds a slot of `endpoint` (its base URL: `episode.max_concurrent_requests`), never a backoff."""
 
-    def __init__(self, model_name: str, where: str, policy: RetryPolicy):
+    def __init__(self, model_name: str, where: str, policy: RetryPolicy, endpoint: str | None = None):
         self.model_name = model_name
         self.where = where
         self.policy = policy
+        self.endpoint = endpoint
+
+    def _attempt(self, messages: list[dict[str, Any]]) -> Any:
+        with request_slot(self.endpoint):
+            return self._create(messages)
 
     @abstractmethod
     def _create(self, messages: list[dict[str, Any]]) -> Any:
@@ -80,7 +87,7 @@ class RetryingChatModel(ChatModel):
 
     def chat(self, messages: list[dict[str, Any]]) -> ChatResponse:
         started = time.monotonic()
-        completion, retries = call_with_retries(lambda: self._create(messages), self.policy,
+        completion, retries = call_with_retries(lambda: self._attempt(messages), self.policy,
                                                 f"{self.model_name} at {self.where}")
         usage = completion.usage
         details = getattr(usage, "prompt_tokens_details", None) if usage else None

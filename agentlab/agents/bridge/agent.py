@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ...errors import AgentError, ConfigError, InfraError
+from ...llm.limiter import request_slot
 from ...llm.pricing import add_costs, cost
 from ..base import Agent, AgentArgs, AgentStep, EpisodeContext, goal_image_urls, messages_for_the_record
 from . import host as wire
@@ -198,6 +199,7 @@ class BridgeAgent(Agent):
         self.agent_class = ready["agent_class"]
         self.versions = ready["versions"]
         self.action_set = action_set_from(ready["action_set"])
+        self.endpoint = ready.get("endpoint")  # its LLM calls happen inside AgentLab: a step holds a slot
         # the model it calls, priced by our table (agentlab.llm.pricing); an agent without one costs nothing
         self.model_name = (self.agent_args.get("chat_model_args") or {}).get("model_name")
         self.totals: dict[str, Any] = {**dict.fromkeys(STAT_KEYS, 0), "n_llm_steps": 0}
@@ -206,7 +208,8 @@ class BridgeAgent(Agent):
 
     def get_action(self, obs: dict) -> AgentStep:
         assert self.host is not None, "the episode is over"
-        answer = self.host.ask({"kind": "act", "obs": wire.encode(obs, self.host.scratch)})
+        with request_slot(self.endpoint):
+            answer = self.host.ask({"kind": "act", "obs": wire.encode(obs, self.host.scratch)})
         stats = answer["stats"]
         step: dict[str, Any] = {key: int(stats.get(key) or 0) for key in STAT_KEYS}
         for key in STAT_KEYS:

@@ -10,7 +10,7 @@ our side imports `encode`/`decode` from it, AgentLab's side runs `main()`.
 
 Messages to the host, and its answers:
   {"kind": "start", "agent": path, "overrides": {...}, "benchmark": {...}, "task_name": ..., "seed": ...}
-      -> {"kind": "ready", "agent_args": ..., "action_set": ..., "versions": ...}
+      -> {"kind": "ready", "agent_args": ..., "action_set": ..., "versions": ..., "endpoint": base URL | None}
   {"kind": "act", "obs": <encoded observation>}
       -> {"kind": "action", "action": str | None, "think": ..., "chat_messages": [...], "stats": {...}, ...}
   {"kind": "end"} -> {"kind": "ended"}  (the episode is over; the host waits for the next start)
@@ -154,6 +154,13 @@ def versions() -> dict[str, str]:
     return {name: version(name) for name in ("agentlab", "browsergym-core", "browsergym-experiments")}
 
 
+def llm_endpoint(agent: Any) -> str | None:
+    """The base URL the agent's chat model calls (its OpenAI client's), or None if it has none."""
+    client = getattr(getattr(agent, "chat_llm", None), "client", None)
+    base_url = getattr(client, "base_url", None)
+    return str(base_url) if base_url else None
+
+
 def chat_messages(messages: Any) -> list[Any]:
     """An AgentInfo's chat messages (a Discussion or a list) as plain JSON."""
     if messages is None:
@@ -185,7 +192,7 @@ class Host:
         self.agent = args.make_agent()
         if hasattr(self.agent, "set_task_name"):
             self.agent.set_task_name(message["task_name"])
-        return {"kind": "ready", "agent_args": jsonable(dataclasses.asdict(args)),
+        return {"kind": "ready", "agent_args": jsonable(dataclasses.asdict(args)), "endpoint": llm_endpoint(self.agent),
                 "agent_class": f"{type(args).__module__}.{type(args).__qualname__}",
                 "action_set": describe_action_set(self.agent.action_set), "versions": versions()}
 

@@ -1,0 +1,95 @@
+"""Spending limits: per episode (tokens, USD) and per study (USD), and the study's spend ledger.
+
+An episode stops asking its agent once its totals reach a limit (`stop_reason: budget`, a failure:
+the agent's, not retried). A study stops starting episodes once the attempts it paid for reach
+`max_cost_usd`: every attempt appends its cost to `spend.jsonl` in the study folder, so the spend
+survives relaunches and counts retried attempts (money spent is spent). Costs are known only for
+priced models (agentlab/llm/pricing.py): a cost limit refuses an agent whose cost is unknown
+before it makes a call; a token limit applies to every model.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .layout import SPEND_FILE
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A study's limits (`budget:` in the config); None means no limit."""
+
+    episode_max_tokens: int | None = None  # input + output tokens of one episode
+    episode_max_cost_usd: float | None = None
+    max_cost_usd: float | None = None  # the whole study: no episode starts once its spend reaches this
+
+    def to_json(self) -> str:
+        return json.dumps(self.__dict__, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Budget:
+        from .io import dataclass_from_json
+
+        return dataclass_from_json(cls, text, "the budget")
+
+    def needs_prices(self) -> bool:
+        return self.episode_max_cost_usd is not None or self.max_cost_usd is not None
+
+    def unpriced(self, stats: dict[str, Any]) -> str | None:
+        """Why an agent with these totals cannot run under a cost limit (its cost is unknown), or None."""
+        if self.needs_prices() and "cost" in stats and stats["cost"] is None:
+            return ("a cost budget is set but the agent's model has no price (agentlab/llm/pricing.py): "
+                    "add its price, or use budget.episode_max_tokens only")
+        return None
+
+    def episode_exceeded(self, stats: dict[str, Any]) -> str | None:
+        """Which per-episode limit the agent's totals `stats` reached, or None."""
+        tokens = int(stats.get("input_tokens") or 0) + int(stats.get("output_tokens") or 0)
+        if self.episode_max_tokens is not None and tokens >= self.episode_max_tokens:
+            return f"{tokens} tokens reached budget.episode_max_tokens={self.episode_max_tokens}"
+        spent = stats.get("cost") or 0.0
+        if self.episode_max_cost_usd is not None and spent >= self.episode_max_cost_usd:
+            return f"${spent:.4f} reached budget.episode_max_cost_usd={self.episode_max_cost_usd:g}"
+        return None
+
+
+@dataclass(frozen=True)
+class Spend:
+    """What a study's attempts cost so far, from its ledger."""
+
+    cost_usd: float
+    attempts: int
+
+    def message(self, study: str, limit: float) -> str:
+        return (f"study {study!r} spent ${self.cost_usd:.2f} in {self.attempts} episode attempts, reaching "
+                f"budget.max_cost_usd={limit:g}: no new episode starts (finished ones are kept; raise the budget "
+                f"and rerun to continue)")
+
+
+def record_spend(study_dir: Path, episode: str, attempt: int, stats: dict[str, Any]) -> None:
+    """Append one attempt's cost to the study's ledger (one line, under a lock: many episodes append)."""
+    line = json.dumps({"episode": episode, "attempt": attempt, "cost_usd": stats.get("cost"),
+                       "tokens": int(stats.get("input_tokens") or 0) + int(stats.get("output_tokens") or 0)})
+    fd = os.open(study_dir / SPEND_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.write(fd, (line + "\n").encode())
+    finally:
+        os.close(fd)
+
+
+def read_spend(study_dir: Path) -> Spend:
+    """The study's spend: unknown costs (unpriced models, run without a cost budget) and damaged lines count 0."""
+    from .records import read_records_tolerantly
+
+    try:
+        records, _ = read_records_tolerantly(study_dir / SPEND_FILE)
+    except FileNotFoundError:
+        return Spend(0.0, 0)
+    costs = [record.get("cost_usd") for record in records]
+    return Spend(sum(c for c in costs if isinstance(c, (int, float)) and not isinstance(c, bool)), len(records))

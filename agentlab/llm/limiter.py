@@ -1,0 +1,80 @@
+"""A per-endpoint cap on LLM requests in flight, shared by every process of a run on one machine.
+
+Many episodes run at once, each in its own process; a provider's rate limit is per endpoint. The
+study's `episode.max_concurrent_requests` ({base URL: N}) reaches every episode process through
+the environment variable below; a request to a capped endpoint first takes one of its N slots: a
+lock file under the user's runtime folder, held with `flock` for the request and released by the
+kernel if the process dies, so a killed episode never leaks a slot.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import random
+import time
+from pathlib import Path
+from typing import Iterator
+
+from ..errors import ConfigError
+
+LIMITS_ENV = "AGENTLAB_MAX_CONCURRENT_REQUESTS"  # JSON {base URL: most requests at once}
+OPENAI_URL = "https://api.openai.com/v1"
+POLL_S = 0.05  # between looks for a free slot; a wait is as long as a request, seconds
+
+
+def normalize(url: str) -> str:
+    """An endpoint's key: its base URL without a trailing slash, scheme and host in lower case."""
+    scheme, sep, rest = url.strip().rstrip("/").partition("://")
+    host, slash, path = rest.partition("/")
+    return f"{scheme.lower()}{sep}{host.lower()}{slash}{path}"
+
+
+def configured_limits() -> dict[str, int]:
+    """The caps in force ({normalized base URL: N}); ConfigError (one line) if the variable is malformed."""
+    text = os.environ.get(LIMITS_ENV, "")
+    if not text:
+        return {}
+    try:
+        limits = json.loads(text)
+    except json.JSONDecodeError:
+        limits = None
+    if not isinstance(limits, dict) or not all(isinstance(n, int) and n >= 1 for n in limits.values()):
+        raise ConfigError(f"{LIMITS_ENV}={text[:80]!r}; allowed: a JSON object of base URL -> integer >= 1")
+    return {normalize(url): n for url, n in limits.items()}
+
+
+def slots_dir(endpoint: str) -> Path:
+    base = Path(os.environ.get("XDG_RUNTIME_DIR") or "/tmp") / f"agentlab-{os.getuid()}" / "requests"
+    return base / hashlib.sha256(endpoint.encode()).hexdigest()[:16]
+
+
+@contextlib.contextmanager
+def request_slot(endpoint: str | None) -> Iterator[None]:
+    """Hold one of `endpoint`'s slots for the duration (no wait if the endpoint is not capped)."""
+    limit = configured_limits().get(normalize(endpoint)) if endpoint else None
+    if limit is None:
+        yield
+        return
+    directory = slots_dir(normalize(endpoint))
+    directory.mkdir(parents=True, exist_ok=True)
+    fd = None
+    while fd is None:
+        start = random.randrange(limit)  # waiters spread over the slots
+        for number in (start + i for i in range(limit)):
+            candidate = os.open(directory / f"slot-{number % limit}", os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(candidate, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fd = candidate
+                break
+            except BlockingIOError:
+                os.close(candidate)
+        else:
+            time.sleep(POLL_S)
+    try:
+        yield
+    finally:
+        os.close(fd)  # releases the lock
