@@ -8,12 +8,17 @@ request (e.g. Fail(500) for a server that fails forever). A reply is the answer 
 of the request body returning it, Fail(status) for an HTTP error, or HANG: accept the request
 and never answer (until the server is closed). Usage counts are deterministic: 4 characters a
 token, and cached tokens are the common prefix with the previous request, as a prefix cache does.
+
+A provider's latency and rate limit: `delay_s` (seconds, or a function of the request number
+returning them) before each answer, and `max_concurrent`: a request arriving while that many are
+in flight gets HTTP 429 (counted in `rejected`); `peak_concurrent` is the most ever in flight.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -52,9 +57,15 @@ def _common_prefix(a: str, b: str) -> int:
 
 
 class ScriptedLLMServer:
-    def __init__(self, script: Iterable[Reply] = (), then: Reply | None = None):
+    def __init__(self, script: Iterable[Reply] = (), then: Reply | None = None,
+                 delay_s: float | Callable[[int], float] = 0.0, max_concurrent: int | None = None):
         self.script = list(script)
         self.then = then
+        self.delay_s = delay_s
+        self.max_concurrent = max_concurrent
+        self.in_flight = 0
+        self.peak_concurrent = 0
+        self.rejected = 0  # requests answered 429 for exceeding max_concurrent
         self.requests: list[dict[str, Any]] = []  # bodies of every chat request, in arrival order
         self.authorizations: list[str | None] = []  # their Authorization headers
         self.closing = threading.Event()
@@ -77,6 +88,20 @@ class ScriptedLLMServer:
         self.closing.set()  # releases hanging handlers
         self._httpd.shutdown()
         self._httpd.server_close()
+
+    def _enter(self) -> int | None:
+        """Count a request in flight; its number, or None if it exceeds max_concurrent (then 429)."""
+        with self._lock:
+            if self.max_concurrent is not None and self.in_flight >= self.max_concurrent:
+                self.rejected += 1
+                return None
+            self.in_flight += 1
+            self.peak_concurrent = max(self.peak_concurrent, self.in_flight)
+            return len(self.requests)
+
+    def _leave(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
 
     def _next(self, body: dict) -> tuple[Reply | None, dict[str, int]]:
         with self._lock:
@@ -113,6 +138,18 @@ class ScriptedLLMServer:
                 if not self.path.endswith("/chat/completions"):
                     self._send(404, {"error": {"message": f"no route {self.path}"}})
                     return
+                number = server._enter()
+                if number is None:
+                    self._send(429, {"error": {"message": f"more than {server.max_concurrent} requests at once"}})
+                    return
+                try:
+                    delay = server.delay_s(number) if callable(server.delay_s) else server.delay_s
+                    server.closing.wait(delay)
+                    self._answer(body)
+                finally:
+                    server._leave()
+
+            def _answer(self, body: dict) -> None:
                 server.authorizations.append(self.headers.get("Authorization"))
                 reply, usage = server._next(body)
                 if reply is None:
