@@ -20,10 +20,10 @@ run: setup
 test: setup slurm bridge
 	pytest
 
-# Every benchmark script, each printing its figures (~30 min; the first run installs ServiceNow
+# Every benchmark script, each printing its figures (~1.5 h, concurrency.py most of it; the first run installs ServiceNow
 # AgentLab 0.4.2 into its own venv for the side-by-side comparison, ~5 min).
 bench: setup
-	cd bench && python throughput.py && python planning.py && python report_build.py && python llm_local.py && python fidelity.py
+	cd bench && python throughput.py && python planning.py && python report_build.py && python llm_local.py && python fidelity.py && python concurrency.py
 
 test-quick: setup
 	pytest -m "not slow"
