@@ -41,3 +41,70 @@ def agentlab_interpreter() -> tuple[str, dict[str, str]]:
     environment = AgentLabEnvironment.configured()
     print(environment.install(), flush=True)
     return str(environment.python), host_environment(environment)
+
+
+def process_kind(pid: int) -> str:
+    """What a process of a run is, for the CPU breakdown: its program, told apart by its command line."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return "gone"
+    line = b" ".join(argv).decode(errors="replace")
+    kinds = [("chromium", "chromium"), ("snakemake", "snakemake"), ("agentlab.episode.warm_server", "episode server"),
+             ("agentlab.episode.cold_worker", "cold worker"), ("agentlab episode", "supervisor"),
+             ("bin/agentlab", "supervisor"), ("host.py", "AgentLab agent host"), ("playwright", "playwright driver"),
+             ("node", "playwright driver"), ("agentlab_run.py", "AgentLab main"), ("loky", "AgentLab joblib worker"),
+             ("joblib", "AgentLab joblib worker")]
+    return next((kind for needle, kind in kinds if needle in line), Path(argv[0].decode(errors="replace")).name or "?")
+
+
+class RunSampler:
+    """Samples the processes of a run (those carrying `marker`, see agentlab.proctree.marked) every
+    `interval_s`: peak PSS, and CPU seconds per process (user + system, the last value seen before it
+    exited: a process shorter than one interval is missed), grouped by `process_kind`."""
+
+    def __init__(self, marker: str, interval_s: float = 0.2):
+        import threading
+
+        self.marker = marker
+        self.interval_s = interval_s
+        self.peak_mb = 0.0
+        self.cpu: dict[tuple[int, int], tuple[str, float]] = {}  # (pid, start tick) -> (kind, seconds)
+        self._tick = os.sysconf("SC_CLK_TCK")
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        from agentlab.proctree import marked, pss_mb
+
+        while True:
+            pids = marked(self.marker)
+            self.peak_mb = max(self.peak_mb, pss_mb(pids))
+            for pid in pids:
+                try:
+                    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                except (OSError, IndexError):
+                    continue
+                key = (pid, int(fields[19]))  # starttime: a reused pid is another process
+                kind = process_kind(pid)  # each time: a forked child shows its parent's command line until it execs
+                if kind != "gone":
+                    self.cpu[key] = (kind, (int(fields[11]) + int(fields[12])) / self._tick)
+            if self._stop.wait(self.interval_s):
+                return
+
+    def cpu_seconds(self) -> float:
+        return sum(seconds for _, seconds in self.cpu.values())
+
+    def cpu_by_kind(self) -> dict[str, float]:
+        totals: dict[str, float] = {}
+        for kind, seconds in self.cpu.values():
+            totals[kind] = totals.get(kind, 0.0) + seconds
+        return dict(sorted(totals.items(), key=lambda item: -item[1]))
+
+    def __enter__(self) -> "RunSampler":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
