@@ -154,6 +154,7 @@ def main() -> None:
     parser.add_argument("--no-peer", action="store_true", help="skip ServiceNow AgentLab")
     parser.add_argument("--no-limited", action="store_true", help="skip the 429-limited server case")
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # each row as it is measured
     tasks, seeds = TASKS[:args.tasks], [int(s) for s in args.seeds.split(",")]
     print(f"concurrency: {AGENT} on {len(tasks)} MiniWoB tasks x {len(seeds)} seeds, max_steps {MAX_STEPS}, "
           f"LLM delay {args.delay:g} s{' (heavy-tailed)' if args.heavy_tail else ''} + noop() {NOOP_S:g} s per step; "
