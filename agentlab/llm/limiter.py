@@ -55,11 +55,12 @@ def slots_dir(endpoint: str) -> Path:
 @contextlib.contextmanager
 def request_slot(endpoint: str | None) -> Iterator[None]:
     """Hold one of `endpoint`'s slots for the duration (no wait if the endpoint is not capped)."""
-    limit = configured_limits().get(normalize(endpoint)) if endpoint else None
-    if limit is None:
+    key = normalize(endpoint) if endpoint else None
+    limit = configured_limits().get(key) if key else None
+    if key is None or limit is None:
         yield
         return
-    directory = slots_dir(normalize(endpoint))
+    directory = slots_dir(key)
     directory.mkdir(parents=True, exist_ok=True)
     fd = None
     while fd is None:
