@@ -136,6 +136,23 @@ def parse_actions(text: str, signatures: dict[str, inspect.Signature], multiacti
     return [_checked_call(expression.value, signatures) for expression in expressions]
 
 
+def action_targets(text: str, signatures: dict[str, inspect.Signature], multiaction: bool) -> list[dict[str, Any]]:
+    """What each call of the action acts on, for the trace viewer to draw: {"call", "bid"} per element
+    argument (bid, from_bid, to_bid) and {"call", "point": [x, y]} per coordinate pair; [] if it does not parse."""
+    try:
+        calls = parse_actions(text, signatures, multiaction)
+    except ActionParseError:
+        return []
+    targets: list[dict[str, Any]] = []
+    for call in calls:
+        bound = signatures[call.name].bind(*call.args, **dict(call.kwargs)).arguments
+        targets += [{"call": call.name, "bid": str(value)} for name, value in bound.items() if name.endswith("bid")]
+        for x, y in (("x", "y"), ("from_x", "from_y"), ("to_x", "to_y")):
+            if isinstance(bound.get(x), (int, float)) and isinstance(bound.get(y), (int, float)):
+                targets.append({"call": call.name, "point": [bound[x], bound[y]]})
+    return targets
+
+
 class SafeActionMapping:
     """BrowserGym `action_mapping` that only lets parsed, allowed calls reach `exec`.
 

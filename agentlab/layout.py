@@ -32,6 +32,7 @@ PLOTS = {  # the figures, which the report shows
 SUMMARY_FILE = "summary.json"  # written last: its presence means the episode is finished
 STEPS_FILE = "steps.jsonl"
 SCREENSHOTS_DIR = "screenshots"
+OBSERVATIONS_DIR = "observations"  # per step, gzipped JSON: pruned HTML and element boxes (the trace viewer's)
 EPISODE_LOG = "episode.log"  # output of every attempt, appended
 STAGING_DIR = ".staging"  # files of the attempt in progress
 ATTEMPTS_DIR = "attempts"  # failed attempts that were retried

@@ -8,6 +8,7 @@ never let one damaged file stop a study's tables (they raise or report `DamagedR
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import io
 import json
 import math
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from .layout import SCREENSHOTS_DIR, STEPS_FILE
+from .layout import OBSERVATIONS_DIR, SCREENSHOTS_DIR, STEPS_FILE
 
 # 2: summaries carry `format_version`; 1: those written before it (read the same way).
 FORMAT_VERSION = 2
@@ -183,6 +184,10 @@ def screenshot_name(step: int) -> str:
     return f"{SCREENSHOTS_DIR}/step_{step:03d}.png"
 
 
+def observation_name(step: int) -> str:
+    return f"{OBSERVATIONS_DIR}/step_{step:03d}.json.gz"
+
+
 def encode_png(pixels: Any) -> bytes:
     """PNG bytes of an RGB array (height, width, 3)."""
     from PIL import Image
@@ -202,6 +207,27 @@ def axtree_text(obs: dict) -> str:
         with_clickable=True,
         skip_generic=False,
     )
+
+
+def page_details(obs: dict) -> dict[str, Any]:
+    """What the trace viewer shows of a page besides the AXTree, too large for steps.jsonl: the pruned
+    HTML and the properties (bbox, visibility, clickable, set_of_marks) of every element with a box."""
+    from browsergym.utils.obs import flatten_dom_to_str, prune_html
+
+    properties = obs.get("extra_element_properties") or {}
+    return {
+        "pruned_html": prune_html(flatten_dom_to_str(obs["dom_object"])) if obs.get("dom_object") else "",
+        "elements": {bid: props for bid, props in properties.items() if props.get("bbox")},
+    }
+
+
+def read_page_details(directory: Path, name: str) -> dict[str, Any] | None:
+    """The page details an episode recorded under `name`; None if missing or damaged (a reader never dies on it)."""
+    try:
+        details = json.loads(gzip.decompress((directory / name).read_bytes()))
+    except (OSError, EOFError, ValueError):
+        return None
+    return details if isinstance(details, dict) else None
 
 
 def read_records(path: Path) -> list[dict[str, Any]]:
@@ -241,21 +267,25 @@ def read_steps(directory: Path) -> tuple[list[dict[str, Any]], list[str]]:
 
 
 class StepWriter:
-    """Appends step records to `steps.jsonl` (flushed per step) and writes screenshots in `directory`."""
+    """Appends step records to `steps.jsonl` (flushed per step) and writes screenshots and page details in `directory`."""
 
     def __init__(self, directory: Path):
         self.directory = directory
         (directory / SCREENSHOTS_DIR).mkdir(parents=True, exist_ok=True)
+        (directory / OBSERVATIONS_DIR).mkdir(exist_ok=True)
         self._steps = open(directory / STEPS_FILE, "a", encoding="utf-8")
 
     def observation(self, step: int, obs: dict) -> dict[str, Any]:
         """Record fields describing the observation the agent sees at `step`; saves its screenshot."""
         name = screenshot_name(step)
         (self.directory / name).write_bytes(encode_png(obs["screenshot"]))
+        details = observation_name(step)
+        (self.directory / details).write_bytes(gzip.compress(json.dumps(page_details(obs)).encode(), mtime=0))
         return {
             "step": step,
             "url": obs.get("url", ""),
             "screenshot": name,
+            "page_details": details,
             "axtree": axtree_text(obs),
             "focused_element_bid": obs.get("focused_element_bid", ""),
         }

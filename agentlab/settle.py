@@ -5,7 +5,8 @@ BrowserGym sleeps `pre_observation_delay` (0.5 s) after every action so that the
 sooner. A script in every page counts its pending short timers (setTimeout up to 1 s) and notes
 its last DOM change; after an action we wait until no such timer is pending and the DOM has been
 still for `QUIET_MS`, at most the configured delay. A page that keeps moving (animations, polls)
-waits the full delay, as before; a still page is observed ~50 ms after the action.
+waits the full delay, as before; a still page is observed ~50 ms after the action. How long the
+wait took is kept in the page for the step's profiling timeline (`take_settle_seconds`).
 """
 
 from __future__ import annotations
@@ -41,7 +42,10 @@ SETTLE_SCRIPT = """
     const start = performance.now();
     const check = () => {
       const now = performance.now();
-      if (now - start >= maxMs || (pending.size === 0 && now - lastChange >= quietMs)) resolve();
+      if (now - start >= maxMs || (pending.size === 0 && now - lastChange >= quietMs)) {
+        window.__agentlabSettledMs = now - start;  // read (and cleared) by take_settle_seconds
+        resolve();
+      }
       else setTimeout_.call(window, check, 10);
     };
     check();
@@ -62,3 +66,14 @@ def settle_code(max_s: float) -> str:
         f"    try:\n        page.wait_for_load_state('domcontentloaded')\n        {wait}\n"
         "    except Exception:\n        pass\n"
     )
+
+
+def take_settle_seconds(page: object) -> float | None:
+    """How long the last settle wait in `page` took (and forget it); None if none ran there (the
+    action failed first, no delay is configured) or the page cannot be asked."""
+    try:
+        ms = page.evaluate(  # type: ignore[attr-defined]
+            "() => { const ms = window.__agentlabSettledMs; window.__agentlabSettledMs = undefined; return ms; }")
+    except Exception:  # the page closed or navigated away mid-call
+        return None
+    return ms / 1000 if isinstance(ms, (int, float)) else None

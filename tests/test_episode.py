@@ -1,5 +1,6 @@
 """Real episodes: the replay agent in real Chromium on real MiniWoB++ pages."""
 
+import gzip
 import json
 
 import pytest
@@ -45,6 +46,15 @@ def test_replay_solves_task(tmp_path, process_marker, task, seed, n_actions):
     for step in steps:
         with Image.open(out / step["screenshot"]) as image:
             assert image.format == "PNG" and image.size[0] > 100
+        details = json.loads(gzip.decompress((out / step["page_details"]).read_bytes()))
+        assert "<div bid=" in details["pruned_html"] and details["elements"]
+    # what the trace viewer draws: the acted-on element with its box, and the step's timeline
+    target = steps[0]["targets"][0]
+    assert target["bid"] in steps[0]["action"] and len(target["bbox"]) == 4 and target["visibility"] > 0
+    timings = steps[0]["timings"]
+    assert timings["settle_s"] is not None and 0 <= timings["settle_s"] <= 0.6
+    assert all(timings[phase] > 0 for phase in ("agent_s", "action_s", "observation_s"))
+    assert timings["env_step_s"] >= timings["action_s"] + timings["settle_s"] + timings["observation_s"]
     assert not (out / ".staging").exists()
     assert chromium_processes(process_marker) == []  # no browser left behind
 

@@ -11,6 +11,7 @@ from ..budget import Budget
 from ..errors import AgentError, EvaluationError, InfraError
 from ..navigation import NavigationGuard
 from ..records import EpisodeError, EpisodeOutcome, Status, StepWriter
+from ..settle import take_settle_seconds
 from .spec import EpisodeSpec
 
 # Called with (phase, step) when the loop enters a phase; the supervisor times phases with it.
@@ -84,6 +85,34 @@ def report_refused_navigations(guard: NavigationGuard, obs: dict, record: dict) 
         record["refused_navigations"] = refused
 
 
+def action_targets_with_boxes(action: str, obs: dict, signatures: dict, multiaction: bool) -> list[dict[str, Any]]:
+    """The action's targets (`actions.action_targets`), each element with the properties (bbox...) it
+    had in the observation the agent acted on: what the trace viewer draws on the screenshot."""
+    from ..actions import action_targets
+
+    properties = obs.get("extra_element_properties") or {}
+    return [{**target, **properties.get(target["bid"], {})} if "bid" in target else target
+            for target in action_targets(action, signatures, multiaction)]
+
+
+def step_timings(agent_s: float, env_s: float, info: dict, settle_s: float | None) -> dict[str, Any]:
+    """The step's profiling timeline in seconds: agent call, then BrowserGym's phases of the browser
+    step (the action, its settle wait, page loading, task validation, observation) where it timed them."""
+    def span(start: str, stop: str) -> float | None:
+        return info[stop] - info[start] if isinstance(info.get(start), float) and isinstance(info.get(stop), float) else None
+
+    action_s = span("action_exec_start", "action_exec_stop")
+    return {
+        "agent_s": agent_s,
+        "env_step_s": env_s,
+        "action_s": action_s - settle_s if action_s is not None and settle_s is not None else action_s,
+        "settle_s": settle_s,
+        "page_load_s": span("wait_for_page_loading_start", "wait_for_page_loading_stop"),
+        "validation_s": span("validation_start", "validation_stop"),
+        "observation_s": span("get_observation_start", "get_observation_stop"),
+    }
+
+
 def run_episode(
     spec: EpisodeSpec,
     directory: Path,
@@ -93,6 +122,7 @@ def run_episode(
 ) -> EpisodeOutcome:
     """Run one episode, writing step records into `directory`; return the outcome for its summary.
     The agent is not asked again once its totals reach `budget`'s per-episode limits."""
+    from ..actions import action_signatures
     from ..agents.base import EpisodeContext
     from ..agents.registry import agent_args_to_dict, load_agent_args
     from ..benchmarks import get_benchmark
@@ -121,6 +151,7 @@ def run_episode(
             raise AgentError(unpriced)
         blame = "infra_error"
         env = make_env(spec, benchmark, agent.action_set)
+        signatures = action_signatures(agent.action_set)
         guard_evaluation(env)
         timings["setup_s"] = time.time() - started
 
@@ -166,10 +197,12 @@ def run_episode(
                 writer.write({**record, "timings": {"agent_s": agent_s}})
                 break
 
+            record["targets"] = action_targets_with_boxes(answer.action, obs, signatures, agent.action_set.multiaction)
             on_phase("step", step)
             tic = time.time()
             obs, reward, terminated, truncated, info = env.step(answer.action)
             env_s = time.time() - tic
+            settle_s = take_settle_seconds(env.unwrapped.page)
             timings["env_step_s"] += env_s
             report_refused_navigations(guard, obs, record)
             outcome.reward += float(reward)
@@ -180,7 +213,7 @@ def run_episode(
                 truncated=bool(truncated),
                 last_action_error=obs.get("last_action_error", ""),
                 task_info=info.get("task_info"),
-                timings={"agent_s": agent_s, "env_step_s": env_s},
+                timings=step_timings(agent_s, env_s, info, settle_s),
             )
             writer.write(record)
             if terminated or truncated:

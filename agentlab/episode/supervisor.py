@@ -28,7 +28,7 @@ from typing import BinaryIO
 
 from ..budget import read_spend, record_spend
 from ..io import remove_stale_temporaries, write_json_atomic
-from ..layout import ATTEMPTS_DIR, EPISODE_LOG, SCREENSHOTS_DIR, STAGING_DIR, STEPS_FILE, SUMMARY_FILE
+from ..layout import ATTEMPTS_DIR, EPISODE_LOG, OBSERVATIONS_DIR, SCREENSHOTS_DIR, STAGING_DIR, STEPS_FILE, SUMMARY_FILE
 from ..records import RETRIED_STATUSES, EpisodeOutcome, EpisodeSummary
 from .spec import EpisodeSpec, RunLimits
 
@@ -124,7 +124,7 @@ def watch_worker(spec: EpisodeSpec, limits: RunLimits, staging: Path, tee: _Tee)
 def _place(staging: Path, target: Path) -> None:
     """Move the staged step records into `target`, replacing any stale ones."""
     target.mkdir(parents=True, exist_ok=True)
-    for name in (STEPS_FILE, SCREENSHOTS_DIR):
+    for name in (STEPS_FILE, SCREENSHOTS_DIR, OBSERVATIONS_DIR):
         old = target / name
         if old.is_dir():
             shutil.rmtree(old)
