@@ -1,5 +1,7 @@
 """The HTML report from synthetic episodes: every link resolves on disk, all text is escaped."""
 
+import base64
+import gzip
 import json
 import subprocess
 from html.parser import HTMLParser
@@ -8,10 +10,12 @@ from urllib.parse import unquote
 
 import pandas as pd
 import pytest
+from markupsafe import escape
 
 from agentlab.analyze.aggregate import aggregate_study
 from agentlab.analyze.formatting import format_rate
 from agentlab.report import build_report
+from agentlab.report.compare import constants_and_variables, first_difference
 from agentlab.report.provenance import git_state
 from conftest import TRACES, chromium, replay_agent, run_snakemake
 from synthetic import write_episode, write_manifest
@@ -22,15 +26,17 @@ ODD_TASK = "odd name#1?%"  # task names may hold any character but '/': links mu
 
 
 class Links(HTMLParser):
-    """Every href and img src of a page, and the ids it defines."""
+    """Every href, img src and script src of a page, and the ids it defines."""
 
     def __init__(self, text: str):
         super().__init__()
-        self.hrefs, self.images, self.ids = [], [], set()
+        self.hrefs, self.images, self.scripts, self.ids = [], [], [], set()
         self.feed(text)
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
+        if tag == "script":
+            self.scripts.append(attrs.get("src"))
         if "id" in attrs:
             self.ids.add(attrs["id"])
         if tag == "a" and attrs.get("href"):
@@ -43,14 +49,25 @@ def resolve(page: Path, url: str) -> Path:
     return (page.parent / unquote(url.split("#")[0])).resolve()
 
 
-def steps_with(text: str) -> list[dict]:
+LONG_TREE = "\n".join(f"[{bid}] button 'Option {bid}'" for bid in range(400))  # > 4,000 characters
+
+
+def steps_with(text: str, agent: str = "a") -> list[dict]:
+    """Three step records carrying `text` in page and model fields; agent b's second action differs."""
     return [
         {"step": 0, "url": "file:///task.html", "screenshot": "screenshots/step_000.png", "action": "fill('14', 'x')",
-         "think": f"thinking {text}", "axtree": f"textbox value={text}", "last_action_error": "",
+         "think": f"thinking {text}", "axtree": f"textbox value={text}" + LONG_TREE, "last_action_error": "",
+         "page_details": "observations/step_000.json.gz",
+         "targets": [{"call": "fill", "bid": "14", "bbox": [10, 20, 30, 40], "visibility": 1.0},
+                     {"call": "mouse_click", "point": [5, 6]}],
+         "agent_extra": {"parse_errors": ["no action found <b>", "no action found again"]},
          "messages": [{"role": "user", "content": f"prompt {text}"},
                       {"role": "assistant", "content": [{"type": "text", "text": f"answer {text}"}]}],
-         "agent_stats": {"input_tokens": 10}, "timings": {"agent_s": 0.1, "env_step_s": 0.2}, "reward": 0.0},
-        {"step": 1, "url": "file:///task.html", "screenshot": "screenshots/step_001.png", "action": "click('99')",
+         "agent_stats": {"input_tokens": 10},
+         "timings": {"agent_s": 0.1, "env_step_s": 0.2, "action_s": 0.1, "settle_s": 0.05, "observation_s": 0.03},
+         "reward": 0.0},
+        {"step": 1, "url": "file:///task.html", "screenshot": "screenshots/step_001.png",
+         "action": "click('99')" if agent == "a" else "click('98')",
          "think": "", "axtree": "tree", "last_action_error": 'Could not find element with bid "99"', "reward": 0.0,
          "refused_navigations": [f"https://elsewhere.example/{text}"]},
         {"step": 2, "url": "file:///task.html", "screenshot": "screenshots/step_002.png", "action": None, "axtree": "t"},
@@ -65,9 +82,16 @@ def make_study(tmp_path: Path) -> Path:
                 if (agent, task, seed) == ("b", ODD_TASK, 1):
                     continue  # missing
                 result = "success" if agent == "a" else "failure"
-                fields = {**status(result), "goal": f"Enter {PAYLOAD}", "n_steps": 2}
-                folder = write_episode(study, agent, task, seed, fields, steps_with(PAYLOAD))
+                error = {"type": "AgentError", "message": PAYLOAD} if agent == "b" else None
+                fields = {**status(result, error), "goal": f"Enter {PAYLOAD}", "n_steps": 2,
+                          "agent_args": {"flags": {"use_html": agent == "a"}, "name": PAYLOAD,
+                                         "chat_model_args": {"model_name": "m"}}}
+                folder = write_episode(study, agent, task, seed, fields, steps_with(PAYLOAD, agent))
                 (folder / "episode.log").write_text("attempt 1 of 1\n")
+                (folder / "observations").mkdir()
+                (folder / "observations" / "step_000.json.gz").write_bytes(gzip.compress(json.dumps(
+                    {"pruned_html": f"<div>{PAYLOAD}</div>", "elements": {"14": {"bbox": [10, 20, 30, 40],
+                                                                                   "set_of_marks": 1}}}).encode()))
     aggregate_study(study)
     return study
 
@@ -85,10 +109,15 @@ def test_report_links_every_episode_screenshot_and_plot_that_exists(tmp_path):
 
     page = study / "report" / "episodes" / "miniwob" / "a" / ODD_TASK / "seed1.html"
     trace = Links(page.read_text())
-    assert len(trace.images) == 3 and [resolve(page, src).name for src in trace.images] == [
-        "step_000.png", "step_001.png", "step_002.png"]
-    for url in trace.images + [h for h in trace.hrefs if not h.startswith("#")]:
+    assert [resolve(page, src).name for src in trace.images] == [  # each step before and after its action
+        "step_000.png", "step_001.png", "step_001.png", "step_002.png", "step_002.png"]
+    for url in trace.images + trace.scripts + [h for h in trace.hrefs if not h.startswith("#")]:
         assert resolve(page, url).exists(), url
+    assert resolve(page, trace.scripts[0]) == (study / "report" / "assets" / "trace.js").resolve()
+    assert not any("/compare/" in h for h in trace.hrefs)  # agent b has no seed 1 here: nothing to compare
+    paired = study / "report" / "episodes" / "miniwob" / "a" / ODD_TASK / "seed0.html"
+    assert (study / "report" / "compare" / "miniwob" / ODD_TASK / "seed0.html").resolve() in {
+        resolve(paired, h) for h in Links(paired.read_text()).hrefs}
     assert resolve(page, trace.hrefs[0]) == index.resolve()
     assert {"summary.json", "steps.jsonl", "episode.log"} <= {resolve(page, h).name for h in trace.hrefs}
     assert {"step-0", "step-1", "step-2"} <= trace.ids
@@ -98,15 +127,92 @@ def test_report_links_every_episode_screenshot_and_plot_that_exists(tmp_path):
 def test_report_escapes_text_from_pages_and_models(tmp_path):
     study = make_study(tmp_path)
     build_report(study)
-    pages = [study / "report" / "index.html", *sorted((study / "report" / "episodes").rglob("*.html"))]
+    report = study / "report"
+    pages = [report / "index.html", *sorted((report / "episodes").rglob("*.html")),
+             *sorted((report / "compare").rglob("*.html")), report / "agents.html"]
+    assert len(pages) == 1 + 7 + 3 + 1  # index, traces, compare pages (t1 seeds 0 and 1, odd task seed 0), agents
     for page in pages:
         text = page.read_text()
-        assert "<script" not in text.lower() and "<img src=x" not in text, page
-        assert "Content-Security-Policy" in text
+        scripts = Links(text).scripts  # only the report's own script files: none inline
+        assert text.lower().count("<script") == len(scripts) and None not in scripts, page
+        assert all(resolve(page, src).parent in {(report / "assets").resolve(), (report / "data").resolve()}
+                   and resolve(page, src).is_file() for src in scripts), page
+        assert "<img src=x" not in text and PAYLOAD not in text, page
+        assert "default-src 'none'; script-src 'self';" in text
     trace = pages[1].read_text()
     escaped = "&lt;script&gt;window.__pwned=1&lt;/script&gt;&lt;img src=x onerror=&#34;window.__pwned=2&#34;&gt;"
-    for shown in ("Enter ", "thinking ", "textbox value=", "prompt ", "answer ", "https://elsewhere.example/"):
+    for shown in ("Enter ", "thinking ", "prompt ", "answer ", "https://elsewhere.example/"):
         assert shown + escaped in trace, shown
+    agents = (report / "agents.html").read_text()
+    assert f"<code>{escape(json.dumps(PAYLOAD))}</code>" in agents and "&lt;script&gt;" in agents  # a config value
+
+
+def data_file(path: Path, function: str):
+    """The JSON argument of a report data file (`AgentlabReport.<function>(...);`)."""
+    text = path.read_text()
+    prefix = f"AgentlabReport.{function}("
+    assert text.startswith(prefix) and text.endswith(");\n") and text.isascii()
+    return json.loads(text[len(prefix):-3])
+
+
+def test_data_files_hold_whole_texts_and_the_finder_rows(tmp_path):
+    study = make_study(tmp_path)
+    build_report(study)
+    report = study / "report"
+    finder = data_file(report / "data" / "episodes.js", "episodes")
+    rows = [dict(zip(finder["columns"], row)) for row in finder["rows"]]
+    assert len(rows) == 7 and {row["agent"] for row in rows} == {"a", "b"}
+    odd = next(r for r in rows if r["agent"] == "b" and r["task"] == ODD_TASK)
+    assert odd["error"] == f"AgentError: {PAYLOAD}" and odd["compare"] is True and odd["status"] == "failure"
+    assert next(r for r in rows if r["task"] == "t1")["reward"] in (0.0, 1.0)
+
+    details = data_file(report / "episodes" / "miniwob" / "a" / "t1" / "seed0.details.js", "pageDetails")
+    step0 = json.loads(gzip.decompress(base64.b64decode(details["0"])))
+    assert step0["axtree"] == f"textbox value={PAYLOAD}" + LONG_TREE  # whole, never cut
+    assert step0["pruned_html"] == f"<div>{PAYLOAD}</div>" and step0["elements"]["14"]["bbox"] == [10, 20, 30, 40]
+    assert set(details) == {"0", "1", "2"} and json.loads(gzip.decompress(base64.b64decode(details["1"])))["axtree"] == "tree"
+
+
+def test_trace_page_draws_the_action_target_and_the_step_timeline(tmp_path):
+    study = make_study(tmp_path)
+    build_report(study)
+    text = (study / "report" / "episodes" / "miniwob" / "a" / "t1" / "seed0.html").read_text()
+    assert '<svg class="overlay-marks" data-step="0" viewBox="0 0 64 40"' in text  # the screenshot's pixels
+    assert '<rect class="target" x="10" y="20" width="30" height="40"><title>fill(&#39;14&#39;)</title></rect>' in text
+    assert '<circle class="target" cx="5" cy="6" r="7"><title>mouse_click(5, 6)</title></circle>' in text
+    assert 'title="agent call: 0.10 s"' in text and 'title="settle: 0.05 s"' in text and 'title="other: 0.02 s"' in text
+    assert "2 unusable answer(s), re-asked" in text and "no action found &lt;b&gt;" in text
+
+
+def test_compare_page_marks_the_first_step_where_actions_differ(tmp_path):
+    study = make_study(tmp_path)
+    build_report(study)
+    text = (study / "report" / "compare" / "miniwob" / "t1" / "seed0.html").read_text()
+    assert text.count('id="first-difference"') == 1
+    assert '<tr class="compare-step first-difference" id="first-difference">\n<th>1<br>' in text
+    assert "first differ at <a href=\"#first-difference\">step 1</a>" in text
+
+
+def test_agents_page_lists_the_arguments_that_differ_with_each_score(tmp_path):
+    study = make_study(tmp_path)
+    build_report(study)
+    text = (study / "report" / "agents.html").read_text()
+    variables = text[text.index('id="variables"'):text.index('id="constants"')]
+    assert "<code>flags.use_html</code>" in variables and "<code>chat_model_args.model_name</code>" not in variables
+    assert "<code>chat_model_args.model_name</code>" in text[text.index('id="constants"'):]
+    assert "<td>a</td>\n<td class=\"num\"><b>100.0% ± 0.0%</b> (n=4)</td><td><code>true</code></td>" in variables
+    assert "<td>b</td>\n<td class=\"num\"><b>0.0% ± 0.0%</b> (n=3)</td><td><code>false</code></td>" in variables
+
+
+def test_constants_and_variables_flatten_nested_arguments():
+    constants, variables = constants_and_variables({
+        "x": {"flags": {"use_html": True, "depth": 1}, "model": "m", "only_x": 1},
+        "y": {"flags": {"use_html": False, "depth": 1}, "model": "m"},
+    })
+    assert constants == {"flags.depth": 1, "model": "m"} and variables == ["flags.use_html", "only_x"]
+    assert first_difference([["a", "b", None], ["a", "c", None]]) == 1
+    assert first_difference([["a", None], ["a", None]]) is None
+    assert first_difference([["a", None], ["a", "b", None]]) == 1  # one ended, the other acts
 
 
 def test_index_groups_action_errors_and_lists_comparisons(tmp_path):

@@ -1,6 +1,8 @@
-"""Build a study's report folder: index.html (overview, tables, plots, comparisons, errors) and
-episodes/, one trace page per finished episode. Pages link to the plots and screenshots in the
-study folder by relative paths, so the report opens from disk with no server and copies nothing."""
+"""Build a study's report folder: index.html (overview, episode finder, tables, plots, comparisons,
+errors), episodes/ (one trace page per finished episode), compare/ (one page per benchmark, task and
+seed that several agents ran), agents.html, and the report's scripts (assets/) and data files (data/).
+Pages link to the plots and screenshots in the study folder by relative paths, so the report opens
+from disk with no server and copies no image."""
 
 from __future__ import annotations
 
@@ -22,7 +24,9 @@ from ..io import replace_dir, write_text_atomic
 from ..layout import PLOTS, REPORT_DIR, EpisodeKey, episode_id
 from .provenance import GitState, git_state, stale_config_hashes, version_counts
 from .render import relative_url, render
-from .trace import trace_page_path, write_trace_page
+from .compare import COMPARE_DIR, compare_page_path, compared_groups, write_agents_page, write_compare_page
+from .finder import copy_assets, write_finder_data
+from .trace import TracedEpisode, trace_page_path, write_trace_page
 
 INDEX_FILE = "index.html"
 EPISODES_DIR = "episodes"
@@ -33,21 +37,43 @@ PLOT_CAPTIONS = {  # the plots `agentlab aggregate` draws (layout.PLOTS): captio
 }
 
 
-def write_trace_pages(results: StudyResults, report_dir: Path) -> pd.DataFrame:
-    """Write every finished episode's trace page into report_dir/episodes (swapped in complete);
-    return the steps that carry a last_action_error."""
-    final = report_dir / EPISODES_DIR
-    staging = report_dir / f".{EPISODES_DIR}.staging"
+def _staging(report_dir: Path, name: str) -> Path:
+    """An empty folder beside report_dir/name, at the same depth: relative links hold for both."""
+    staging = report_dir / f".{name}.staging"
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
-    error_rows = []
+    return staging
+
+
+def write_trace_pages(results: StudyResults, report_dir: Path, compared: set[tuple[str, str, int]]) -> list[TracedEpisode]:
+    """Write every finished episode's trace page into report_dir/episodes (swapped in complete), each
+    linking to its compare page if its (benchmark, task, seed) is in `compared`."""
+    staging = _staging(report_dir, EPISODES_DIR)
+    traced = []
     for key in map(EpisodeKey._make, results.episodes[EPISODE_KEYS].itertuples(index=False, name=None)):
-        # staging sits beside the final folder at the same depth: the pages' relative links hold for both
-        page = trace_page_path(staging, key)
-        error_rows += write_trace_page(results.path, key, page, report_dir / INDEX_FILE)
-    replace_dir(staging, final)
-    return pd.DataFrame(error_rows, columns=None if error_rows else EPISODE_KEYS + ["last_action_error"])
+        group = (key.benchmark, key.task, key.seed)
+        compare = compare_page_path(report_dir / COMPARE_DIR, *group) if group in compared else None
+        traced.append(write_trace_page(results.path, key, trace_page_path(staging, key), report_dir / INDEX_FILE, compare))
+    replace_dir(staging, report_dir / EPISODES_DIR)
+    return traced
+
+
+def write_compare_pages(traced: list[TracedEpisode], report_dir: Path, compared: set[tuple[str, str, int]]) -> None:
+    """One compare page per (benchmark, task, seed) in `compared`, into report_dir/compare (swapped in complete)."""
+    staging = _staging(report_dir, COMPARE_DIR)
+    groups: dict[tuple[str, str, int], list[TracedEpisode]] = {}
+    for episode in traced:
+        groups.setdefault((episode.key.benchmark, episode.key.task, episode.key.seed), []).append(episode)
+    for group in sorted(compared):
+        write_compare_page(groups[group], compare_page_path(staging, *group), report_dir, report_dir / EPISODES_DIR)
+    replace_dir(staging, report_dir / COMPARE_DIR)
+
+
+def action_error_rows(traced: list[TracedEpisode]) -> pd.DataFrame:
+    """The steps that carry a last_action_error (rows as in StudyResults.steps)."""
+    rows = [row for episode in traced for row in episode.error_rows]
+    return pd.DataFrame(rows, columns=None if rows else EPISODE_KEYS + ["last_action_error"])
 
 
 def _episode_link(key: EpisodeKey, report_dir: Path) -> dict[str, str]:
@@ -129,7 +155,15 @@ def build_report(study_dir: str | Path, out_dir: str | Path | None = None, repo:
     results = load_results(study_dir)
     report_dir = Path(out_dir) if out_dir is not None else results.path / REPORT_DIR
     tables = study_tables(results)
-    action_errors = action_error_groups(write_trace_pages(results, report_dir))
+    keys = list(map(EpisodeKey._make, results.episodes[EPISODE_KEYS].itertuples(index=False, name=None)))
+    compared = compared_groups(keys)
+    copy_assets(report_dir)
+    traced = write_trace_pages(results, report_dir, compared)
+    write_compare_pages(traced, report_dir, compared)
+    study = results.manifest.get("study", results.path.name)
+    write_agents_page(traced, tables.summary, study, report_dir)
+    write_finder_data(results.episodes, compared, report_dir)
+    action_errors = action_error_groups(action_error_rows(traced))
     git = git_state(Path(repo) if repo is not None else None)
     html = render("index.html", **index_context(results, tables, action_errors, git, report_dir))
     write_text_atomic(report_dir / INDEX_FILE, html)

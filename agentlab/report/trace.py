@@ -1,18 +1,38 @@
-"""One HTML page per episode: its goal and outcome, then every step (screenshot, action, reasoning,
-prompt and answer, AXTree excerpt, errors, reward, timings, tokens) with links between steps."""
+"""One HTML page per episode: its goal and outcome, then every step (screenshot with the action drawn
+on it, before/after pair, set-of-marks view, action, reasoning, prompt and answer, parse errors and
+re-asks, errors, reward, profiling timeline, tokens; the whole AXTree and pruned HTML on demand)."""
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..analyze.load import step_row
 from ..layout import EPISODE_LOG, STEPS_FILE, SUMMARY_FILE, EpisodeKey, episode_dir, episode_id
-from ..records import read_steps, read_summary
+from ..records import read_page_details, read_steps, read_summary
+from .finder import ASSETS_DIR, data_script
 from .render import relative_url, render
 
-AXTREE_EXCERPT_CHARS = 4000  # the full tree stays in steps.jsonl; WebArena trees run to 50 kB a step
+TIMELINE_PHASES = {  # recorded step timing: its name on the timeline, in the order the phases run
+    "agent_s": "agent call", "action_s": "action", "settle_s": "settle", "page_load_s": "page load",
+    "validation_s": "validation", "observation_s": "observation",
+}
+
+
+@dataclass
+class TracedEpisode:
+    """What writing an episode's trace page learnt that other pages need."""
+
+    key: EpisodeKey
+    status: str
+    reward: float
+    agent_args: dict[str, Any] | None
+    steps: list[dict[str, Any]] = field(default_factory=list)  # step, action, screenshot (Path), last_action_error
+    error_rows: list[dict[str, Any]] = field(default_factory=list)  # steps with a last_action_error
 
 
 def trace_page_path(episodes_dir: Path, key: EpisodeKey) -> Path:
@@ -20,14 +40,9 @@ def trace_page_path(episodes_dir: Path, key: EpisodeKey) -> Path:
     return episodes_dir / f"{episode_id(key)}.html"
 
 
-def excerpt(text: str | None, limit: int = AXTREE_EXCERPT_CHARS) -> tuple[str, int]:
-    """The first `limit` characters of `text`, cut at a line end, and how many characters were left out."""
-    text = text or ""
-    if len(text) <= limit:
-        return text, 0
-    cut = text.rfind("\n", 0, limit)
-    cut = cut if cut > 0 else limit
-    return text[:cut], len(text) - cut
+def details_data_path(page: Path) -> Path:
+    """The data file beside a trace page with every step's AXTree, pruned HTML and element boxes."""
+    return page.with_name(page.stem + ".details.js")
 
 
 def message_text(content: Any) -> str:
@@ -47,14 +62,60 @@ def message_text(content: Any) -> str:
     return json.dumps(content, ensure_ascii=False, default=str)
 
 
-def step_view(record: dict[str, Any], folder_url: str) -> dict[str, Any]:
-    """What the template shows of one step record."""
-    axtree, axtree_left = excerpt(record.get("axtree"))
+def timeline(timings: dict[str, Any]) -> list[dict[str, Any]]:
+    """The step's phases with their seconds and share of the step; a browser step timed only as a
+    whole (older records) is one phase, and its untimed rest is "other"."""
+    def seconds(name: str) -> float:
+        value = timings.get(name)
+        return float(value) if isinstance(value, (int, float)) and value > 0 else 0.0
+
+    phases = [(label, seconds(name)) for name, label in TIMELINE_PHASES.items()]
+    timed_browser = sum(value for _, value in phases[1:])
+    rest = seconds("env_step_s") - timed_browser
+    phases.append(("browser step" if timed_browser == 0 else "other", max(rest, 0.0)))
+    total = sum(value for _, value in phases)
+    return [{"name": label, "seconds": value, "percent": 100 * value / total}
+            for label, value in phases if value > 0] if total > 0 else []
+
+
+def image_size(path: Path) -> tuple[int, int] | None:
+    """Pixel width and height of a screenshot (read from its header), None if it cannot be read."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            return image.size
+    except (OSError, ValueError):
+        return None
+
+
+def overlay(targets: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The boxes (recorded element bbox: x, y, width, height) and points (coordinates) an action acted on."""
+    boxes, points = [], []
+    for target in targets if isinstance(targets, list) else []:
+        bbox, point = target.get("bbox"), target.get("point")
+        if isinstance(bbox, list) and len(bbox) == 4 and all(isinstance(v, (int, float)) for v in bbox):
+            boxes.append({"x": bbox[0], "y": bbox[1], "w": bbox[2], "h": bbox[3],
+                          "label": f"{target.get('call')}('{target.get('bid')}')"})
+        elif isinstance(point, list) and len(point) == 2 and all(isinstance(v, (int, float)) for v in point):
+            points.append({"x": point[0], "y": point[1], "label": f"{target.get('call')}{tuple(point)}"})
+    return boxes, points
+
+
+def step_view(record: dict[str, Any], folder: Path, folder_url: str) -> dict[str, Any]:
+    """What the template shows of one step record (the AXTree and pruned HTML load on demand)."""
     messages = record.get("messages") or []
+    screenshot = record.get("screenshot") if isinstance(record.get("screenshot"), str) else None
+    boxes, points = overlay(record.get("targets"))
+    extra = record.get("agent_extra") if isinstance(record.get("agent_extra"), dict) else {}
     return {
         "step": record.get("step"),
         "url": record.get("url") or "",
-        "screenshot": f"{folder_url}/{record['screenshot']}" if isinstance(record.get("screenshot"), str) else None,
+        "screenshot": f"{folder_url}/{screenshot}" if screenshot else None,
+        "size": image_size(folder / screenshot) if screenshot else None,
+        "boxes": boxes,
+        "points": points,
+        "after": None,  # the next step's screenshot, set by write_trace_page
         "action": record.get("action"),
         "think": record.get("think") or "",
         "messages": [
@@ -62,37 +123,60 @@ def step_view(record: dict[str, Any], folder_url: str) -> dict[str, Any]:
              "text": message_text(m.get("content") if isinstance(m, dict) else m)}
             for m in messages
         ],
-        "axtree": axtree,
-        "axtree_left": axtree_left,
+        "axtree_chars": len(record.get("axtree") or ""),
+        "parse_errors": [str(error) for error in extra.get("parse_errors") or []],
         "last_action_error": record.get("last_action_error") or "",
         "refused_navigations": [str(url) for url in record.get("refused_navigations") or []],
         "reward": record.get("reward"),
         "terminated": record.get("terminated"),
         "truncated": record.get("truncated"),
         "timings": record.get("timings") or {},
+        "timeline": timeline(record.get("timings") or {}),
         "stats": record.get("agent_stats") or {},
     }
 
 
-def write_trace_page(study_dir: Path, key: EpisodeKey, page: Path, index_page: Path) -> list[dict[str, Any]]:
-    """Write the trace page of the episode `key` to `page`; return its steps' rows (as in
-    StudyResults.steps) that carry a last_action_error."""
+def details_payload(record: dict[str, Any], folder: Path) -> str:
+    """One step's AXTree (from steps.jsonl), pruned HTML and element boxes (from its gzipped page
+    details), whole, as base64 of gzipped JSON: the trace page decompresses it when asked."""
+    details = read_page_details(folder, record["page_details"]) if isinstance(record.get("page_details"), str) else None
+    payload = {"axtree": record.get("axtree") or "", **(details or {})}
+    return base64.b64encode(gzip.compress(json.dumps(payload).encode(), compresslevel=6, mtime=0)).decode("ascii")
+
+
+def write_trace_page(study_dir: Path, key: EpisodeKey, page: Path, index_page: Path,
+                     compare_page: Path | None = None) -> TracedEpisode:
+    """Write the trace page of the episode `key` to `page` (and its data file beside it), linking to
+    its compare page if it has one."""
     folder = episode_dir(study_dir, key)
     summary = read_summary(folder / SUMMARY_FILE).to_dict()
     records, damaged_lines = read_steps(folder)
     folder_url = relative_url(folder, page.parent)
+    steps = [step_view(record, folder, folder_url) for record in records]
+    for before, after in zip(steps, steps[1:]):
+        before["after"] = after["screenshot"]
+    details = details_data_path(page)
+    page.parent.mkdir(parents=True, exist_ok=True)
+    details.write_text(data_script("pageDetails", {str(r.get("step")): details_payload(r, folder) for r in records}))
     html = render(
         "episode.html",
         key=key,
         summary=summary,
         error=summary.get("error") or {},
-        steps=[step_view(record, folder_url) for record in records],
+        steps=steps,
         damaged_lines=damaged_lines,
         index_url=relative_url(index_page, page.parent),
+        compare_url=relative_url(compare_page, page.parent) if compare_page is not None else None,
+        details_url=relative_url(details, page.parent),
+        script_url=relative_url(index_page.parent / ASSETS_DIR / "trace.js", page.parent),
         summary_url=f"{folder_url}/{SUMMARY_FILE}",
         steps_url=f"{folder_url}/{STEPS_FILE}",
         log_url=f"{folder_url}/{EPISODE_LOG}" if (folder / EPISODE_LOG).exists() else None,
     )
-    page.parent.mkdir(parents=True, exist_ok=True)
     page.write_text(html, encoding="utf-8")
-    return [step_row(key, folder, record) for record in records if record.get("last_action_error")]
+    return TracedEpisode(
+        key, summary["status"], summary["reward"], summary.get("agent_args"),
+        steps=[{"step": r.get("step"), "action": r.get("action"), "last_action_error": r.get("last_action_error"),
+                "screenshot": folder / r["screenshot"] if isinstance(r.get("screenshot"), str) else None}
+               for r in records],
+        error_rows=[step_row(key, folder, record) for record in records if record.get("last_action_error")])
