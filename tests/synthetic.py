@@ -42,3 +42,21 @@ def write_episode(study: Path, agent: str, task: str, seed: int, fields: dict, s
                 (folder / step["screenshot"]).parent.mkdir(exist_ok=True)
                 (folder / step["screenshot"]).write_bytes(screenshot or png_bytes())
     return folder
+
+
+def write_large_study(study: Path, n_tasks: int, agents: list[str], seeds, seed: int = 0) -> Path:
+    """A study of summaries only (no steps), statuses and rewards drawn at random: for scale tests."""
+    import random
+
+    rng = random.Random(seed)
+    tasks = [f"task-{number:04d}" for number in range(n_tasks)]
+    write_manifest(study, tasks, seeds, agents)
+    for agent in agents:
+        for task in tasks:
+            for episode_seed in seeds:
+                status = rng.choice(["success", "failure", "failure", "agent_error", "infra_error"])
+                error = None if status in ("success", "failure") else {"type": "Boom", "message": f"error {rng.randint(0, 99)}"}
+                write_episode(study, agent, task, episode_seed, {
+                    "status": status, "success": status == "success", "reward": float(status == "success"),
+                    "error": error, "agent_stats": {"cost": rng.random() / 100}})
+    return study

@@ -4,6 +4,7 @@ import base64
 import gzip
 import json
 import subprocess
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote
@@ -12,13 +13,14 @@ import pandas as pd
 import pytest
 from markupsafe import escape
 
+from agentlab.analyze import load_results
 from agentlab.analyze.aggregate import aggregate_study
 from agentlab.analyze.formatting import format_rate
 from agentlab.report import build_report
 from agentlab.report.compare import constants_and_variables, first_difference
 from agentlab.report.provenance import git_state
 from conftest import TRACES, chromium, replay_agent, run_snakemake
-from synthetic import write_episode, write_manifest
+from synthetic import write_episode, write_large_study, write_manifest
 from test_aggregate import status
 
 PAYLOAD = "<script>window.__pwned=1</script><img src=x onerror=\"window.__pwned=2\">"
@@ -259,7 +261,9 @@ def plant_traces(folder: Path) -> str:
         for seed in (0, 1):
             source = TRACES / "miniwob" / task / f"seed{seed}.jsonl"
             records = [json.loads(line) for line in source.read_text().splitlines() if line.strip()]
-            if task == "enter-text":
+            if task == "enter-text" and seed == 0:  # acts like the replay agent, then differs at step 1
+                records.insert(1, {"action": f"fill('14', {PAGE_PAYLOAD!r})"})
+            elif task == "enter-text":
                 records[0]["action"] = f"fill('14', {PAGE_PAYLOAD!r})"
             for record in records:
                 record["think"] = f"I will act. {MODEL_PAYLOAD}"
@@ -280,6 +284,19 @@ def loaded_images(page, selector: str) -> list[int]:
     return page.eval_on_selector_all(selector, "images => images.map(i => i.naturalWidth)")
 
 
+def overlay_matches_recorded_box(page, step: dict) -> None:
+    """The target box drawn on a step's screenshot sits where the recorded element box is, scaled
+    like the screenshot (within a pixel)."""
+    image = page.locator(f"#step-{step['step']} .overlay img").bounding_box()
+    natural = page.eval_on_selector(f"#step-{step['step']} .overlay img", "i => [i.naturalWidth, i.naturalHeight]")
+    drawn = page.locator(f"#step-{step['step']} svg rect.target").first.bounding_box()
+    x, y, width, height = step["targets"][0]["bbox"]
+    scale = (image["width"] - 2) / natural[0]  # the image has a 1 px border
+    expected = {"x": image["x"] + 1 + x * scale, "y": image["y"] + 1 + y * scale,
+                "width": width * scale, "height": height * scale}
+    assert all(abs(drawn[name] - expected[name]) < 1.0 for name in expected), (drawn, expected)
+
+
 @pytest.mark.slow
 def test_snakemake_builds_a_report_that_chromium_shows_and_no_planted_script_runs(tmp_path):
     config = {
@@ -291,6 +308,7 @@ def test_snakemake_builds_a_report_that_chromium_shows_and_no_planted_script_run
     run_snakemake(tmp_path / "work", config)
     study = tmp_path / "work" / "results" / "shown"
     summary = pd.read_csv(study / "summary.csv")
+    episodes = pd.read_csv(study / "episodes.csv")
 
     with chromium() as browser:
         page = browser.new_page(viewport={"width": 1300, "height": 900})
@@ -305,26 +323,82 @@ def test_snakemake_builds_a_report_that_chromium_shows_and_no_planted_script_run
         assert page.locator("#tasks a.badge").count() == 8
         assert all(width > 100 for width in loaded_images(page, "#plots img"))
         assert len(loaded_images(page, "#plots img")) == 3
-        page.screenshot(path=tmp_path / "report.png", full_page=True)
+        page.select_option("#finder select[name=agent]", "planted")
+        page.select_option("#finder select[name=status]", "failure")
+        expected = ((episodes["agent"] == "planted") & (episodes["status"] == "failure")).sum()
+        assert expected > 0 and page.locator("#finder-table tbody tr").count() == expected
+        assert page.get_attribute("#finder-count", "data-count") == str(expected)
+        page.screenshot(path=study / "report_index.png", full_page=True)
 
-        page.locator("#tasks a[href*='planted/enter-text/seed0']").click()
-        page.wait_for_load_state()
-        widths = loaded_images(page, ".step img")
-        assert len(widths) == 3 and all(width > 100 for width in widths)  # 2 actions + final observation
+        page.goto((study / "report" / "episodes" / "miniwob" / "planted" / "enter-text" / "seed0.html").as_uri())
+        steps = [json.loads(line) for line in
+                 (study / "miniwob" / "planted" / "enter-text" / "seed0" / "steps.jsonl").read_text().splitlines()]
+        widths = loaded_images(page, ".step .overlay img")
+        assert len(widths) == 4 and all(width > 100 for width in widths)  # 3 actions + final observation
+        overlay_matches_recorded_box(page, steps[0])  # fill('14', ...): the text field
+        page.click("#step-0 button.som-toggle")
+        page.wait_for_selector("#step-0 svg rect.som")
+        marks = json.loads(gzip.decompress((study / "miniwob/planted/enter-text/seed0" / steps[0]["page_details"])
+                                           .read_bytes()))["elements"]
+        assert page.locator("#step-0 svg rect.som").count() == sum(1 for e in marks.values() if e["set_of_marks"])
         page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+        page.wait_for_function("[...document.querySelectorAll('pre[data-field]')].every(p => p.textContent !== 'loading…')")
+        assert page.inner_text("#step-2 pre[data-field=axtree]") == steps[2]["axtree"]  # whole, as recorded
+        assert f'value="{PAGE_PAYLOAD}"' in steps[2]["axtree"]  # typed into the page, shown in the next AXTree
+        assert "<input" in page.inner_text("#step-0 pre[data-field=pruned_html]")
         text = page.inner_text("body")
-        assert f'value="{PAGE_PAYLOAD}"' in text  # typed into the page, shown in the next AXTree
         assert f"I will act. {MODEL_PAYLOAD}" in text and f"answer {MODEL_PAYLOAD}" in text
-        assert page.locator("script, img[onerror]").count() == 0
+        assert "agent call" in page.inner_text("#step-0 .timeline-legend")
+        assert page.locator("script:not([src]), img[onerror]").count() == 0
         assert page.evaluate("typeof window.__pwned") == "undefined"
-        page.screenshot(path=tmp_path / "trace.png", full_page=True)
+        page.screenshot(path=study / "report_trace.png", full_page=True)
 
-        page.locator("header a", has_text="study").click()
+        page.locator("header a", has_text="compare agents").click()
         page.wait_for_load_state()
-        assert page.url.endswith("/report/index.html")
+        assert page.url.endswith("/report/compare/miniwob/enter-text/seed0.html")
+        assert page.inner_text("#first-difference th").startswith("1")  # both fill in the name, then differ
+        assert page.locator("tr.first-difference").count() == 1
         assert page.evaluate("typeof window.__pwned") == "undefined"
-    assert (tmp_path / "report.png").stat().st_size > 10_000
+        page.screenshot(path=study / "report_compare.png", full_page=True)
+
+        page.goto((study / "report" / "agents.html").as_uri())
+        assert page.locator("#variables th code").all_inner_texts() == ["trace"]
+        page.goto((study / "report" / "index.html").as_uri())
+        page.fill("#finder input[name=error]", "")
+        assert page.evaluate("typeof window.__pwned") == "undefined"
+    assert (study / "report_index.png").stat().st_size > 10_000
 
     run_snakemake(tmp_path / "work", config, "--report", str(tmp_path / "snakemake-report.html"))
     collected = (tmp_path / "snakemake-report.html").read_text()
     assert all(name in collected for name in ("score.png", "cost_vs_score.png", "comparisons.csv"))
+
+
+@pytest.mark.slow
+def test_finder_narrows_a_10000_episode_study_to_one_agent_and_status(tmp_path):
+    study = write_large_study(tmp_path / "large", n_tasks=250, agents=["a0", "a1", "a2", "a3"], seeds=range(10))
+    tic = time.perf_counter()
+    build_report(study)
+    print(f"\nreport of 10,000 episodes built in {time.perf_counter() - tic:.1f} s")
+    episodes = load_results(study).episodes
+    expected = ((episodes["agent"] == "a2") & (episodes["status"] == "agent_error")).sum()
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1300, "height": 900})
+        tic = time.perf_counter()
+        page.goto((study / "report" / "index.html").as_uri())
+        page.wait_for_selector("#finder-count[data-count='10000']")
+        print(f"index with 10,000 rows loaded in {time.perf_counter() - tic:.2f} s")
+        filtered_ms = page.evaluate("""() => {
+            const form = document.getElementById('finder'), start = performance.now();
+            form.elements.agent.value = 'a2';
+            form.elements.status.value = 'agent_error';
+            form.dispatchEvent(new Event('input'));
+            return performance.now() - start; }""")
+        print(f"filtering 10,000 rows to one agent and status: {filtered_ms:.1f} ms")
+        assert page.get_attribute("#finder-count", "data-count") == str(expected)
+        shown = page.locator("#finder-table tbody tr").all_inner_texts()
+        assert len(shown) == min(expected, 100) and all("\ta2\t" in row and "agent_error" in row for row in shown)
+        page.click("#finder-table th[data-sort=task]")
+        page.click("#finder-table th[data-sort=task]")  # descending
+        first = page.locator("#finder-table tbody tr").first.inner_text().split("\t")[2]
+        assert first == episodes[(episodes["agent"] == "a2") & (episodes["status"] == "agent_error")]["task"].max()
+        page.screenshot(path=study / "report_index_10000.png")
