@@ -86,8 +86,8 @@ def make_study(tmp_path: Path) -> Path:
                 result = "success" if agent == "a" else "failure"
                 error = {"type": "AgentError", "message": PAYLOAD} if agent == "b" else None
                 fields = {**status(result, error), "goal": f"Enter {PAYLOAD}", "n_steps": 2,
-                          "agent_args": {"flags": {"use_html": agent == "a"}, "name": PAYLOAD,
-                                         "chat_model_args": {"model_name": "m"}}}
+                          "agent_args": {"class": "x.WebAgentArgs", "fields": {
+                              "flags": {"use_html": agent == "a"}, "name": PAYLOAD, "chat_model_args": {"model_name": "m"}}}}
                 folder = write_episode(study, agent, task, seed, fields, steps_with(PAYLOAD, agent))
                 (folder / "episode.log").write_text("attempt 1 of 1\n")
                 (folder / "observations").mkdir()
@@ -201,7 +201,8 @@ def test_agents_page_lists_the_arguments_that_differ_with_each_score(tmp_path):
     text = (study / "report" / "agents.html").read_text()
     variables = text[text.index('id="variables"'):text.index('id="constants"')]
     assert "<code>flags.use_html</code>" in variables and "<code>chat_model_args.model_name</code>" not in variables
-    assert "<code>chat_model_args.model_name</code>" in text[text.index('id="constants"'):]
+    constants = text[text.index('id="constants"'):]
+    assert "<code>chat_model_args.model_name</code>" in constants and "<code>class</code>" in constants
     assert "<td>a</td>\n<td class=\"num\"><b>100.0% ± 0.0%</b> (n=4)</td><td><code>true</code></td>" in variables
     assert "<td>b</td>\n<td class=\"num\"><b>0.0% ± 0.0%</b> (n=3)</td><td><code>false</code></td>" in variables
 
@@ -286,14 +287,15 @@ def loaded_images(page, selector: str) -> list[int]:
 
 def overlay_matches_recorded_box(page, step: dict) -> None:
     """The target box drawn on a step's screenshot sits where the recorded element box is, scaled
-    like the screenshot (within a pixel)."""
+    like the screenshot (within a pixel; the step records the box in the screenshot's pixels)."""
     image = page.locator(f"#step-{step['step']} .overlay img").bounding_box()
     natural = page.eval_on_selector(f"#step-{step['step']} .overlay img", "i => [i.naturalWidth, i.naturalHeight]")
     drawn = page.locator(f"#step-{step['step']} svg rect.target").first.bounding_box()
     x, y, width, height = step["targets"][0]["bbox"]
     scale = (image["width"] - 2) / natural[0]  # the image has a 1 px border
-    expected = {"x": image["x"] + 1 + x * scale, "y": image["y"] + 1 + y * scale,
-                "width": width * scale, "height": height * scale}
+    half = 1.5  # the outline, 3 CSS pixels wide, is centred on the box's edge
+    expected = {"x": image["x"] + 1 + x * scale - half, "y": image["y"] + 1 + y * scale - half,
+                "width": width * scale + 2 * half, "height": height * scale + 2 * half}
     assert all(abs(drawn[name] - expected[name]) < 1.0 for name in expected), (drawn, expected)
 
 
@@ -362,7 +364,7 @@ def test_snakemake_builds_a_report_that_chromium_shows_and_no_planted_script_run
         page.screenshot(path=study / "report_compare.png", full_page=True)
 
         page.goto((study / "report" / "agents.html").as_uri())
-        assert page.locator("#variables th code").all_inner_texts() == ["trace"]
+        assert page.locator("#variables th code").all_inner_texts() == ["trace"]  # the replayed trace files differ
         page.goto((study / "report" / "index.html").as_uri())
         page.fill("#finder input[name=error]", "")
         assert page.evaluate("typeof window.__pwned") == "undefined"

@@ -87,6 +87,13 @@ def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix: value}
 
 
+def arguments(agent_args: dict[str, Any]) -> dict[str, Any]:
+    """A summary's agent_args ({"class", "fields"}, agent_args_to_dict) as the names a study's
+    overrides use ("flags.use_html"), with "class" beside them."""
+    fields = agent_args.get("fields")
+    return {"class": agent_args.get("class"), **fields} if isinstance(fields, dict) else agent_args
+
+
 def constants_and_variables(agent_args: dict[str, dict[str, Any]]) -> tuple[dict[str, Any], list[str]]:
     """The dotted arguments every agent sets to the same value (with it), and those that differ
     between agents (a missing argument differs from any value)."""
@@ -108,7 +115,7 @@ def write_agents_page(episodes: list[TracedEpisode], summary: pd.DataFrame, stud
     agent_args: dict[str, dict[str, Any]] = {}
     for episode in episodes:  # an agent's args are the same in every episode of a study (its config hash)
         if episode.agent_args is not None:
-            agent_args.setdefault(episode.key.agent, episode.agent_args)
+            agent_args.setdefault(episode.key.agent, arguments(episode.agent_args))
     flat = {agent: flatten(args) for agent, args in agent_args.items()}
     constants, variables = constants_and_variables(agent_args)
     benchmarks = sorted(set(summary["benchmark"])) if len(summary) else []
