@@ -221,15 +221,6 @@ def page_details(obs: dict) -> dict[str, Any]:
     }
 
 
-def read_page_details(directory: Path, name: str) -> dict[str, Any] | None:
-    """The page details an episode recorded under `name`; None if missing or damaged (a reader never dies on it)."""
-    try:
-        details = json.loads(gzip.decompress((directory / name).read_bytes()))
-    except (OSError, EOFError, ValueError):
-        return None
-    return details if isinstance(details, dict) else None
-
-
 def read_records(path: Path) -> list[dict[str, Any]]:
     """The records of a JSON-lines file (a replay trace in steps.jsonl's format), in order; DamagedRecord
     at the first line that is not a JSON object."""

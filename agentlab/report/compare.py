@@ -56,22 +56,23 @@ def write_compare_page(episodes: list[TracedEpisode], page: Path, report_dir: Pa
     actions = [[steps[n]["action"] if n in steps else None for n in range(max(steps, default=-1) + 1)]
                for steps in by_step]
     differ = first_difference(actions)
+    trace_urls = [relative_url(trace_page_path(episodes_dir, e.key), page.parent) for e in episodes]
+    folder_urls = [relative_url(e.folder, page.parent) for e in episodes]
     rows = []
     for number in range(n_steps):
         cells = []
-        for episode, steps in zip(episodes, by_step):
-            trace_url = relative_url(trace_page_path(episodes_dir, episode.key), page.parent)
+        for steps, trace_url, folder_url in zip(by_step, trace_urls, folder_urls):
             step = steps.get(number)
             cells.append(None if step is None else {
                 "action": step.get("action"), "error": step.get("last_action_error") or "",
-                "screenshot": relative_url(step["screenshot"], page.parent) if step.get("screenshot") else None,
+                "screenshot": f"{folder_url}/{step['screenshot']}" if step.get("screenshot") else None,
                 "url": f"{trace_url}#step-{number}"})
         rows.append({"step": number, "cells": cells, "first_difference": number == differ})
     key = episodes[0].key
     html = render(
         "compare.html", benchmark=key.benchmark, task=key.task, seed=key.seed, first_difference=differ,
         agents=[{"name": e.key.agent, "status": e.status, "reward": e.reward, "n_steps": len(actions[i]),
-                 "url": relative_url(trace_page_path(episodes_dir, e.key), page.parent)} for i, e in enumerate(episodes)],
+                 "url": trace_urls[i]} for i, e in enumerate(episodes)],
         rows=rows, index_url=relative_url(report_dir / "index.html", page.parent),
         agents_url=relative_url(report_dir / AGENTS_FILE, page.parent))
     write_text_atomic(page, html)

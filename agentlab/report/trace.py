@@ -13,7 +13,7 @@ from typing import Any
 
 from ..analyze.load import step_row
 from ..layout import EPISODE_LOG, STEPS_FILE, SUMMARY_FILE, EpisodeKey, episode_dir, episode_id
-from ..records import read_page_details, read_steps, read_summary
+from ..records import read_steps, read_summary
 from .finder import ASSETS_DIR, data_script
 from .render import relative_url, render
 
@@ -28,10 +28,11 @@ class TracedEpisode:
     """What writing an episode's trace page learnt that other pages need."""
 
     key: EpisodeKey
+    folder: Path
     status: str
     reward: float
     agent_args: dict[str, Any] | None
-    steps: list[dict[str, Any]] = field(default_factory=list)  # step, action, screenshot (Path), last_action_error
+    steps: list[dict[str, Any]] = field(default_factory=list)  # step, action, screenshot (in folder), last_action_error
     error_rows: list[dict[str, Any]] = field(default_factory=list)  # steps with a last_action_error
 
 
@@ -136,12 +137,19 @@ def step_view(record: dict[str, Any], folder: Path, folder_url: str) -> dict[str
     }
 
 
-def details_payload(record: dict[str, Any], folder: Path) -> str:
-    """One step's AXTree (from steps.jsonl), pruned HTML and element boxes (from its gzipped page
-    details), whole, as base64 of gzipped JSON: the trace page decompresses it when asked."""
-    details = read_page_details(folder, record["page_details"]) if isinstance(record.get("page_details"), str) else None
-    payload = {"axtree": record.get("axtree") or "", **(details or {})}
-    return base64.b64encode(gzip.compress(json.dumps(payload).encode(), compresslevel=6, mtime=0)).decode("ascii")
+def details_payload(record: dict[str, Any], folder: Path) -> dict[str, str | None]:
+    """One step's AXTree (from steps.jsonl) and page details (pruned HTML and element boxes, the
+    episode's gzipped file as is), whole, each as base64 of gzip: the trace page inflates them when asked."""
+    def packed(data: bytes) -> str:
+        return base64.b64encode(data).decode("ascii")
+
+    name = record.get("page_details")
+    try:
+        details = packed((folder / name).read_bytes()) if isinstance(name, str) else None
+    except OSError:  # shown as not recorded; one missing file never stops the report
+        details = None
+    axtree = (record.get("axtree") or "").encode()
+    return {"axtree": packed(gzip.compress(axtree, compresslevel=6, mtime=0)), "details": details}
 
 
 def write_trace_page(study_dir: Path, key: EpisodeKey, page: Path, index_page: Path,
@@ -175,8 +183,7 @@ def write_trace_page(study_dir: Path, key: EpisodeKey, page: Path, index_page: P
     )
     page.write_text(html, encoding="utf-8")
     return TracedEpisode(
-        key, summary["status"], summary["reward"], summary.get("agent_args"),
+        key, folder, summary["status"], summary["reward"], summary.get("agent_args"),
         steps=[{"step": r.get("step"), "action": r.get("action"), "last_action_error": r.get("last_action_error"),
-                "screenshot": folder / r["screenshot"] if isinstance(r.get("screenshot"), str) else None}
-               for r in records],
+                "screenshot": r["screenshot"] if isinstance(r.get("screenshot"), str) else None} for r in records],
         error_rows=[step_row(key, folder, record) for record in records if record.get("last_action_error")])

@@ -4,7 +4,7 @@
 window.AgentlabReport = window.AgentlabReport || {};
 (function (report) {
   const SVG = "http://www.w3.org/2000/svg";
-  let payloads = null;  // step number -> base64 of gzipped JSON
+  let payloads = null;  // step number -> {axtree: base64 of gzipped text, details: base64 of gzipped JSON}
   const decoded = {};
 
   function loadPayloads() {
@@ -19,13 +19,19 @@ window.AgentlabReport = window.AgentlabReport || {};
     return payloads;
   }
 
+  async function inflate(base64) {
+    const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+    const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+    return new Response(stream).text();
+  }
+
+  // A step's {axtree, pruned_html, elements}; null if the step is not in the data file.
   async function details(step) {
     if (!(step in decoded)) {
       const all = await loadPayloads();
       if (!(step in all)) return null;
-      const bytes = Uint8Array.from(atob(all[step]), (c) => c.charCodeAt(0));
-      const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
-      decoded[step] = JSON.parse(await new Response(stream).text());
+      const page = all[step].details ? JSON.parse(await inflate(all[step].details)) : {};
+      decoded[step] = { ...page, axtree: await inflate(all[step].axtree) };
     }
     return decoded[step];
   }
