@@ -75,7 +75,8 @@ def write_compare_page(episodes: list[TracedEpisode], page: Path, report_dir: Pa
                  "url": trace_urls[i]} for i, e in enumerate(episodes)],
         rows=rows, index_url=relative_url(report_dir / "index.html", page.parent),
         agents_url=relative_url(report_dir / AGENTS_FILE, page.parent))
-    write_text_atomic(page, html)
+    page.parent.mkdir(parents=True, exist_ok=True)
+    page.write_text(html, encoding="utf-8")  # into a staging folder, swapped in whole: no need to sync each page
 
 
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
