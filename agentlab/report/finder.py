@@ -45,12 +45,12 @@ def _number(value: Any) -> float | None:
 def finder_rows(episodes: pd.DataFrame, compared: set[tuple[str, str, int]]) -> list[list[Any]]:
     """One row per episode, in FINDER_COLUMNS order; `compared` holds the (benchmark, task, seed)
     that have a compare page."""
-    costs = episodes["cost"] if "cost" in episodes else pd.Series([None] * len(episodes), index=episodes.index)
     rows = []
-    for row, cost in zip(episodes.itertuples(index=False), costs):
-        error = ": ".join(str(part) for part in (row.error_type, row.error_message) if isinstance(part, str))
-        rows.append([row.benchmark, row.agent, row.task, int(row.seed), row.status, _number(row.reward),
-                     int(row.n_steps), _number(cost), error, (row.benchmark, row.task, int(row.seed)) in compared])
+    for row in episodes.to_dict("records"):
+        error = ": ".join(str(row[part]) for part in ("error_type", "error_message") if isinstance(row.get(part), str))
+        group = (row["benchmark"], row["task"], int(row["seed"]))
+        rows.append([row["benchmark"], row["agent"], row["task"], int(row["seed"]), row["status"], _number(row["reward"]),
+                     int(row["n_steps"]), _number(row.get("cost")), error, group in compared])
     return rows
 
 

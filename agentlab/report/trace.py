@@ -108,7 +108,8 @@ def step_view(record: dict[str, Any], folder: Path, folder_url: str) -> dict[str
     messages = record.get("messages") or []
     screenshot = record.get("screenshot") if isinstance(record.get("screenshot"), str) else None
     boxes, points = overlay(record.get("targets"))
-    extra = record.get("agent_extra") if isinstance(record.get("agent_extra"), dict) else {}
+    extra = record.get("agent_extra")
+    extra = extra if isinstance(extra, dict) else {}
     return {
         "step": record.get("step"),
         "url": record.get("url") or "",
