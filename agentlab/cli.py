@@ -97,7 +97,7 @@ def cmd_preflight(args: argparse.Namespace) -> int:
     from .benchmarks.preflight import run_preflight
     from .io import read_json, write_json_atomic
 
-    benchmark = get_benchmark(args.benchmark)
+    benchmark = get_benchmark(args.benchmark, args.module)
     if args.manifest:
         tasks = read_json(args.manifest)["benchmarks"][args.benchmark]["tasks"]
     else:
@@ -113,7 +113,7 @@ def cmd_reset(args: argparse.Namespace) -> int:
     from .benchmarks import get_benchmark
     from .io import write_json_atomic
 
-    benchmark = get_benchmark(args.benchmark)
+    benchmark = get_benchmark(args.benchmark, args.module)
     if benchmark.backend is None or benchmark.backend.instance is None:
         raise ConfigError(f"benchmark {args.benchmark} has no instance to reset")
     print(f"resetting the {benchmark.backend.instance} instance", flush=True)
@@ -268,12 +268,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     preflight = commands.add_parser("preflight", help="check a benchmark's package and backend (server, credentials)")
     preflight.add_argument("benchmark")
+    preflight.add_argument("--module", default="", help="Python path of a custom benchmark, 'package.module:NAME'")
     preflight.add_argument("--manifest", type=Path, help="study.json whose tasks to check (default: all tasks)")
     preflight.add_argument("--out", type=Path, help="where to write the record of the check")
     preflight.set_defaults(func=cmd_preflight)
 
     reset = commands.add_parser("reset", help="reset the shared instance of a WebArena-family benchmark")
     reset.add_argument("benchmark")
+    reset.add_argument("--module", default="", help="Python path of a custom benchmark, 'package.module:NAME'")
     reset.add_argument("--out", required=True, type=Path, help="where to write the record of the reset")
     reset.add_argument("--timeout", type=float, default=900.0, help="seconds the reset may take")
     reset.set_defaults(func=cmd_reset)

@@ -72,7 +72,7 @@ class Schedule:
         from .benchmarks import get_benchmark
 
         self.study = study
-        self.benchmarks = {name: get_benchmark(name) for name in study.benchmarks}
+        self.benchmarks = {name: get_benchmark(name, plan.module) for name, plan in study.benchmarks.items()}
         self.parents = {
             name: {} if plan.ignore_dependencies else nearest_selected_parents(
                 self.benchmarks[name].depends_on, set(plan.tasks)

@@ -44,6 +44,7 @@ class BenchmarkPlan:
     ignore_dependencies: bool = False  # run its tasks in any order, not after the tasks they depend on
     reward_kind: str = "binary"  # the benchmark's: binary rewards score as success rate, continuous as mean reward
     repeats: tuple[tuple[str, int, int], ...] = ()  # (task, seed, n): pairs its default seeds draw n > 1 times
+    module: str = ""  # Python path of a custom benchmark ('package.module:NAME'); '' for a built-in one
 
     @property
     def tasks(self) -> tuple[str, ...]:
@@ -103,6 +104,7 @@ class Study:
             max_steps=plan.max_steps,
             pre_observation_delay=plan.pre_observation_delay,
             config_hash=self.config_hash(benchmark, agent),
+            benchmark_module=plan.module,
         )
 
     def config_hash(self, benchmark: str, agent: str) -> str:
@@ -157,6 +159,8 @@ class Study:
                                  "reward_kind": plan.reward_kind}
         if not plan.is_product():  # a curriculum: the episodes are not every task with every seed
             entry["task_seeds"] = plan.task_seeds()
+        if plan.module:
+            entry["module"] = plan.module
         if plan.repeats:  # AgentLab runs these (task, seed) draws n times; its averages weigh them so
             entry["repeats"] = [list(repeat) for repeat in plan.repeats]
         return entry
@@ -165,15 +169,15 @@ class Study:
 def load_study(config: dict) -> Study:
     """Validate a study config and resolve its benchmarks, tasks and agents; raise ConfigError."""
     from .agents.registry import agent_args_to_dict, load_agent_args
-    from .benchmarks import TaskSelectionError, UnknownBenchmarkError, get_benchmark
+    from .benchmarks import CustomBenchmarkError, TaskSelectionError, UnknownBenchmarkError, get_benchmark
 
     validate_config(config)
     benchmarks = {}
     for name, settings in config["benchmarks"].items():
         try:
-            benchmark = get_benchmark(name)
+            benchmark = get_benchmark(name, settings.get("module", ""))
             episodes = benchmark.episodes(benchmark.select_tasks(settings["tasks"]), settings.get("seeds"))
-        except (UnknownBenchmarkError, TaskSelectionError) as error:
+        except (UnknownBenchmarkError, CustomBenchmarkError, TaskSelectionError) as error:
             raise ConfigError(f"config error at benchmarks.{name}: {error}") from None
         repeats = benchmark.curriculum_repeats() if settings.get("seeds") is None else {}
         chosen = set(episodes)
@@ -185,6 +189,7 @@ def load_study(config: dict) -> Study:
             ignore_dependencies=settings["ignore_dependencies"],
             reward_kind=benchmark.reward_kind,
             repeats=tuple((task, seed, n) for (task, seed), n in repeats.items() if (task, seed) in chosen),
+            module=settings.get("module", ""),
         )
     agents = {}
     for name, settings in config["agents"].items():

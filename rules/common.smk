@@ -24,6 +24,11 @@ def episode_spec(wildcards):
     return STUDY.spec(wildcards.benchmark, wildcards.agent, wildcards.task, int(wildcards.seed)).to_json()
 
 
+def benchmark_module(wildcards):
+    """A custom benchmark's Python path ('' for a built-in one): the preflight and reset load it."""
+    return STUDY.benchmarks[wildcards.benchmark].module
+
+
 def episode_inputs(wildcards):
     """Preflight, instance reset and the episodes it depends on; nothing once the episode is done."""
     return SCHEDULE.episode_inputs(wildcards.benchmark, wildcards.agent, wildcards.task, int(wildcards.seed))

@@ -7,7 +7,9 @@ rule preflight:
         temp("results/{study}/preflight/{benchmark}.json"),
     log:
         "results/{study}/logs/preflight/{benchmark}.log",
+    params:
+        module=benchmark_module,
     conda:
         "../envs/agentlab.yaml"
     shell:
-        "agentlab preflight {wildcards.benchmark:q} --manifest {input:q} --out {output:q} 2>&1 | tee {log:q}"
+        "agentlab preflight {wildcards.benchmark:q} --module {params.module:q} --manifest {input:q} --out {output:q} 2>&1 | tee {log:q}"

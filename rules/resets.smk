@@ -8,6 +8,8 @@ rule reset:
         temp("results/{study}/resets/{benchmark}/{agent}/seed{seed}.json"),
     log:
         "results/{study}/logs/resets/{benchmark}/{agent}/seed{seed}.log",
+    params:
+        module=benchmark_module,
     resources:
         wa_instance=instance_slot("webarena"),
         vwa_instance=instance_slot("visualwebarena"),
@@ -15,4 +17,4 @@ rule reset:
     conda:
         "../envs/agentlab.yaml"
     shell:
-        "agentlab reset {wildcards.benchmark:q} --out {output:q} >> {log:q} 2>&1"
+        "agentlab reset {wildcards.benchmark:q} --module {params.module:q} --out {output:q} >> {log:q} 2>&1"

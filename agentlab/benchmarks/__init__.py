@@ -7,6 +7,7 @@ from functools import cache
 
 from ..errors import ConfigError
 from .base import Backend, Benchmark, RewardKind, TaskSelectionError
+from .custom import CustomBenchmarkArgs, CustomBenchmarkError
 
 # name -> module whose `load(name)` returns the Benchmark; loaded lazily (imports are slow). Only
 # MiniWoB's package is installed by default; the others are extras (pip install -e '.[webarena]').
@@ -29,12 +30,22 @@ class UnknownBenchmarkError(ConfigError):
 
 
 @cache
-def get_benchmark(name: str) -> Benchmark:
+def get_benchmark(name: str, module: str = "") -> Benchmark:
+    """The benchmark `name`: built in, or with `module` ('package.module:NAME') the user's own."""
+    if module:
+        if name in BENCHMARK_MODULES:
+            raise UnknownBenchmarkError(
+                f"benchmark {name!r} is built in, it takes no module; allowed: another name for {module!r}"
+            )
+        from .custom import load_custom
+
+        return load_custom(name, module)
     if name not in BENCHMARK_MODULES:
         raise UnknownBenchmarkError(
-            f"unknown benchmark {name!r}; allowed: {', '.join(sorted(BENCHMARK_MODULES))}"
+            f"unknown benchmark {name!r}; allowed: {', '.join(sorted(BENCHMARK_MODULES))}, "
+            f"or your own with module: 'package.module:NAME'"
         )
     return importlib.import_module(BENCHMARK_MODULES[name]).load(name)
 
 
-__all__ = ["Backend", "Benchmark", "RewardKind", "TaskSelectionError", "UnknownBenchmarkError", "get_benchmark", "BENCHMARK_MODULES"]
+__all__ = ["Backend", "Benchmark", "CustomBenchmarkArgs", "CustomBenchmarkError", "RewardKind", "TaskSelectionError", "UnknownBenchmarkError", "get_benchmark", "BENCHMARK_MODULES"]

@@ -29,9 +29,11 @@ def missing_env(names: Sequence[str]) -> list[str]:
 
 
 def fetch(url: str, timeout_s: float = PROBE_TIMEOUT_S) -> tuple[int, str]:
-    """(HTTP status, body text) of a GET of `url`; raises OSError when nothing answers."""
+    """(HTTP status, body text) of a GET of `url`; raises OSError when nothing answers.
+
+    A new opener per call: urlopen's global one keeps the proxy settings of its first call."""
     try:
-        with urllib.request.urlopen(url, timeout=timeout_s) as response:
+        with urllib.request.build_opener().open(url, timeout=timeout_s) as response:
             return response.status, response.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as error:  # the server answered, with an error status
         with error:

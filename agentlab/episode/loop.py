@@ -136,7 +136,7 @@ def run_episode(
     blame: Status = "infra_error"  # who is at fault if the code running now raises
     try:
         on_phase("setup", 0)
-        benchmark = get_benchmark(spec.benchmark)
+        benchmark = get_benchmark(spec.benchmark, spec.benchmark_module)
         agent_args = load_agent_args(spec.agent_config, spec.agent_overrides)
         outcome.agent_args = agent_args_to_dict(agent_args)
         outcome.config_hash = config_hash(spec.benchmark, spec.max_steps, spec.pre_observation_delay,

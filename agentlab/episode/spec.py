@@ -25,9 +25,15 @@ class EpisodeSpec:
     agent_overrides: dict[str, Any] = field(default_factory=dict)
     pre_observation_delay: float = 0.5  # at most this long, the page may settle before each observation
     config_hash: str = ""  # of the agent's resolved config when planned: its change reruns the episode
+    benchmark_module: str = ""  # Python path of a custom benchmark; '' for a built-in one
 
     def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+        """The spec as JSON; an empty benchmark_module is left out, so built-in benchmarks' specs (and
+        the episodes planned from them) stay as they were before custom benchmarks existed."""
+        fields = dataclasses.asdict(self)
+        if not fields["benchmark_module"]:
+            del fields["benchmark_module"]
+        return json.dumps(fields, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> "EpisodeSpec":
