@@ -98,7 +98,8 @@ def process_marker(monkeypatch) -> str:
 
 
 CLOSED = "http://127.0.0.1:9"  # nothing listens on the discard port
-BACKEND_PREFIXES = ("WA_", "VWA_", "SNOW_", "BROWSERGYM_WEBLINX", "HF_", "HUGGING_FACE")
+BACKEND_PREFIXES = ("WA_", "VWA_", "SNOW_", "BROWSERGYM_WEBLINX", "HF_", "HUGGING_FACE", "TW_",
+                    "SERVICE_ACCOUNT_PATH", "GCP_PROJECT_ID", "DRIVE_SA_SECRET_ID", "TOKEN_PATH")
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ where they are installed, so it cannot drift from them silently.
 """
 
 import dataclasses
+import importlib
 import importlib.util
 
 import pytest
@@ -12,7 +13,8 @@ import pytest
 from agentlab.benchmarks import get_benchmark
 from agentlab.benchmarks.base import TaskSelectionError
 from agentlab.benchmarks.metadata import (
-    BROWSERGYM_TABLES, JUDGED_TASKS, WORKARENA_CURRICULUM, judged_tasks, parse_table, read_table,
+    BROWSERGYM_TABLES, JUDGED_TASKS, PACKAGE_TABLES, WORKARENA_CURRICULUM, judged_tasks, package_table, parse_table,
+    read_table,
 )
 
 # Episodes of BrowserGym's (and AgentLab's) benchmark definitions with their default seeds.
@@ -27,6 +29,8 @@ BROWSERGYM_SIZES = {
     "visualwebarena": (910, 910),
     "assistantbench": (214, 214),  # valid and test
     "weblinx": (31586, 31586),
+    "timewarp": (231, 231),  # browsergym-timewarp's config.TASK_IDS, range(1, 232)
+    "knows": (110, 110),  # 22 task families x 5 instances, as browsergym-knows registers them
 }
 
 
@@ -68,6 +72,39 @@ def test_snapshot_of_judged_tasks_matches_the_installed_task_configs(name):
     if not installed(module):
         pytest.skip(f"{distribution} not installed (pip install -e '.[{name.replace('_', '-')}]')")
     assert [row for row in read_table(JUDGED_TASKS) if row["benchmark"] == name] == installed_judged_tasks(name)
+
+
+# Benchmark packages whose tables we make from the package: table -> (module, extra).
+PACKAGE_MODULES = {"timewarp": ("browsergym.timewarp", "timewarp"), "knows": ("browsergym.knows", "knows")}
+
+
+@pytest.mark.parametrize("table", sorted(PACKAGE_TABLES))
+def test_snapshot_of_package_tables_matches_the_tasks_the_installed_package_registers(table):
+    """The snapshot against the package's own gym registry (importing it registers every task)."""
+    module, extra = PACKAGE_MODULES[table]
+    if not installed(module):
+        pytest.skip(f"{module} not installed (pip install -e '.[{extra}]')")
+    import gymnasium as gym
+    from agentlab.benchmarks.snapshot import INSTALLED_PACKAGE_TABLES
+
+    importlib.import_module(module)
+    registered = sorted(name.removeprefix("browsergym/") for name in gym.envs.registry
+                        if name.startswith(f"browsergym/{table}."))
+    assert sorted(row["task_name"] for row in package_table(table)) == registered
+    assert package_table(table) == INSTALLED_PACKAGE_TABLES[table]()
+
+
+def test_timewarp_and_knows_tables():
+    """Read from the packages by hand: TimeWarp's 231 tasks on its three sites, 2 of them judged by an
+    LLM; KNOWS' 22 Docs, Sheets and Slides task families of 5 instances each."""
+    timewarp, knows = get_benchmark("timewarp"), get_benchmark("knows")
+    assert timewarp.env_id("1") == "browsergym/timewarp.1" and timewarp.task_metadata["1"]["sites"] == "wiki"
+    assert judged_tasks("timewarp") == {"openai": ("32", "143")}
+    assert len(timewarp.select_tasks({"match": {"sites": "*webshop*"}})) == 64 + 12 + 9 + 8 + 2
+    assert knows.env_id("docs_1_formal_letter.1") == "browsergym/knows.docs_1_formal_letter.1"
+    assert {row["app"] for row in knows.task_metadata.values()} == {"docs", "sheets", "slides"}
+    assert len(knows.select_tasks({"match": {"app": "sheets"}})) == 45
+    assert (knows.reward_kind, timewarp.reward_kind) == ("continuous", "binary") and timewarp.default_seeds == (0,)
 
 
 def test_judged_tasks_of_the_webarena_family():

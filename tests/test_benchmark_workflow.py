@@ -26,6 +26,8 @@ DEFAULT_STUDIES = {
     "visualwebarena": ("all", 910, 1),
     "assistantbench": ("all", 214, 0),
     "weblinx": ({"split": "valid"}, 2526, 0),
+    "timewarp": ("all", 231, 0),  # answers only: no resets
+    "knows": ("all", 110, 0),
 }
 
 
@@ -106,6 +108,7 @@ def test_preflights_without_backends_stop_the_study_before_any_episode(tmp_path,
         assert lines[0] in (study_dir / "logs" / "preflight" / f"{name}.log").read_text()
         assert not (study_dir / name).exists()  # no episode started
     assert "WA_SHOPPING, WA_SHOPPING_ADMIN, WA_REDDIT" in output and "SNOW_INSTANCE_URL" in output
+    assert "TW_WIKI, TW_WEBSHOP, TW_NEWS not set" in output and "SERVICE_ACCOUNT_PATH" in output
 
 
 def test_a_study_with_openai_judged_tasks_and_no_key_stops_in_preflight(tmp_path, no_backend, monkeypatch):

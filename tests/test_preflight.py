@@ -94,6 +94,8 @@ def test_probe_tells_an_answering_server_from_a_closed_port(server, no_backend):
         ("visualwebarena", "VWA_SHOPPING, VWA_REDDIT, VWA_WIKIPEDIA, VWA_CLASSIFIEDS, VWA_HOMEPAGE, VWA_CLASSIFIEDS_RESET_TOKEN, VWA_FULL_RESET not set"),
         ("assistantbench", "the task start page (https://google.com) unreachable"),
         ("weblinx", "BROWSERGYM_WEBLINX_CACHE_DIR not set"),
+        ("timewarp", "TW_WIKI, TW_WEBSHOP, TW_NEWS not set (the TimeWarp sites' URLs"),
+        ("knows", "Google credentials for KNOWS' evaluators not set: SERVICE_ACCOUNT_PATH"),
     ],
 )
 def test_each_preflight_without_its_backend_fails_in_one_line(name, expected, no_backend):
@@ -274,3 +276,27 @@ def test_visualwebarenas_captioning_model_from_the_cache_or_the_hub(server, tmp_
     (cache / "models--Salesforce--blip2-flan-t5-xl" / "refs" / "main").write_text("abc123")
     assert captioning_problems({"HF_HUB_CACHE": str(cache), "HF_HUB_OFFLINE": "1"}) == []
     assert BLIP2 not in preflight_error("webarena") and BLIP2 in preflight_error("visualwebarena")
+
+
+def test_timewarp_names_its_sites_and_the_judges_key_for_judged_tasks(monkeypatch, server, no_backend):
+    """Tasks 32 and 143 are scored by TimeWarp's LLM judge (OpenAI's unless another is named)."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    site = server()
+    for name in ("TW_WIKI", "TW_WEBSHOP"):
+        monkeypatch.setenv(name, site.url)
+    monkeypatch.setenv("TW_NEWS", CLOSED)
+    message = preflight_error("timewarp", ["1", "32"])
+    assert f"TW_NEWS ({CLOSED}) unreachable" in message and "TW_WIKI" not in message
+    assert "OPENAI_API_KEY not set: 1 of the 2 selected tasks (e.g. 32) are scored by OpenAI's" in message
+    assert "OPENAI_API_KEY" not in preflight_error("timewarp", ["1", "2"])
+    monkeypatch.setenv("TW_JUDGE", "gemma")
+    assert "OPENAI_API_KEY" not in preflight_error("timewarp", ["32"])
+
+
+def test_knows_wants_a_credentials_file_that_exists(monkeypatch, tmp_path, no_backend):
+    monkeypatch.setenv("SERVICE_ACCOUNT_PATH", str(tmp_path / "key.json"))
+    message = preflight_error("knows")
+    assert f"SERVICE_ACCOUNT_PATH names {tmp_path / 'key.json'}, which is not a file" in message
+    (tmp_path / "key.json").write_text("{}")
+    message = preflight_error("knows")  # the credentials are there; Google's pages are not, here
+    assert "credentials" not in message and "Google Workspace (https://docs.google.com) unreachable" in message

