@@ -12,4 +12,4 @@ rule preflight:
     conda:
         "../envs/agentlab.yaml"
     shell:
-        "agentlab preflight {wildcards.benchmark:q} --module {params.module:q} --manifest {input:q} --out {output:q} 2>&1 | tee {log:q}"
+        "agentlab preflight {wildcards.benchmark:q} --module={params.module:q} --manifest {input:q} --out {output:q} 2>&1 | tee {log:q}"

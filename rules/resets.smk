@@ -17,4 +17,4 @@ rule reset:
     conda:
         "../envs/agentlab.yaml"
     shell:
-        "agentlab reset {wildcards.benchmark:q} --module {params.module:q} --out {output:q} >> {log:q} 2>&1"
+        "agentlab reset {wildcards.benchmark:q} --module={params.module:q} --out {output:q} >> {log:q} 2>&1"

@@ -64,6 +64,7 @@ class Benchmark:
     backend: Backend | None = None  # None: the tasks need nothing beyond this machine
     reward_kind: RewardKind = "binary"
     is_multi_tab: bool = False  # tasks may open several tabs (agents are shown the open tabs)
+    opens_browser: bool = True  # False: its env replays recorded observations (WebLINX) and opens no browser
 
     def env_id(self, task: str) -> str:
         return f"{self.env_prefix}{task}"

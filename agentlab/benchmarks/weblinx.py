@@ -46,6 +46,7 @@ def load(name: str) -> Benchmark:
         default_max_steps=1,  # each task is one turn of a demonstration
         action_set=ActionSetArgs(("weblinx",)),
         is_multi_tab=True,
+        opens_browser=False,  # its env replays each turn's recorded page and scores the one action
         package="weblinx_browsergym",
         extra="weblinx",
         default_seeds=(0,),  # the tasks are not random

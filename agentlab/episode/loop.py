@@ -67,12 +67,15 @@ def make_env(spec: EpisodeSpec, benchmark: Any, action_set: Any) -> Any:
 
     benchmark.prepare()
     browser.install()
+    # pre_observation_delay: replaced by waiting for the page to settle, at most that long; an env
+    # without a browser (WebLINX's) takes no such argument.
+    delay = {"pre_observation_delay": 0} if benchmark.opens_browser else {}
     return gym.make(
         benchmark.env_id(spec.task),
         disable_env_checker=True,
         headless=True,
-        pre_observation_delay=0,  # replaced by waiting for the page to settle, at most that long
         action_mapping=SafeActionMapping(action_set, benchmark.navigation_policy(), spec.pre_observation_delay),
+        **delay,
     )
 
 
@@ -160,9 +163,10 @@ def run_episode(
         obs, _ = env.reset(seed=spec.seed)
         timings["reset_s"] = time.time() - tic
         outcome.goal = obs.get("goal")
-        outcome.chromium_version = env.unwrapped.browser.version
         guard = NavigationGuard(benchmark.navigation_policy())
-        guard.install(env.unwrapped.context)
+        if benchmark.opens_browser:
+            outcome.chromium_version = env.unwrapped.browser.version
+            guard.install(env.unwrapped.context)
 
         for step in range(spec.max_steps + 1):
             record = writer.observation(step, obs)
