@@ -9,18 +9,18 @@ import functools
 import http.server
 import os
 import subprocess
-import threading
 import textwrap
+import threading
 
 import pandas as pd
 import pytest
 import yaml
+from conftest import BIN, REPO, replay_agent, run_snakemake, tool_env
 
 from agentlab.benchmarks import CustomBenchmarkError, UnknownBenchmarkError, get_benchmark
 from agentlab.benchmarks.preflight import PreflightError, run_preflight
 from agentlab.errors import ConfigError
 from agentlab.study import load_study
-from conftest import BIN, REPO, replay_agent, run_snakemake, tool_env
 
 FIXTURES = REPO / "tests" / "fixtures"
 MYTASKS = "mytasks.tasks:BENCHMARK"
@@ -60,7 +60,8 @@ BAD_MODULES = {
 ERRORS = [
     ("nosuchpkg.tasks:BENCHMARK", "benchmark module 'nosuchpkg.tasks:BENCHMARK': module 'nosuchpkg' not found"),
     ("mytasks.tasks:NOPE", "mytasks.tasks has no 'NOPE'; allowed: BENCHMARK"),
-    ("bad_type:BENCHMARK", "benchmark module 'bad_type:BENCHMARK' is a list; allowed: an agentlab.benchmarks.CustomBenchmarkArgs"),
+    ("bad_type:BENCHMARK",
+     "benchmark module 'bad_type:BENCHMARK' is a list; allowed: an agentlab.benchmarks.CustomBenchmarkArgs"),
     ("bad_task:BENCHMARK", "task 'browsergym/nowhere.task' is not a registered gym id"),
     ("bad_class:BENCHMARK", "task <class 'dict'> is a type; allowed: an AbstractBrowserTask subclass"),
     ("no_task_id:BENCHMARK", "task class Unnamed does not define get_task_id()"),

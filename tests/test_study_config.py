@@ -53,7 +53,7 @@ def test_schema_defaults_are_filled():
 @pytest.mark.parametrize(
     "path, value, expected",
     [
-        ("benchmarks.miniwobb", {"tasks": "all", "seeds": [0]}, "unknown benchmark 'miniwobb'; allowed: assistantbench, miniwob, visualwebarena"),
+        ("benchmarks.miniwobb", {"tasks": "all", "seeds": [0]}, "unknown benchmark 'miniwobb'; allowed: assistantbench, knows, miniwob, timewarp, visualwebarena"),
         ("benchmarks.miniwob.tasks", ["click-tset"], "task 'click-tset' matches no miniwob task"),
         ("benchmarks.miniwob.seeds", [-1], "benchmarks.miniwob.seeds.0: -1 is less than the minimum of 0"),
         ("benchmarks.miniwob.seeds", ["a"], "benchmarks.miniwob.seeds.0: 'a' is not of type 'integer'"),

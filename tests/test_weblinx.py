@@ -10,13 +10,15 @@ import json
 
 import pandas as pd
 import pytest
-
 import weblinx_fixture
 from conftest import chromium, replay_agent, run_snakemake
 
 # Not imported here: on import it registers the tasks of the metadata.json in BROWSERGYM_WEBLINX_CACHE_DIR.
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(importlib.util.find_spec("weblinx_browsergym") is None,
-                                                   reason="weblinx-browsergym not installed (pip install -e '.[weblinx]')")]
+NOT_INSTALLED = importlib.util.find_spec("weblinx_browsergym") is None
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(NOT_INSTALLED, reason="weblinx-browsergym not installed (pip install -e '.[weblinx]')"),
+]
 
 
 @pytest.fixture

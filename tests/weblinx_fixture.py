@@ -56,7 +56,11 @@ TASKS = tuple(f"{DEMO}.{index}" for index, turn in enumerate(TURNS) if turn.is_t
 def render(browser, html: str, folder: Path, index: int) -> dict:
     """Render page `index` and write what WebLINX keeps of it; return {selector: bid} and file names."""
     from browsergym.core.observation import (
-        _pre_extract, extract_dom_extra_properties, extract_dom_snapshot, extract_merged_axtree, extract_screenshot,
+        _pre_extract,
+        extract_dom_extra_properties,
+        extract_dom_snapshot,
+        extract_merged_axtree,
+        extract_screenshot,
     )
 
     page = browser.new_page(viewport={"width": 1280, "height": 720})
@@ -110,9 +114,9 @@ def write_cache(cache: Path, browser) -> dict[str, str]:
             replay.append({"type": "browser", "timestamp": float(index), "state": {"page": f"page-{turn.page}-0.html"},
                            "action": {"intent": turn.intent, "arguments": step["args"]}})
             files = {key: f"{DEMO}/{path}" for key, path in page["files"].items()}
-            step.update(screenshot_path=f"{DEMO}/bg/screenshot-{turn.page}.png", html_path=f"{DEMO}/pages/page-{turn.page}-0.html",
-                        bbox_path=files["bboxes"], axtree_path=files["axtree"], dom_object_path=files["dom"],
-                        extra_props_path=files["extra"], zoom=1.0)
+            step.update(screenshot_path=f"{DEMO}/bg/screenshot-{turn.page}.png", zoom=1.0,
+                        html_path=f"{DEMO}/pages/page-{turn.page}-0.html", bbox_path=files["bboxes"],
+                        axtree_path=files["axtree"], dom_object_path=files["dom"], extra_props_path=files["extra"])
         steps[str(index)] = step
     (folder / "replay.json").write_text(json.dumps({"data": replay, "created": 0}), encoding="utf-8")
     metadata = {split: {} for split in SPLITS}

@@ -10,8 +10,9 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from ..actions import ActionSetArgs
 from ..errors import ConfigError
@@ -96,7 +97,8 @@ def load_object(path: str) -> tuple[str, Any]:
             f"benchmark module {path!r}: module {error.name!r} not found (install it, or put its folder on PYTHONPATH)"
         ) from None
     if not hasattr(module, attribute):
-        choices = sorted(name for name, value in vars(module).items() if isinstance(value, (CustomBenchmarkArgs, Benchmark)))
+        choices = sorted(name for name, value in vars(module).items()
+                         if isinstance(value, (CustomBenchmarkArgs, Benchmark)))
         raise CustomBenchmarkError(
             f"benchmark module {path!r}: {module_name} has no {attribute!r}; allowed: {', '.join(choices) or 'none'}"
         )
@@ -120,8 +122,9 @@ def task_gym_ids(name: str, path: str, tasks: Sequence[type | str]) -> tuple[dic
             task_name = task.removeprefix(GYM_PREFIX)
             gym_id = task
         elif isinstance(task, type) and issubclass(task, AbstractBrowserTask):
+            task_class: Any = task  # an AbstractBrowserTask (BrowserGym has no type information)
             try:
-                task_name = str(task.get_task_id())
+                task_name = str(task_class.get_task_id())
             except NotImplementedError:
                 raise CustomBenchmarkError(
                     f"benchmark {name} ({path}): task class {task.__qualname__} does not define get_task_id()"

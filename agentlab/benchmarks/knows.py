@@ -4,8 +4,8 @@ Slides, scored by the package's evaluators through Google's APIs."""
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from ..actions import ActionSetArgs
 from .base import Backend, Benchmark

