@@ -130,6 +130,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     n = sum(1 for _ in study.episode_keys())
     print(f"study {study.name!r}: {n} episodes "
           f"({len(study.benchmarks)} benchmarks, {len(study.agents)} agents)")
+    for name, plan in study.agents.items():
+        swept = ", ".join(f"{key}={json.dumps(value)}" for key, value in plan.swept.items())
+        print(f"  {name}" + (f"  (sweep of {plan.sweep_of}: {swept})" if plan.sweep_of else ""))
     return 0
 
 
@@ -280,7 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
     reset.add_argument("--timeout", type=float, default=900.0, help="seconds the reset may take")
     reset.set_defaults(func=cmd_reset)
 
-    check = commands.add_parser("check", help="validate a study config and count its episodes")
+    check = commands.add_parser("check", help="validate a study config, count its episodes, list its agents")
     check.add_argument("config", type=Path)
     check.set_defaults(func=cmd_check)
 

@@ -9,6 +9,7 @@ from typing import Any, Iterator
 from .budget import Budget
 from .errors import ConfigError
 from .layout import RESULTS_DIR, EpisodeKey, episode_grid, summary_path
+from .sweep import expand_agents
 
 SCHEMA_PATH = Path(__file__).with_name("schema.yaml")  # package data; config/schema.yaml links to it
 
@@ -73,6 +74,8 @@ class AgentPlan:
     overrides: dict[str, Any]
     args: dict[str, Any]  # resolved AgentArgs, as agent_args_to_dict gives them
     llm_server: Any = None  # the local LLM server settings it needs, or None
+    swept: dict[str, Any] = field(default_factory=dict)  # the sweep values among its overrides ({} if not swept)
+    sweep_of: str | None = None  # the config entry whose sweep it is a variant of
 
 
 @dataclass(frozen=True)
@@ -142,16 +145,16 @@ class Study:
         return {
             "study": self.name,
             "benchmarks": {name: self._benchmark_manifest(plan) for name, plan in self.benchmarks.items()},
-            "agents": {
-                name: {
-                    "config": plan.config,
-                    "overrides": plan.overrides,
-                    "config_hash": {b: self.config_hash(b, name) for b in self.benchmarks},
-                }
-                for name, plan in self.agents.items()
-            },
+            "agents": {name: self._agent_manifest(plan) for name, plan in self.agents.items()},
             "n_episodes": sum(len(p.episodes) for p in self.benchmarks.values()) * len(self.agents),
         }
+
+    def _agent_manifest(self, plan: AgentPlan) -> dict[str, Any]:
+        entry: dict[str, Any] = {"config": plan.config, "overrides": plan.overrides,
+                                 "config_hash": {b: self.config_hash(b, plan.name) for b in self.benchmarks}}
+        if plan.sweep_of is not None:
+            entry.update(sweep_of=plan.sweep_of, swept=plan.swept)
+        return entry
 
     @staticmethod
     def _benchmark_manifest(plan: BenchmarkPlan) -> dict[str, Any]:
@@ -192,14 +195,15 @@ def load_study(config: dict) -> Study:
             module=settings.get("module", ""),
         )
     agents = {}
-    for name, settings in config["agents"].items():
+    for name, entry in expand_agents(config["agents"]).items():
         try:
-            args = load_agent_args(settings["config"], settings["overrides"])
+            args = load_agent_args(entry.config, entry.overrides)
             args.check()
         except ConfigError as error:
-            raise ConfigError(f"config error at agents.{name}: {error}") from None
-        agents[name] = AgentPlan(name, settings["config"], settings["overrides"], agent_args_to_dict(args),
-                                 args.local_llm_server())
+            where = name if entry.sweep_of is None else f"{entry.sweep_of} (sweep variant {name})"
+            raise ConfigError(f"config error at agents.{where}: {error}") from None
+        agents[name] = AgentPlan(name, entry.config, entry.overrides, agent_args_to_dict(args),
+                                 args.local_llm_server(), entry.swept, entry.sweep_of)
     servers = {plan.llm_server for plan in agents.values() if plan.llm_server is not None}
     if len(servers) > 1:
         raise ConfigError(f"config error at agents: local LLM agents need one server per run, but their server "

@@ -14,7 +14,7 @@ SCHEDULE = Schedule(STUDY)
 wildcard_constraints:
     study=re.escape(STUDY.name),
     benchmark="[A-Za-z0-9_.-]+",
-    agent="[A-Za-z0-9_.-]+",
+    agent="[A-Za-z0-9_.=-]+",  # sweep variants: <agent>-<field>=<value>...
     task="[^/]+",
     seed="[0-9]+",
 

@@ -18,7 +18,7 @@ LAYERS = [
     ["benchmarks"],
     ["agents"],
     ["episode"],
-    ["study", "schedule", "status", "relaunch"],
+    ["study", "sweep", "schedule", "status", "relaunch"],
     ["analyze"],
     ["report"],
     ["launch", "debug", "cli", "__main__", "__init__"],

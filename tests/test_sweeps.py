@@ -1,0 +1,125 @@
+"""Agent sweeps: a `sweep:` grid becomes named agents with the swept values in their overrides;
+every bad sweep fails with one line naming it."""
+
+import copy
+import subprocess
+
+import pytest
+import yaml
+
+from agentlab.errors import ConfigError
+from agentlab.study import load_study
+from agentlab.sweep import value_label
+
+from conftest import BIN, replay_agent, tool_env
+
+LOCAL = "agentlab.agents.web_agent.WEB_AGENT_LOCAL"
+SWEEP = {"flags.use_html": [True, False], "chat_model_args.temperature": [0, 0.5]}
+GOOD = {
+    "study": "sweep",
+    "benchmarks": {"miniwob": {"tasks": ["click-test", "click-button"], "seeds": [0, 1]}},
+    "agents": {
+        "local": {"config": LOCAL, "overrides": {"flags.max_parse_retries": 1}, "sweep": SWEEP},
+        "replay": replay_agent(),
+    },
+}
+VARIANTS = ["local-use_html=true-temperature=0", "local-use_html=true-temperature=0.5",
+            "local-use_html=false-temperature=0", "local-use_html=false-temperature=0.5"]
+
+
+def with_sweep(sweep, overrides=None, name="local"):
+    config = copy.deepcopy(GOOD)
+    config["agents"][name] = {"config": LOCAL, "overrides": overrides or {}, "sweep": sweep}
+    return config
+
+
+def test_sweep_expands_into_named_agents_with_their_values():
+    study = load_study(copy.deepcopy(GOOD))
+    assert list(study.agents) == VARIANTS + ["replay"]
+    plan = study.agents["local-use_html=false-temperature=0.5"]
+    assert plan.sweep_of == "local"
+    assert plan.swept == {"flags.use_html": False, "chat_model_args.temperature": 0.5}
+    assert plan.overrides == {"flags.max_parse_retries": 1, "flags.use_html": False,
+                              "chat_model_args.temperature": 0.5}
+    fields = plan.args["fields"]  # the resolved config, as summaries record it
+    assert fields["flags"]["use_html"] is False and fields["chat_model_args"]["temperature"] == 0.5
+    assert fields["flags"]["max_parse_retries"] == 1
+    assert len({study.config_hash("miniwob", name) for name in VARIANTS}) == 4
+    assert len(study.summary_paths()) == 5 * 2 * 2
+    assert "results/sweep/miniwob/local-use_html=true-temperature=0/click-test/seed1/summary.json" in study.summary_paths()
+    spec = study.spec("miniwob", VARIANTS[1], "click-test", 0)
+    assert spec.agent_overrides == plan.overrides | {"flags.use_html": True}
+    assert study.agents["replay"].swept == {} and study.agents["replay"].sweep_of is None
+
+
+def test_manifest_names_the_swept_values():
+    manifest = load_study(copy.deepcopy(GOOD)).manifest()
+    entry = manifest["agents"]["local-use_html=true-temperature=0.5"]
+    assert entry["sweep_of"] == "local"
+    assert entry["swept"] == {"flags.use_html": True, "chat_model_args.temperature": 0.5}
+    assert "swept" not in manifest["agents"]["replay"]
+    assert manifest["n_episodes"] == 4 * 5
+
+
+def test_names_are_stable_and_readable():
+    names = list(load_study(copy.deepcopy(GOOD)).agents)
+    assert names == list(load_study(copy.deepcopy(GOOD)).agents)
+    study = load_study(with_sweep({"chat_model_args.model_name": ["Qwen/Qwen2.5 0.5B"],
+                                   "flags.extra_instructions": ["", "Be brief!"], "flags.use_tabs": [None]}))
+    assert [n for n in study.agents if n.startswith("local")] == [
+        "local-model_name=Qwen_Qwen2.5_0.5B-extra_instructions=_-use_tabs=null",
+        "local-model_name=Qwen_Qwen2.5_0.5B-extra_instructions=Be_brief-use_tabs=null",
+    ]
+
+
+def test_keys_with_one_last_part_are_named_in_full():
+    study = load_study(with_sweep({"flags.max_parse_retries": [1], "chat_model_args.max_retries": [0, 1]}))
+    assert "local-max_parse_retries=1-max_retries=0" in study.agents  # different last parts: short
+    study = load_study(with_sweep({"chat_model_args.max_input_tokens": [2000], "flags.use_html": [True]}))
+    assert "local-max_input_tokens=2000-use_html=true" in study.agents
+
+
+@pytest.mark.parametrize("value, label", [(True, "true"), (0, "0"), (0.5, "0.5"), (1e-5, "1e-05"), (None, "null"),
+                                          ("gpt-4o", "gpt-4o"), ("a/b c", "a_b_c"), ([1, 2], "1_2"), ("/", "_")])
+def test_value_labels(value, label):
+    assert value_label(value) == label
+
+
+@pytest.mark.parametrize(
+    "sweep, overrides, expected",
+    [
+        ({"flags.use_html": []}, None, "agents.local.sweep.flags.use_html: [] should be non-empty"),
+        ({"flags.use_html": True}, None, "agents.local.sweep.flags.use_html: True is not of type 'array'"),
+        ({"flags.use_html": [True, True]}, None, "[True, True] has non-unique elements"),
+        ({}, None, "agents.local.sweep: {} should be non-empty"),
+        ({"flags/use_html": [True]}, None, "'flags/use_html' does not match"),
+        ({"flags.use_html": [True]}, {"flags.use_html": False},
+         "agents.local.sweep: 'flags.use_html' is also set by overrides ('flags.use_html')"),
+        ({"flags.use_html": [True]}, {"flags": {}}, "'flags.use_html' is also set by overrides ('flags')"),
+        ({"flags": [{}], "flags.use_html": [True]}, None, "'flags' and 'flags.use_html' set the same field"),
+        ({"flags.extra_instructions": ["a/b", "a b"]}, None,
+         "agents.local.sweep: the agent name 'local-extra_instructions=a_b' is given twice "
+         '(agents.local with {"flags.extra_instructions": "a/b"} and agents.local with '
+         '{"flags.extra_instructions": "a b"})'),
+        ({"flags.use_htm": [True]}, None,
+         "config error at agents.local (sweep variant local-use_htm=true): agent config "),
+    ],
+)
+def test_bad_sweep_is_one_line_naming_the_value(sweep, overrides, expected):
+    with pytest.raises(ConfigError) as error:
+        load_study(with_sweep(sweep, overrides))
+    message = str(error.value)
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_check_lists_the_variants(tmp_path):
+    path = tmp_path / "study.yaml"
+    path.write_text(yaml.safe_dump(GOOD, sort_keys=False))
+    process = subprocess.run([str(BIN / "agentlab"), "check", str(path)], capture_output=True, text=True,
+                             env=tool_env(), check=True)
+    lines = process.stdout.splitlines()
+    assert lines[0] == "study 'sweep': 20 episodes (1 benchmarks, 5 agents)"
+    assert lines[1] == ("  local-use_html=true-temperature=0  (sweep of local: flags.use_html=true, "
+                        "chat_model_args.temperature=0)")
+    assert lines[5] == "  replay"
