@@ -20,6 +20,7 @@ TABLES = {
     "episodes_csv": "episodes.csv",  # one row per finished episode
     "per_task_csv": "per_task.csv",  # per benchmark × task × agent
     "comparisons_csv": "comparisons.csv",  # per benchmark × pair of agents
+    "pass_k_csv": "pass_k.csv",  # per benchmark × agent × k: pass@k and pass^k
     "errors_csv": "errors.csv",  # errors that ended episodes, grouped
     "damaged_csv": "damaged.csv",  # result files that could not be read, with the reason
 }

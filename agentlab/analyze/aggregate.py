@@ -15,6 +15,7 @@ from .formatting import format_cell, format_difference, format_interval, format_
 from .load import StudyResults, load_results
 from .plots import cost_vs_success_plot, per_task_heatmap, success_rate_plot
 from .stats import BOOTSTRAP_CONFIDENCE, BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED
+from .pass_k import PASS_K_NOTE, pass_k_table, pass_k_wide
 from .summarize import SCORE_NOTE, per_task, summarize
 
 COMPARISON_NOTE = (
@@ -34,6 +35,7 @@ class StudyTables:
     per_task: pd.DataFrame  # per benchmark × task × agent
     comparisons: pd.DataFrame  # per benchmark × pair of agents
     errors: pd.DataFrame  # errors that ended episodes, grouped
+    pass_k: pd.DataFrame  # per benchmark × agent × k
 
 
 def study_tables(results: StudyResults) -> StudyTables:
@@ -42,6 +44,7 @@ def study_tables(results: StudyResults) -> StudyTables:
         per_task=per_task(results.episodes),
         comparisons=compare_agents(results.episodes),
         errors=episode_error_groups(results.episodes),
+        pass_k=pass_k_table(results.episodes),
     )
 
 
@@ -86,6 +89,8 @@ def summary_rows(summary: pd.DataFrame) -> pd.DataFrame:
         "agent": summary["agent"],
         "score": [format_rate(r, e, kind) for r, e, kind in
                   zip(summary["score"], summary["score_std_err"], summary["reward_kind"])],
+        "clustered s.e.": [format_score(e, kind) for e, kind in
+                           zip(summary["score_std_err_clustered"], summary["reward_kind"])],
         "scored": summary["n_scored"],
         "AgentLab avg_reward": [format_rate(r, e, "continuous") for r, e in zip(summary["avg_reward"], summary["std_err"])],
         "n_completed": summary["n_completed"],
@@ -114,6 +119,11 @@ def summary_markdown(results: StudyResults, tables: StudyTables) -> str:
         SCORE_NOTE,
         "",
     ]
+    if len(tables.pass_k) and tables.pass_k["k"].max() > 1:  # several episodes of a task
+        wide = pass_k_wide(tables.pass_k)
+        shown = wide[["benchmark", "agent"]].assign(**{column: [format_score(v) for v in wide[column]]
+                                                       for column in wide.columns[2:]})
+        lines += ["## pass@k and pass^k", "", markdown_table(shown), "", PASS_K_NOTE, ""]
     if n_damaged:
         lines += [f"## Damaged results ({n_damaged} left out)", "", DAMAGED_NOTE, "",
                   markdown_table(results.damaged[["path", "reason"]]), ""]
@@ -140,6 +150,7 @@ def aggregate_study(study_dir: str | Path, out_dir: str | Path | None = None) ->
         "episodes_csv": results.episodes.to_csv(index=False),
         "per_task_csv": tables.per_task.to_csv(index=False),
         "comparisons_csv": tables.comparisons.to_csv(index=False),
+        "pass_k_csv": tables.pass_k.to_csv(index=False),
         "errors_csv": error_rows(tables.errors).to_csv(index=False),
         "damaged_csv": results.damaged.to_csv(index=False),
     }

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..records import ERROR_STATUSES, STATUSES
-from .stats import standard_error
+from .stats import clustered_standard_error, standard_error
 
 GROUP = ["benchmark", "agent"]
 SUM_COLUMNS = ("input_tokens", "output_tokens", "cached_tokens")
@@ -25,7 +25,11 @@ AGENTLAB_COLUMNS = ("avg_reward", "std_err", "avg_steps", "n_completed", "n_err"
 SCORE_NOTE = (
     "score: success rate (binary rewards) or mean reward (continuous rewards) ± its standard error, over the "
     "episodes the agent is accountable for: infra errors (browser crash, API outage, a time limit, after every "
-    "retry) are left out and counted in n_infra_error; agent and evaluation errors score 0. "
+    "retry) are left out and counted in n_infra_error; agent and evaluation errors score 0. The standard error "
+    "is binomial, sqrt(p(1−p)/n), for success rates and the sample one, s/√n, for mean rewards; both treat "
+    "episodes as independent. clustered s.e. treats a task's seeds as one cluster: sqrt(Σ_tasks (Σ_seeds "
+    "(score − mean))²)/n (Miller 2024, 'Adding Error Bars to Evals'); equal to the binomial one when each task "
+    "has one episode, larger when a task's seeds tend to agree, which they do. "
     "AgentLab's columns (avg_reward ± std_err, avg_steps, n_completed, n_err) are computed as ServiceNow "
     "AgentLab 0.4.2's inspect_results.summarize: over every finished episode, errors of any kind with reward 0, "
     "a (task, seed) that BrowserGym's seed draw repeats counted as often as AgentLab runs it, and unfinished "
@@ -125,7 +129,8 @@ def summarize(
         group = episodes[(episodes["benchmark"] == benchmark) & (episodes["agent"] == agent)]
         counts = {status: int((group["status"] == status).sum()) for status in STATUSES}
         kind = group["reward_kind"].iloc[0] if len(group) else "binary"
-        score, score_std_err = score_and_error(group.loc[group["status"] != "infra_error", "score"], kind)
+        scored = group[group["status"] != "infra_error"]
+        score, score_std_err = score_and_error(scored["score"], kind)
         n_unfinished = sum(_count(frame, benchmark, agent, "weight") for frame in (missing, damaged))
         row = {
             "benchmark": benchmark,
@@ -133,6 +138,7 @@ def summarize(
             "reward_kind": kind,
             "score": score,
             "score_std_err": score_std_err,
+            "score_std_err_clustered": clustered_standard_error(scored["score"], scored["task"]),
             "n_scored": len(group) - counts["infra_error"],
             **agentlab_summary(agentlab_rows(group, n_unfinished)),
             **{f"n_{status}": count for status, count in counts.items()},
