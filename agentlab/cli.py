@@ -136,6 +136,19 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_prompt_test(args: argparse.Namespace) -> int:
+    from .prompt_test import PromptTest, format_result, parse_override, run_prompt_test
+
+    test = PromptTest(
+        episode=args.episode, step=args.step, agent=args.agent,
+        overrides=dict(parse_override(text) for text in args.override), rebuild=args.rebuild,
+        model=args.model, base_url=args.base_url, api_key_env=args.api_key_env,
+        temperature=args.temperature, max_new_tokens=args.max_new_tokens, show_prompt=args.show_prompt,
+    )
+    print(format_result(test, run_prompt_test(test)))
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from .status import count_statuses, format_counts
 
@@ -286,6 +299,25 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="validate a study config, count its episodes, list its agents")
     check.add_argument("config", type=Path)
     check.set_defaults(func=cmd_check)
+
+    prompt = commands.add_parser("prompt-test", help="ask a model again at a recorded step; print its answer and action")
+    prompt.add_argument("episode", type=Path, help="an episode folder: results/<study>/<benchmark>/<agent>/<task>/seed<N>")
+    prompt.add_argument("--step", type=int, required=True, help="the step whose prompt to send (from 0)")
+    prompt.add_argument("--agent", help="Python path of a WebAgent config: send the prompt it builds from the "
+                                        "recorded observation (default: re-send the recorded prompt)")
+    prompt.add_argument("--override", action="append", default=[], metavar="KEY=VALUE",
+                        help="change a field of the agent's config (VALUE as JSON), then build its prompt; repeatable")
+    prompt.add_argument("--rebuild", action="store_true",
+                        help="build the prompt from the recorded observation with the episode's own config")
+    prompt.add_argument("--model", help="'local' (the offline model, no key) or a model name on an OpenAI-compatible "
+                                        "API (default: the agent's model)")
+    prompt.add_argument("--base-url", help="with --model NAME: the API root, e.g. http://localhost:8000/v1")
+    prompt.add_argument("--api-key-env", help="with --model NAME: the environment variable holding the key "
+                                              "(default: OPENAI_API_KEY, none with --base-url)")
+    prompt.add_argument("--temperature", type=float)
+    prompt.add_argument("--max-new-tokens", type=int)
+    prompt.add_argument("--show-prompt", action="store_true", help="print the prompt's messages too")
+    prompt.set_defaults(func=cmd_prompt_test)
 
     bridge = commands.add_parser("bridge", help="ServiceNow AgentLab 0.4.2's environment, where its agents run")
     bridge.add_argument("action", choices=["install", "status"], help="install (idempotent) or say where it is")

@@ -33,11 +33,14 @@ class WebAgentArgs(AgentArgs):
     def local_llm_server(self) -> Any:
         return self.chat_model_args.local_server()
 
+    def for_episode(self, context: EpisodeContext) -> WebAgentArgs:
+        """These args with the benchmark's choices made: use_tabs None shows tabs where its tasks open several."""
+        if self.flags.use_tabs is not None:
+            return self
+        return dataclasses.replace(self, flags=dataclasses.replace(self.flags, use_tabs=context.is_multi_tab))
+
     def make_agent(self, context: EpisodeContext) -> Agent:
-        args = self
-        if self.flags.use_tabs is None:  # the benchmark's: tabs shown where its tasks open several
-            args = dataclasses.replace(self, flags=dataclasses.replace(self.flags, use_tabs=context.is_multi_tab))
-        return WebAgent(args, context.action_set.make(), self.chat_model_args.make_model())
+        return WebAgent(self.for_episode(context), context.action_set.make(), self.chat_model_args.make_model())
 
 
 def new_stats(priced: bool) -> dict[str, Any]:
