@@ -5,9 +5,8 @@ import math
 import pandas as pd
 import pytest
 
-from agentlab.analyze import load_results, summarize
+from agentlab.analyze import load_results, pass_k_table, summarize
 from agentlab.analyze.aggregate import aggregate_study
-from agentlab.analyze.pass_k import pass_k_table
 from agentlab.analyze.stats import clustered_standard_error, pass_at_k, pass_hat_k
 from synthetic import write_episode, write_manifest
 

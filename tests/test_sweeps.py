@@ -123,3 +123,43 @@ def test_check_lists_the_variants(tmp_path):
     assert lines[1] == ("  local-use_html=true-temperature=0  (sweep of local: flags.use_html=true, "
                         "chat_model_args.temperature=0)")
     assert lines[5] == "  replay"
+
+
+@pytest.mark.slow
+def test_a_real_sweep_of_local_agents_runs_with_snakemake(tmp_path):
+    """2 x 2 variants of the offline local agent on 3 MiniWoB++ tasks: real Snakemake, real Chromium,
+    the real llama.cpp server; each variant's summaries carry its swept values."""
+    import json
+    import time
+
+    import pandas as pd
+
+    from conftest import run_snakemake
+
+    config = {
+        "study": "sweep",
+        "benchmarks": {"miniwob": {"tasks": ["click-test", "click-button", "focus-text"], "seeds": [0],
+                                   "max_steps": 1}},
+        "agents": {"local": {"config": LOCAL, "sweep": SWEEP,
+                             "overrides": {"flags.max_parse_retries": 0, "chat_model_args.max_new_tokens": 60}}},
+        "episode": {"step_timeout_s": 900, "episode_timeout_s": 1800},
+    }
+    started = time.time()
+    run_snakemake(tmp_path, config)
+    print(f"12 episodes of the local model in {time.time() - started:.0f} s")
+    study = tmp_path / "results" / "sweep"
+    summaries = [json.loads(path.read_text()) for path in sorted(study.glob("miniwob/*/*/seed0/summary.json"))]
+    assert len(summaries) == 12 and {s["agent"] for s in summaries} == set(VARIANTS)
+    for summary in summaries:
+        swept = json.loads(json.dumps(load_study(copy.deepcopy(config)).agents[summary["agent"]].swept))
+        assert {k: summary["spec"]["agent_overrides"][k] for k in swept} == swept
+        fields = summary["agent_args"]["fields"]
+        assert fields["flags"]["use_html"] == swept["flags.use_html"]
+        assert fields["chat_model_args"]["temperature"] == swept["chat_model_args.temperature"]
+        assert summary["n_steps"] <= 1 and summary["agent_stats"]["n_llm_calls"] >= 1
+    manifest = json.loads((study / "study.json").read_text())
+    assert {name: entry["swept"] for name, entry in manifest["agents"].items()} == \
+        {name: load_study(copy.deepcopy(config)).agents[name].swept for name in VARIANTS}
+    table = pd.read_csv(study / "summary.csv")
+    assert sorted(table["agent"]) == sorted(VARIANTS) and set(table["n_scored"] + table["n_infra_error"]) == {3}
+    print((study / "summary.md").read_text())
