@@ -45,7 +45,8 @@ def overlapping(a: str, b: str) -> bool:
 
 
 def expand_entry(name: str, settings: dict[str, Any]) -> list[AgentEntry]:
-    """The agents of one config entry: itself, or one per point of its sweep grid (keys in config order)."""
+    """The agents of one config entry: itself, or one per point of its sweep grid, named by the swept
+    keys' labels in alphabetical order, each key's values in the config's order."""
     overrides = settings.get("overrides") or {}
     sweep = settings.get("sweep")
     if not sweep:
@@ -55,12 +56,12 @@ def expand_entry(name: str, settings: dict[str, Any]) -> list[AgentEntry]:
         if clash:
             raise ConfigError(f"config error at agents.{name}.sweep: {key!r} is also set by overrides "
                               f"({', '.join(map(repr, clash))}); allowed: a key in one of sweep and overrides")
-    keys = list(sweep)
-    for a, b in itertools.combinations(keys, 2):
+    for a, b in itertools.combinations(sweep, 2):
         if overlapping(a, b):
             raise ConfigError(f"config error at agents.{name}.sweep: {a!r} and {b!r} set the same field; "
                               f"allowed: keys that do not contain one another")
-    labels = key_labels(keys)
+    labels = key_labels(list(sweep))
+    keys = sorted(sweep, key=lambda key: (labels[key], key))  # names do not change when the config's order does
     entries = []
     for values in itertools.product(*(sweep[key] for key in keys)):
         swept = dict(zip(keys, values))

@@ -9,7 +9,7 @@ import yaml
 
 from agentlab.errors import ConfigError
 from agentlab.study import load_study
-from agentlab.sweep import value_label
+from agentlab.sweep import key_labels, value_label
 
 from conftest import BIN, replay_agent, tool_env
 
@@ -23,8 +23,8 @@ GOOD = {
         "replay": replay_agent(),
     },
 }
-VARIANTS = ["local-use_html=true-temperature=0", "local-use_html=true-temperature=0.5",
-            "local-use_html=false-temperature=0", "local-use_html=false-temperature=0.5"]
+VARIANTS = ["local-temperature=0-use_html=true", "local-temperature=0-use_html=false",
+            "local-temperature=0.5-use_html=true", "local-temperature=0.5-use_html=false"]
 
 
 def with_sweep(sweep, overrides=None, name="local"):
@@ -36,7 +36,7 @@ def with_sweep(sweep, overrides=None, name="local"):
 def test_sweep_expands_into_named_agents_with_their_values():
     study = load_study(copy.deepcopy(GOOD))
     assert list(study.agents) == VARIANTS + ["replay"]
-    plan = study.agents["local-use_html=false-temperature=0.5"]
+    plan = study.agents["local-temperature=0.5-use_html=false"]
     assert plan.sweep_of == "local"
     assert plan.swept == {"flags.use_html": False, "chat_model_args.temperature": 0.5}
     assert plan.overrides == {"flags.max_parse_retries": 1, "flags.use_html": False,
@@ -46,15 +46,15 @@ def test_sweep_expands_into_named_agents_with_their_values():
     assert fields["flags"]["max_parse_retries"] == 1
     assert len({study.config_hash("miniwob", name) for name in VARIANTS}) == 4
     assert len(study.summary_paths()) == 5 * 2 * 2
-    assert "results/sweep/miniwob/local-use_html=true-temperature=0/click-test/seed1/summary.json" in study.summary_paths()
-    spec = study.spec("miniwob", VARIANTS[1], "click-test", 0)
+    assert "results/sweep/miniwob/local-temperature=0-use_html=true/click-test/seed1/summary.json" in study.summary_paths()
+    spec = study.spec("miniwob", VARIANTS[2], "click-test", 0)
     assert spec.agent_overrides == plan.overrides | {"flags.use_html": True}
     assert study.agents["replay"].swept == {} and study.agents["replay"].sweep_of is None
 
 
 def test_manifest_names_the_swept_values():
     manifest = load_study(copy.deepcopy(GOOD)).manifest()
-    entry = manifest["agents"]["local-use_html=true-temperature=0.5"]
+    entry = manifest["agents"]["local-temperature=0.5-use_html=true"]
     assert entry["sweep_of"] == "local"
     assert entry["swept"] == {"flags.use_html": True, "chat_model_args.temperature": 0.5}
     assert "swept" not in manifest["agents"]["replay"]
@@ -62,21 +62,23 @@ def test_manifest_names_the_swept_values():
 
 
 def test_names_are_stable_and_readable():
-    names = list(load_study(copy.deepcopy(GOOD)).agents)
-    assert names == list(load_study(copy.deepcopy(GOOD)).agents)
+    reordered = with_sweep(dict(reversed(SWEEP.items())), {"flags.max_parse_retries": 1})
+    assert list(load_study(reordered).agents) == list(load_study(copy.deepcopy(GOOD)).agents)
     study = load_study(with_sweep({"chat_model_args.model_name": ["Qwen/Qwen2.5 0.5B"],
                                    "flags.extra_instructions": ["", "Be brief!"], "flags.use_tabs": [None]}))
     assert [n for n in study.agents if n.startswith("local")] == [
-        "local-model_name=Qwen_Qwen2.5_0.5B-extra_instructions=_-use_tabs=null",
-        "local-model_name=Qwen_Qwen2.5_0.5B-extra_instructions=Be_brief-use_tabs=null",
+        "local-extra_instructions=_-model_name=Qwen_Qwen2.5_0.5B-use_tabs=null",
+        "local-extra_instructions=Be_brief-model_name=Qwen_Qwen2.5_0.5B-use_tabs=null",
     ]
 
 
-def test_keys_with_one_last_part_are_named_in_full():
-    study = load_study(with_sweep({"flags.max_parse_retries": [1], "chat_model_args.max_retries": [0, 1]}))
-    assert "local-max_parse_retries=1-max_retries=0" in study.agents  # different last parts: short
-    study = load_study(with_sweep({"chat_model_args.max_input_tokens": [2000], "flags.use_html": [True]}))
-    assert "local-max_input_tokens=2000-use_html=true" in study.agents
+def test_keys_are_named_by_their_last_part_unless_two_share_it():
+    assert key_labels(["flags.max_parse_retries", "chat_model_args.max_retries"]) == \
+        {"flags.max_parse_retries": "max_parse_retries", "chat_model_args.max_retries": "max_retries"}
+    assert key_labels(["a.x", "b.x", "c.y"]) == {"a.x": "a.x", "b.x": "b.x", "c.y": "y"}
+    study = load_study(with_sweep({"flags.max_parse_retries": [1, 2], "chat_model_args.max_retries": [0]}))
+    assert [name for name in study.agents if name.startswith("local")] == \
+        ["local-max_parse_retries=1-max_retries=0", "local-max_parse_retries=2-max_retries=0"]
 
 
 @pytest.mark.parametrize("value, label", [(True, "true"), (0, "0"), (0.5, "0.5"), (1e-5, "1e-05"), (None, "null"),
@@ -120,8 +122,8 @@ def test_check_lists_the_variants(tmp_path):
                              env=tool_env(), check=True)
     lines = process.stdout.splitlines()
     assert lines[0] == "study 'sweep': 20 episodes (1 benchmarks, 5 agents)"
-    assert lines[1] == ("  local-use_html=true-temperature=0  (sweep of local: flags.use_html=true, "
-                        "chat_model_args.temperature=0)")
+    assert lines[1] == ("  local-temperature=0-use_html=true  (sweep of local: chat_model_args.temperature=0, "
+                        "flags.use_html=true)")
     assert lines[5] == "  replay"
 
 
