@@ -72,7 +72,7 @@ def load_episode(folder: Path, step: int) -> tuple[EpisodeSummary, list[dict[str
     steps = [record.get("step") for record in records]
     asked = [i for i, number in enumerate(steps) if number == step and records[i].get("action")]
     if not asked:
-        acted = [str(number) for number, record in zip(steps, records) if record.get("action")]
+        acted = [str(number) for number, record in zip(steps, records, strict=True) if record.get("action")]
         raise ConfigError(f"step {step} of {folder} has no recorded agent answer; allowed: "
                           f"{', '.join(acted) or 'none (the episode has no steps)'}")
     return summary, records, asked[0]
@@ -122,7 +122,7 @@ def chat_args(test: PromptTest, agent_args: Any) -> ChatModelArgs:
     else:
         raise ConfigError(f"agent {type(agent_args).__name__} has no chat model of ours to ask; "
                           "allowed: --model local, or --model NAME [--base-url URL]")
-    changes = {"temperature": test.temperature, "max_new_tokens": test.max_new_tokens}
+    changes: dict[str, Any] = {"temperature": test.temperature, "max_new_tokens": test.max_new_tokens}
     return dataclasses.replace(args, **{k: v for k, v in changes.items() if v is not None})
 
 
@@ -139,6 +139,9 @@ def run_prompt_test(test: PromptTest) -> PromptTestResult:
     summary, records, index = load_episode(test.episode, test.step)
     spec = summary.spec
     config = test.agent or spec.get("agent_config")
+    if not config:
+        raise ConfigError(f"{test.episode}/{SUMMARY_FILE} names no agent config (spec.agent_config); "
+                          "allowed: --agent CONFIG")
     overrides = {**({} if test.agent else spec.get("agent_overrides") or {}), **test.overrides}
     agent_args = load_agent_args(config, overrides)
     benchmark = get_benchmark(summary.benchmark)
@@ -163,8 +166,9 @@ def run_prompt_test(test: PromptTest) -> PromptTestResult:
     finally:
         model.close()
     with_memory = isinstance(agent_args, WebAgentArgs) and agent_args.flags.use_memory
+    signatures = action_signatures(context.action_set.make())
     try:
-        action, error = parse_answer(response.text, action_signatures(context.action_set.make()), with_memory).action, None
+        action, error = parse_answer(response.text, signatures, with_memory).action, None
     except AnswerParseError as problem:
         action, error = None, str(problem)
     return PromptTestResult(messages, source, notes, model_args.model_name, response, action, error,

@@ -34,7 +34,7 @@ def value_label(value: Any) -> str:
 def key_labels(keys: list[str]) -> dict[str, str]:
     """Each swept key's label in names: its last part, or the whole key where two last parts agree."""
     last = [key.rpartition(".")[2] for key in keys]
-    return {key: short if last.count(short) == 1 else key for key, short in zip(keys, last)}
+    return {key: short if last.count(short) == 1 else key for key, short in zip(keys, last, strict=True)}
 
 
 def overlapping(a: str, b: str) -> bool:
@@ -64,7 +64,7 @@ def expand_entry(name: str, settings: dict[str, Any]) -> list[AgentEntry]:
     keys = sorted(sweep, key=lambda key: (labels[key], key))  # names do not change when the config's order does
     entries = []
     for values in itertools.product(*(sweep[key] for key in keys)):
-        swept = dict(zip(keys, values))
+        swept = dict(zip(keys, values, strict=True))
         variant = "-".join([name] + [f"{labels[key]}={value_label(value)}" for key, value in swept.items()])
         entries.append(AgentEntry(variant, settings["config"], {**overrides, **swept}, swept, name))
     return entries

@@ -4,11 +4,11 @@ import math
 
 import pandas as pd
 import pytest
+from synthetic import write_episode, write_manifest
 
 from agentlab.analyze import load_results, pass_k_table, summarize
 from agentlab.analyze.aggregate import aggregate_study
 from agentlab.analyze.stats import clustered_standard_error, pass_at_k, pass_hat_k
-from synthetic import write_episode, write_manifest
 
 # Agent a: t1 succeeds 2 of 3 seeds, t2 0 of 3, t3 1 of 2 (its third episode is an infra error, left out).
 OUTCOMES = {"t1": ["success", "success", "failure"], "t2": ["failure", "agent_error", "failure"],
@@ -18,7 +18,7 @@ OUTCOMES = {"t1": ["success", "success", "failure"], "t2": ["failure", "agent_er
 def write_study(root, outcomes=OUTCOMES, seeds=(0, 1, 2)):
     study = write_manifest(root / "s", list(outcomes), seeds, ["a"])
     for task, statuses in outcomes.items():
-        for seed, status in zip(seeds, statuses):
+        for seed, status in zip(seeds, statuses, strict=True):
             write_episode(study, "a", task, seed, {"status": status, "success": status == "success",
                                                    "reward": float(status == "success")})
     return study

@@ -8,15 +8,14 @@ import re
 import subprocess
 
 import pytest
+from conftest import BIN, tool_env
+from llm_server import ScriptedLLMServer
+from synthetic import write_episode, write_manifest
 
 from agentlab.episode.spec import EpisodeSpec, RunLimits
 from agentlab.episode.supervisor import EXIT_FINAL, run_supervised
 from agentlab.errors import ConfigError
 from agentlab.prompt_test import PromptTest, run_prompt_test
-
-from conftest import BIN, tool_env
-from llm_server import ScriptedLLMServer
-from synthetic import write_episode, write_manifest
 
 AXTREE = ("RootWebArea 'Click Test Task', focused\n\t[13] button 'Click Me!', clickable\n"
           "\t\tStaticText 'Click Me!'\n\t\tInlineTextBox 'Click Me!'\n\t[14] generic\n\t[15] textbox 'Name', clickable")
@@ -82,7 +81,8 @@ def test_another_config_builds_its_prompt_from_the_recorded_observation(tmp_path
         rebuilt = prompt_test(folder, "--step", "1", "--agent", "agentlab.agents.web_agent.WEB_AGENT_LOCAL",
                               "--model", "scripted", "--base-url", server.base_url, "--show-prompt")
         without_history = prompt_test(folder, "--step", "1", "--agent", "agentlab.agents.web_agent.WEB_AGENT_LOCAL",
-                                      "--override", "flags.use_history=false", "--override", "flags.compact_axtree=false",
+                                      "--override", "flags.use_history=false",
+                                      "--override", "flags.compact_axtree=false",
                                       "--model", "scripted", "--base-url", server.base_url)
     assert rebuilt.returncode == 0 and without_history.returncode == 0, rebuilt.stderr + without_history.stderr
     system, user = server.requests[0]["messages"]
@@ -107,7 +107,8 @@ def test_an_answer_without_a_valid_action_says_why(tmp_path):
         no_action, unknown = run_prompt_test(test), run_prompt_test(test)
     assert no_action.action is None and "the answer has no action" in no_action.parse_error
     assert unknown.action is None and "press_button" in unknown.parse_error
-    assert no_action.prompt == [{"role": "system", "content": "first step's system"}, {"role": "user", "content": "first"}]
+    assert no_action.prompt == [{"role": "system", "content": "first step's system"},
+                                {"role": "user", "content": "first"}]
 
 
 def test_the_episodes_own_model_is_asked_by_default(tmp_path):

@@ -6,12 +6,11 @@ import subprocess
 
 import pytest
 import yaml
+from conftest import BIN, replay_agent, tool_env
 
 from agentlab.errors import ConfigError
 from agentlab.study import load_study
 from agentlab.sweep import key_labels, value_label
-
-from conftest import BIN, replay_agent, tool_env
 
 LOCAL = "agentlab.agents.web_agent.WEB_AGENT_LOCAL"
 SWEEP = {"flags.use_html": [True, False], "chat_model_args.temperature": [0, 0.5]}
@@ -46,7 +45,8 @@ def test_sweep_expands_into_named_agents_with_their_values():
     assert fields["flags"]["max_parse_retries"] == 1
     assert len({study.config_hash("miniwob", name) for name in VARIANTS}) == 4
     assert len(study.summary_paths()) == 5 * 2 * 2
-    assert "results/sweep/miniwob/local-temperature=0-use_html=true/click-test/seed1/summary.json" in study.summary_paths()
+    path = "results/sweep/miniwob/local-temperature=0-use_html=true/click-test/seed1/summary.json"
+    assert path in study.summary_paths()
     spec = study.spec("miniwob", VARIANTS[2], "click-test", 0)
     assert spec.agent_overrides == plan.overrides | {"flags.use_html": True}
     assert study.agents["replay"].swept == {} and study.agents["replay"].sweep_of is None
@@ -135,7 +135,6 @@ def test_a_real_sweep_of_local_agents_runs_with_snakemake(tmp_path):
     import time
 
     import pandas as pd
-
     from conftest import run_snakemake
 
     config = {

@@ -28,7 +28,7 @@ def pass_k_table(episodes: pd.DataFrame) -> pd.DataFrame:
     for (benchmark, agent), tasks in counts.groupby(["benchmark", "agent"], sort=True):
         for k in range(1, int(tasks["n"].max()) + 1):
             eligible = tasks[tasks["n"] >= k]
-            pairs = list(zip(eligible["n"].astype(int), eligible["c"].astype(int)))
+            pairs = list(zip(eligible["n"].astype(int), eligible["c"].astype(int), strict=True))
             rows.append({
                 "benchmark": benchmark, "agent": agent, "k": k,
                 "pass_at_k": sum(pass_at_k(n, c, k) for n, c in pairs) / len(pairs),
