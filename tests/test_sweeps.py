@@ -142,7 +142,8 @@ def test_a_real_sweep_of_local_agents_runs_with_snakemake(tmp_path):
         "benchmarks": {"miniwob": {"tasks": ["click-test", "click-button", "focus-text"], "seeds": [0],
                                    "max_steps": 1}},
         "agents": {"local": {"config": LOCAL, "sweep": SWEEP,
-                             "overrides": {"flags.max_parse_retries": 0, "chat_model_args.max_new_tokens": 60}}},
+                             "overrides": {"flags.max_parse_retries": 0, "chat_model_args.max_new_tokens": 60,
+                                           "chat_model_args.timeout_s": 600}}},  # 2 busy cores: slow calls
         "episode": {"step_timeout_s": 900, "episode_timeout_s": 1800},
     }
     started = time.time()

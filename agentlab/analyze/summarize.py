@@ -29,7 +29,7 @@ SCORE_NOTE = (
     "is binomial, sqrt(p(1−p)/n), for success rates and the sample one, s/√n, for mean rewards; both treat "
     "episodes as independent. clustered s.e. treats a task's seeds as one cluster: sqrt(Σ_tasks (Σ_seeds "
     "(score − mean))²)/n (Miller 2024, 'Adding Error Bars to Evals'); equal to the binomial one when each task "
-    "has one episode, larger when a task's seeds tend to agree, which they do. "
+    "has one episode, larger when a task's seeds tend to agree. "
     "AgentLab's columns (avg_reward ± std_err, avg_steps, n_completed, n_err) are computed as ServiceNow "
     "AgentLab 0.4.2's inspect_results.summarize: over every finished episode, errors of any kind with reward 0, "
     "a (task, seed) that BrowserGym's seed draw repeats counted as often as AgentLab runs it, and unfinished "
