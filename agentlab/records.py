@@ -221,6 +221,19 @@ def page_details(obs: dict) -> dict[str, Any]:
     }
 
 
+def read_page_details(directory: Path, record: dict[str, Any]) -> dict[str, Any] | None:
+    """The page details (pruned HTML, element properties) a step record names; None if it names none
+    or the file is missing or damaged."""
+    name = record.get("page_details")
+    if not isinstance(name, str):
+        return None
+    try:
+        details = json.loads(gzip.decompress((directory / name).read_bytes()))
+    except (OSError, EOFError, ValueError):
+        return None
+    return details if isinstance(details, dict) else None
+
+
 def read_records(path: Path) -> list[dict[str, Any]]:
     """The records of a JSON-lines file (a replay trace in steps.jsonl's format), in order; DamagedRecord
     at the first line that is not a JSON object."""

@@ -3,6 +3,7 @@ observation) sent to a real local HTTP server speaking the OpenAI chat API (scri
 answer and its parsed action printed. The slow tests record real episodes in real Chromium, and
 ask the offline local model."""
 
+import gzip
 import json
 import re
 import subprocess
@@ -19,6 +20,7 @@ from agentlab.prompt_test import PromptTest, run_prompt_test
 
 AXTREE = ("RootWebArea 'Click Test Task', focused\n\t[13] button 'Click Me!', clickable\n"
           "\t\tStaticText 'Click Me!'\n\t\tInlineTextBox 'Click Me!'\n\t[14] generic\n\t[15] textbox 'Name', clickable")
+HTML = "<body bid=\"2\"><button bid=\"13\">Click Me!</button></body>"
 SYSTEM = "You are a web agent. (recorded system message)"
 RECORDED_USER = "# Goal\nClick the button.\n# Page\n[13] button 'Click Me!'"
 STEPS = [
@@ -29,6 +31,7 @@ STEPS = [
                   {"role": "assistant", "content": "<action>click('99')</action>"}]},
     {"step": 1, "url": "file:///click-test.html", "screenshot": "screenshots/step_001.png", "axtree": AXTREE,
      "focused_element_bid": "15", "action": "click('13')", "think": "The button is 13.", "last_action_error": "",
+     "page_details": "observations/step_001.json.gz",
      "messages": [{"role": "system", "content": SYSTEM},
                   {"role": "user", "content": [{"type": "text", "text": RECORDED_USER},
                                                {"type": "image_url", "image_url": {"url": "(the step's screenshot)"}}]},
@@ -44,8 +47,11 @@ def recorded_episode(tmp_path, config="agentlab.agents.web_agent.WEB_AGENT_4o", 
     """A synthetic episode folder in the format real episodes write (summary.json, steps.jsonl, PNGs)."""
     study = write_manifest(tmp_path / "s", ["click-test"], [0], ["a"])
     spec = {"agent_config": config, "agent_overrides": overrides or {}}
-    return write_episode(study, "a", "click-test", 0, {"status": "success", "goal": "Click the button.",
-                                                        "max_steps": 5, "spec": spec}, STEPS)
+    folder = write_episode(study, "a", "click-test", 0, {"status": "success", "goal": "Click the button.",
+                                                          "max_steps": 5, "spec": spec}, STEPS)
+    (folder / "observations").mkdir()
+    (folder / STEPS[1]["page_details"]).write_bytes(gzip.compress(json.dumps({"pruned_html": HTML}).encode()))
+    return folder
 
 
 def prompt_test(folder, *args):
@@ -82,7 +88,7 @@ def test_another_config_builds_its_prompt_from_the_recorded_observation(tmp_path
                               "--model", "scripted", "--base-url", server.base_url, "--show-prompt")
         without_history = prompt_test(folder, "--step", "1", "--agent", "agentlab.agents.web_agent.WEB_AGENT_LOCAL",
                                       "--override", "flags.use_history=false",
-                                      "--override", "flags.compact_axtree=false",
+                                      "--override", "flags.compact_axtree=false", "--override", "flags.use_html=true",
                                       "--model", "scripted", "--base-url", server.base_url)
     assert rebuilt.returncode == 0 and without_history.returncode == 0, rebuilt.stderr + without_history.stderr
     system, user = server.requests[0]["messages"]
@@ -97,7 +103,8 @@ def test_another_config_builds_its_prompt_from_the_recorded_observation(tmp_path
     assert rebuilt.stdout.endswith("--- action\nfill('15', 'Bob')\n")
     text = user_text(server.requests[1]["messages"][1])
     assert "click('99')" not in text and "[14] generic" in text
-    assert "with flags.use_history=false, flags.compact_axtree=false" in without_history.stdout
+    assert HTML not in user_text(server.requests[0]["messages"][1]) and HTML in text  # the recorded pruned HTML
+    assert "with flags.use_history=false, flags.compact_axtree=false, flags.use_html=true" in without_history.stdout
 
 
 def test_an_answer_without_a_valid_action_says_why(tmp_path):
@@ -124,8 +131,10 @@ def test_the_episodes_own_model_is_asked_by_default(tmp_path):
 @pytest.mark.parametrize("args, expected", [
     (["--step", "2"], "step 2 of"),  # the last observation has no answer
     (["--step", "7"], "has no recorded agent answer; allowed: 0, 1"),
-    (["--step", "1", "--override", "flags.use_html=true", "--model", "m", "--base-url", "http://127.0.0.1:9/v1"],
-     "flags.use_html is true, but steps record no HTML; allowed: flags.use_html false for a recorded step"),
+    (["--step", "0", "--override", "flags.use_html=true", "--model", "m", "--base-url", "http://127.0.0.1:9/v1"],
+     "flags.use_html is true, but step 0 recorded no HTML (steps before page details were recorded)"),
+    (["--step", "1", "--override", "flags.visible_only=true", "--model", "m", "--base-url", "http://127.0.0.1:9/v1"],
+     "flags.visible_only is true, but steps record the AXTree of the whole page; allowed: flags.visible_only false"),
     (["--step", "1", "--override", "use_html"], "--override 'use_html' is not KEY=VALUE"),
     (["--step", "1", "--override", "flags.use_htm=1"], "has no field 'use_htm'"),
     (["--step", "1", "--agent", "agentlab.agents.replay.REPLAY"],
@@ -154,7 +163,7 @@ def run_episode(tmp_path, server, task="click-test"):
         study="t", benchmark="miniwob", task=task, seed=0, agent_name="scripted",
         agent_config="agentlab.agents.web_agent.WEB_AGENT_4o", max_steps=3, agent_overrides={
             "chat_model_args.base_url": server.base_url, "chat_model_args.api_key_env": None,
-            "chat_model_args.model_name": "scripted-model", "flags.use_memory": True},
+            "chat_model_args.model_name": "scripted-model", "flags.use_memory": True, "flags.use_html": True},
     )
     out = tmp_path / task
     assert run_supervised(spec, RunLimits(step_timeout_s=60, episode_timeout_s=300), out) == EXIT_FINAL
@@ -181,7 +190,7 @@ def test_the_rebuilt_prompt_of_the_same_config_is_the_recorded_one(tmp_path):
             result = run_prompt_test(PromptTest(folder, step, rebuild=True, model="scripted", base_url=server.base_url))
             assert result.prompt == sent[step] and server.requests[step]["messages"] == sent[step]
             assert result.action == "noop()"
-    assert "tried 999" in user_text(sent[1][1]) and "999" in user_text(sent[1][1])
+    assert "tried 999" in user_text(sent[1][1]) and "<button" in user_text(sent[1][1])  # memory, HTML
 
 
 @pytest.mark.slow

@@ -1,9 +1,9 @@
 """WebAgent's prompt for a step of a recorded episode, rebuilt from its step records (steps.jsonl):
 what another config would have asked the model at that step (`agentlab prompt-test --agent`).
 
-Steps record the AXTree as BrowserGym prints it (every element, clickable marks), the focused
-element, the error each action raised and the screenshot; the flags that need more of the page
-(HTML, set-of-marks, visible elements only, open tabs) are refused in one line.
+Steps record the AXTree as BrowserGym prints it (every element, clickable marks), the pruned HTML,
+the focused element, the error each action raised and the screenshot; the flags that need more of
+the page (set-of-marks, visible elements only, open tabs) are refused in one line.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import ConfigError
+from ...records import read_page_details
 from ..base import EpisodeContext
 from .agent import WebAgentArgs
 from .flags import PromptFlags
@@ -21,7 +22,6 @@ from .prompt import BARE_GENERIC, Page, PastStep, Prompt, build_prompt, system_m
 INLINE_TEXT = re.compile(r"\s*(\[[^\]]*\] )?InlineTextBox\b")  # WebAgent leaves these out; steps keep them
 CLICKABLE_MARK = re.compile(r", clickable(?=,|$)")
 UNRECORDED = {  # flag: why a recorded step cannot give what it needs
-    "use_html": "steps record no HTML",
     "use_som": "steps record no element positions for set-of-marks",
     "visible_only": "steps record the AXTree of the whole page",
     "use_tabs": "steps record no open tabs",
@@ -49,13 +49,20 @@ def recorded_page(records: list[dict[str, Any]], step: int, goal: str, directory
     """What the agent saw at `step` (the index of its record), as `flags` show it."""
     record = records[step]
     error = (records[step - 1].get("last_action_error") or "") if step else ""
+    html = ""
+    if flags.use_html:
+        details = read_page_details(directory, record)
+        if details is None:
+            raise ConfigError(f"flags.use_html is true, but step {record.get('step')} recorded no HTML (steps "
+                              "before page details were recorded); allowed: flags.use_html false")
+        html = details.get("pruned_html") or ""
     screenshot = None
     if flags.use_screenshot:
         screenshot = (directory / record["screenshot"]).read_bytes()
     return Page(
         goal=goal,
         axtree=recorded_axtree(record.get("axtree") or "", flags) if flags.use_axtree else "",
-        html="",
+        html=html,
         focused_bid=record.get("focused_element_bid") or "" if flags.use_focused_element else "",
         last_action_error=error if flags.use_last_error else "",
         screenshot_png=screenshot,
