@@ -151,7 +151,7 @@ def test_agentlab_check_counts_a_custom_benchmarks_episodes(user_modules, tmp_pa
     config_path.write_text(yaml.safe_dump(study_config(tasks=["*-form", "order-plan"], seeds=[0, 1, 2])))
     process = subprocess.run([str(BIN / "agentlab"), "check", str(config_path)], capture_output=True, text=True,
                              env=tool_env(), check=True)
-    assert process.stdout.strip() == "study 'mine': 6 episodes (1 benchmarks, 1 agents)"
+    assert process.stdout.splitlines() == ["study 'mine': 6 episodes (1 benchmarks, 1 agents)", "  replay"]
 
 
 def test_the_preflight_names_what_the_tasks_need(user_modules, pages_server, monkeypatch):
