@@ -18,8 +18,9 @@ from typing import Any, Literal, get_args
 
 from .layout import OBSERVATIONS_DIR, SCREENSHOTS_DIR, STEPS_FILE
 
-# 2: summaries carry `format_version`; 1: those written before it (read the same way).
-FORMAT_VERSION = 2
+# 3: summaries carry `provenance`; 2: they carry `format_version`; 1: those written before it
+# (all read the same way: older ones have no provenance).
+FORMAT_VERSION = 3
 
 Status = Literal["success", "failure", "agent_error", "infra_error", "eval_error"]
 STATUSES: tuple[str, ...] = get_args(Status)
@@ -48,6 +49,24 @@ class EpisodeError:
     type: str
     message: str  # its first line
     traceback: str = ""
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """The code an episode ran: the workflow's git commit and whether its tree had uncommitted
+    changes (None: not a git checkout), and the agentlab package version."""
+
+    commit: str | None
+    dirty: bool | None
+    agentlab: str
+
+    @classmethod
+    def from_dict(cls, data: Any, path: Path | str) -> Provenance:
+        """The provenance `data` describes; DamagedRecord (one line) if it is not one."""
+        if (not isinstance(data, dict) or not isinstance(data.get("commit"), (str, type(None)))
+                or not isinstance(data.get("dirty"), (bool, type(None))) or not isinstance(data.get("agentlab"), str)):
+            raise DamagedRecord(path, f"provenance is {data!r}, not an object with commit, dirty and agentlab")
+        return cls(data["commit"], data["dirty"], data["agentlab"])
 
 
 @dataclass
@@ -120,6 +139,7 @@ class EpisodeSummary:
     slurm_job_id: str | None = None  # the cluster job that ran it (None off SLURM)
     versions: dict[str, Any] = field(default_factory=dict)  # agentlab, browsergym, playwright, chromium, python
     spec: dict[str, Any] = field(default_factory=dict)  # the EpisodeSpec it ran
+    provenance: Provenance | None = None  # the code it ran (None in summaries before format 3)
     format_version: int = FORMAT_VERSION
 
     def to_dict(self) -> dict[str, Any]:
@@ -148,6 +168,8 @@ class EpisodeSummary:
             if not isinstance(error, dict) or not {"type", "message"} <= set(error):
                 raise DamagedRecord(path, f"error is {error!r}, not an object with type and message")
             fields["error"] = EpisodeError(str(error["type"]), str(error["message"]), str(error.get("traceback", "")))
+        if fields.get("provenance") is not None:
+            fields["provenance"] = Provenance.from_dict(fields["provenance"], path)
         return cls(**fields)
 
 

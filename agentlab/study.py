@@ -89,6 +89,7 @@ class Study:
     workers: str  # 'warm' or 'cold'
     budget: Budget = Budget()
     max_concurrent_requests: dict[str, int] = field(default_factory=dict)  # LLM endpoint -> requests at once
+    strict_provenance: bool = False  # no episodes from a dirty workflow tree
     _config_hashes: dict[tuple[str, str], str] = field(default_factory=dict, repr=False, compare=False)
 
     def spec(self, benchmark: str, agent: str, task: str, seed: int):
@@ -219,6 +220,7 @@ def load_study(config: dict) -> Study:
         workers=episode["workers"],
         budget=Budget(**config["budget"]),
         max_concurrent_requests=episode["max_concurrent_requests"],
+        strict_provenance=episode["strict_provenance"],
     )
 
 

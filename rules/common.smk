@@ -5,11 +5,15 @@ import sys
 from pathlib import Path
 
 from agentlab.layout import PLOTS, TABLES
+from agentlab.errors import ConfigError
+from agentlab.revision import check_clean, export_provenance
 from agentlab.schedule import Schedule
 from agentlab.study import load_study
 
 STUDY = load_study(config)
 SCHEDULE = Schedule(STUDY)
+# The workflow's commit and dirty flag, once per run: every episode job records it in its summary.
+PROVENANCE = export_provenance(Path(workflow.basedir))
 
 wildcard_constraints:
     study=re.escape(STUDY.name),
@@ -81,6 +85,15 @@ def study_manifest_digest(wildcards):
 
 def study_summaries(wildcards):
     return STUDY.summary_paths()
+
+
+def refuse_dirty_tree():
+    """episode.strict_provenance: stop before any job starts, in one line, if the workflow tree is dirty."""
+    try:
+        check_clean(PROVENANCE, STUDY.strict_provenance)
+    except ConfigError as error:
+        print(f"agentlab: {error}", file=sys.stderr)
+        sys.exit(2)
 
 
 def start_local_llm_server():

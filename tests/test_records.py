@@ -10,6 +10,7 @@ from agentlab.records import (
     EpisodeError,
     EpisodeOutcome,
     EpisodeSummary,
+    Provenance,
     read_records,
     read_steps,
     read_summary,
@@ -27,6 +28,16 @@ def test_a_summary_round_trips_with_its_format_version(tmp_path):
     again = read_summary(path)
     assert again == summary and again.format_version == FORMAT_VERSION
     assert again.error.type == "EpisodeTimeout"
+
+
+def test_a_summary_keeps_its_provenance_and_older_ones_have_none(tmp_path):
+    summary = EpisodeSummary(benchmark="miniwob", agent="a", task="t", seed=1, status="success",
+                             provenance=Provenance(commit="ab" * 20, dirty=True, agentlab="0.1.0"))
+    path = tmp_path / "summary.json"
+    path.write_text(json.dumps(summary.to_dict()))
+    assert read_summary(path).provenance == Provenance("ab" * 20, True, "0.1.0")
+    path.write_text(json.dumps({**GOOD, "format_version": 2}))  # written before provenance
+    assert read_summary(path).provenance is None and read_summary(path).format_version == 2
 
 
 def test_a_summary_written_before_format_versions_loads_as_version_1(tmp_path):
@@ -51,6 +62,8 @@ def test_a_summary_written_before_format_versions_loads_as_version_1(tmp_path):
         (json.dumps({k: v for k, v in GOOD.items() if k != "task"}), "missing task"),
         (json.dumps({**GOOD, "error": "boom"}), "error is 'boom', not an object with type and message"),
         (b"\xff\xfe\x00garbage", "not UTF-8 text"),
+        (json.dumps({**GOOD, "provenance": {"commit": 7, "dirty": False, "agentlab": "0.1.0"}}),
+         "provenance is {'commit': 7, 'dirty': False, 'agentlab': '0.1.0'}, not an object with commit, dirty and agentlab"),
     ],
 )
 def test_a_damaged_summary_is_one_line_naming_the_file_and_the_reason(tmp_path, content, reason):

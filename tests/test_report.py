@@ -18,7 +18,7 @@ from agentlab.analyze.aggregate import aggregate_study
 from agentlab.analyze.formatting import format_rate
 from agentlab.report import build_report
 from agentlab.report.compare import constants_and_variables, first_difference
-from agentlab.report.provenance import git_state
+from agentlab.revision import git_state
 from conftest import TRACES, chromium, replay_agent, run_snakemake
 from synthetic import write_episode, write_large_study, write_manifest
 from test_aggregate import status
@@ -253,6 +253,30 @@ def test_git_state_reads_commit_and_dirty_flag_and_tolerates_no_repository(tmp_p
     assert git_state(tmp_path).commit == head and git_state(tmp_path).dirty is False
     (tmp_path / "Snakefile").write_text("rule all:\n    input: []\n")
     assert git_state(tmp_path).dirty is True
+
+
+def test_report_flags_episodes_of_several_commits_and_of_a_dirty_tree(tmp_path):
+    study = write_manifest(tmp_path / "s", ["t1", "t2", "t3"], [0], ["a"])
+    for task, commit, dirty in [("t1", "a" * 40, False), ("t2", "b" * 40, True), ("t3", "b" * 40, False)]:
+        write_episode(study, "a", task, 0, {"status": "success", "reward": 1.0, "success": True,
+                                            "provenance": {"commit": commit, "dirty": dirty, "agentlab": "0.1.0"}})
+    aggregate_study(study)
+    build_report(study)
+    text = (study / "report" / "index.html").read_text()
+    assert f"<code>{'a' * 40}</code> (1 episodes)" in text and f"<code>{'b' * 40}</code> (2 episodes)" in text
+    assert "several commits: the episodes ran different code" in text
+    assert "1 episodes ran on a dirty tree (uncommitted changes)" in text
+
+
+def test_report_of_one_clean_commit_raises_no_flag(tmp_path):
+    study = write_manifest(tmp_path / "s", ["t1"], [0], ["a"])
+    write_episode(study, "a", "t1", 0, {"status": "success", "reward": 1.0, "success": True,
+                                        "provenance": {"commit": "c" * 40, "dirty": False, "agentlab": "0.1.0"}})
+    aggregate_study(study)
+    build_report(study)
+    text = (study / "report" / "index.html").read_text()
+    assert f"<code>{'c' * 40}</code>" in text
+    assert "several commits" not in text and "dirty tree" not in text
 
 
 PAGE_PAYLOAD = "<script>window.__pwned='page'</script>"

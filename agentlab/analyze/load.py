@@ -81,6 +81,8 @@ def episode_row(summary: EpisodeSummary, path: Path) -> dict[str, Any]:
         "playwright": versions.get("playwright"),
         "chromium": versions.get("chromium"),
         "python": versions.get("python"),
+        "commit": summary.provenance.commit if summary.provenance else None,
+        "dirty": summary.provenance.dirty if summary.provenance else None,
         "format_version": summary.format_version,
         "path": str(path.parent),
     }

@@ -30,6 +30,7 @@ from ..budget import read_spend, record_spend
 from ..io import remove_stale_temporaries, write_json_atomic
 from ..layout import ATTEMPTS_DIR, EPISODE_LOG, OBSERVATIONS_DIR, SCREENSHOTS_DIR, STAGING_DIR, STEPS_FILE, SUMMARY_FILE
 from ..records import RETRIED_STATUSES, EpisodeOutcome, EpisodeSummary
+from ..revision import run_provenance
 from .spec import EpisodeSpec, RunLimits
 
 EXIT_FINAL = 0
@@ -153,6 +154,7 @@ def build_summary(spec: EpisodeSpec, limits: RunLimits, outcome: EpisodeOutcome,
         slurm_job_id=os.environ.get("SLURM_JOB_ID"),
         versions=versions(outcome.chromium_version),
         spec=json.loads(spec.to_json()),
+        provenance=run_provenance(Path.cwd()),  # the study run's (exported once), else the working folder's
     )
 
 

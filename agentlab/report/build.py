@@ -22,7 +22,8 @@ from ..analyze.stats import BOOTSTRAP_CONFIDENCE
 from ..analyze.summarize import SCORE_NOTE
 from ..io import replace_dir, write_text_atomic
 from ..layout import PLOTS, REPORT_DIR, EpisodeKey, episode_id
-from .provenance import GitState, git_state, stale_config_hashes, version_counts
+from ..revision import GitState, git_state
+from .provenance import commit_counts, dirty_episodes, stale_config_hashes, version_counts
 from .render import relative_url, render
 from .compare import COMPARE_DIR, compare_page_path, compared_groups, write_agents_page, write_compare_page
 from .finder import copy_assets, write_finder_data
@@ -131,6 +132,8 @@ def index_context(results: StudyResults, tables: StudyTables, action_errors: pd.
         "first_started": started.min() if len(started) else None,
         "last_started": started.max() if len(started) else None,
         "git": git,
+        "commits": commit_counts(episodes),
+        "n_dirty": dirty_episodes(episodes),
         "versions": version_counts(episodes),
         "n_stale": len(stale_config_hashes(episodes, results.manifest)),
         "summary": tables.summary.to_dict("records"),

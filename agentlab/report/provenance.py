@@ -2,40 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
-from dataclasses import dataclass
-from pathlib import Path
-
 import pandas as pd
 
 VERSION_COLUMNS = ("agentlab", "browsergym", "playwright", "chromium", "python")
-
-
-@dataclass(frozen=True)
-class GitState:
-    """The workflow repository's commit and whether it had uncommitted changes (None: unknown)."""
-
-    commit: str | None
-    dirty: bool | None
-
-
-def _git(repo: Path, *args: str) -> str | None:
-    try:
-        process = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired):  # no git installed, or it hung
-        return None
-    return process.stdout if process.returncode == 0 else None
-
-
-def git_state(repo: Path | None) -> GitState:
-    """Commit and dirty flag of `repo` now (when the report is built); unknown outside a git repository."""
-    if repo is None:
-        return GitState(None, None)
-    commit = _git(repo, "rev-parse", "HEAD")
-    if commit is None:
-        return GitState(None, None)
-    status = _git(repo, "status", "--porcelain")  # untracked files count: a new agent module changes results
-    return GitState(commit.strip(), None if status is None else bool(status.strip()))
 
 
 def version_counts(episodes: pd.DataFrame) -> dict[str, dict[str, int]]:
@@ -46,6 +15,19 @@ def version_counts(episodes: pd.DataFrame) -> dict[str, dict[str, int]]:
         for column in VERSION_COLUMNS
         if column in episodes
     }
+
+
+def commit_counts(episodes: pd.DataFrame) -> dict[str, int]:
+    """How many episodes ran on each workflow commit (from their summaries; older ones have none):
+    more than one commit means the study mixes code revisions."""
+    if "commit" not in episodes:
+        return {}
+    return {str(commit): int(n) for commit, n in episodes["commit"].dropna().value_counts().items()}
+
+
+def dirty_episodes(episodes: pd.DataFrame) -> int:
+    """How many episodes ran from a workflow tree with uncommitted changes."""
+    return int((episodes["dirty"] == True).sum()) if "dirty" in episodes else 0  # noqa: E712 (None: unknown)
 
 
 def stale_config_hashes(episodes: pd.DataFrame, manifest: dict) -> pd.DataFrame:
