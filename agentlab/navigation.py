@@ -1,7 +1,8 @@
 """Navigation stays inside the benchmark: an agent cannot open other sites or the machine's files.
 
-A benchmark declares the URL prefixes of its pages (MiniWoB: its file:// folder; WebArena: its
-sites). `goto` actions elsewhere are refused when parsed; any other navigation (a clicked link, a
+A benchmark declares the URL prefixes of its pages (MiniWoB: its file:// folder; the WebArena
+family: the origins of its sites; WorkArena: its ServiceNow instance); AssistantBench browses the
+open web by design. `goto` actions elsewhere are refused when parsed; any other navigation (a clicked link, a
 script, a form) is aborted in the browser by `NavigationGuard` and recorded.
 """
 
@@ -25,10 +26,24 @@ def normalize_url(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, parts.fragment))
 
 
+def origin_prefix(url: str) -> str:
+    """'scheme://host:port/' of `url`: the prefix of every page of that site (and no other site's)."""
+    parts = urlsplit(normalize_url(url))
+    return urlunsplit((parts.scheme, parts.netloc, "/", "", ""))
+
+
 @dataclass(frozen=True)
 class NavigationPolicy:
+    """Which URLs the browser may navigate to. Only navigations are checked: a site's images, tiles
+    and API calls (WebArena's map tiles and routing) load from wherever the site asks."""
+
     allowed_prefixes: tuple[str, ...] = ()  # the benchmark's pages
     open_web: bool = False  # any http(s) page too (benchmarks that browse the web)
+
+    @classmethod
+    def sites(cls, urls: list[str]) -> NavigationPolicy:
+        """Every page of the sites at `urls` (their origins), nothing else."""
+        return cls(allowed_prefixes=tuple(sorted({origin_prefix(url) for url in urls})))
 
     def allows(self, url: str) -> bool:
         url = normalize_url(url)

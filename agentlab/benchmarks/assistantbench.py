@@ -18,7 +18,8 @@ OFFLINE_VARIABLES = ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")  # set: the datase
 
 @dataclass(frozen=True)
 class OpenWeb(Backend):
-    """The open web, and the Hugging Face Hub unless the dataset is cached for offline use."""
+    """The open web, and the Hugging Face Hub unless the dataset is cached for offline use. Agents may
+    navigate to any web page (Backend's navigation policy): answering means searching the web."""
 
     def problems(self, tasks: Sequence[str]) -> list[str]:
         urls = {"the task start page": START_URL}

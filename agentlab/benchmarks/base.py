@@ -40,6 +40,10 @@ class Backend(ABC):
     def problems(self, tasks: Sequence[str]) -> list[str]:
         """What is missing or unreachable for running `tasks`, one short phrase each; [] when ready."""
 
+    def navigation_policy(self) -> NavigationPolicy:
+        """Where agents may navigate: by default any web page (but no local files or script URLs)."""
+        return NavigationPolicy(open_web=True)
+
     def reset(self, timeout_s: float = 900.0) -> dict[str, Any]:
         """Reset the instance to its initial state within `timeout_s`; return a record of the reset."""
         raise NotImplementedError(f"{type(self).__name__} has no instance to reset")
@@ -84,8 +88,8 @@ class Benchmark:
         importlib.import_module(self.package)
 
     def navigation_policy(self) -> NavigationPolicy:
-        """Where agents may navigate; by default web pages but no local files or script URLs."""
-        return NavigationPolicy(open_web=True)
+        """Where agents may navigate: the backend's sites (call after `prepare`); any web page without one."""
+        return self.backend.navigation_policy() if self.backend is not None else NavigationPolicy(open_web=True)
 
     def select_tasks(self, selection: str | list[str | int] | Mapping[str, Any]) -> list[str]:
         """Tasks named by `selection`, in benchmark order.

@@ -16,6 +16,7 @@ from typing import Any, Mapping, Sequence
 
 from ..errors import InfraError
 from ..actions import ActionSetArgs
+from ..navigation import NavigationPolicy
 from .base import Backend, Benchmark
 from .metadata import browsergym_table, judged_tasks, task_fields
 from .preflight import fetch, missing_env, probe, unreachable
@@ -43,6 +44,11 @@ class WebArenaInstance(Backend):
 
     def site_urls(self) -> dict[str, str]:
         return {f"{self.prefix}{site}": os.environ[f"{self.prefix}{site}"] for site in self.sites}
+
+    def navigation_policy(self) -> NavigationPolicy:
+        """The instance's sites and homepage: the pages its tasks open (an agent cannot leave for the web)."""
+        variables = [f"{self.prefix}{name}" for name in (*self.sites, "HOMEPAGE")]
+        return NavigationPolicy.sites([os.environ[name] for name in variables if os.environ.get(name)])
 
     def problems(self, tasks: Sequence[str]) -> list[str]:
         variables = [f"{self.prefix}{name}" for name in (*self.sites, *self.settings)] + [self.reset_variable]

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ..actions import ActionSetArgs
+from ..navigation import NavigationPolicy
 from .base import Backend, Benchmark
 from .metadata import WORKARENA_CURRICULUM, browsergym_table, read_table, strip_prefix, task_fields
 from .preflight import missing_env, probe, unreachable
@@ -51,6 +52,15 @@ class ServiceNowInstance(Backend):
             f"no ServiceNow instance: set {', '.join(CREDENTIALS)} (or SNOW_INSTANCE_POOL, "
             "or a Hugging Face token with access to ServiceNow/WorkArena-Instances)"
         ]
+
+    def navigation_policy(self) -> NavigationPolicy:
+        """The ServiceNow instance: SNOW_INSTANCE_URL, else every instance of the pool (one is drawn per
+        episode by browsergym-workarena; call after `prepare`)."""
+        if os.environ.get("SNOW_INSTANCE_URL"):
+            return NavigationPolicy.sites([os.environ["SNOW_INSTANCE_URL"]])
+        from browsergym.workarena.instance import fetch_instances
+
+        return NavigationPolicy.sites([instance["url"] for instance in fetch_instances()])
 
     @staticmethod
     def _instance_problems(url: str) -> list[str]:
