@@ -14,7 +14,9 @@ export PATH := $(BIN):$(PATH)
 
 .PHONY: run test test-quick bench setup chromium slurm bridge clean-results
 
+# A lock left by a killed run is removed first (one line says so); a live run in this folder stops us.
 run: setup
+	agentlab unlock-stale
 	snakemake --cores $(CORES)
 
 test: setup slurm bridge

@@ -63,6 +63,15 @@ def cmd_launch(args: argparse.Namespace) -> int:
     return launch(args)
 
 
+def cmd_unlock_stale(args: argparse.Namespace) -> int:
+    from .runlock import remove_stale_lock
+
+    said = remove_stale_lock(args.directory)
+    if said:
+        print(f"agentlab: {said}", file=sys.stderr)
+    return 0
+
+
 def cmd_manifest(args: argparse.Namespace) -> int:
     from .io import write_json_atomic
     from .study import load_study
@@ -275,6 +284,10 @@ def build_parser() -> argparse.ArgumentParser:
     launch.add_argument("--snakefile", help="the workflow (default: the Snakefile of this package's checkout)")
     launch.add_argument("--pdb", action="store_true", help="with --debug: post-mortem debugger at the error")
     launch.set_defaults(func=cmd_launch)
+
+    unlock = commands.add_parser("unlock-stale", help="remove a Snakemake lock left by a killed run (never a live run's)")
+    unlock.add_argument("--directory", type=Path, default=Path("."), help="the workflow's working folder")
+    unlock.set_defaults(func=cmd_unlock_stale)
 
     report = commands.add_parser("report", help="static HTML report of a study: index and one page per episode")
     report.add_argument("study_dir", type=Path, help="results/<study>, aggregated (plots/ exist)")

@@ -22,6 +22,7 @@ from .benchmarks import UnknownBenchmarkError
 from .errors import ConfigError
 from .layout import RESULTS_DIR
 from .relaunch import MODES, NO_RELAUNCH, archive_episodes, select_episodes
+from .runlock import remove_stale_lock
 
 CHECKOUT_SNAKEFILE = Path(__file__).resolve().parents[1] / "Snakefile"  # the workflow beside the package
 ORIGINAL_BENCHMARK_NAMES = {"workarena.l1": "workarena_l1", "workarena.l2": "workarena_l2", "workarena.l3": "workarena_l3"}
@@ -123,6 +124,10 @@ def launch(args: Any) -> int:
 
         return debug_episode(config_file, post_mortem=args.pdb, workdir=root)
 
+    if not args.dry_run:
+        said = remove_stale_lock(root)
+        if said:
+            print(f"agentlab: {said}", file=sys.stderr)
     study_dir = root / RESULTS_DIR / study.name
     if args.relaunch_mode not in (None, NO_RELAUNCH) and MODES[args.relaunch_mode] and study_dir.is_dir():
         keys = select_episodes(study_dir, args.relaunch_mode)

@@ -21,7 +21,7 @@ LAYERS = [
     ["study", "sweep", "schedule", "status", "relaunch"],
     ["analyze"],
     ["report"],
-    ["launch", "debug", "prompt_test", "cli", "__main__", "__init__"],
+    ["launch", "runlock", "debug", "prompt_test", "cli", "__main__", "__init__"],
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 
