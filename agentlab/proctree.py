@@ -88,6 +88,48 @@ def pss_kib(pid: int) -> int:
     return 0
 
 
+def command_line(pid: int) -> list[str]:
+    """The arguments `pid` runs with ([] if it is gone or not ours to read)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            return handle.read().decode(errors="replace").split("\0")[:-1]
+    except OSError:
+        return []
+
+
+def is_snakemake(argv: list[str]) -> bool:
+    """Whether a command line runs Snakemake (its script, or `python -m snakemake`), not a job it started."""
+    head = [os.path.basename(arg) for arg in argv[:2]]
+    return "snakemake" in head or argv[1:3] == ["-m", "snakemake"]
+
+
+def run_owner(pid: int | None = None) -> int | None:
+    """The Snakemake process `pid` (default: us) runs under, its nearest such ancestor; None outside one.
+    The servers a run starts (warm episode servers, the local LLM server) end with it."""
+    pid = os.getpid() if pid is None else pid
+    while pid > 1:
+        if is_snakemake(command_line(pid)):
+            return pid
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as handle:
+                pid = int(handle.read().rsplit(b")", 1)[1].split()[1])
+        except OSError:
+            return None
+    return None
+
+
+def exit_watch(pid: int | None) -> int | None:
+    """A pidfd of `pid`: readable (select) once it has exited. None if there is no such process."""
+    if pid is None:
+        return None
+    try:
+        return os.pidfd_open(pid)
+    except ProcessLookupError:
+        return os.open("/dev/null", os.O_RDONLY)  # gone already: always readable
+    except OSError:  # no pidfd support in this kernel
+        return None
+
+
 def tree(root: int) -> list[int]:
     """`root` and its descendants."""
     return [root, *descendants(root)]

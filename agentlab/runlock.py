@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ConfigError
+from .proctree import command_line, is_snakemake
 
 LOCKS_DIR = Path(".snakemake") / "locks"
 
@@ -27,12 +28,6 @@ class SnakemakeProcess:
     command: str
 
 
-def is_snakemake(argv: list[str]) -> bool:
-    """Whether a command line runs Snakemake (its script, or `python -m snakemake`), not a job it started."""
-    head = [os.path.basename(arg) for arg in argv[:2]]
-    return "snakemake" in head or argv[1:3] == ["-m", "snakemake"]
-
-
 def snakemake_processes(directory: Path) -> list[SnakemakeProcess]:
     """Live Snakemake processes (this machine, this user's view of /proc) whose working folder is `directory`."""
     directory = directory.resolve()
@@ -43,7 +38,7 @@ def snakemake_processes(directory: Path) -> list[SnakemakeProcess]:
         try:
             if Path(os.readlink(entry / "cwd")) != directory:
                 continue
-            argv = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")[:-1]
+            argv = command_line(int(entry.name))
             state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
         except (OSError, IndexError):  # gone meanwhile, or not ours to read
             continue

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from agentlab.runlock import LOCKS_DIR, is_snakemake, snakemake_processes
+from agentlab.proctree import is_snakemake
+from agentlab.runlock import LOCKS_DIR, snakemake_processes
 
 from conftest import BIN, tool_env
 

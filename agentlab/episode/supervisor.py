@@ -10,7 +10,9 @@ truncates a job's `log:` before each retry).
 Exit codes (the contract with Snakemake's `retries:`):
   0  a final summary was written (any status; infra and evaluation errors on the last attempt are final);
   3  an infrastructure or evaluation error on a non-final attempt: recorded under `attempts/`, retry it;
-  4  the study's spend reached `budget.max_cost_usd`: nothing ran, nothing was written.
+  4  the study's spend reached `budget.max_cost_usd`: nothing ran, nothing was written;
+  128 + signal  stopped by SIGINT (Ctrl-C) or SIGTERM (a cluster's job killer): the episode's processes
+     are killed and nothing of it is kept, so the next run starts it afresh.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import json
 import os
 import select
 import shutil
+import signal
 import socket
 import sys
 import time
@@ -36,6 +39,19 @@ from .spec import EpisodeSpec, RunLimits
 EXIT_FINAL = 0
 EXIT_RETRY = 3
 EXIT_BUDGET = 4  # the study's budget is spent: the episode did not start
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class Stopped(BaseException):
+    """The run was stopped by a signal (not an error of the episode: nothing is recorded)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _raise_stopped(signum: int, frame: object) -> None:
+    raise Stopped(signum)
 
 
 def versions(chromium: str | None) -> dict[str, str | None]:
@@ -73,6 +89,15 @@ def watch_worker(spec: EpisodeSpec, limits: RunLimits, staging: Path, tee: _Tee)
         worker = (WarmWorker if limits.warm else ColdWorker)(spec, staging, limits.budget)
     except (OSError, RuntimeError) as error:
         return EpisodeOutcome.failed("infra_error", "error", "WorkerUnavailable", str(error))
+    try:
+        return _watch(worker, limits, tee)
+    except Stopped:
+        worker.kill()  # nothing of the episode outlives the run
+        worker.close()
+        raise
+
+
+def _watch(worker, limits: RunLimits, tee: _Tee) -> EpisodeOutcome:
     started = time.monotonic()
     phase, phase_started = "start", started
     outcome: EpisodeOutcome | None = None
@@ -165,6 +190,20 @@ def run_supervised(spec: EpisodeSpec, limits: RunLimits, episode_dir: Path, debu
         if spend.cost_usd >= limits.budget.max_cost_usd:
             print(f"agentlab: {spend.message(spec.study, limits.budget.max_cost_usd)}", file=sys.stderr, flush=True)
             return EXIT_BUDGET
+    previous = {signum: signal.signal(signum, _raise_stopped) for signum in STOP_SIGNALS}
+    try:
+        return _run_supervised(spec, limits, episode_dir, debug)
+    except Stopped as stopped:
+        shutil.rmtree(episode_dir / STAGING_DIR, ignore_errors=True)  # partial by definition
+        print(f"agentlab: episode stopped by {stopped}: nothing recorded, the next run starts it again",
+              file=sys.stderr)
+        return 128 + stopped.signum
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _run_supervised(spec: EpisodeSpec, limits: RunLimits, episode_dir: Path, debug: bool) -> int:
     started = time.time()
     episode_dir.mkdir(parents=True, exist_ok=True)
     staging = episode_dir / STAGING_DIR
@@ -198,7 +237,11 @@ def run_supervised(spec: EpisodeSpec, limits: RunLimits, episode_dir: Path, debu
                       "exiting for a retry\n".encode())
             return EXIT_RETRY
 
-    _place(staging, episode_dir)
-    shutil.rmtree(staging)
-    write_json_atomic(episode_dir / SUMMARY_FILE, summary.to_dict())  # last: its presence means finished
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)  # a stop waits until the episode is whole
+    try:
+        _place(staging, episode_dir)
+        shutil.rmtree(staging)
+        write_json_atomic(episode_dir / SUMMARY_FILE, summary.to_dict())  # last: its presence means finished
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
     return EXIT_FINAL

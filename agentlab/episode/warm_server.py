@@ -5,7 +5,8 @@ slot's Unix socket. A supervisor sends the episode spec with two pipes (events a
 server points its stdout/stderr at the output pipe, runs the episode exactly as a cold worker
 would (a fresh browser context each time, see `browser.ManagedBrowser`), and reports on the events
 pipe. It dies at once if its supervisor disappears mid-episode, exits after an infrastructure
-error (its browser may be broken), and exits when idle with its slot unleased.
+error (its browser may be broken), exits when idle with its slot unleased, and exits as soon as
+the Snakemake run it serves ends (its `--owner`: a run stopped by Ctrl-C leaves no server behind).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import argparse
 import fcntl
 import json
 import os
+import select
 import signal
 import socket
 import sys
@@ -77,10 +79,10 @@ def _serve_one(connection: socket.socket, before_reply) -> None:
             os.close(fd)
 
 
-def serve(slot: Path) -> int:
+def serve(slot: Path, owner: int | None = None) -> int:
     from .. import browser
     from .loop import preload
-    from ..proctree import become_subreaper
+    from ..proctree import become_subreaper, exit_watch
 
     become_subreaper()  # Chromium's detached helpers stay in our tree, so a kill finds them
     browser.install(keep_warm=True)
@@ -90,12 +92,15 @@ def serve(slot: Path) -> int:
     path.unlink(missing_ok=True)
     listener.bind(str(path))
     listener.listen(1)
-    listener.settimeout(IDLE_TIMEOUT_S)
+    owner_exit = exit_watch(owner)
     print(f"episode server {os.getpid()} listening on {path}", flush=True)
     while True:
-        try:
-            connection, _ = listener.accept()
-        except TimeoutError:
+        ready = select.select([listener, *([owner_exit] if owner_exit is not None else [])], [], [], IDLE_TIMEOUT_S)[0]
+        if owner_exit in ready:
+            path.unlink(missing_ok=True)
+            print(f"episode server {os.getpid()}: the run it served (pid {owner}) ended: exiting", flush=True)
+            return 0
+        if not ready:
             lock = os.open(slot / "lock", os.O_RDWR | os.O_CREAT, 0o600)
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # nobody leases the slot: safe to leave
@@ -105,6 +110,7 @@ def serve(slot: Path) -> int:
             path.unlink(missing_ok=True)
             print(f"episode server {os.getpid()} idle for {IDLE_TIMEOUT_S:g} s: exiting", flush=True)
             return 0
+        connection, _ = listener.accept()
         retire = []
 
         def retire_after_infra_error(outcome: EpisodeOutcome) -> None:
@@ -124,7 +130,9 @@ def serve(slot: Path) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m agentlab.episode.warm_server")
     parser.add_argument("--slot", required=True, type=Path)
-    return serve(parser.parse_args(argv).slot)
+    parser.add_argument("--owner", type=int, help="exit when this process (the Snakemake run) exits")
+    args = parser.parse_args(argv)
+    return serve(args.slot, args.owner)
 
 
 if __name__ == "__main__":

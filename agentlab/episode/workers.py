@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from ..proctree import become_subreaper, descendants, die_with_parent, kill, wait_gone
+from ..proctree import become_subreaper, descendants, die_with_parent, kill, run_owner, wait_gone
 from ..budget import Budget
 from .spec import EpisodeSpec
 
@@ -131,9 +131,11 @@ class WarmWorker:
             return connection
         except (FileNotFoundError, ConnectionRefusedError):
             pass
+        owner = run_owner()  # the server ends with the Snakemake run, if there is one
         with open(self.slot / "server.log", "ab") as log:
             subprocess.Popen(
-                [sys.executable, "-m", "agentlab.episode.warm_server", "--slot", str(self.slot)],
+                [sys.executable, "-m", "agentlab.episode.warm_server", "--slot", str(self.slot),
+                 *(["--owner", str(owner)] if owner else [])],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )
         deadline = time.monotonic() + SERVER_START_TIMEOUT_S

@@ -5,7 +5,8 @@ of its own; it writes
 `server.json` (pid, base URL, settings) into the runtime folder once the model is loaded and the
 OpenAI-compatible HTTP API listens. A lock makes concurrent starters start it at most once.
 Clients touch the `lease` file at every request; the server exits by itself after
-`idle_timeout_s` without one, so a killed workflow leaves no server behind for long. The
+`idle_timeout_s` without one, so a killed workflow leaves no server behind for long; started
+under a Snakemake run, it also exits as soon as that run's snakemake process does (Ctrl-C, kill). The
 Snakefile starts it `onstart:` and stops it `onsuccess:`/`onerror:`; `ensure_server` starts it
 lazily for a single `agentlab episode` (a cold worker's supervisor then kills it with the
 episode's other processes; under a warm episode server it lives until idle).
@@ -18,6 +19,7 @@ import dataclasses
 import fcntl
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -30,6 +32,7 @@ from typing import Any, Iterator
 
 from ..errors import InfraError
 from ..io import write_json_atomic
+from ..proctree import exit_watch, run_owner
 
 SERVER_DIR_ENV = "AGENTLAB_LLM_SERVER_DIR"
 STATE_FILE = "server.json"
@@ -158,8 +161,10 @@ def ensure_server(settings: ServerSettings, directory: Path | None = None, timeo
         (directory / STATE_FILE).unlink(missing_ok=True)
         touch_lease(directory)
         with open(directory / LOG_FILE, "ab") as log:
+            owner = run_owner()
             process = subprocess.Popen(
-                [sys.executable, "-m", SERVER_MODULE, "--settings", settings.to_json()],
+                [sys.executable, "-m", SERVER_MODULE, "--settings", settings.to_json(),
+                 *(["--owner", str(owner)] if owner else [])],
                 env={**os.environ, SERVER_DIR_ENV: str(directory)},
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
             )
@@ -212,8 +217,9 @@ def _server_params(settings: ServerSettings, model_path: Path) -> Any:
     return params
 
 
-def serve(settings: ServerSettings, directory: Path | None = None) -> int:
-    """Run the server in the foreground until SIGTERM/SIGINT or `idle_timeout_s` without requests."""
+def serve(settings: ServerSettings, directory: Path | None = None, owner: int | None = None) -> int:
+    """Run the server in the foreground until SIGTERM/SIGINT, `idle_timeout_s` without requests, or
+    the end of the `owner` process (the Snakemake run it serves)."""
     import xllamacpp
 
     from .local_model import QWEN_05B, ensure_model_file
@@ -229,8 +235,12 @@ def serve(settings: ServerSettings, directory: Path | None = None) -> int:
     state = ServerState(os.getpid(), server.listening_address.rstrip("/"), settings, started)
     write_json_atomic(directory / STATE_FILE, dataclasses.asdict(state))
     print(f"serving {model_path} at {state.base_url}", flush=True)
+    owner_exit = exit_watch(owner)
     try:
         while not stop.wait(1.0):
+            if owner_exit is not None and select.select([owner_exit], [], [], 0)[0]:
+                print(f"the run it served (pid {owner}) ended: stopping", flush=True)
+                break
             if settings.idle_timeout_s and _idle_s(directory, started) > settings.idle_timeout_s:
                 print(f"idle for {settings.idle_timeout_s:g} s: stopping", flush=True)
                 break
@@ -256,8 +266,9 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog=f"python -m {SERVER_MODULE}", description=serve.__doc__)
     parser.add_argument("--settings", help="ServerSettings as JSON (default: the packaged model)")
+    parser.add_argument("--owner", type=int, help="exit when this process (the Snakemake run) exits")
     args = parser.parse_args(argv)
-    return serve(ServerSettings.from_json(args.settings) if args.settings else ServerSettings())
+    return serve(ServerSettings.from_json(args.settings) if args.settings else ServerSettings(), owner=args.owner)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,67 @@
+"""Ctrl-C and SIGTERM of a running study, sent to Snakemake's process group as a terminal (and
+`make run`) or a cluster's job killer does: the run stops, leaves no process and no partial episode
+behind, and the next run continues where it stopped."""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+
+import pytest
+
+from agentlab.proctree import marked
+
+from conftest import BIN, REPO, chromium_processes, replay_agent, run_snakemake, tool_env
+from test_faults import trace_file, wait_for
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_stopped_study_leaves_nothing_running_or_partial_and_the_next_run_continues(
+    tmp_path, monkeypatch, process_marker, signum
+):
+    monkeypatch.setenv("AGENTLAB_WARM_IDLE_S", "600")  # warm servers must end with the run, not when idle
+    config = {
+        "study": "stop",
+        "benchmarks": {"miniwob": {"tasks": ["click-test"], "seeds": [0, 1, 2, 3, 4, 5], "max_steps": 3}},
+        "agents": {"replay": replay_agent(trace_file(tmp_path, "noop(3000)", "click('13')"))},
+        "episode": {"retries": 1, "step_timeout_s": 60, "episode_timeout_s": 300},
+    }
+    (tmp_path / "config.yaml").write_text(json.dumps(config))
+    command = [str(BIN / "snakemake"), "--snakefile", str(REPO / "Snakefile"), "--directory", str(tmp_path),
+               "--configfile", str(tmp_path / "config.yaml"), "--cores", "2"]
+    run = subprocess.Popen(command, env=tool_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                           start_new_session=True)
+    log = ""
+    for line in run.stdout:  # until one episode is finished and the next ones run
+        log += line
+        if re.search(r"Finished jobid: \d+ \(Rule: episode\)", log):
+            break
+    wait_for(lambda: chromium_processes(process_marker), what="a running episode's browser")
+    time.sleep(1.0)  # inside its noop
+    study = tmp_path / "results" / "stop" / "miniwob" / "replay" / "click-test"
+    finished = {path: path.read_bytes() for path in study.glob("*/summary.json")}
+    assert finished and len(finished) < 6
+
+    stopped_at = time.monotonic()
+    os.killpg(run.pid, signum)
+    log += run.communicate(timeout=120)[0]
+    wait_for(lambda: marked(process_marker, "AGENTLAB_TEST_MARK") == [], timeout_s=30,
+             what="every process of the stopped run to exit")
+    print(f"{signal.Signals(signum).name}: the run and all its processes ended "
+          f"{time.monotonic() - stopped_at:.1f} s after the signal")
+    assert run.returncode != 0
+    assert "episode stopped by " + signal.Signals(signum).name in "".join(
+        path.read_text() for path in (tmp_path / "results" / "stop" / "logs").rglob("*.log"))
+    assert [p for p in tmp_path.rglob("*") if p.name == ".staging" or p.name.endswith(".tmp")] == []
+    for episode in study.iterdir():  # an episode is whole (its summary last) or has no step records
+        assert (episode / "summary.json").exists() or not (episode / "steps.jsonl").exists(), episode
+    assert {path: path.read_bytes() for path in finished} == finished
+
+    run_snakemake(tmp_path, config)  # no --unlock, nothing else
+    assert {path: path.read_bytes() for path in finished} == finished
+    assert len(list(study.glob("*/summary.json"))) == 6
+    assert "All 6 episodes done." in (tmp_path / "results" / "stop" / "summary.md").read_text()
