@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import time
 import traceback
 from pathlib import Path
@@ -21,8 +22,8 @@ PhaseCallback = Callable[[str, int], None]
 def _error_record(error: BaseException, default_status: Status) -> tuple[Status, EpisodeError]:
     """Status and error description for an exception raised while `default_status` code ran."""
     status: Status
-    if isinstance(error, InfraError):
-        status = "infra_error"
+    if isinstance(error, InfraError) or isinstance(error, OSError) and error.errno == errno.ENOSPC:
+        status = "infra_error"  # a full disk is nobody's answer
     elif isinstance(error, AgentError):
         status = "agent_error"
     elif isinstance(error, EvaluationError):

@@ -10,6 +10,7 @@ truncates a job's `log:` before each retry).
 Exit codes (the contract with Snakemake's `retries:`):
   0  a final summary was written (any status; infra and evaluation errors on the last attempt are final);
   3  an infrastructure or evaluation error on a non-final attempt: recorded under `attempts/`, retry it;
+     or an episode that could not be written (no space left on the device): nothing of it is kept;
   4  the study's spend reached `budget.max_cost_usd`: nothing ran, nothing was written;
   128 + signal  stopped by SIGINT (Ctrl-C) or SIGTERM (a cluster's job killer): the episode's processes
      are killed and nothing of it is kept, so the next run starts it afresh.
@@ -18,6 +19,7 @@ Exit codes (the contract with Snakemake's `retries:`):
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import os
 import select
@@ -75,10 +77,14 @@ class _Tee:
         self.log = log
 
     def write(self, data: bytes) -> None:
-        for stream in (self.log, sys.stderr.buffer):
-            if stream is not None:
-                stream.write(data)
-                stream.flush()
+        if self.log is not None:
+            try:
+                self.log.write(data)
+                self.log.flush()
+            except OSError:  # a full disk: the log stops, stderr (Snakemake's job log) goes on
+                self.log = None
+        sys.stderr.buffer.write(data)
+        sys.stderr.buffer.flush()
 
 
 def watch_worker(spec: EpisodeSpec, limits: RunLimits, staging: Path, tee: _Tee) -> EpisodeOutcome:
@@ -198,6 +204,13 @@ def run_supervised(spec: EpisodeSpec, limits: RunLimits, episode_dir: Path, debu
         print(f"agentlab: episode stopped by {stopped}: nothing recorded, the next run starts it again",
               file=sys.stderr)
         return 128 + stopped.signum
+    except OSError as error:
+        if error.errno != errno.ENOSPC:
+            raise
+        _discard_attempt(episode_dir / STAGING_DIR, episode_dir)
+        print(f"agentlab: cannot write the episode in {episode_dir}: {error.strerror}; nothing of it kept "
+              "(free space, then run again)", file=sys.stderr)
+        return EXIT_RETRY
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
@@ -227,15 +240,20 @@ def _run_supervised(spec: EpisodeSpec, limits: RunLimits, episode_dir: Path, deb
         error = f": {summary.error.type}: {summary.error.message}" if summary.error else ""
         tee.write(f"=== attempt {limits.attempt}/{limits.max_attempts} ended: {summary.status}{error}\n".encode())
 
-        if summary.status in RETRIED_STATUSES and limits.attempt < limits.max_attempts:
-            stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
-            failed = episode_dir / ATTEMPTS_DIR / f"{stamp}-attempt{limits.attempt}"
-            failed.parent.mkdir(parents=True, exist_ok=True)
-            write_json_atomic(staging / SUMMARY_FILE, summary.to_dict())
-            os.replace(staging, failed)
-            tee.write(f"{summary.status.replace('_', ' ')} on attempt {limits.attempt}/{limits.max_attempts}, kept in {failed}; "
-                      "exiting for a retry\n".encode())
-            return EXIT_RETRY
+        return _record(summary, limits, staging, episode_dir, tee)
+
+
+def _record(summary: EpisodeSummary, limits: RunLimits, staging: Path, episode_dir: Path, tee: _Tee) -> int:
+    """Keep the attempt: under attempts/ if it is retried, else in place with its summary last."""
+    if summary.status in RETRIED_STATUSES and limits.attempt < limits.max_attempts:
+        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
+        failed = episode_dir / ATTEMPTS_DIR / f"{stamp}-attempt{limits.attempt}"
+        failed.parent.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(staging / SUMMARY_FILE, summary.to_dict())
+        os.replace(staging, failed)
+        tee.write(f"{summary.status.replace('_', ' ')} on attempt {limits.attempt}/{limits.max_attempts}, kept in {failed}; "
+                  "exiting for a retry\n".encode())
+        return EXIT_RETRY
 
     signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)  # a stop waits until the episode is whole
     try:
@@ -245,3 +263,15 @@ def _run_supervised(spec: EpisodeSpec, limits: RunLimits, episode_dir: Path, deb
     finally:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
     return EXIT_FINAL
+
+
+def _discard_attempt(staging: Path, episode_dir: Path) -> None:
+    """Remove what an attempt that could not be recorded wrote: nothing partial stays in place."""
+    shutil.rmtree(staging, ignore_errors=True)
+    if not (episode_dir / SUMMARY_FILE).exists():  # placed step records without their summary
+        for path in (episode_dir / STEPS_FILE, episode_dir / SCREENSHOTS_DIR):
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)
+    remove_stale_temporaries(episode_dir)
