@@ -285,7 +285,8 @@ def build_parser() -> argparse.ArgumentParser:
     launch.add_argument("--pdb", action="store_true", help="with --debug: post-mortem debugger at the error")
     launch.set_defaults(func=cmd_launch)
 
-    unlock = commands.add_parser("unlock-stale", help="remove a Snakemake lock left by a killed run (never a live run's)")
+    unlock = commands.add_parser("unlock-stale",
+                                 help="remove a Snakemake lock left by a killed run (never a live run's)")
     unlock.add_argument("--directory", type=Path, default=Path("."), help="the workflow's working folder")
     unlock.set_defaults(func=cmd_unlock_stale)
 

@@ -8,11 +8,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import replay_agent
 
 from agentlab.episode.spec import EpisodeSpec, RunLimits
 from agentlab.episode.supervisor import EXIT_FINAL, EXIT_RETRY, run_supervised
-
-from conftest import replay_agent
 
 pytestmark = pytest.mark.slow
 
@@ -77,7 +76,8 @@ def test_an_episode_on_a_full_disk_is_an_infra_error_that_keeps_nothing_and_the_
     capfd.readouterr()
     assert run_supervised(episode(1), limits, study / "seed1") == EXIT_RETRY
     err = capfd.readouterr().err
-    assert f"=== attempt {attempt}/{max_attempts} ended: infra_error: OSError: [Errno 28] No space left on device" in err
+    ended = f"=== attempt {attempt}/{max_attempts} ended: infra_error: OSError: [Errno 28] No space left on device"
+    assert ended in err
     assert (f"agentlab: cannot write the episode in {study / 'seed1'}: No space left on device; nothing of it kept "
             "(free space, then run again)") in err
     assert leftovers(study / "seed1") == []

@@ -6,9 +6,9 @@ import shutil
 import subprocess
 
 import pytest
+from conftest import BIN, REPO, replay_agent, tool_env
 
 from agentlab import __version__
-from conftest import BIN, REPO, replay_agent, tool_env
 
 pytestmark = pytest.mark.slow
 

@@ -63,7 +63,8 @@ def test_a_summary_written_before_format_versions_loads_as_version_1(tmp_path):
         (json.dumps({**GOOD, "error": "boom"}), "error is 'boom', not an object with type and message"),
         (b"\xff\xfe\x00garbage", "not UTF-8 text"),
         (json.dumps({**GOOD, "provenance": {"commit": 7, "dirty": False, "agentlab": "0.1.0"}}),
-         "provenance is {'commit': 7, 'dirty': False, 'agentlab': '0.1.0'}, not an object with commit, dirty and agentlab"),
+         "provenance is {'commit': 7, 'dirty': False, 'agentlab': '0.1.0'}, "
+         "not an object with commit, dirty and agentlab"),
     ],
 )
 def test_a_damaged_summary_is_one_line_naming_the_file_and_the_reason(tmp_path, content, reason):

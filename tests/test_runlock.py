@@ -9,17 +9,17 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import BIN, tool_env
 
 from agentlab.proctree import is_snakemake
 from agentlab.runlock import LOCKS_DIR, snakemake_processes
-
-from conftest import BIN, tool_env
 
 pytestmark = pytest.mark.slow
 
 SNAKEMAKE = [str(BIN / "snakemake"), "--cores", "1"]
 
-SNAKEFILE = 'rule all:\n    input: "done"\n\nrule slow:\n    output: "done"\n    shell: "sleep {config[sleep]} && touch {output}"\n'
+SNAKEFILE = ('rule all:\n    input: "done"\n\n'
+             'rule slow:\n    output: "done"\n    shell: "sleep {config[sleep]} && touch {output}"\n')
 
 
 def start_snakemake(folder: Path) -> subprocess.Popen:

@@ -10,11 +10,10 @@ import subprocess
 import time
 
 import pytest
-
-from agentlab.proctree import marked
-
 from conftest import BIN, REPO, chromium_processes, replay_agent, run_snakemake, tool_env
 from test_faults import trace_file, wait_for
+
+from agentlab.proctree import marked
 
 pytestmark = pytest.mark.slow
 

@@ -251,8 +251,8 @@ def _record(summary: EpisodeSummary, limits: RunLimits, staging: Path, episode_d
         failed.parent.mkdir(parents=True, exist_ok=True)
         write_json_atomic(staging / SUMMARY_FILE, summary.to_dict())
         os.replace(staging, failed)
-        tee.write(f"{summary.status.replace('_', ' ')} on attempt {limits.attempt}/{limits.max_attempts}, kept in {failed}; "
-                  "exiting for a retry\n".encode())
+        tee.write(f"{summary.status.replace('_', ' ')} on attempt {limits.attempt}/{limits.max_attempts}, "
+                  f"kept in {failed}; exiting for a retry\n".encode())
         return EXIT_RETRY
 
     signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)  # a stop waits until the episode is whole

@@ -95,7 +95,8 @@ def serve(slot: Path, owner: int | None = None) -> int:
     owner_exit = exit_watch(owner)
     print(f"episode server {os.getpid()} listening on {path}", flush=True)
     while True:
-        ready = select.select([listener, *([owner_exit] if owner_exit is not None else [])], [], [], IDLE_TIMEOUT_S)[0]
+        watched = [listener.fileno(), *([owner_exit] if owner_exit is not None else [])]
+        ready = select.select(watched, [], [], IDLE_TIMEOUT_S)[0]
         if owner_exit in ready:
             path.unlink(missing_ok=True)
             print(f"episode server {os.getpid()}: the run it served (pid {owner}) ended: exiting", flush=True)
