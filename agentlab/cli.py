@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -359,6 +360,9 @@ def main(argv: list[str] | None = None) -> int:
     except (PreflightError, InfraError) as error:  # a backend is missing or failed: one line, no traceback
         print(f"agentlab: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C before a command handles it (an episode runner still starting)
+        print("agentlab: stopped by SIGINT", file=sys.stderr)
+        return 128 + signal.SIGINT
 
 
 if __name__ == "__main__":

@@ -53,6 +53,8 @@ class Stopped(BaseException):
 
 
 def _raise_stopped(signum: int, frame: object) -> None:
+    for other in STOP_SIGNALS:  # one stop is enough: a second (Snakemake forwards its own) must not cut the cleanup
+        signal.signal(other, signal.SIG_IGN)
     raise Stopped(signum)
 
 
