@@ -38,6 +38,7 @@ from ..records import RETRIED_STATUSES, EpisodeOutcome, EpisodeSummary
 from ..revision import run_provenance
 from .spec import EpisodeSpec, RunLimits
 
+STEP_RECORDS = (STEPS_FILE, SCREENSHOTS_DIR, OBSERVATIONS_DIR)  # staged, then placed beside summary.json
 EXIT_FINAL = 0
 EXIT_RETRY = 3
 EXIT_BUDGET = 4  # the study's budget is spent: the episode did not start
@@ -158,7 +159,7 @@ def _watch(worker, limits: RunLimits, tee: _Tee) -> EpisodeOutcome:
 def _place(staging: Path, target: Path) -> None:
     """Move the staged step records into `target`, replacing any stale ones."""
     target.mkdir(parents=True, exist_ok=True)
-    for name in (STEPS_FILE, SCREENSHOTS_DIR, OBSERVATIONS_DIR):
+    for name in STEP_RECORDS:
         old = target / name
         if old.is_dir():
             shutil.rmtree(old)
@@ -271,7 +272,7 @@ def _discard_attempt(staging: Path, episode_dir: Path) -> None:
     """Remove what an attempt that could not be recorded wrote: nothing partial stays in place."""
     shutil.rmtree(staging, ignore_errors=True)
     if not (episode_dir / SUMMARY_FILE).exists():  # placed step records without their summary
-        for path in (episode_dir / STEPS_FILE, episode_dir / SCREENSHOTS_DIR):
+        for path in (episode_dir / name for name in STEP_RECORDS):
             if path.is_dir():
                 shutil.rmtree(path)
             else:

@@ -19,8 +19,8 @@ import sys
 import time
 from pathlib import Path
 
-from ..proctree import become_subreaper, descendants, die_with_parent, kill, run_owner, wait_gone
 from ..budget import Budget
+from ..proctree import become_subreaper, descendants, die_with_parent, kill, run_owner, wait_gone
 from .spec import EpisodeSpec
 
 # Environment variables that differ between otherwise identical runs and do not affect episodes.
