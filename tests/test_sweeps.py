@@ -2,6 +2,7 @@
 every bad sweep fails with one line naming it."""
 
 import copy
+import re
 import subprocess
 
 import pytest
@@ -164,4 +165,9 @@ def test_a_real_sweep_of_local_agents_runs_with_snakemake(tmp_path):
         {name: load_study(copy.deepcopy(config)).agents[name].swept for name in VARIANTS}
     table = pd.read_csv(study / "summary.csv")
     assert sorted(table["agent"]) == sorted(VARIANTS) and set(table["n_scored"] + table["n_infra_error"]) == {3}
+    # the report's agents page shows exactly the two swept arguments as what differs between agents
+    agents_page = (study / "report" / "agents.html").read_text()
+    variables = agents_page.split('<section id="variables">')[1].split("</section>")[0]
+    assert re.findall(r"<th><code>([^<]+)</code></th>", variables) == \
+        ["chat_model_args.temperature", "flags.use_html"]
     print((study / "summary.md").read_text())
