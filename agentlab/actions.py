@@ -36,8 +36,13 @@ class ActionSetArgs:
         """The `browsergym.core.action.highlevel.HighLevelActionSet` these arguments describe."""
         from browsergym.core.action.highlevel import HighLevelActionSet
 
-        return HighLevelActionSet(subsets=list(self.subsets), multiaction=self.multiaction, strict=self.strict,
-                                  retry_with_force=self.retry_with_force, demo_mode=self.demo_mode)
+        return HighLevelActionSet(
+            subsets=list(self.subsets),
+            multiaction=self.multiaction,
+            strict=self.strict,
+            retry_with_force=self.retry_with_force,
+            demo_mode=self.demo_mode,
+        )
 
 
 class ActionParseError(ValueError):
@@ -66,7 +71,9 @@ def _literal(node: ast.expr, where: str) -> Any:
     try:
         value = ast.literal_eval(node)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        raise ActionParseError(f"{where} must be a literal (a string, number, True/False/None or a list of them)") from None
+        raise ActionParseError(
+            f"{where} must be a literal (a string, number, True/False/None or a list of them)"
+        ) from None
     items = value if isinstance(value, (list, tuple)) else [value]
     if not all(isinstance(item, LITERAL_TYPES) for item in items):
         raise ActionParseError(f"{where} must be a string, number, True/False/None or a list of them")
@@ -113,8 +120,9 @@ def parse_action(text: str, signatures: dict[str, inspect.Signature]) -> ActionC
     try:
         tree = ast.parse(source, mode="eval")
     except (SyntaxError, ValueError, MemoryError, RecursionError) as error:
-        raise ActionParseError(f"not a single function call ({_syntax_error(error)}); "
-                               "write one action such as click('12')") from None
+        raise ActionParseError(
+            f"not a single function call ({_syntax_error(error)}); write one action such as click('12')"
+        ) from None
     return _checked_call(tree.body, signatures)
 
 
@@ -126,8 +134,9 @@ def parse_actions(text: str, signatures: dict[str, inspect.Signature], multiacti
     try:
         statements = ast.parse(source, mode="exec").body
     except (SyntaxError, ValueError, MemoryError, RecursionError) as error:
-        raise ActionParseError(f"not a sequence of function calls ({_syntax_error(error)}); "
-                               "write one action per line such as click('12')") from None
+        raise ActionParseError(
+            f"not a sequence of function calls ({_syntax_error(error)}); write one action per line such as click('12')"
+        ) from None
     if not statements:
         raise ActionParseError("no action; write one action per line such as click('12')")
     expressions = [statement for statement in statements if isinstance(statement, ast.Expr)]

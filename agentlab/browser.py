@@ -37,8 +37,7 @@ def find_chromium() -> str:
     if found:
         return found
     raise FileNotFoundError(
-        "Chromium not found: install Debian's chromium (apt-get install chromium) "
-        "or set AGENTLAB_CHROMIUM to its path"
+        "Chromium not found: install Debian's chromium (apt-get install chromium) or set AGENTLAB_CHROMIUM to its path"
     )
 
 

@@ -43,8 +43,10 @@ class Budget:
     def unpriced(self, stats: dict[str, Any]) -> str | None:
         """Why an agent with these totals cannot run under a cost limit (its cost is unknown), or None."""
         if self.needs_prices() and "cost" in stats and stats["cost"] is None:
-            return ("a cost budget is set but the agent's model has no price (agentlab/llm/pricing.py): "
-                    "add its price, or use budget.episode_max_tokens only")
+            return (
+                "a cost budget is set but the agent's model has no price (agentlab/llm/pricing.py): "
+                "add its price, or use budget.episode_max_tokens only"
+            )
         return None
 
     def episode_exceeded(self, stats: dict[str, Any]) -> str | None:
@@ -58,6 +60,9 @@ class Budget:
         return None
 
 
+NO_BUDGET = Budget()  # no limits: the default wherever a budget is optional
+
+
 @dataclass(frozen=True)
 class Spend:
     """What a study's attempts cost so far, from its ledger."""
@@ -66,15 +71,23 @@ class Spend:
     attempts: int
 
     def message(self, study: str, limit: float) -> str:
-        return (f"study {study!r} spent ${self.cost_usd:.2f} in {self.attempts} episode attempts, reaching "
-                f"budget.max_cost_usd={limit:g}: no new episode starts (finished ones are kept; raise the budget "
-                f"and rerun to continue)")
+        return (
+            f"study {study!r} spent ${self.cost_usd:.2f} in {self.attempts} episode attempts, reaching "
+            f"budget.max_cost_usd={limit:g}: no new episode starts (finished ones are kept; raise the budget "
+            f"and rerun to continue)"
+        )
 
 
 def record_spend(study_dir: Path, episode: str, attempt: int, stats: dict[str, Any]) -> None:
     """Append one attempt's cost to the study's ledger (one line, under a lock: many episodes append)."""
-    line = json.dumps({"episode": episode, "attempt": attempt, "cost_usd": stats.get("cost"),
-                       "tokens": int(stats.get("input_tokens") or 0) + int(stats.get("output_tokens") or 0)})
+    line = json.dumps(
+        {
+            "episode": episode,
+            "attempt": attempt,
+            "cost_usd": stats.get("cost"),
+            "tokens": int(stats.get("input_tokens") or 0) + int(stats.get("output_tokens") or 0),
+        }
+    )
     fd = os.open(study_dir / SPEND_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)

@@ -138,8 +138,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     study = load_study_file(args.config)
     n = sum(1 for _ in study.episode_keys())
-    print(f"study {study.name!r}: {n} episodes "
-          f"({len(study.benchmarks)} benchmarks, {len(study.agents)} agents)")
+    print(f"study {study.name!r}: {n} episodes ({len(study.benchmarks)} benchmarks, {len(study.agents)} agents)")
     for name, plan in study.agents.items():
         swept = ", ".join(f"{key}={json.dumps(value)}" for key, value in plan.swept.items())
         print(f"  {name}" + (f"  (sweep of {plan.sweep_of}: {swept})" if plan.sweep_of else ""))
@@ -150,10 +149,17 @@ def cmd_prompt_test(args: argparse.Namespace) -> int:
     from .prompt_test import PromptTest, format_result, parse_override, run_prompt_test
 
     test = PromptTest(
-        episode=args.episode, step=args.step, agent=args.agent,
-        overrides=dict(parse_override(text) for text in args.override), rebuild=args.rebuild,
-        model=args.model, base_url=args.base_url, api_key_env=args.api_key_env,
-        temperature=args.temperature, max_new_tokens=args.max_new_tokens, show_prompt=args.show_prompt,
+        episode=args.episode,
+        step=args.step,
+        agent=args.agent,
+        overrides=dict(parse_override(text) for text in args.override),
+        rebuild=args.rebuild,
+        model=args.model,
+        base_url=args.base_url,
+        api_key_env=args.api_key_env,
+        temperature=args.temperature,
+        max_new_tokens=args.max_new_tokens,
+        show_prompt=args.show_prompt,
     )
     print(format_result(test, run_prompt_test(test)))
     return 0
@@ -192,8 +198,11 @@ def cmd_llm_server(args: argparse.Namespace) -> int:
         print(f"stopped the local LLM server (pid {stopped.pid})" if stopped else "no local LLM server was running")
     else:
         running = local_server.status()
-        print(f"running at {running.base_url} (pid {running.pid}): {running.settings}" if running
-              else f"no local LLM server in {local_server.runtime_dir()}")
+        print(
+            f"running at {running.base_url} (pid {running.pid}): {running.settings}"
+            if running
+            else f"no local LLM server in {local_server.runtime_dir()}"
+        )
     return 0
 
 
@@ -228,14 +237,24 @@ def build_parser() -> argparse.ArgumentParser:
     episode.add_argument("--out", required=True, type=Path, help="episode folder (gets summary.json)")
     episode.add_argument("--attempt", type=int, default=1, help="Snakemake's attempt number")
     episode.add_argument("--max-attempts", type=int, default=1)
-    episode.add_argument("--step-timeout", type=float, default=RunLimits.step_timeout_s,
-                         help="seconds per reset/agent call/step")
-    episode.add_argument("--episode-timeout", type=float, default=RunLimits.episode_timeout_s, help="seconds per episode")
-    episode.add_argument("--workers", choices=["warm", "cold"], default="warm" if RunLimits.warm else "cold",
-                         help="warm: reuse an episode server with a running browser; cold: a new process")
+    episode.add_argument(
+        "--step-timeout", type=float, default=RunLimits.step_timeout_s, help="seconds per reset/agent call/step"
+    )
+    episode.add_argument(
+        "--episode-timeout", type=float, default=RunLimits.episode_timeout_s, help="seconds per episode"
+    )
+    episode.add_argument(
+        "--workers",
+        choices=["warm", "cold"],
+        default="warm" if RunLimits.warm else "cold",
+        help="warm: reuse an episode server with a running browser; cold: a new process",
+    )
     episode.add_argument("--budget", default="{}", help="spending limits (agentlab.budget.Budget) as JSON")
-    episode.add_argument("--max-concurrent-requests", default="",
-                         help="JSON {LLM base URL: most requests in flight at once from this machine}")
+    episode.add_argument(
+        "--max-concurrent-requests",
+        default="",
+        help="JSON {LLM base URL: most requests in flight at once from this machine}",
+    )
     episode.add_argument("--study-dir", help="results/<study>: keep its spend ledger, check budget.max_cost_usd")
     episode.add_argument("--debug", action="store_true", help="run in the foreground and raise errors")
     episode.add_argument("--pdb", action="store_true", help="with --debug: post-mortem debugger at the error")
@@ -273,12 +292,18 @@ def build_parser() -> argparse.ArgumentParser:
     launch = commands.add_parser("launch", help="the original AgentLab's launch_exp.py flags, run through Snakemake")
     launch.add_argument("--exp_root", default=".", help="folder for results/ and the study config")
     launch.add_argument("--n_jobs", type=int, default=1, help="parallel episodes; -1 = all cores")
-    launch.add_argument("--exp_config", default="agentlab.launch.run_agent_on_benchmark",
-                        help="Python path of a function returning a study config, or a YAML study file")
+    launch.add_argument(
+        "--exp_config",
+        default="agentlab.launch.run_agent_on_benchmark",
+        help="Python path of a function returning a study config, or a YAML study file",
+    )
     launch.add_argument("--benchmark", default="miniwob", help="e.g. miniwob, workarena.l1")
     launch.add_argument("--agent_config", help="Python path of an agent config")
-    launch.add_argument("--relaunch_mode", choices=[NO_RELAUNCH, *RELAUNCH_MODES],
-                        help="relaunch these episodes of an existing study first (None: none)")
+    launch.add_argument(
+        "--relaunch_mode",
+        choices=[NO_RELAUNCH, *RELAUNCH_MODES],
+        help="relaunch these episodes of an existing study first (None: none)",
+    )
     launch.add_argument("--extra_kwargs", default="{}", help="JSON keyword arguments for --exp_config")
     launch.add_argument("--debug", action="store_true", help="run the first episode in the foreground")
     launch.add_argument("--dry-run", action="store_true", help="write the study config and show what would run")
@@ -286,15 +311,18 @@ def build_parser() -> argparse.ArgumentParser:
     launch.add_argument("--pdb", action="store_true", help="with --debug: post-mortem debugger at the error")
     launch.set_defaults(func=cmd_launch)
 
-    unlock = commands.add_parser("unlock-stale",
-                                 help="remove a Snakemake lock left by a killed run (never a live run's)")
+    unlock = commands.add_parser(
+        "unlock-stale", help="remove a Snakemake lock left by a killed run (never a live run's)"
+    )
     unlock.add_argument("--directory", type=Path, default=Path("."), help="the workflow's working folder")
     unlock.set_defaults(func=cmd_unlock_stale)
 
     report = commands.add_parser("report", help="static HTML report of a study: index and one page per episode")
     report.add_argument("study_dir", type=Path, help="results/<study>, aggregated (plots/ exist)")
     report.add_argument("--out", type=Path, default=None, help="report folder (default: <study_dir>/report)")
-    report.add_argument("--repo", type=Path, default=None, help="the workflow's git repository, for commit and dirty flag")
+    report.add_argument(
+        "--repo", type=Path, default=None, help="the workflow's git repository, for commit and dirty flag"
+    )
     report.set_defaults(func=cmd_report)
 
     preflight = commands.add_parser("preflight", help="check a benchmark's package and backend (server, credentials)")
@@ -315,20 +343,41 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("config", type=Path)
     check.set_defaults(func=cmd_check)
 
-    prompt = commands.add_parser("prompt-test", help="ask a model again at a recorded step; print its answer and action")
-    prompt.add_argument("episode", type=Path, help="an episode folder: results/<study>/<benchmark>/<agent>/<task>/seed<N>")
+    prompt = commands.add_parser(
+        "prompt-test", help="ask a model again at a recorded step; print its answer and action"
+    )
+    prompt.add_argument(
+        "episode", type=Path, help="an episode folder: results/<study>/<benchmark>/<agent>/<task>/seed<N>"
+    )
     prompt.add_argument("--step", type=int, required=True, help="the step whose prompt to send (from 0)")
-    prompt.add_argument("--agent", help="Python path of a WebAgent config: send the prompt it builds from the "
-                                        "recorded observation (default: re-send the recorded prompt)")
-    prompt.add_argument("--override", action="append", default=[], metavar="KEY=VALUE",
-                        help="change a field of the agent's config (VALUE as JSON), then build its prompt; repeatable")
-    prompt.add_argument("--rebuild", action="store_true",
-                        help="build the prompt from the recorded observation with the episode's own config")
-    prompt.add_argument("--model", help="'local' (the offline model, no key) or a model name on an OpenAI-compatible "
-                                        "API (default: the agent's model)")
+    prompt.add_argument(
+        "--agent",
+        help="Python path of a WebAgent config: send the prompt it builds from the "
+        "recorded observation (default: re-send the recorded prompt)",
+    )
+    prompt.add_argument(
+        "--override",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="change a field of the agent's config (VALUE as JSON), then build its prompt; repeatable",
+    )
+    prompt.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="build the prompt from the recorded observation with the episode's own config",
+    )
+    prompt.add_argument(
+        "--model",
+        help="'local' (the offline model, no key) or a model name on an OpenAI-compatible "
+        "API (default: the agent's model)",
+    )
     prompt.add_argument("--base-url", help="with --model NAME: the API root, e.g. http://localhost:8000/v1")
-    prompt.add_argument("--api-key-env", help="with --model NAME: the environment variable holding the key "
-                                              "(default: OPENAI_API_KEY, none with --base-url)")
+    prompt.add_argument(
+        "--api-key-env",
+        help="with --model NAME: the environment variable holding the key "
+        "(default: OPENAI_API_KEY, none with --base-url)",
+    )
     prompt.add_argument("--temperature", type=float)
     prompt.add_argument("--max-new-tokens", type=int)
     prompt.add_argument("--show-prompt", action="store_true", help="print the prompt's messages too")
@@ -339,9 +388,12 @@ def build_parser() -> argparse.ArgumentParser:
     bridge.set_defaults(func=cmd_bridge)
 
     server = commands.add_parser("llm-server", help="the local LLM server shared by a run's episodes")
-    server.add_argument("action", choices=["start", "stop", "status"],
-                        help="start (detached, idempotent), stop or status (python -m agentlab.llm.local_server "
-                             "serves in the foreground)")
+    server.add_argument(
+        "action",
+        choices=["start", "stop", "status"],
+        help="start (detached, idempotent), stop or status (python -m agentlab.llm.local_server "
+        "serves in the foreground)",
+    )
     server.add_argument("--settings", help="ServerSettings as JSON (default: the packaged model)")
     server.set_defaults(func=cmd_llm_server)
     return parser

@@ -23,9 +23,15 @@ def run_in_foreground(spec: EpisodeSpec, out: Path, post_mortem: bool = False) -
         raise
 
 
-def debug_episode(config_file: Path, benchmark: str | None = None, agent: str | None = None,
-                  task: str | None = None, seed: int | None = None, post_mortem: bool = False,
-                  workdir: Path = Path(".")) -> int:
+def debug_episode(
+    config_file: Path,
+    benchmark: str | None = None,
+    agent: str | None = None,
+    task: str | None = None,
+    seed: int | None = None,
+    post_mortem: bool = False,
+    workdir: Path = Path("."),
+) -> int:
     """Debug one episode of a study config: the first one, or the one the arguments name."""
     from .study import load_study_file
 
@@ -37,4 +43,6 @@ def debug_episode(config_file: Path, benchmark: str | None = None, agent: str | 
             print(f"debugging {key.benchmark}/{key.agent}/{key.task}/seed{key.seed} into {out}")
             return run_in_foreground(study.spec(*key), out, post_mortem)
     named = ", ".join(f"{name}={value}" for name, value in wanted.items() if value is not None)
-    raise ConfigError(f"no episode of study {study.name!r} matches {named}; allowed: its benchmarks, agents, tasks and seeds")
+    raise ConfigError(
+        f"no episode of study {study.name!r} matches {named}; allowed: its benchmarks, agents, tasks and seeds"
+    )

@@ -25,7 +25,11 @@ from .relaunch import MODES, NO_RELAUNCH, archive_episodes, select_episodes
 from .runlock import remove_stale_lock
 
 CHECKOUT_SNAKEFILE = Path(__file__).resolve().parents[1] / "Snakefile"  # the workflow beside the package
-ORIGINAL_BENCHMARK_NAMES = {"workarena.l1": "workarena_l1", "workarena.l2": "workarena_l2", "workarena.l3": "workarena_l3"}
+ORIGINAL_BENCHMARK_NAMES = {
+    "workarena.l1": "workarena_l1",
+    "workarena.l2": "workarena_l2",
+    "workarena.l3": "workarena_l3",
+}
 
 
 def run_agent_on_benchmark(
@@ -72,15 +76,19 @@ def study_config(exp_config: str, agent_config: str | None, benchmark: str, extr
     try:
         function = ORIGINAL_EXP_CONFIGS.get(exp_config) or getattr(__import__(module_name, fromlist=[name]), name)
     except (ImportError, AttributeError, ValueError):
-        raise ConfigError(f"--exp_config {exp_config!r} is neither a YAML study file nor a Python path "
-                          "to a function; allowed e.g. agentlab.launch.run_agent_on_benchmark") from None
+        raise ConfigError(
+            f"--exp_config {exp_config!r} is neither a YAML study file nor a Python path "
+            "to a function; allowed e.g. agentlab.launch.run_agent_on_benchmark"
+        ) from None
     if agent_config is None:
-        raise ConfigError("--agent_config is missing; allowed: a Python path such as "
-                          "agentlab.agents.generic_agent.AGENT_4o")
+        raise ConfigError(
+            "--agent_config is missing; allowed: a Python path such as agentlab.agents.generic_agent.AGENT_4o"
+        )
     load_agent_args(agent_config)  # fails early, in one line, on a bad path
     try:
-        return function(agent_config=agent_config, benchmark=ORIGINAL_BENCHMARK_NAMES.get(benchmark, benchmark),
-                        **extra_kwargs)
+        return function(
+            agent_config=agent_config, benchmark=ORIGINAL_BENCHMARK_NAMES.get(benchmark, benchmark), **extra_kwargs
+        )
     except TypeError as error:
         raise ConfigError(f"--extra_kwargs do not fit {exp_config}: {error}") from None
     except UnknownBenchmarkError as error:
@@ -91,8 +99,10 @@ def workflow_snakefile(given: str | None) -> Path:
     """The workflow to run: --snakefile, else the Snakefile of the checkout this package is in."""
     snakefile = Path(given) if given else CHECKOUT_SNAKEFILE
     if not snakefile.is_file():
-        raise ConfigError(f"no Snakefile at {snakefile}; allowed: --snakefile PATH of this project's workflow "
-                          "(a clone of its repository)")
+        raise ConfigError(
+            f"no Snakefile at {snakefile}; allowed: --snakefile PATH of this project's workflow "
+            "(a clone of its repository)"
+        )
     return snakefile
 
 
@@ -135,8 +145,21 @@ def launch(args: Any) -> int:
             print(f"would relaunch {len(keys)} episodes (dry run: nothing moved)")
         elif keys:
             print(f"relaunching {len(keys)} episodes; old ones kept in {archive_episodes(study_dir, keys)}")
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(workflow_snakefile(args.snakefile)),
-               "--directory", str(root), "--configfile", str(config_file),
-               "--cores", str(cores), "--resources", f"browser={cores}", *(["--dry-run"] if args.dry_run else [])]
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(workflow_snakefile(args.snakefile)),
+        "--directory",
+        str(root),
+        "--configfile",
+        str(config_file),
+        "--cores",
+        str(cores),
+        "--resources",
+        f"browser={cores}",
+        *(["--dry-run"] if args.dry_run else []),
+    ]
     environment = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     return subprocess.run(command, env=environment).returncode

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any, NamedTuple
 
 RESULTS_DIR = "results"
@@ -88,7 +88,9 @@ def manifest_episodes(plan: dict[str, Any]) -> list[tuple[str, int]]:
 
 def expected_episodes(manifest: dict[str, Any]) -> Iterator[EpisodeKey]:
     """Every episode the manifest's study config asks for."""
-    plans: dict[str, Iterable[tuple[str, int]]] = {name: manifest_episodes(plan) for name, plan in manifest["benchmarks"].items()}
+    plans: dict[str, Iterable[tuple[str, int]]] = {
+        name: manifest_episodes(plan) for name, plan in manifest["benchmarks"].items()
+    }
     return episode_grid(plans, manifest["agents"])
 
 

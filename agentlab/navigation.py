@@ -54,7 +54,10 @@ class NavigationPolicy:
     def refusal(self, url: str) -> str:
         allowed = ", ".join(self.allowed_prefixes) or "none"
         web = " or any http(s) page" if self.open_web else ""
-        return f"navigation to {url!r} refused: outside this benchmark's pages (allowed: URLs starting with {allowed}{web})"
+        return (
+            f"navigation to {url!r} refused: outside this benchmark's pages "
+            f"(allowed: URLs starting with {allowed}{web})"
+        )
 
 
 @dataclass

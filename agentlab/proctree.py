@@ -11,7 +11,7 @@ import os
 import signal
 import threading
 import time
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
@@ -187,7 +187,7 @@ class PeakPssSampler:
             if self._stop.wait(self.interval_s):
                 return
 
-    def __enter__(self) -> "PeakPssSampler":
+    def __enter__(self) -> PeakPssSampler:
         self._thread.start()
         return self
 

@@ -65,16 +65,20 @@ def parse_override(text: str) -> tuple[str, Any]:
 def load_episode(folder: Path, step: int) -> tuple[EpisodeSummary, list[dict[str, Any]], int]:
     """The episode's summary, its step records and the index of step `step` among them."""
     if not (folder / SUMMARY_FILE).is_file():
-        raise ConfigError(f"{str(folder)!r} has no {SUMMARY_FILE}; allowed: a finished episode folder "
-                          "(results/<study>/<benchmark>/<agent>/<task>/seed<N>)")
+        raise ConfigError(
+            f"{str(folder)!r} has no {SUMMARY_FILE}; allowed: a finished episode folder "
+            "(results/<study>/<benchmark>/<agent>/<task>/seed<N>)"
+        )
     summary = read_summary(folder / SUMMARY_FILE)
     records, _ = read_steps(folder)
     steps = [record.get("step") for record in records]
     asked = [i for i, number in enumerate(steps) if number == step and records[i].get("action")]
     if not asked:
         acted = [str(number) for number, record in zip(steps, records, strict=True) if record.get("action")]
-        raise ConfigError(f"step {step} of {folder} has no recorded agent answer; allowed: "
-                          f"{', '.join(acted) or 'none (the episode has no steps)'}")
+        raise ConfigError(
+            f"step {step} of {folder} has no recorded agent answer; allowed: "
+            f"{', '.join(acted) or 'none (the episode has no steps)'}"
+        )
     return summary, records, asked[0]
 
 
@@ -102,8 +106,10 @@ def recorded_messages(record: dict[str, Any], folder: Path) -> tuple[list[dict[s
             content = parts
         prompt.append({**message, "content": content})
     if not prompt:
-        raise ConfigError(f"step {record.get('step')} of {folder} has no recorded prompt (agent "
-                          "without chat messages); allowed: --agent CONFIG to build one")
+        raise ConfigError(
+            f"step {record.get('step')} of {folder} has no recorded prompt (agent "
+            "without chat messages); allowed: --agent CONFIG to build one"
+        )
     return prompt, notes
 
 
@@ -120,8 +126,10 @@ def chat_args(test: PromptTest, agent_args: Any) -> ChatModelArgs:
     elif isinstance(getattr(agent_args, "chat_model_args", None), ChatModelArgs):
         args = agent_args.chat_model_args
     else:
-        raise ConfigError(f"agent {type(agent_args).__name__} has no chat model of ours to ask; "
-                          "allowed: --model local, or --model NAME [--base-url URL]")
+        raise ConfigError(
+            f"agent {type(agent_args).__name__} has no chat model of ours to ask; "
+            "allowed: --model local, or --model NAME [--base-url URL]"
+        )
     changes: dict[str, Any] = {"temperature": test.temperature, "max_new_tokens": test.max_new_tokens}
     return dataclasses.replace(args, **{k: v for k, v in changes.items() if v is not None})
 
@@ -140,17 +148,26 @@ def run_prompt_test(test: PromptTest) -> PromptTestResult:
     spec = summary.spec
     config = test.agent or spec.get("agent_config")
     if not config:
-        raise ConfigError(f"{test.episode}/{SUMMARY_FILE} names no agent config (spec.agent_config); "
-                          "allowed: --agent CONFIG")
+        raise ConfigError(
+            f"{test.episode}/{SUMMARY_FILE} names no agent config (spec.agent_config); allowed: --agent CONFIG"
+        )
     overrides = {**({} if test.agent else spec.get("agent_overrides") or {}), **test.overrides}
     agent_args = load_agent_args(config, overrides)
     benchmark = get_benchmark(summary.benchmark)
-    context = EpisodeContext(summary.benchmark, summary.task, summary.seed, summary.max_steps or 0,
-                             benchmark.action_set, benchmark.is_multi_tab)
+    context = EpisodeContext(
+        summary.benchmark,
+        summary.task,
+        summary.seed,
+        summary.max_steps or 0,
+        benchmark.action_set,
+        benchmark.is_multi_tab,
+    )
     if test.rebuilds:
         if not isinstance(agent_args, WebAgentArgs):
-            raise ConfigError(f"agent config {config!r} is a {type(agent_args).__name__}; allowed: a WebAgent "
-                              "config to build a prompt from the recorded observation")
+            raise ConfigError(
+                f"agent config {config!r} is a {type(agent_args).__name__}; allowed: a WebAgent "
+                "config to build a prompt from the recorded observation"
+            )
         prompt = recorded_prompt(agent_args, context, summary.goal or "", records, index, test.episode)
         messages, notes = prompt.messages, [f"prompt cut: {cut}" for cut in prompt.cuts]
         changed = ", ".join(f"{key}={json.dumps(value)}" for key, value in test.overrides.items())
@@ -171,28 +188,38 @@ def run_prompt_test(test: PromptTest) -> PromptTestResult:
         action, error = parse_answer(response.text, signatures, with_memory).action, None
     except AnswerParseError as problem:
         action, error = None, str(problem)
-    return PromptTestResult(messages, source, notes, model_args.model_name, response, action, error,
-                            records[index].get("action"))
+    return PromptTestResult(
+        messages, source, notes, model_args.model_name, response, action, error, records[index].get("action")
+    )
 
 
 def message_text(message: dict[str, Any]) -> str:
     content = message.get("content")
     if isinstance(content, str):
         return content
-    return "\n".join(part["text"] if part.get("type") == "text" else f"[image: {part['image_url']['url'][:40]}...]"
-                     for part in content or [])
+    return "\n".join(
+        part["text"] if part.get("type") == "text" else f"[image: {part['image_url']['url'][:40]}...]"
+        for part in content or []
+    )
 
 
 def format_result(test: PromptTest, result: PromptTestResult) -> str:
     """What `agentlab prompt-test` prints: the prompt (if asked), the answer, the parsed action."""
-    lines = [f"episode {test.episode}, step {test.step} (recorded action: {result.recorded_action})",
-             f"prompt: {result.prompt_source} ({len(result.prompt)} messages)"]
+    lines = [
+        f"episode {test.episode}, step {test.step} (recorded action: {result.recorded_action})",
+        f"prompt: {result.prompt_source} ({len(result.prompt)} messages)",
+    ]
     lines += [f"note: {note}" for note in result.notes]
     if test.show_prompt:
         for message in result.prompt:
             lines += [f"--- prompt: {message.get('role')}", message_text(message)]
     response = result.response
-    lines += [f"model: {result.model} ({response.latency_s:.1f} s, {response.input_tokens} input and "
-              f"{response.output_tokens} output tokens)", "--- answer", response.text, "--- action",
-              result.action if result.action is not None else f"(none: {result.parse_error})"]
+    lines += [
+        f"model: {result.model} ({response.latency_s:.1f} s, {response.input_tokens} input and "
+        f"{response.output_tokens} output tokens)",
+        "--- answer",
+        response.text,
+        "--- action",
+        result.action if result.action is not None else f"(none: {result.parse_error})",
+    ]
     return "\n".join(lines)

@@ -63,8 +63,12 @@ class Provenance:
     @classmethod
     def from_dict(cls, data: Any, path: Path | str) -> Provenance:
         """The provenance `data` describes; DamagedRecord (one line) if it is not one."""
-        if (not isinstance(data, dict) or not isinstance(data.get("commit"), (str, type(None)))
-                or not isinstance(data.get("dirty"), (bool, type(None))) or not isinstance(data.get("agentlab"), str)):
+        if (
+            not isinstance(data, dict)
+            or not isinstance(data.get("commit"), (str, type(None)))
+            or not isinstance(data.get("dirty"), (bool, type(None)))
+            or not isinstance(data.get("agentlab"), str)
+        ):
             raise DamagedRecord(path, f"provenance is {data!r}, not an object with commit, dirty and agentlab")
         return cls(data["commit"], data["dirty"], data["agentlab"])
 
@@ -175,11 +179,27 @@ class EpisodeSummary:
 
 # Types of the summary fields that readers compute with (bool is not a number here).
 SUMMARY_TYPES: dict[str, tuple[type, ...]] = {
-    "study": (str,), "benchmark": (str,), "agent": (str,), "task": (str,), "seed": (int,),
-    "max_steps": (int,), "reward": (int, float), "success": (bool,), "n_steps": (int,),
-    "terminated": (bool,), "truncated": (bool,), "stop_reason": (str,), "agent_stats": (dict,), "agent_details": (dict,),
-    "timings": (dict,), "elapsed_s": (int, float), "attempt": (int,), "max_attempts": (int,),
-    "versions": (dict,), "spec": (dict,), "format_version": (int,),
+    "study": (str,),
+    "benchmark": (str,),
+    "agent": (str,),
+    "task": (str,),
+    "seed": (int,),
+    "max_steps": (int,),
+    "reward": (int, float),
+    "success": (bool,),
+    "n_steps": (int,),
+    "terminated": (bool,),
+    "truncated": (bool,),
+    "stop_reason": (str,),
+    "agent_stats": (dict,),
+    "agent_details": (dict,),
+    "timings": (dict,),
+    "elapsed_s": (int, float),
+    "attempt": (int,),
+    "max_attempts": (int,),
+    "versions": (dict,),
+    "spec": (dict,),
+    "format_version": (int,),
 }
 
 
@@ -293,7 +313,7 @@ def read_steps(directory: Path) -> tuple[list[dict[str, Any]], list[str]]:
 
 
 class StepWriter:
-    """Appends step records to `steps.jsonl` (flushed per step) and writes screenshots and page details in `directory`."""
+    """Appends step records to `steps.jsonl` (flushed per step); writes screenshots and page details in `directory`."""
 
     def __init__(self, directory: Path):
         self.directory = directory

@@ -29,13 +29,16 @@ def select_episodes(study_dir: Path, mode: str) -> list[EpisodeKey]:
     if mode not in MODES:
         raise ConfigError(f"unknown relaunch mode {mode!r}; allowed: {', '.join(MODES)}")
     statuses = MODES[mode]
-    return [key for key in study_episodes(study_dir, read_manifest(study_dir))
-            if statuses and episode_status(study_dir, key) in statuses]
+    return [
+        key
+        for key in study_episodes(study_dir, read_manifest(study_dir))
+        if statuses and episode_status(study_dir, key) in statuses
+    ]
 
 
 def archive_episodes(study_dir: Path, keys: list[EpisodeKey]) -> Path:
     """Move the episodes' folders to results/<study>/relaunched/<UTC time>/...; return that folder."""
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     archive = study_dir / RELAUNCHED_DIR / stamp
     for key in keys:
         target = episode_dir(archive, key)

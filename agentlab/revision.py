@@ -61,8 +61,10 @@ def run_provenance(repo: Path) -> Provenance:
         try:
             return Provenance(**json.loads(exported))
         except (ValueError, TypeError):
-            raise ConfigError(f"{PROVENANCE_ENV}={exported!r} is not a provenance record; "
-                              "allowed: JSON with commit, dirty, agentlab (or unset)") from None
+            raise ConfigError(
+                f"{PROVENANCE_ENV}={exported!r} is not a provenance record; "
+                "allowed: JSON with commit, dirty, agentlab (or unset)"
+            ) from None
     return current_provenance(repo)
 
 
@@ -76,5 +78,7 @@ def export_provenance(repo: Path) -> Provenance:
 def check_clean(provenance: Provenance, strict: bool) -> None:
     """ConfigError (one line) if `strict` and the workflow tree has uncommitted changes."""
     if strict and provenance.dirty:
-        raise ConfigError(f"episode.strict_provenance is true but the workflow at commit {provenance.commit} has "
-                          "uncommitted changes; commit or stash them (git status), or set strict_provenance: false")
+        raise ConfigError(
+            f"episode.strict_provenance is true but the workflow at commit {provenance.commit} has "
+            "uncommitted changes; commit or stash them (git status), or set strict_provenance: false"
+        )

@@ -55,8 +55,12 @@ def remove_stale_lock(directory: Path) -> str | None:
         return None
     live = snakemake_processes(directory)
     if live:
-        raise RunInProgress(f"a run is in progress in {directory.resolve()} (snakemake pid {live[0].pid}); "
-                            "wait for it to finish or stop it (Ctrl-C, or kill -INT that pid), then run again")
+        raise RunInProgress(
+            f"a run is in progress in {directory.resolve()} (snakemake pid {live[0].pid}); "
+            "wait for it to finish or stop it (Ctrl-C, or kill -INT that pid), then run again"
+        )
     shutil.rmtree(locks)
-    return (f"removed the lock left by an interrupted run in {directory.resolve()} (no snakemake works there); "
-            "its finished episodes are kept")
+    return (
+        f"removed the lock left by an interrupted run in {directory.resolve()} (no snakemake works there); "
+        "its finished episodes are kept"
+    )

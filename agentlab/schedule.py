@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
 from .study import Study
 
@@ -74,9 +74,9 @@ class Schedule:
         self.study = study
         self.benchmarks = {name: get_benchmark(name, plan.module) for name, plan in study.benchmarks.items()}
         self.parents = {
-            name: {} if plan.ignore_dependencies else nearest_selected_parents(
-                self.benchmarks[name].depends_on, set(plan.tasks)
-            )
+            name: {}
+            if plan.ignore_dependencies
+            else nearest_selected_parents(self.benchmarks[name].depends_on, set(plan.tasks))
             for name, plan in study.benchmarks.items()
         }
         self.rounds: dict[str, list[Round]] = defaultdict(list)  # instance -> its rounds, in order
@@ -109,7 +109,9 @@ class Schedule:
         return PREFLIGHT_PATTERN.format(study=self.study.name, benchmark=benchmark)
 
     def reset_path(self, round_: Round) -> str:
-        return RESET_PATTERN.format(study=self.study.name, benchmark=round_.benchmark, agent=round_.agent, seed=round_.seed)
+        return RESET_PATTERN.format(
+            study=self.study.name, benchmark=round_.benchmark, agent=round_.agent, seed=round_.seed
+        )
 
     def prerequisites(self, benchmark: str, agent: str, task: str, seed: int) -> list[str]:
         """Files the episode waits for: preflight, its round's reset, the episodes it depends on."""

@@ -51,15 +51,17 @@ SETTLE_SCRIPT = """
     check();
   });
 })();
-""" % {"short": SHORT_TIMER_MS}
+""" % {"short": SHORT_TIMER_MS}  # noqa: UP031 (str.format would need every JavaScript brace doubled)
 
 
 def settle_code(max_s: float) -> str:
     """Python, appended to an action's BrowserGym code, that waits for the page to settle."""
     if max_s <= 0:
         return ""
-    wait = (f"page.evaluate('([q, m]) => window.__agentlabSettle && window.__agentlabSettle(q, m)', "
-            f"[{QUIET_MS}, {round(max_s * 1000)}])")
+    wait = (
+        f"page.evaluate('([q, m]) => window.__agentlabSettle && window.__agentlabSettle(q, m)', "
+        f"[{QUIET_MS}, {round(max_s * 1000)}])"
+    )
     return (
         f"\ntry:\n    {wait}\n"
         "except Exception:\n"  # the action started a navigation: settle on the new document
@@ -73,7 +75,8 @@ def take_settle_seconds(page: object) -> float | None:
     action failed first, no delay is configured) or the page cannot be asked."""
     try:
         ms = page.evaluate(  # type: ignore[attr-defined]
-            "() => { const ms = window.__agentlabSettledMs; window.__agentlabSettledMs = undefined; return ms; }")
+            "() => { const ms = window.__agentlabSettledMs; window.__agentlabSettledMs = undefined; return ms; }"
+        )
     except Exception:  # the page closed or navigated away mid-call
         return None
     return ms / 1000 if isinstance(ms, (int, float)) else None

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from .budget import Budget
+from .budget import NO_BUDGET, Budget
 from .errors import ConfigError
 from .layout import RESULTS_DIR, EpisodeKey, episode_grid, summary_path
 from .sweep import expand_agents
@@ -87,7 +88,7 @@ class Study:
     step_timeout_s: int
     episode_timeout_s: int
     workers: str  # 'warm' or 'cold'
-    budget: Budget = Budget()
+    budget: Budget = NO_BUDGET
     max_concurrent_requests: dict[str, int] = field(default_factory=dict)  # LLM endpoint -> requests at once
     strict_provenance: bool = False  # no episodes from a dirty workflow tree
     _config_hashes: dict[tuple[str, str], str] = field(default_factory=dict, repr=False, compare=False)
@@ -118,8 +119,9 @@ class Study:
         key = (benchmark, agent)
         if key not in self._config_hashes:
             plan = self.benchmarks[benchmark]
-            self._config_hashes[key] = config_hash(benchmark, plan.max_steps, plan.pre_observation_delay,
-                                                   self.agents[agent].args)
+            self._config_hashes[key] = config_hash(
+                benchmark, plan.max_steps, plan.pre_observation_delay, self.agents[agent].args
+            )
         return self._config_hashes[key]
 
     def local_llm_server(self) -> Any:
@@ -151,16 +153,23 @@ class Study:
         }
 
     def _agent_manifest(self, plan: AgentPlan) -> dict[str, Any]:
-        entry: dict[str, Any] = {"config": plan.config, "overrides": plan.overrides,
-                                 "config_hash": {b: self.config_hash(b, plan.name) for b in self.benchmarks}}
+        entry: dict[str, Any] = {
+            "config": plan.config,
+            "overrides": plan.overrides,
+            "config_hash": {b: self.config_hash(b, plan.name) for b in self.benchmarks},
+        }
         if plan.sweep_of is not None:
             entry.update(sweep_of=plan.sweep_of, swept=plan.swept)
         return entry
 
     @staticmethod
     def _benchmark_manifest(plan: BenchmarkPlan) -> dict[str, Any]:
-        entry: dict[str, Any] = {"tasks": list(plan.tasks), "seeds": list(plan.seeds), "max_steps": plan.max_steps,
-                                 "reward_kind": plan.reward_kind}
+        entry: dict[str, Any] = {
+            "tasks": list(plan.tasks),
+            "seeds": list(plan.seeds),
+            "max_steps": plan.max_steps,
+            "reward_kind": plan.reward_kind,
+        }
         if not plan.is_product():  # a curriculum: the episodes are not every task with every seed
             entry["task_seeds"] = plan.task_seeds()
         if plan.module:
@@ -203,12 +212,21 @@ def load_study(config: dict) -> Study:
         except ConfigError as error:
             where = name if entry.sweep_of is None else f"{entry.sweep_of} (sweep variant {name})"
             raise ConfigError(f"config error at agents.{where}: {error}") from None
-        agents[name] = AgentPlan(name, entry.config, entry.overrides, agent_args_to_dict(args),
-                                 args.local_llm_server(), entry.swept, entry.sweep_of)
+        agents[name] = AgentPlan(
+            name,
+            entry.config,
+            entry.overrides,
+            agent_args_to_dict(args),
+            args.local_llm_server(),
+            entry.swept,
+            entry.sweep_of,
+        )
     servers = {plan.llm_server for plan in agents.values() if plan.llm_server is not None}
     if len(servers) > 1:
-        raise ConfigError(f"config error at agents: local LLM agents need one server per run, but their server "
-                          f"settings differ: {', '.join(sorted(map(str, servers)))}")
+        raise ConfigError(
+            f"config error at agents: local LLM agents need one server per run, but their server "
+            f"settings differ: {', '.join(sorted(map(str, servers)))}"
+        )
     episode = config["episode"]
     return Study(
         name=config["study"],
@@ -238,4 +256,3 @@ def load_study_file(path: str | Path) -> Study:
     if not isinstance(config, dict):
         raise ConfigError(f"study config {str(path)!r} is not a mapping of study, benchmarks, agents")
     return load_study(config)
-

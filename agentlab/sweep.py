@@ -54,12 +54,16 @@ def expand_entry(name: str, settings: dict[str, Any]) -> list[AgentEntry]:
     for key in sweep:
         clash = [fixed for fixed in overrides if overlapping(key, fixed)]
         if clash:
-            raise ConfigError(f"config error at agents.{name}.sweep: {key!r} is also set by overrides "
-                              f"({', '.join(map(repr, clash))}); allowed: a key in one of sweep and overrides")
+            raise ConfigError(
+                f"config error at agents.{name}.sweep: {key!r} is also set by overrides "
+                f"({', '.join(map(repr, clash))}); allowed: a key in one of sweep and overrides"
+            )
     for a, b in itertools.combinations(sweep, 2):
         if overlapping(a, b):
-            raise ConfigError(f"config error at agents.{name}.sweep: {a!r} and {b!r} set the same field; "
-                              f"allowed: keys that do not contain one another")
+            raise ConfigError(
+                f"config error at agents.{name}.sweep: {a!r} and {b!r} set the same field; "
+                f"allowed: keys that do not contain one another"
+            )
     labels = key_labels(list(sweep))
     keys = sorted(sweep, key=lambda key: (labels[key], key))  # names do not change when the config's order does
     entries = []
@@ -80,7 +84,8 @@ def expand_agents(agents: dict[str, dict[str, Any]]) -> dict[str, AgentEntry]:
                 raise ConfigError(
                     f"config error at agents.{name}.sweep: the agent name {entry.name!r} is given twice "
                     f"({describe(other)} and {describe(entry)}); allowed: values whose names differ "
-                    f"(unsafe characters become '_')")
+                    f"(unsafe characters become '_')"
+                )
             expanded[entry.name] = entry
     return expanded
 

@@ -21,8 +21,16 @@ def snakemake(workdir: Path, config: dict, *args: str, env: dict | None = None) 
     """Run the real workflow on `config` in `workdir`; return its wall time in seconds."""
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "config.yaml").write_text(json.dumps(config))
-    command = [str(BIN / "snakemake"), "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-               "--configfile", str(workdir / "config.yaml"), *args]
+    command = [
+        str(BIN / "snakemake"),
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(workdir / "config.yaml"),
+        *args,
+    ]
     started = time.monotonic()
     subprocess.run(command, env=env or tool_env(), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.monotonic() - started
@@ -50,11 +58,20 @@ def process_kind(pid: int) -> str:
     except OSError:
         return "gone"
     line = b" ".join(argv).decode(errors="replace")
-    kinds = [("chromium", "chromium"), ("snakemake", "snakemake"), ("agentlab.episode.warm_server", "episode server"),
-             ("agentlab.episode.cold_worker", "cold worker"), ("agentlab episode", "supervisor"),
-             ("bin/agentlab", "supervisor"), ("host.py", "AgentLab agent host"), ("playwright", "playwright driver"),
-             ("node", "playwright driver"), ("agentlab_run.py", "AgentLab main"), ("loky", "AgentLab joblib worker"),
-             ("joblib", "AgentLab joblib worker")]
+    kinds = [
+        ("chromium", "chromium"),
+        ("snakemake", "snakemake"),
+        ("agentlab.episode.warm_server", "episode server"),
+        ("agentlab.episode.cold_worker", "cold worker"),
+        ("agentlab episode", "supervisor"),
+        ("bin/agentlab", "supervisor"),
+        ("host.py", "AgentLab agent host"),
+        ("playwright", "playwright driver"),
+        ("node", "playwright driver"),
+        ("agentlab_run.py", "AgentLab main"),
+        ("loky", "AgentLab joblib worker"),
+        ("joblib", "AgentLab joblib worker"),
+    ]
     return next((kind for needle, kind in kinds if needle in line), Path(argv[0].decode(errors="replace")).name or "?")
 
 
@@ -101,7 +118,7 @@ class RunSampler:
             totals[kind] = totals.get(kind, 0.0) + seconds
         return dict(sorted(totals.items(), key=lambda item: -item[1]))
 
-    def __enter__(self) -> "RunSampler":
+    def __enter__(self) -> RunSampler:
         self._thread.start()
         return self
 

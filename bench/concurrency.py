@@ -40,14 +40,26 @@ from llm_server import ScriptedLLMServer  # noqa: E402  (the tests' real HTTP se
 
 from agentlab.benchmarks.miniwob import miniwob_url  # noqa: E402
 
-TASKS = ["click-test", "click-button", "click-link", "focus-text", "enter-text",
-         "click-checkboxes", "click-dialog", "click-option", "enter-password", "login-user"]
+TASKS = [
+    "click-test",
+    "click-button",
+    "click-link",
+    "focus-text",
+    "enter-text",
+    "click-checkboxes",
+    "click-dialog",
+    "click-option",
+    "enter-password",
+    "login-user",
+]
 AGENT = "agentlab.agents.generic_agent.AGENT_4o"
 MAX_STEPS = 5
 NOOP_S = 1.0  # BrowserGym's noop() waits 1 s: the browser step of the latency bound
 LIMIT = 8  # the rate-limited server's requests at once
-THINK = ("The page shows the task's widgets. I have not found what the goal asks for yet, so I will "
-         "wait for the page to change before I act, and look again at the accessibility tree. ") * 3
+THINK = (
+    "The page shows the task's widgets. I have not found what the goal asks for yet, so I will "
+    "wait for the page to change before I act, and look again at the accessibility tree. "
+) * 3
 ANSWER = f"<think>{THINK.strip()}</think>\n<action>noop()</action>"  # ~150 tokens at 4 characters each
 
 
@@ -58,8 +70,9 @@ def delays(median_s: float, heavy_tail: bool):
     return lambda n: min(random.Random(n).lognormvariate(math.log(median_s), 1.0), 10 * median_s)
 
 
-def run_ours(server: ScriptedLLMServer, parallel: int, tasks: list[str], seeds: list[int],
-             cap: int | None = None) -> dict:
+def run_ours(
+    server: ScriptedLLMServer, parallel: int, tasks: list[str], seeds: list[int], cap: int | None = None
+) -> dict:
     with tempfile.TemporaryDirectory(prefix="agentlab-concurrency-") as tmp:
         workdir = Path(tmp)
         config = {
@@ -69,16 +82,22 @@ def run_ours(server: ScriptedLLMServer, parallel: int, tasks: list[str], seeds: 
             "episode": {"retries": 0, **({"max_concurrent_requests": {server.base_url: cap}} if cap else {})},
         }
         marker = uuid.uuid4().hex
-        env = tool_env(AGENTLAB_BENCH_MARK=marker, AGENTLAB_WARM_IDLE_S="2", OPENAI_BASE_URL=server.base_url,
-                       OPENAI_API_KEY="sk-local")
+        env = tool_env(
+            AGENTLAB_BENCH_MARK=marker,
+            AGENTLAB_WARM_IDLE_S="2",
+            OPENAI_BASE_URL=server.base_url,
+            OPENAI_API_KEY="sk-local",
+        )
         with RunSampler(marker) as sampler:
             try:
                 wall = snakemake(workdir, config, "--resources", f"browser={parallel}", env=env)
             except subprocess.CalledProcessError as error:
                 return {"framework": "ours", "failed": f"snakemake exited with {error.returncode}"}
         summaries = [json.loads(p.read_text()) for p in workdir.glob("results/concurrency/miniwob/*/*/*/summary.json")]
-    timings = {key: sum(s["timings"].get(key) or 0 for s in summaries) / max(len(summaries), 1)
-               for key in ("setup_s", "reset_s", "agent_s", "env_step_s", "total_s")}
+    timings = {
+        key: sum(s["timings"].get(key) or 0 for s in summaries) / max(len(summaries), 1)
+        for key in ("setup_s", "reset_s", "agent_s", "env_step_s", "total_s")
+    }
     return {
         "framework": "ours",
         "episodes": len(summaries),
@@ -96,16 +115,34 @@ def run_ours(server: ScriptedLLMServer, parallel: int, tasks: list[str], seeds: 
 def run_theirs(server: ScriptedLLMServer, parallel: int, tasks: list[str], seeds: list[int]) -> dict:
     python, env = agentlab_interpreter()
     marker = uuid.uuid4().hex
-    env = {**env, "OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "sk-local", "MINIWOB_URL": miniwob_url(),
-           "AGENTLAB_BENCH_MARK": marker}
-    command = [python, str(REPO / "bench" / "peer" / "agentlab_run.py"), "--tasks", ",".join(tasks),
-               "--seeds", ",".join(map(str, seeds)), "--max-steps", str(MAX_STEPS), "--agent", AGENT,
-               "--n-jobs", str(parallel)]
+    env = {
+        **env,
+        "OPENAI_BASE_URL": server.base_url,
+        "OPENAI_API_KEY": "sk-local",
+        "MINIWOB_URL": miniwob_url(),
+        "AGENTLAB_BENCH_MARK": marker,
+    }
+    command = [
+        python,
+        str(REPO / "bench" / "peer" / "agentlab_run.py"),
+        "--tasks",
+        ",".join(tasks),
+        "--seeds",
+        ",".join(map(str, seeds)),
+        "--max-steps",
+        str(MAX_STEPS),
+        "--agent",
+        AGENT,
+        "--n-jobs",
+        str(parallel),
+    ]
     with RunSampler(marker) as sampler:
         process = subprocess.run(command, capture_output=True, text=True, env=env)
     if process.returncode != 0:
-        return {"framework": "AgentLab 0.4.2", "failed": f"exited with {process.returncode}: "
-                                                          f"{process.stderr.strip().splitlines()[-1:]}"}
+        return {
+            "framework": "AgentLab 0.4.2",
+            "failed": f"exited with {process.returncode}: {process.stderr.strip().splitlines()[-1:]}",
+        }
     result = json.loads(process.stdout.strip().splitlines()[-1])
     return {
         "framework": "AgentLab 0.4.2",
@@ -127,9 +164,11 @@ def print_row(row: dict, parallel: int, delay_s: float) -> None:
     per_min = 60 * row["episodes"] / row["wall_s"]
     steps_per_episode = row["steps"] / max(row["episodes"], 1)
     bound = 60 * min(parallel, row["episodes"]) / (max(steps_per_episode, 1) * (delay_s + NOOP_S))
-    print(f"{row['framework']:<15} {parallel:>4} {row['episodes']:>8} {row['wall_s']:>7.1f} {per_min:>7.2f} "
-          f"{bound:>7.1f} {per_min / bound:>6.0%} {row['peak_pss_mb'] / min(parallel, row['episodes']):>9.0f} "
-          f"{row['cpu_s'] / max(row['steps'], 1):>8.2f} {row['errors']:>4} {row['timeouts']:>4}")
+    print(
+        f"{row['framework']:<15} {parallel:>4} {row['episodes']:>8} {row['wall_s']:>7.1f} {per_min:>7.2f} "
+        f"{bound:>7.1f} {per_min / bound:>6.0%} {row['peak_pss_mb'] / min(parallel, row['episodes']):>9.0f} "
+        f"{row['cpu_s'] / max(row['steps'], 1):>8.2f} {row['errors']:>4} {row['timeouts']:>4}"
+    )
 
 
 def print_cpu(row: dict) -> None:
@@ -137,8 +176,11 @@ def print_cpu(row: dict) -> None:
     if "failed" in row:
         return
     total = row["cpu_s"]
-    parts = ", ".join(f"{kind} {seconds:.1f} s ({seconds / total:.0%})" for kind, seconds in row["cpu_by_kind"].items()
-                      if seconds >= 0.01 * total)
+    parts = ", ".join(
+        f"{kind} {seconds:.1f} s ({seconds / total:.0%})"
+        for kind, seconds in row["cpu_by_kind"].items()
+        if seconds >= 0.01 * total
+    )
     print(f"  {row['framework']} CPU {total:.1f} s = {total / max(row['episodes'], 1):.2f} s/episode: {parts}")
     if "episode_timings" in row:
         print("  mean episode phases (wall): " + ", ".join(f"{k} {v:.2f} s" for k, v in row["episode_timings"].items()))
@@ -149,18 +191,24 @@ def main() -> None:
     parser.add_argument("--parallel", type=int, nargs="+", default=[1, 4, 8, 16, 32])
     parser.add_argument("--tasks", type=int, default=len(TASKS), help=f"the first N of {len(TASKS)} MiniWoB tasks")
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated task seeds")
-    parser.add_argument("--delay", type=float, default=2.0, help="seconds per LLM answer (the median with --heavy-tail)")
+    parser.add_argument(
+        "--delay", type=float, default=2.0, help="seconds per LLM answer (the median with --heavy-tail)"
+    )
     parser.add_argument("--heavy-tail", action="store_true", help="log-normal delays instead of constant ones")
     parser.add_argument("--no-peer", action="store_true", help="skip ServiceNow AgentLab")
     parser.add_argument("--no-limited", action="store_true", help="skip the 429-limited server case")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # each row as it is measured
-    tasks, seeds = TASKS[:args.tasks], [int(s) for s in args.seeds.split(",")]
-    print(f"concurrency: {AGENT} on {len(tasks)} MiniWoB tasks x {len(seeds)} seeds, max_steps {MAX_STEPS}, "
-          f"LLM delay {args.delay:g} s{' (heavy-tailed)' if args.heavy_tail else ''} + noop() {NOOP_S:g} s per step; "
-          f"{machine_load()} at start")
-    print(f"{'framework':<15} {'par':>4} {'episodes':>8} {'wall s':>7} {'ep/min':>7} {'bound':>7} {'share':>6} "
-          f"{'PSS/ep MB':>9} {'CPU s/step':>8} {'err':>4} {'tmo':>4}")
+    tasks, seeds = TASKS[: args.tasks], [int(s) for s in args.seeds.split(",")]
+    print(
+        f"concurrency: {AGENT} on {len(tasks)} MiniWoB tasks x {len(seeds)} seeds, max_steps {MAX_STEPS}, "
+        f"LLM delay {args.delay:g} s{' (heavy-tailed)' if args.heavy_tail else ''} + noop() {NOOP_S:g} s per step; "
+        f"{machine_load()} at start"
+    )
+    print(
+        f"{'framework':<15} {'par':>4} {'episodes':>8} {'wall s':>7} {'ep/min':>7} {'bound':>7} {'share':>6} "
+        f"{'PSS/ep MB':>9} {'CPU s/step':>8} {'err':>4} {'tmo':>4}"
+    )
     rows = []
     stopped = {"ours": False, "AgentLab 0.4.2": args.no_peer}
     with ScriptedLLMServer(then=ANSWER, delay_s=delays(args.delay, args.heavy_tail)) as server:
@@ -181,14 +229,20 @@ def main() -> None:
         print_cpu(row)
     if not args.no_limited:
         parallel = max(args.parallel)
-        with ScriptedLLMServer(then=ANSWER, delay_s=delays(args.delay, args.heavy_tail), max_concurrent=LIMIT) as server:
+        with ScriptedLLMServer(
+            then=ANSWER, delay_s=delays(args.delay, args.heavy_tail), max_concurrent=LIMIT
+        ) as server:
             row = run_ours(server, parallel, tasks, seeds, cap=LIMIT)
             print(f"rate-limited server (429 above {LIMIT} at once), ours capped at {LIMIT}, {parallel} parallel:")
             print_row(row, parallel, args.delay)
-            print(f"  failed episodes {row.get('errors', 'all')}, requests refused with 429: {server.rejected}, "
-                  f"peak requests at once: {server.peak_concurrent}")
-    print(f"({machine_load()} at end) targets: >= 3x AgentLab at its highest level, >= 80% of the bound at 16, "
-          f"<= 150 MB PSS per parallel episode at 16, 0 failed episodes when rate-limited")
+            print(
+                f"  failed episodes {row.get('errors', 'all')}, requests refused with 429: {server.rejected}, "
+                f"peak requests at once: {server.peak_concurrent}"
+            )
+    print(
+        f"({machine_load()} at end) targets: >= 3x AgentLab at its highest level, >= 80% of the bound at 16, "
+        f"<= 150 MB PSS per parallel episode at 16, 0 failed episodes when rate-limited"
+    )
 
 
 if __name__ == "__main__":

@@ -36,8 +36,18 @@ from agentlab.benchmarks.miniwob import miniwob_url
 from agentlab.llm.local_server import SERVER_DIR_ENV, ensure_server, stop_server
 from agentlab.records import read_steps, read_summary
 
-TASKS = ["click-test", "click-button", "click-link", "focus-text", "enter-text",
-         "click-checkboxes", "click-dialog", "click-option", "enter-password", "login-user"]
+TASKS = [
+    "click-test",
+    "click-button",
+    "click-link",
+    "focus-text",
+    "enter-text",
+    "click-checkboxes",
+    "click-dialog",
+    "click-option",
+    "enter-password",
+    "login-user",
+]
 AGENT = "agentlab.agents.generic_agent.AGENT_4o"
 # The small model has a 4,096-token context: AgentLab fits its prompt into max_prompt_tokens
 # (its own truncation); both runs get exactly these overrides.
@@ -62,8 +72,12 @@ class RecordingProxy:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 if rest.endswith("chat/completions"):
                     proxy.requests[run].append(json.loads(body))
-                request = urllib.request.Request(f"{proxy.upstream}/{rest.removeprefix('v1/')}", data=body,
-                                                 headers={"Content-Type": "application/json"}, method="POST")
+                request = urllib.request.Request(
+                    f"{proxy.upstream}/{rest.removeprefix('v1/')}",
+                    data=body,
+                    headers={"Content-Type": "application/json"},
+                    method="POST",
+                )
                 try:
                     with urllib.request.urlopen(request, timeout=600) as response:
                         status, data = response.status, response.read()
@@ -99,34 +113,62 @@ def first_difference(key: str, step: int, ours: str, theirs: str) -> str:
     """Where two requests part, with the line of each."""
     for number, (a, b) in enumerate(zip(ours.splitlines(), theirs.splitlines()), start=1):
         if a != b:
-            return f"first difference ({key} step {step}, line {number}):\n  ours:     {a[:300]!r}\n  AgentLab: {b[:300]!r}"
+            return (
+                f"first difference ({key} step {step}, line {number}):\n"
+                f"  ours:     {a[:300]!r}\n  AgentLab: {b[:300]!r}"
+            )
     return f"first difference ({key} step {step}): one request is longer ({len(ours)} vs {len(theirs)} characters)"
 
 
 def run_theirs(tasks, seeds, max_steps, proxy) -> tuple[dict, float]:
     python, env = agentlab_interpreter()
     # the same MiniWoB pages as ours: their file URLs are in the prompt
-    env = {**env, "OPENAI_BASE_URL": proxy.base_url("agentlab"), "OPENAI_API_KEY": "sk-local", "MINIWOB_URL": miniwob_url()}
-    command = [python, str(REPO / "bench" / "peer" / "agentlab_run.py"), "--tasks", ",".join(tasks),
-               "--seeds", ",".join(map(str, seeds)), "--max-steps", str(max_steps), "--agent", AGENT,
-               "--overrides", json.dumps(OVERRIDES)]
+    env = {
+        **env,
+        "OPENAI_BASE_URL": proxy.base_url("agentlab"),
+        "OPENAI_API_KEY": "sk-local",
+        "MINIWOB_URL": miniwob_url(),
+    }
+    command = [
+        python,
+        str(REPO / "bench" / "peer" / "agentlab_run.py"),
+        "--tasks",
+        ",".join(tasks),
+        "--seeds",
+        ",".join(map(str, seeds)),
+        "--max-steps",
+        str(max_steps),
+        "--agent",
+        AGENT,
+        "--overrides",
+        json.dumps(OVERRIDES),
+    ]
     output = subprocess.run(command, capture_output=True, text=True, env=env, check=True).stdout
     result = json.loads(output.strip().splitlines()[-1])
-    episodes = {key: {"reward": reward, "steps": result["steps"].get(key, [])} for key, reward in result["rewards"].items()}
+    episodes = {
+        key: {"reward": reward, "steps": result["steps"].get(key, [])} for key, reward in result["rewards"].items()
+    }
     return episodes, result["wall_s"] / result["episodes"]
 
 
 def run_ours(tasks, seeds, max_steps, proxy, work: Path) -> tuple[dict, float]:
-    config = {"study": "fidelity", "benchmarks": {"miniwob": {"tasks": tasks, "seeds": seeds, "max_steps": max_steps}},
-              "agents": {"agentlab-4o": {"config": AGENT, "overrides": OVERRIDES}}, "episode": {"retries": 0}}
+    config = {
+        "study": "fidelity",
+        "benchmarks": {"miniwob": {"tasks": tasks, "seeds": seeds, "max_steps": max_steps}},
+        "agents": {"agentlab-4o": {"config": AGENT, "overrides": OVERRIDES}},
+        "episode": {"retries": 0},
+    }
     env = tool_env(OPENAI_BASE_URL=proxy.base_url("ours"), OPENAI_API_KEY="sk-local")
     wall = snakemake(work, config, "--cores", "1", env=env)
     episodes = {}
     for path in sorted(work.glob("results/fidelity/miniwob/*/*/seed*/summary.json")):
         summary = read_summary(path)
         records, _ = read_steps(path.parent)
-        steps = [{"step": r["step"], "messages": r["messages"][:2], "action": r["action"]}
-                 for r in records if r.get("action") is not None or r.get("messages")]
+        steps = [
+            {"step": r["step"], "messages": r["messages"][:2], "action": r["action"]}
+            for r in records
+            if r.get("action") is not None or r.get("messages")
+        ]
         episodes[f"{summary.task}/seed{summary.seed}"] = {"reward": summary.reward, "steps": steps}
     return episodes, wall / max(len(episodes), 1)
 
@@ -152,16 +194,23 @@ def compare(ours: dict, theirs: dict, proxy: RecordingProxy) -> None:
     ours_success = [float(ours[k]["reward"] > 0) for k in keys]
     theirs_success = [float((theirs[k]["reward"] or 0) > 0) for k in keys]
     interval = paired_bootstrap([a - b for a, b in zip(ours_success, theirs_success)])
-    print(f"requests recorded by the proxy: ours {len(proxy.requests['ours'])}, AgentLab {len(proxy.requests['agentlab'])}; "
-          f"steps whose recorded request the proxy did not see: {unseen}")
-    print(f"identical requests: first steps {same_first}/{first} ({same_first / max(first, 1):.0%}), "
-          f"all steps {same_request}/{pairs} ({same_request / max(pairs, 1):.0%})")
+    print(
+        f"requests recorded by the proxy: ours {len(proxy.requests['ours'])}, "
+        f"AgentLab {len(proxy.requests['agentlab'])}; "
+        f"steps whose recorded request the proxy did not see: {unseen}"
+    )
+    print(
+        f"identical requests: first steps {same_first}/{first} ({same_first / max(first, 1):.0%}), "
+        f"all steps {same_request}/{pairs} ({same_request / max(pairs, 1):.0%})"
+    )
     print(f"identical actions: {same_action}/{pairs} ({same_action / max(pairs, 1):.0%})")
     if example:
         print(example)
-    print(f"success rate over {len(keys)} episodes: ours (bridge) {sum(ours_success) / len(keys):.1%}, "
-          f"AgentLab's Study {sum(theirs_success) / len(keys):.1%}; difference {interval.estimate * 100:+.1f} pp, "
-          f"95% paired bootstrap interval [{interval.low * 100:+.1f}, {interval.high * 100:+.1f}] pp")
+    print(
+        f"success rate over {len(keys)} episodes: ours (bridge) {sum(ours_success) / len(keys):.1%}, "
+        f"AgentLab's Study {sum(theirs_success) / len(keys):.1%}; difference {interval.estimate * 100:+.1f} pp, "
+        f"95% paired bootstrap interval [{interval.low * 100:+.1f}, {interval.high * 100:+.1f}] pp"
+    )
 
 
 def main() -> None:
@@ -171,8 +220,10 @@ def main() -> None:
     parser.add_argument("--max-steps", type=int, default=3)
     args = parser.parse_args()
     tasks, seeds = args.tasks.split(","), [int(s) for s in args.seeds.split(",")]
-    print(f"fidelity: {AGENT} {OVERRIDES} on {len(tasks)} MiniWoB tasks x {len(seeds)} seeds, max_steps "
-          f"{args.max_steps}; {machine_load()}")
+    print(
+        f"fidelity: {AGENT} {OVERRIDES} on {len(tasks)} MiniWoB tasks x {len(seeds)} seeds, max_steps "
+        f"{args.max_steps}; {machine_load()}"
+    )
     with tempfile.TemporaryDirectory(prefix="agentlab-fidelity-") as tmp:
         work = Path(tmp)
         os.environ[SERVER_DIR_ENV] = str(work / "llm-server")
@@ -185,8 +236,10 @@ def main() -> None:
             print(f"AgentLab's Study: {time.time() - tic:.0f} s, {theirs_s:.1f} s per episode")
             tic = time.time()
             ours, ours_s = run_ours(tasks, seeds, args.max_steps, proxy, work / "ours")
-            print(f"ours through the bridge: {time.time() - tic:.0f} s, {ours_s:.1f} s per episode "
-                  f"(whole Snakemake run: planning, episodes, tables, report)")
+            print(
+                f"ours through the bridge: {time.time() - tic:.0f} s, {ours_s:.1f} s per episode "
+                f"(whole Snakemake run: planning, episodes, tables, report)"
+            )
             compare(ours, theirs, proxy)
         finally:
             proxy.server.shutdown()

@@ -37,12 +37,21 @@ def main() -> None:
     ensure_server(WEB_AGENT_LOCAL.chat_model_args.server)
     print(f"server start: {time.time() - tic:.1f} s")
     totals = {"steps": 0, "seconds": 0.0, "llm_seconds": 0.0, "input": 0, "cached": 0, "output": 0, "success": 0}
-    print(f"{'task':<14}{'status':<10}{'steps':>6}{'s/step':>8}{'LLM s/step':>11}{'prompt tok/step':>16}"
-          f"{'cached':>8}{'out tok/step':>13}")
+    print(
+        f"{'task':<14}{'status':<10}{'steps':>6}{'s/step':>8}{'LLM s/step':>11}{'prompt tok/step':>16}"
+        f"{'cached':>8}{'out tok/step':>13}"
+    )
     try:
         for task in args.tasks.split(","):
-            spec = EpisodeSpec(study="bench", benchmark="miniwob", task=task, seed=args.seed, agent_name="local",
-                               agent_config="agentlab.agents.web_agent.WEB_AGENT_LOCAL", max_steps=args.max_steps)
+            spec = EpisodeSpec(
+                study="bench",
+                benchmark="miniwob",
+                task=task,
+                seed=args.seed,
+                agent_name="local",
+                agent_config="agentlab.agents.web_agent.WEB_AGENT_LOCAL",
+                max_steps=args.max_steps,
+            )
             out = work / task
             with open(work / f"{task}.log", "w") as log, contextlib.redirect_stderr(log):  # keep the table clean
                 run_supervised(spec, RunLimits(step_timeout_s=300, episode_timeout_s=1800), out)
@@ -60,17 +69,23 @@ def main() -> None:
             totals["output"] += stats.get("output_tokens", 0)
             totals["success"] += summary["status"] == "success"
             cached = stats.get("cached_tokens", 0) / max(stats.get("input_tokens", 0), 1)
-            print(f"{task:<14}{summary['status']:<10}{len(steps):>6}{seconds / n:>8.1f}"
-                  f"{stats.get('llm_seconds', 0.0) / n:>11.1f}{stats.get('input_tokens', 0) / n:>16.0f}"
-                  f"{cached:>8.0%}{stats.get('output_tokens', 0) / n:>13.0f}")
+            print(
+                f"{task:<14}{summary['status']:<10}{len(steps):>6}{seconds / n:>8.1f}"
+                f"{stats.get('llm_seconds', 0.0) / n:>11.1f}{stats.get('input_tokens', 0) / n:>16.0f}"
+                f"{cached:>8.0%}{stats.get('output_tokens', 0) / n:>13.0f}"
+            )
     finally:
         stop_server()
     n = max(totals["steps"], 1)
-    print(f"{'all':<14}{totals['success']:>2}/{len(args.tasks.split(','))} won{totals['steps']:>6}"
-          f"{totals['seconds'] / n:>8.1f}{totals['llm_seconds'] / n:>11.1f}{totals['input'] / n:>16.0f}"
-          f"{totals['cached'] / max(totals['input'], 1):>8.0%}{totals['output'] / n:>13.0f}")
-    print(f"seconds/step = agent + browser step; cached = share of prompt tokens served from the server's "
-          f"prefix cache; results and episode logs in {work}")
+    print(
+        f"{'all':<14}{totals['success']:>2}/{len(args.tasks.split(','))} won{totals['steps']:>6}"
+        f"{totals['seconds'] / n:>8.1f}{totals['llm_seconds'] / n:>11.1f}{totals['input'] / n:>16.0f}"
+        f"{totals['cached'] / max(totals['input'], 1):>8.0%}{totals['output'] / n:>13.0f}"
+    )
+    print(
+        f"seconds/step = agent + browser step; cached = share of prompt tokens served from the server's "
+        f"prefix cache; results and episode logs in {work}"
+    )
 
 
 if __name__ == "__main__":

@@ -69,8 +69,9 @@ def main() -> None:
             n = write_synthetic_results(workdir, config)
             study_dir = workdir / "results" / config["study"]
             status = timed([str(BIN / "agentlab"), "status", str(study_dir)], workdir)
-            relaunch = timed([str(BIN / "agentlab"), "relaunch", str(study_dir), "--mode", "server_errors",
-                              "--dry-run"], workdir)
+            relaunch = timed(
+                [str(BIN / "agentlab"), "relaunch", str(study_dir), "--mode", "server_errors", "--dry-run"], workdir
+            )
             print(f"{n:>9} {dry_run:>17.1f} {1000 * dry_run / n:>11.2f} {status:>11.2f} {relaunch:>16.2f}")
     print("targets at 20k episodes: snakemake -n <= 40 s, status <= 5 s")
 

@@ -29,8 +29,18 @@ from common import REPO, agentlab_interpreter, machine_load, snakemake, tool_env
 
 from agentlab.proctree import PeakPssSampler, marked
 
-TASKS = ["click-test", "click-button", "click-link", "focus-text", "enter-text",
-         "click-checkboxes", "click-dialog", "click-option", "enter-password", "login-user"]
+TASKS = [
+    "click-test",
+    "click-button",
+    "click-link",
+    "focus-text",
+    "enter-text",
+    "click-checkboxes",
+    "click-dialog",
+    "click-option",
+    "enter-password",
+    "login-user",
+]
 SEEDS = [0, 1]
 ACTIONS = ["noop()"] * 3
 NOOP_WAIT_S = 1.0  # browsergym.core.action.functions.noop(wait_ms=1000)
@@ -76,17 +86,28 @@ def print_overhead_at_scale(jobs: int) -> None:
     from agentlab.benchmarks import get_benchmark
 
     row = run_ours(jobs, "warm", tasks=list(get_benchmark("miniwob").task_names), seeds=[0])
-    print(f"overhead at scale: {row['episodes']} episodes ({row['errors']} errors) at {jobs} jobs in "
-          f"{row['wall_s']:.0f} s, {row['episodes_per_min']:.2f} episodes/min; overhead {row['overhead']:.1%} "
-          f"(planning {row['head_s']:.1f} s, tables and report {row['tail_s']:.1f} s, "
-          f"mean episode {row['mean_episode_s']:.2f} s)")
+    print(
+        f"overhead at scale: {row['episodes']} episodes ({row['errors']} errors) at {jobs} jobs in "
+        f"{row['wall_s']:.0f} s, {row['episodes_per_min']:.2f} episodes/min; overhead {row['overhead']:.1%} "
+        f"(planning {row['head_s']:.1f} s, tables and report {row['tail_s']:.1f} s, "
+        f"mean episode {row['mean_episode_s']:.2f} s)"
+    )
 
 
 def run_peer(jobs: int) -> dict:
     """AgentLab 0.4.2 on the same workload, in its own venv (installed on first use)."""
     python, env = agentlab_interpreter()
-    command = [python, str(REPO / "bench" / "peer" / "agentlab_run.py"), "--n-jobs", str(jobs), "--tasks",
-               ",".join(TASKS), "--seeds", ",".join(map(str, SEEDS)), *[f"--action={a}" for a in ACTIONS]]
+    command = [
+        python,
+        str(REPO / "bench" / "peer" / "agentlab_run.py"),
+        "--n-jobs",
+        str(jobs),
+        "--tasks",
+        ",".join(TASKS),
+        "--seeds",
+        ",".join(map(str, SEEDS)),
+        *[f"--action={a}" for a in ACTIONS],
+    ]
     output = subprocess.run(command, capture_output=True, text=True, check=True, env=env).stdout
     return json.loads(output.strip().splitlines()[-1])
 
@@ -102,10 +123,14 @@ def main() -> None:
     parser.add_argument("--no-peer", action="store_true", help="skip ServiceNow AgentLab")
     parser.add_argument("--no-scale", action="store_true", help="skip the 125-episode overhead study")
     args = parser.parse_args()
-    print(f"throughput: {len(TASKS)} MiniWoB tasks × {len(SEEDS)} seeds, reset + {len(ACTIONS)} × noop() "
-          f"({machine_load()} at start)")
-    header = f"{'framework':<24} {'jobs':>4} {'episodes':>8} {'err':>3} {'wall s':>7} {'ep/min':>7} " \
-             f"{'PSS/ep MB':>9} {'overhead':>8} {'vs AgentLab':>11} {'busy s/ep':>9} {'vs AgentLab':>11}"
+    print(
+        f"throughput: {len(TASKS)} MiniWoB tasks × {len(SEEDS)} seeds, reset + {len(ACTIONS)} × noop() "
+        f"({machine_load()} at start)"
+    )
+    header = (
+        f"{'framework':<24} {'jobs':>4} {'episodes':>8} {'err':>3} {'wall s':>7} {'ep/min':>7} "
+        f"{'PSS/ep MB':>9} {'overhead':>8} {'vs AgentLab':>11} {'busy s/ep':>9} {'vs AgentLab':>11}"
+    )
     print(header)
     for jobs in args.jobs:
         peer = None if args.no_peer else run_peer(jobs)
@@ -114,10 +139,12 @@ def main() -> None:
             ratio = f"{row['episodes_per_min'] / peer['episodes_per_min']:.2f}x" if peer else "–"
             overhead = f"{row['overhead']:.1%}" if "overhead" in row else "–"
             busy_ratio = f"{busy_s_per_episode(peer) / busy_s_per_episode(row):.2f}x" if peer else "–"
-            print(f"{row['framework']:<24} {row['n_jobs']:>4} {row['episodes']:>8} {row['errors']:>3} "
-                  f"{row['wall_s']:>7.1f} {row['episodes_per_min']:>7.2f} "
-                  f"{row['peak_pss_per_parallel_episode_mb']:>9.0f} {overhead:>8} {ratio:>11} "
-                  f"{busy_s_per_episode(row):>9.2f} {busy_ratio:>11}")
+            print(
+                f"{row['framework']:<24} {row['n_jobs']:>4} {row['episodes']:>8} {row['errors']:>3} "
+                f"{row['wall_s']:>7.1f} {row['episodes_per_min']:>7.2f} "
+                f"{row['peak_pss_per_parallel_episode_mb']:>9.0f} {overhead:>8} {ratio:>11} "
+                f"{busy_s_per_episode(row):>9.2f} {busy_ratio:>11}"
+            )
     if not args.no_scale:
         print_overhead_at_scale(max(args.jobs))
     print(f"({machine_load()} at end) targets: >= 2x AgentLab, overhead <= 5%, <= 400 MB per parallel episode")

@@ -37,8 +37,16 @@ def run_snakemake(workdir: Path, config: dict, *args: str, check: bool = True) -
     config_path = workdir / "config.yaml"
     config_path.write_text(yaml.safe_dump(config))
     command = [
-        str(BIN / "snakemake"), "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-        "--configfile", str(config_path), "--cores", "2", *args,
+        str(BIN / "snakemake"),
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(config_path),
+        "--cores",
+        "2",
+        *args,
     ]
     process = subprocess.run(command, capture_output=True, text=True, env=tool_env())
     if check and process.returncode != 0:
@@ -98,8 +106,19 @@ def process_marker(monkeypatch) -> str:
 
 
 CLOSED = "http://127.0.0.1:9"  # nothing listens on the discard port
-BACKEND_PREFIXES = ("WA_", "VWA_", "SNOW_", "BROWSERGYM_WEBLINX", "HF_", "HUGGING_FACE", "TW_",
-                    "SERVICE_ACCOUNT_PATH", "GCP_PROJECT_ID", "DRIVE_SA_SECRET_ID", "TOKEN_PATH")
+BACKEND_PREFIXES = (
+    "WA_",
+    "VWA_",
+    "SNOW_",
+    "BROWSERGYM_WEBLINX",
+    "HF_",
+    "HUGGING_FACE",
+    "TW_",
+    "SERVICE_ACCOUNT_PATH",
+    "GCP_PROJECT_ID",
+    "DRIVE_SA_SECRET_ID",
+    "TOKEN_PATH",
+)
 
 
 @pytest.fixture

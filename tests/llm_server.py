@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Union
+from typing import Any
 
 HANG = "<hang>"
 
@@ -33,7 +32,7 @@ class Fail:
     retry_after: float | None = None
 
 
-Reply = Union[str, Callable[[dict], str], Fail]
+Reply = str | Callable[[dict], str] | Fail
 
 
 def _texts(body: dict) -> str:
@@ -57,8 +56,13 @@ def _common_prefix(a: str, b: str) -> int:
 
 
 class ScriptedLLMServer:
-    def __init__(self, script: Iterable[Reply] = (), then: Reply | None = None,
-                 delay_s: float | Callable[[int], float] = 0.0, max_concurrent: int | None = None):
+    def __init__(
+        self,
+        script: Iterable[Reply] = (),
+        then: Reply | None = None,
+        delay_s: float | Callable[[int], float] = 0.0,
+        max_concurrent: int | None = None,
+    ):
         self.script = list(script)
         self.then = then
         self.delay_s = delay_s
@@ -80,7 +84,7 @@ class ScriptedLLMServer:
         """The OpenAI API root, e.g. http://127.0.0.1:PORT/v1."""
         return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
 
-    def __enter__(self) -> "ScriptedLLMServer":
+    def __enter__(self) -> ScriptedLLMServer:
         self._thread.start()
         return self
 
@@ -108,8 +112,7 @@ class ScriptedLLMServer:
             self.requests.append(body)
             reply = self.script.pop(0) if self.script else self.then
             text = _texts(body)
-            usage = {"prompt_tokens": len(text) // 4 + 1,
-                     "cached_tokens": _common_prefix(text, self._previous) // 4}
+            usage = {"prompt_tokens": len(text) // 4 + 1, "cached_tokens": _common_prefix(text, self._previous) // 4}
             self._previous = text
         return reply, usage
 
@@ -161,16 +164,23 @@ class ScriptedLLMServer:
                     self._send(reply.status, {"error": {"message": f"scripted HTTP {reply.status}"}}, headers)
                 else:
                     text = reply(body) if callable(reply) else reply
-                    self._send(200, {
-                        "id": f"chatcmpl-{len(server.requests)}",
-                        "object": "chat.completion",
-                        "created": 0,
-                        "model": body.get("model", ""),
-                        "choices": [{"index": 0, "finish_reason": "stop",
-                                     "message": {"role": "assistant", "content": text}}],
-                        "usage": {"prompt_tokens": usage["prompt_tokens"], "completion_tokens": len(text) // 4 + 1,
-                                  "total_tokens": usage["prompt_tokens"] + len(text) // 4 + 1,
-                                  "prompt_tokens_details": {"cached_tokens": usage["cached_tokens"]}},
-                    })
+                    self._send(
+                        200,
+                        {
+                            "id": f"chatcmpl-{len(server.requests)}",
+                            "object": "chat.completion",
+                            "created": 0,
+                            "model": body.get("model", ""),
+                            "choices": [
+                                {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}
+                            ],
+                            "usage": {
+                                "prompt_tokens": usage["prompt_tokens"],
+                                "completion_tokens": len(text) // 4 + 1,
+                                "total_tokens": usage["prompt_tokens"] + len(text) // 4 + 1,
+                                "prompt_tokens_details": {"cached_tokens": usage["cached_tokens"]},
+                            },
+                        },
+                    )
 
         return Handler

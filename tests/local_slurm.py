@@ -18,10 +18,10 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 ROOT = Path("/tmp/agentlab-test-slurm")  # fixed, so a crashed run's daemons are found and stopped
 SYSTEM_CONFIG = Path("/etc/slurm/slurm.conf")
@@ -55,8 +55,9 @@ class LocalSlurm:
         jobs = self.run("squeue", "-h", "-o", "%i").stdout.split()
         if jobs:
             self.run("scancel", *jobs)
-            _wait_for("cancelled jobs", lambda: not self.run("squeue", "-h", "-o", "%i").stdout.split(), None,
-                      timeout_s)
+            _wait_for(
+                "cancelled jobs", lambda: not self.run("squeue", "-h", "-o", "%i").stdout.split(), None, timeout_s
+            )
 
 
 def free_port() -> int:
@@ -72,33 +73,35 @@ def short_hostname() -> str:
 def slurm_conf(root: Path, hostname: str, cpus: int, memory_mb: int, ports: dict[str, int]) -> str:
     """The essentials that work without cgroups or systemd (task/affinity: with task/none every job logs
     "lacks support for cpu binding"; proctrack/linuxproc needs no cgroups)."""
-    return "\n".join([
-        f"ClusterName={CLUSTER}",
-        f"SlurmctldHost={hostname}(127.0.0.1)",
-        f"SlurmctldPort={ports['slurmctld']}",
-        f"SlurmdPort={ports['slurmd']}",
-        "SlurmUser=root",
-        "AuthType=auth/munge",
-        "MpiDefault=none",
-        f"StateSaveLocation={root}/state",
-        f"SlurmdSpoolDir={root}/spool",
-        f"SlurmctldPidFile={root}/slurmctld.pid",
-        f"SlurmdPidFile={root}/slurmd.pid",
-        f"SlurmctldLogFile={root}/slurmctld.log",
-        f"SlurmdLogFile={root}/slurmd.log",
-        "ProctrackType=proctrack/linuxproc",
-        "TaskPlugin=task/affinity",
-        "SelectType=select/cons_tres",
-        "SelectTypeParameters=CR_Core_Memory",
-        "DefMemPerCPU=1000",
-        "MailProg=/bin/true",
-        "MinJobAge=300",
-        "ReturnToService=2",
-        "KillWait=5",
-        f"NodeName={hostname} NodeAddr=127.0.0.1 CPUs={cpus} RealMemory={memory_mb} State=UNKNOWN",
-        f"PartitionName={PARTITION} Nodes=ALL Default=YES MaxTime=INFINITE State=UP",
-        "",
-    ])
+    return "\n".join(
+        [
+            f"ClusterName={CLUSTER}",
+            f"SlurmctldHost={hostname}(127.0.0.1)",
+            f"SlurmctldPort={ports['slurmctld']}",
+            f"SlurmdPort={ports['slurmd']}",
+            "SlurmUser=root",
+            "AuthType=auth/munge",
+            "MpiDefault=none",
+            f"StateSaveLocation={root}/state",
+            f"SlurmdSpoolDir={root}/spool",
+            f"SlurmctldPidFile={root}/slurmctld.pid",
+            f"SlurmdPidFile={root}/slurmd.pid",
+            f"SlurmctldLogFile={root}/slurmctld.log",
+            f"SlurmdLogFile={root}/slurmd.log",
+            "ProctrackType=proctrack/linuxproc",
+            "TaskPlugin=task/affinity",
+            "SelectType=select/cons_tres",
+            "SelectTypeParameters=CR_Core_Memory",
+            "DefMemPerCPU=1000",
+            "MailProg=/bin/true",
+            "MinJobAge=300",
+            "ReturnToService=2",
+            "KillWait=5",
+            f"NodeName={hostname} NodeAddr=127.0.0.1 CPUs={cpus} RealMemory={memory_mb} State=UNKNOWN",
+            f"PartitionName={PARTITION} Nodes=ALL Default=YES MaxTime=INFINITE State=UP",
+            "",
+        ]
+    )
 
 
 def _pid_of(pid_file: Path) -> int | None:
@@ -217,8 +220,9 @@ def start(cluster: LocalSlurm) -> None:
     root = cluster.root
     cluster.started_munged = start_munged()
     _start_daemon("slurmctld", lambda: _succeeds("scontrol", "ping"), root / "slurmctld.log")
-    _start_daemon("slurmd", lambda: cluster.run("sinfo", "-h", "-o", "%T").stdout.strip() == "idle",
-                  root / "slurmd.log")
+    _start_daemon(
+        "slurmd", lambda: cluster.run("sinfo", "-h", "-o", "%T").stdout.strip() == "idle", root / "slurmd.log"
+    )
 
 
 def stop(cluster: LocalSlurm) -> None:

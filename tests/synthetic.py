@@ -19,21 +19,40 @@ def png_bytes(width: int = 64, height: int = 40, color: tuple[int, int, int] = (
 
 def write_manifest(study: Path, tasks, seeds, agents, benchmark: str = "miniwob") -> Path:
     """A study folder with its study.json (what `agentlab manifest` writes, minus config hashes)."""
-    manifest = {"study": study.name, "benchmarks": {benchmark: {"tasks": list(tasks), "seeds": list(seeds)}},
-                "agents": {agent: {} for agent in agents}}
+    manifest = {
+        "study": study.name,
+        "benchmarks": {benchmark: {"tasks": list(tasks), "seeds": list(seeds)}},
+        "agents": {agent: {} for agent in agents},
+    }
     study.mkdir(parents=True, exist_ok=True)
     (study / "study.json").write_text(json.dumps(manifest))
     return study
 
 
-def write_episode(study: Path, agent: str, task: str, seed: int, fields: dict, steps: list[dict] | None = None,
-                  screenshot: bytes | None = None, benchmark: str = "miniwob") -> Path:
+def write_episode(
+    study: Path,
+    agent: str,
+    task: str,
+    seed: int,
+    fields: dict,
+    steps: list[dict] | None = None,
+    screenshot: bytes | None = None,
+    benchmark: str = "miniwob",
+) -> Path:
     """One episode folder: summary.json from `fields`, and steps.jsonl from `steps` with a screenshot
     file for each step record that names one."""
     folder = study / benchmark / agent / task / f"seed{seed}"
     folder.mkdir(parents=True)
-    summary = {"study": study.name, "benchmark": benchmark, "agent": agent, "task": task, "seed": seed, "n_steps": 2,
-               "elapsed_s": 4.0, **fields}
+    summary = {
+        "study": study.name,
+        "benchmark": benchmark,
+        "agent": agent,
+        "task": task,
+        "seed": seed,
+        "n_steps": 2,
+        "elapsed_s": 4.0,
+        **fields,
+    }
     (folder / "summary.json").write_text(json.dumps(summary))
     if steps is not None:
         (folder / "steps.jsonl").write_text("".join(json.dumps(step) + "\n" for step in steps))
@@ -55,8 +74,22 @@ def write_large_study(study: Path, n_tasks: int, agents: list[str], seeds, seed:
         for task in tasks:
             for episode_seed in seeds:
                 status = rng.choice(["success", "failure", "failure", "agent_error", "infra_error"])
-                error = None if status in ("success", "failure") else {"type": "Boom", "message": f"error {rng.randint(0, 99)}"}
-                write_episode(study, agent, task, episode_seed, {
-                    "status": status, "success": status == "success", "reward": float(status == "success"),
-                    "error": error, "agent_stats": {"cost": rng.random() / 100}})
+                error = (
+                    None
+                    if status in ("success", "failure")
+                    else {"type": "Boom", "message": f"error {rng.randint(0, 99)}"}
+                )
+                write_episode(
+                    study,
+                    agent,
+                    task,
+                    episode_seed,
+                    {
+                        "status": status,
+                        "success": status == "success",
+                        "reward": float(status == "success"),
+                        "error": error,
+                        "agent_stats": {"cost": rng.random() / 100},
+                    },
+                )
     return study

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agentlab.actions import ActionSetArgs, ActionParseError, SafeActionMapping, action_signatures, parse_action
+from agentlab.actions import ActionParseError, ActionSetArgs, SafeActionMapping, action_signatures, parse_action
 
 ACTION_SET = ActionSetArgs(("miniwob_all",)).make()
 SIGNATURES = action_signatures(ACTION_SET)
@@ -70,11 +70,38 @@ def test_fuzz_any_text_is_either_refused_or_one_allowed_literal_call(text):
     assert parse_action(str(call), SIGNATURES) == call
 
 
-HOSTILE_PARTS = st.sampled_from([
-    "__import__('os')", "os.system('id')", "page.goto('file:///etc/passwd')", "open('/etc/passwd')",
-    "eval('1')", "().__class__.__bases__[0]", "globals()", "click", "(", ")", ",", "'", "\\", "\n", ";",
-    "lambda: 0", "*", "**", "=", "12", "'12'", "[", "]", "{", "}", ".", "fill", "noop",
-])
+HOSTILE_PARTS = st.sampled_from(
+    [
+        "__import__('os')",
+        "os.system('id')",
+        "page.goto('file:///etc/passwd')",
+        "open('/etc/passwd')",
+        "eval('1')",
+        "().__class__.__bases__[0]",
+        "globals()",
+        "click",
+        "(",
+        ")",
+        ",",
+        "'",
+        "\\",
+        "\n",
+        ";",
+        "lambda: 0",
+        "*",
+        "**",
+        "=",
+        "12",
+        "'12'",
+        "[",
+        "]",
+        "{",
+        "}",
+        ".",
+        "fill",
+        "noop",
+    ]
+)
 
 
 @settings(max_examples=400, deadline=None)

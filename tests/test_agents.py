@@ -52,8 +52,11 @@ def test_replay_reads_actions_of_a_steps_file_and_then_stops(tmp_path):
     trace = tmp_path / "miniwob" / "click-test" / "seed3.jsonl"
     trace.parent.mkdir(parents=True)
     messages = [{"role": "user", "content": "page"}, {"role": "assistant", "content": "click('13')"}]
-    records = [{"action": "click('13')", "think": "the button", "messages": messages}, {"action": "noop()"},
-               {"action": None}]
+    records = [
+        {"action": "click('13')", "think": "the button", "messages": messages},
+        {"action": "noop()"},
+        {"action": None},
+    ]
     trace.write_text("\n".join(json.dumps(r) for r in records) + "\n")
     args = ReplayAgentArgs(trace=str(tmp_path / "{benchmark}" / "{task}" / "seed{seed}.jsonl"))
     agent = args.make_agent(EpisodeContext("miniwob", "click-test", 3, 10, ActionSetArgs(("miniwob_all",))))

@@ -7,13 +7,13 @@ import sys
 
 import pandas as pd
 import pytest
+from synthetic import write_episode, write_manifest
 
 from agentlab.analyze import episode_error_groups, load_results, summarize
 from agentlab.analyze.aggregate import aggregate_study
 from agentlab.analyze.error_groups import error_signature
 from agentlab.analyze.stats import standard_error
 from agentlab.analyze.summarize import per_task
-from synthetic import write_episode, write_manifest
 
 
 def write_study(root, episodes, tasks=("t1", "t2"), seeds=(0, 1, 2), agents=("a", "b")):
@@ -25,8 +25,13 @@ def write_study(root, episodes, tasks=("t1", "t2"), seeds=(0, 1, 2), agents=("a"
 
 
 def status(s, error=None, **stats):
-    return {"status": s, "success": s == "success", "reward": float(s == "success"), "error": error,
-            "agent_stats": stats}
+    return {
+        "status": s,
+        "success": s == "success",
+        "reward": float(s == "success"),
+        "error": error,
+        "agent_stats": stats,
+    }
 
 
 def test_standard_error_matches_hand_computation():
@@ -67,8 +72,7 @@ def test_per_task_table(tmp_path):
     episodes = {("a", "t1", s): status("success" if s else "failure") for s in (0, 1, 2)}
     table = per_task(load_results(write_study(tmp_path, episodes, agents=("a",))).episodes)
     assert table.to_dict("records") == [
-        {"benchmark": "miniwob", "task": "t1", "agent": "a", "n": 3, "n_success": 2,
-         "score": 2 / 3, "mean_steps": 2.0}
+        {"benchmark": "miniwob", "task": "t1", "agent": "a", "n": 3, "n_success": 2, "score": 2 / 3, "mean_steps": 2.0}
     ]
 
 
@@ -84,11 +88,23 @@ def test_aggregate_writes_every_table_and_says_what_is_missing(tmp_path):
 def test_similar_errors_are_grouped_with_counts_and_examples(tmp_path):
     timeout = "infra_error"
     episodes = {
-        ("a", "t1", 0): status(timeout, error={"type": "EpisodeTimeout", "message": "agent (step 2) exceeded step_timeout_s=120"}),
-        ("a", "t1", 1): status(timeout, error={"type": "EpisodeTimeout", "message": "step (step 7) exceeded step_timeout_s=120"}),
-        ("a", "t2", 0): status(timeout, error={"type": "EpisodeTimeout", "message": "agent (step 9) exceeded step_timeout_s=60"}),
-        ("b", "t1", 0): status("agent_error", error={"type": "AgentError", "message": "no trace to replay for t1 seed 0: /x/y/seed0.jsonl is missing"}),
-        ("b", "t1", 1): status("agent_error", error={"type": "AgentError", "message": "no trace to replay for t1 seed 1: /x/y/seed1.jsonl is missing"}),
+        ("a", "t1", 0): status(
+            timeout, error={"type": "EpisodeTimeout", "message": "agent (step 2) exceeded step_timeout_s=120"}
+        ),
+        ("a", "t1", 1): status(
+            timeout, error={"type": "EpisodeTimeout", "message": "step (step 7) exceeded step_timeout_s=120"}
+        ),
+        ("a", "t2", 0): status(
+            timeout, error={"type": "EpisodeTimeout", "message": "agent (step 9) exceeded step_timeout_s=60"}
+        ),
+        ("b", "t1", 0): status(
+            "agent_error",
+            error={"type": "AgentError", "message": "no trace to replay for t1 seed 0: /x/y/seed0.jsonl is missing"},
+        ),
+        ("b", "t1", 1): status(
+            "agent_error",
+            error={"type": "AgentError", "message": "no trace to replay for t1 seed 1: /x/y/seed1.jsonl is missing"},
+        ),
         ("b", "t2", 0): status("success"),
     }
     groups = episode_error_groups(load_results(write_study(tmp_path, episodes)).episodes)
@@ -98,14 +114,23 @@ def test_similar_errors_are_grouped_with_counts_and_examples(tmp_path):
         ["infra_error", "EpisodeTimeout", "step (step N) exceeded step_timeout_s=N", 1],
     ]
     assert groups.loc[0, "examples"] == [("miniwob", "a", "t1", 0), ("miniwob", "a", "t2", 0)]
-    assert error_signature('Could not find element with bid "9999" at 0x7f3a') == \
-        "Could not find element with bid '…' at <hex>"
+    assert (
+        error_signature('Could not find element with bid "9999" at 0x7f3a')
+        == "Could not find element with bid '…' at <hex>"
+    )
 
 
 def test_steps_are_loaded_on_first_use_without_any_agent_code(tmp_path):
     steps = [
-        {"step": 0, "screenshot": "screenshots/step_000.png", "action": "click('12')", "axtree": "tree 0",
-         "last_action_error": "", "agent_stats": {"input_tokens": 120}, "timings": {"agent_s": 0.5}},
+        {
+            "step": 0,
+            "screenshot": "screenshots/step_000.png",
+            "action": "click('12')",
+            "axtree": "tree 0",
+            "last_action_error": "",
+            "agent_stats": {"input_tokens": 120},
+            "timings": {"agent_s": 0.5},
+        },
         {"step": 1, "screenshot": "screenshots/step_001.png", "action": None, "axtree": "tree 1"},
     ]
     study = write_manifest(tmp_path / "s", ["t1"], [0], ["a"])
@@ -114,7 +139,8 @@ def test_steps_are_loaded_on_first_use_without_any_agent_code(tmp_path):
         "import sys, json; from agentlab.analyze import load_results, summarize\n"
         f"results = load_results({str(study)!r}); summarize(results.episodes, results.missing)\n"
         "steps = results.steps; text = results.load_steps(text=True)\n"
-        "loaded = sorted(m for m in sys.modules if m.startswith(('agentlab.agents', 'browsergym', 'playwright', 'gymnasium')))\n"
+        "heavy = ('agentlab.agents', 'browsergym', 'playwright', 'gymnasium')\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith(heavy))\n"
         "print(json.dumps({'loaded': loaded, 'steps': steps.drop(columns=['screenshot']).to_dict('records'),\n"
         "                  'screenshot': steps['screenshot'][0], 'axtree': list(text['axtree'])}, default=str))\n"
     )
@@ -144,15 +170,28 @@ def test_summary_markdown_has_comparisons_and_errors(tmp_path):
 
 def damaged_study(tmp_path):
     """A finished study of 6 episodes whose files were damaged in every way a copy or an edit can."""
-    episodes = {("a", "t1", s): status("success") for s in (0, 1, 2)} | {("a", "t2", s): status("failure") for s in (0, 1, 2)}
+    episodes = {("a", "t1", s): status("success") for s in (0, 1, 2)} | {
+        ("a", "t2", s): status("failure") for s in (0, 1, 2)
+    }
     study = write_study(tmp_path, episodes, agents=("a",))
     folder = study / "miniwob" / "a"
-    (folder / "t1" / "seed0" / "summary.json").write_bytes((folder / "t1" / "seed0" / "summary.json").read_bytes()[:100])
+    (folder / "t1" / "seed0" / "summary.json").write_bytes(
+        (folder / "t1" / "seed0" / "summary.json").read_bytes()[:100]
+    )
     (folder / "t1" / "seed1" / "summary.json").write_text("")
-    (folder / "t2" / "seed0" / "summary.json").write_text(json.dumps(
-        {**json.loads((folder / "t2" / "seed1" / "summary.json").read_text()), "seed": 0, "status": "weird",
-         "reward": "x"}))
-    (folder / "t2" / "seed2" / "steps.jsonl").write_text('{"step": 0, "action": "noop()", "screenshot": null}\ngarbage\n')
+    (folder / "t2" / "seed0" / "summary.json").write_text(
+        json.dumps(
+            {
+                **json.loads((folder / "t2" / "seed1" / "summary.json").read_text()),
+                "seed": 0,
+                "status": "weird",
+                "reward": "x",
+            }
+        )
+    )
+    (folder / "t2" / "seed2" / "steps.jsonl").write_text(
+        '{"step": 0, "action": "noop()", "screenshot": null}\ngarbage\n'
+    )
     return study
 
 
@@ -166,7 +205,12 @@ def test_damaged_files_are_listed_and_the_tables_built_from_the_rest(tmp_path):
     assert sorted(damaged["task"] + "/" + damaged["seed"].astype(str)) == ["t1/0", "t1/1", "t2/0"]
     assert set(damaged["reason"].str.split(" ").str[0]) == {"not", "empty", "unknown"}
     summary = pd.read_csv(study / "summary.csv").iloc[0]
-    assert (summary["n_damaged"], summary["n_success"], summary["n_failure"], summary["n_completed"]) == (3, 1, 2, "3/6")
+    assert (summary["n_damaged"], summary["n_success"], summary["n_failure"], summary["n_completed"]) == (
+        3,
+        1,
+        2,
+        "3/6",
+    )
     assert "## Damaged results (3 left out)" in (study / "summary.md").read_text()
 
     counts = count_statuses(study)[("miniwob", "a")]
@@ -205,8 +249,12 @@ def test_continuous_rewards_are_averaged_and_agentlab_columns_weigh_repeated_dra
     manifest = json.loads((study / "study.json").read_text())
     manifest["benchmarks"]["miniwob"] |= {"reward_kind": "continuous", "repeats": [["t1", 0, 2]]}
     (study / "study.json").write_text(json.dumps(manifest))
-    for (task, seed), (state, reward) in {("t1", 0): ("success", 0.5), ("t1", 1): ("success", 0.25),
-                                          ("t2", 0): ("failure", 0.0), ("t2", 1): ("agent_error", 0.0)}.items():
+    for (task, seed), (state, reward) in {
+        ("t1", 0): ("success", 0.5),
+        ("t1", 1): ("success", 0.25),
+        ("t2", 0): ("failure", 0.0),
+        ("t2", 1): ("agent_error", 0.0),
+    }.items():
         write_episode(study, "a", task, seed, {**status(state), "reward": reward, "success": reward > 0})
     results = load_results(study)
     row = summarize(results.episodes, results.missing).iloc[0]

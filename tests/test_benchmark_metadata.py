@@ -13,7 +13,13 @@ import pytest
 from agentlab.benchmarks import get_benchmark
 from agentlab.benchmarks.base import TaskSelectionError
 from agentlab.benchmarks.metadata import (
-    BROWSERGYM_TABLES, JUDGED_TASKS, PACKAGE_TABLES, WORKARENA_CURRICULUM, judged_tasks, package_table, parse_table,
+    BROWSERGYM_TABLES,
+    JUDGED_TASKS,
+    PACKAGE_TABLES,
+    WORKARENA_CURRICULUM,
+    judged_tasks,
+    package_table,
+    parse_table,
     read_table,
 )
 
@@ -85,14 +91,16 @@ def test_snapshot_of_package_tables_matches_the_tasks_the_installed_package_regi
     if not installed(module):
         pytest.skip(f"{module} not installed (pip install -e '.[{extra}]')")
     import gymnasium as gym
+
     from agentlab.benchmarks.snapshot import INSTALLED_PACKAGE_TABLES
 
     try:
         importlib.import_module(module)
     except Exception as error:  # e.g. TimeWarp downloads NLTK's punkt_tab on import: offline, it fails
         pytest.skip(f"{module} cannot be imported here: {type(error).__name__}: {error}")
-    registered = sorted(name.removeprefix("browsergym/") for name in gym.envs.registry
-                        if name.startswith(f"browsergym/{table}."))
+    registered = sorted(
+        name.removeprefix("browsergym/") for name in gym.envs.registry if name.startswith(f"browsergym/{table}.")
+    )
     assert sorted(row["task_name"] for row in package_table(table)) == registered
     assert package_table(table) == INSTALLED_PACKAGE_TABLES[table]()
 
@@ -114,10 +122,17 @@ def test_judged_tasks_of_the_webarena_family():
     """Counts read from the packages' task configs by hand: WebArena's 118 `fuzzy_match` answers (36 of
     them "N/A", judged by llm_ua_match), WebArena-Lite's re-annotated 165 tasks, VisualWebArena's
     "N/A" answers, fuzzy page contents and BLIP-2 image questions."""
-    counts = {name: {judge: len(tasks) for judge, tasks in judged_tasks(name).items()}
-              for name in ("webarena", "webarena_lite", "webarena_verified", "visualwebarena", "miniwob")}
-    assert counts == {"webarena": {"openai": 118}, "webarena_lite": {"openai": 40}, "webarena_verified": {},
-                      "visualwebarena": {"openai": 49, "blip2": 22}, "miniwob": {}}
+    counts = {
+        name: {judge: len(tasks) for judge, tasks in judged_tasks(name).items()}
+        for name in ("webarena", "webarena_lite", "webarena_verified", "visualwebarena", "miniwob")
+    }
+    assert counts == {
+        "webarena": {"openai": 118},
+        "webarena_lite": {"openai": 40},
+        "webarena_verified": {},
+        "visualwebarena": {"openai": 49, "blip2": 22},
+        "miniwob": {},
+    }
     rows = read_table(JUDGED_TASKS)
     criteria = {(row["benchmark"], row["task_name"]): row["criterion"] for row in rows}
     assert criteria["webarena", "8"] == "reference_answers.fuzzy_match"  # "There is no airport within 5 km of CMU"
@@ -155,16 +170,40 @@ def test_select_by_split_match_and_names():
     assert gitlab and all(t[0] in "12" and "gitlab" in webarena.task_metadata[t]["sites"] for t in gitlab)
     assert set(gitlab) < set(test)
     assert len(get_benchmark("weblinx").select_tasks({"split": "valid"})) == 2526
-    assert webarena.select_tasks([552, "41?"]) == ["410", "411", "412", "413", "414", "415", "416", "417", "418", "419", "552"]
+    assert webarena.select_tasks([552, "41?"]) == [
+        "410",
+        "411",
+        "412",
+        "413",
+        "414",
+        "415",
+        "416",
+        "417",
+        "418",
+        "419",
+        "552",
+    ]
     assert len(get_benchmark("workarena_l2").select_tasks({"match": {"category": "planning_and_problem_solving"}})) > 0
 
 
 @pytest.mark.parametrize(
     "name, selection, expected",
     [
-        ("webarena", {"match": {"site": "x"}}, "webarena tasks have no metadata column 'site'; allowed: browsergym_split, depends_on, eval_types"),
-        ("webarena", {"match": {"sites": "nowhere"}}, "no webarena task matches {'sites': 'nowhere'}; values of those columns include"),
-        ("miniwob", {"match": {"category": "x"}}, "miniwob tasks have no metadata column 'category'; allowed: browsergym_split, comment, miniwob_category"),
+        (
+            "webarena",
+            {"match": {"site": "x"}},
+            "webarena tasks have no metadata column 'site'; allowed: browsergym_split, depends_on, eval_types",
+        ),
+        (
+            "webarena",
+            {"match": {"sites": "nowhere"}},
+            "no webarena task matches {'sites': 'nowhere'}; values of those columns include",
+        ),
+        (
+            "miniwob",
+            {"match": {"category": "x"}},
+            "miniwob tasks have no metadata column 'category'; allowed: browsergym_split, comment, miniwob_category",
+        ),
         ("assistantbench", {"split": "train"}, "no assistantbench task matches {'browsergym_split': 'train'}"),
     ],
 )
@@ -179,7 +218,9 @@ def test_seeds_are_required_only_without_defaults():
     with pytest.raises(TaskSelectionError, match="webarena_lite has no default seeds; name them, e.g. seeds: "):
         bare.episodes(["0"], None)
     assert get_benchmark("webarena").episodes(["0", "1"], None) == [("0", 0), ("1", 0)]
-    with pytest.raises(TaskSelectionError, match="none of the 1 selected tasks is in the workarena_l2 evaluation curriculum"):
+    with pytest.raises(
+        TaskSelectionError, match="none of the 1 selected tasks is in the workarena_l2 evaluation curriculum"
+    ):
         l2 = get_benchmark("workarena_l2")
         outside = next(t for t in l2.task_names if t not in {task for task, _ in l2.curriculum})
         l2.episodes([outside], None)
@@ -203,7 +244,7 @@ BROWSERGYM_NAMES = {
 @pytest.mark.skipif(not installed("browsergym.experiments"), reason="browsergym-experiments not installed")
 @pytest.mark.parametrize("name", sorted(BROWSERGYM_NAMES))
 def test_action_sets_tabs_and_max_steps_are_browsergyms(name):
-    from browsergym.experiments.benchmark.configs import DEFAULT_HIGHLEVEL_ACTION_SET_ARGS, DEFAULT_BENCHMARKS
+    from browsergym.experiments.benchmark.configs import DEFAULT_BENCHMARKS, DEFAULT_HIGHLEVEL_ACTION_SET_ARGS
 
     ours = get_benchmark(name)
     try:
@@ -224,7 +265,10 @@ def test_miniwob_default_episodes_are_browsergyms_seeds():
     from browsergym.experiments.benchmark.configs import DEFAULT_BENCHMARKS
 
     miniwob = get_benchmark("miniwob")
-    theirs = [(args.task_name.removeprefix("miniwob."), args.task_seed) for args in DEFAULT_BENCHMARKS["miniwob"]().env_args_list]
+    theirs = [
+        (args.task_name.removeprefix("miniwob."), args.task_seed)
+        for args in DEFAULT_BENCHMARKS["miniwob"]().env_args_list
+    ]
     assert miniwob.curriculum == tuple(theirs)
     assert {seed for _, seed in theirs} <= set(range(34))  # BrowserGym's SEED_MAX = 2 ^ 32 (XOR) = 34
     # Each drawn pair is one episode; its repeats weigh it in AgentLab's averages.

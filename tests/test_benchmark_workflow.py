@@ -5,12 +5,11 @@ import copy
 import json
 
 import pytest
+from conftest import planned_jobs, replay_agent, run_snakemake
 
 from agentlab.benchmarks import get_benchmark
 from agentlab.io import write_json_atomic
 from agentlab.study import load_study
-
-from conftest import planned_jobs, replay_agent, run_snakemake
 
 pytestmark = pytest.mark.slow
 
@@ -64,8 +63,10 @@ def test_webarena_dag_has_the_metadata_dependencies_and_a_reset_between_agents(t
     jobs = planned(tmp_path, config({"webarena": {"tasks": ["410", "537", "552", "555", "561", "562"]}}, ("a", "b")))
     episodes = {job["output"][0]: job for job in jobs if job["rule"] == "episode"}
     resets = {job["output"][0]: job for job in jobs if job["rule"] == "reset"}
-    assert len(episodes) == 12 and sorted(resets) == ["results/s/resets/webarena/a/seed0.json",
-                                                      "results/s/resets/webarena/b/seed0.json"]
+    assert len(episodes) == 12 and sorted(resets) == [
+        "results/s/resets/webarena/a/seed0.json",
+        "results/s/resets/webarena/b/seed0.json",
+    ]
 
     def summary(agent, task):
         return f"results/s/webarena/{agent}/{task}/seed0/summary.json"
@@ -73,20 +74,25 @@ def test_webarena_dag_has_the_metadata_dependencies_and_a_reset_between_agents(t
     for agent in ("a", "b"):
         # webarena.csv: 552 depends on 537 and 410; 562 on 561 and 555
         assert set(episodes[summary(agent, "552")]["input"]) == {
-            "results/s/preflight/webarena.json", f"results/s/resets/webarena/{agent}/seed0.json",
-            summary(agent, "537"), summary(agent, "410"),
+            "results/s/preflight/webarena.json",
+            f"results/s/resets/webarena/{agent}/seed0.json",
+            summary(agent, "537"),
+            summary(agent, "410"),
         }
         assert {summary(agent, "561"), summary(agent, "555")} < set(episodes[summary(agent, "562")]["input"])
     # b's round starts after a reset that waits for every episode of a's round
     assert set(resets["results/s/resets/webarena/b/seed0.json"]["input"]) == {
-        "results/s/preflight/webarena.json", *(summary("a", task) for task in ("410", "537", "552", "555", "561", "562"))
+        "results/s/preflight/webarena.json",
+        *(summary("a", task) for task in ("410", "537", "552", "555", "561", "562")),
     }
     # one job at a time on the instance
     assert {job["resources"]["wa_instance"] for job in [*episodes.values(), *resets.values()]} == {"1"}
     assert {job["resources"]["vwa_instance"] for job in episodes.values()} == {"0"}
 
     ignoring = planned(tmp_path, config({"webarena": {"tasks": ["410", "537", "552"], "ignore_dependencies": True}}))
-    assert all(not any("/summary.json" in path for path in job["input"]) for job in ignoring if job["rule"] == "episode")
+    assert all(
+        not any("/summary.json" in path for path in job["input"]) for job in ignoring if job["rule"] == "episode"
+    )
 
 
 def test_miniwob_studies_plan_no_preflight_and_no_reset(tmp_path, tiny_study):
@@ -119,11 +125,15 @@ def test_a_study_with_openai_judged_tasks_and_no_key_stops_in_preflight(tmp_path
     process = run_snakemake(tmp_path, config(benchmarks), check=False)
     output = process.stdout + process.stderr
     assert process.returncode != 0
-    lines = {name: [line for line in output.splitlines() if line.startswith(f"agentlab: preflight {name} failed: ")]
-             for name in benchmarks}
+    lines = {
+        name: [line for line in output.splitlines() if line.startswith(f"agentlab: preflight {name} failed: ")]
+        for name in benchmarks
+    }
     assert len(lines["webarena"]) == 1 and len(lines["webarena_lite"]) == 1
-    assert ("OPENAI_API_KEY not set: 1 of the 2 selected tasks (e.g. 8) are scored by OpenAI's gpt-4-1106-preview"
-            in lines["webarena"][0])
+    assert (
+        "OPENAI_API_KEY not set: 1 of the 2 selected tasks (e.g. 8) are scored by OpenAI's gpt-4-1106-preview"
+        in lines["webarena"][0]
+    )
     assert "OPENAI_API_KEY" not in lines["webarena_lite"][0]
     assert not any((tmp_path / "results" / "s" / name).exists() for name in benchmarks)  # no episode started
 
@@ -132,14 +142,25 @@ def test_a_resumed_round_is_reset_again_and_finished_episodes_stay(tmp_path):
     study_config = config({"webarena": {"tasks": ["410", "537", "552"]}}, ("a", "b"))
     study = load_study(copy.deepcopy(study_config))
     for key in study.episode_keys():  # every episode finished with the current spec
-        write_json_atomic(tmp_path / study.summary_path(*key), {
-            "spec": json.loads(study.spec(*key).to_json()), "config_hash": study.config_hash(key.benchmark, key.agent),
-        })
+        write_json_atomic(
+            tmp_path / study.summary_path(*key),
+            {
+                "spec": json.loads(study.spec(*key).to_json()),
+                "config_hash": study.config_hash(key.benchmark, key.agent),
+            },
+        )
     assert planned_jobs(tmp_path, study_config).get("episode") is None
 
     (tmp_path / study.summary_path("webarena", "a", "537", 0)).unlink()
-    assert planned_jobs(tmp_path, study_config) == {"preflight": 1, "reset": 1, "episode": 1, "manifest": 1,
-                                                  "aggregate": 1, "report": 1, "all": 1}
+    assert planned_jobs(tmp_path, study_config) == {
+        "preflight": 1,
+        "reset": 1,
+        "episode": 1,
+        "manifest": 1,
+        "aggregate": 1,
+        "report": 1,
+        "all": 1,
+    }
     reset = next(job for job in planned(tmp_path, study_config) if job["rule"] == "reset")
     assert reset["output"] == ["results/s/resets/webarena/a/seed0.json"]  # 552, done after 537, is kept
 
@@ -147,7 +168,8 @@ def test_a_resumed_round_is_reset_again_and_finished_episodes_stay(tmp_path):
     changed["agents"]["b"]["overrides"]["trace"] += " "  # agent b's config changes: its round reruns
     jobs = planned(tmp_path, changed)
     assert sorted(job["output"][0] for job in jobs if job["rule"] in ("reset", "episode")) == [
-        "results/s/resets/webarena/a/seed0.json", "results/s/resets/webarena/b/seed0.json",
+        "results/s/resets/webarena/a/seed0.json",
+        "results/s/resets/webarena/b/seed0.json",
         "results/s/webarena/a/537/seed0/summary.json",
         *(f"results/s/webarena/b/{task}/seed0/summary.json" for task in ("410", "537", "552")),
     ]

@@ -5,24 +5,25 @@ against a real OpenAI-compatible HTTP server) run through the bridge in AgentLab
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import REPO, run_snakemake
+from llm_server import ScriptedLLMServer
 
-from agentlab.agents.bridge import AGENTLAB_AGENT, AgentLabEnvironment, BridgeAgentArgs
+from agentlab.agents.bridge import AgentLabEnvironment, BridgeAgentArgs
 from agentlab.agents.bridge import host as wire
 from agentlab.agents.registry import load_agent_args
 from agentlab.errors import ConfigError
 from agentlab.records import read_steps, read_summary
 from agentlab.study import load_study
-from conftest import REPO, run_snakemake
-from llm_server import ScriptedLLMServer
 
 PEER_AGENTS = REPO / "bench" / "peer"  # scripted_agent.py: AgentLab AgentArgs of our tests and benches
-needs_agentlab = pytest.mark.skipif(not AgentLabEnvironment.configured().installed(),
-                                    reason="ServiceNow AgentLab's environment is not installed (make bridge)")
+needs_agentlab = pytest.mark.skipif(
+    not AgentLabEnvironment.configured().installed(),
+    reason="ServiceNow AgentLab's environment is not installed (make bridge)",
+)
 
 
 def test_observations_cross_the_wire_with_their_types(tmp_path):
@@ -33,7 +34,8 @@ def test_observations_cross_the_wire_with_their_types(tmp_path):
         "open_pages_urls": ("file:///a.html", "file:///b.html"),
         "chat_messages": ({"role": "user", "message": "hi"},),
         "extra_element_properties": {"12": {"bbox": [1.5, 2.0, 3, 4], "visibility": np.float32(1.0)}},
-        "goal": "click", "last_action_error": "",
+        "goal": "click",
+        "last_action_error": "",
     }
     text = json.dumps(wire.encode(obs, tmp_path))
     assert len(text) < 5000  # the screenshot went into a file
@@ -47,8 +49,10 @@ def test_observations_cross_the_wire_with_their_types(tmp_path):
 
 
 def test_study_overrides_reach_the_agentlab_agent_args():
-    args = load_agent_args("agentlab.agents.generic_agent.AGENT_4o",
-                           {"chat_model_args.temperature": 0, "flags.obs.use_html": False, "set_benchmark": False})
+    args = load_agent_args(
+        "agentlab.agents.generic_agent.AGENT_4o",
+        {"chat_model_args.temperature": 0, "flags.obs.use_html": False, "set_benchmark": False},
+    )
     assert isinstance(args, BridgeAgentArgs) and args.agent == "agentlab.agents.generic_agent.AGENT_4o"
     assert args.overrides == {"chat_model_args.temperature": 0, "flags.obs.use_html": False}
     assert args.set_benchmark is False and args.required_env == ("OPENAI_API_KEY",)
@@ -57,13 +61,21 @@ def test_study_overrides_reach_the_agentlab_agent_args():
 def test_the_original_names_without_agentlab_installed_stop_in_one_line(tmp_path, monkeypatch):
     monkeypatch.setenv("AGENTLAB_SERVICENOW_VENV", str(tmp_path / "nowhere"))
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
-    config = {"study": "s", "benchmarks": {"miniwob": {"tasks": ["click-test"], "seeds": [0]}},
-              "agents": {"gpt4o": {"config": "agentlab.agents.generic_agent.AGENT_4o"}}}
+    config = {
+        "study": "s",
+        "benchmarks": {"miniwob": {"tasks": ["click-test"], "seeds": [0]}},
+        "agents": {"gpt4o": {"config": "agentlab.agents.generic_agent.AGENT_4o"}},
+    }
     with pytest.raises(ConfigError) as raised:
         load_study(config)
     message = str(raised.value)
-    assert message.startswith("config error at agents.gpt4o: ServiceNow AgentLab 0.4.2's environment is not "
-                              f"installed in {tmp_path / 'nowhere'}") and "agentlab bridge install" in message
+    assert (
+        message.startswith(
+            "config error at agents.gpt4o: ServiceNow AgentLab 0.4.2's environment is not "
+            f"installed in {tmp_path / 'nowhere'}"
+        )
+        and "agentlab bridge install" in message
+    )
     assert "\n" not in message
 
 
@@ -76,8 +88,10 @@ def test_a_missing_api_key_of_an_agentlab_agent_stops_in_one_line(monkeypatch):
 
 def scripted(actions, **overrides) -> dict:
     """A study agent entry: bench/peer/scripted_agent.py's AgentLab AgentArgs, playing `actions`."""
-    return {"config": "agentlab.agents.bridge.AGENTLAB_AGENT",
-            "overrides": {"agent": "scripted_agent.SCRIPTED", "actions": list(actions), **overrides}}
+    return {
+        "config": "agentlab.agents.bridge.AGENTLAB_AGENT",
+        "overrides": {"agent": "scripted_agent.SCRIPTED", "actions": list(actions), **overrides},
+    }
 
 
 @pytest.mark.slow
@@ -87,8 +101,9 @@ def test_agentlab_agents_run_real_episodes_through_the_bridge(tmp_path, monkeypa
     prompts, its OpenAI client pointed at a real local HTTP server) solve MiniWoB tasks in a
     real Snakemake study; our tables count them like any agent."""
     monkeypatch.setenv("PYTHONPATH", str(PEER_AGENTS))
-    with ScriptedLLMServer(then=lambda body: "<think>The button is the only one.</think>\n"
-                                             f"<action>click('{button_bid(body)}')</action>") as server:
+    with ScriptedLLMServer(
+        then=lambda body: f"<think>The button is the only one.</think>\n<action>click('{button_bid(body)}')</action>"
+    ) as server:
         monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
         monkeypatch.setenv("OPENAI_API_KEY", "sk-local-test")
         config = {
@@ -96,8 +111,10 @@ def test_agentlab_agents_run_real_episodes_through_the_bridge(tmp_path, monkeypa
             "benchmarks": {"miniwob": {"tasks": ["click-test"], "seeds": [0, 1], "max_steps": 3}},
             "agents": {
                 "scripted": scripted(["click('13')"]),
-                "gpt4o": {"config": "agentlab.agents.generic_agent.AGENT_4o",
-                          "overrides": {"chat_model_args.temperature": 0}},
+                "gpt4o": {
+                    "config": "agentlab.agents.generic_agent.AGENT_4o",
+                    "overrides": {"chat_model_args.temperature": 0},
+                },
             },
             "episode": {"retries": 0, "step_timeout_s": 120, "episode_timeout_s": 600},
         }
@@ -161,7 +178,9 @@ def renumbered(obs: dict) -> tuple[dict, dict]:
     axtree, dom = copy.deepcopy(obs["axtree_object"]), copy.deepcopy(obs["dom_object"])
     backend: dict = {}
     for document in dom["documents"]:
-        document["nodes"]["backendNodeId"] = [backend.setdefault(i, len(backend)) for i in document["nodes"]["backendNodeId"]]
+        document["nodes"]["backendNodeId"] = [
+            backend.setdefault(i, len(backend)) for i in document["nodes"]["backendNodeId"]
+        ]
     ax: dict = {}
     for node in axtree["nodes"]:
         node["nodeId"] = ax.setdefault(node["nodeId"], len(ax))
@@ -186,7 +205,9 @@ def without_timestamps(messages) -> list:
 def differences(ours: dict, theirs: dict) -> list[str]:
     """The keys of two preprocessed observations whose values differ (beyond wall-clock time)."""
     found = [] if ours.keys() == theirs.keys() else [f"keys: {sorted(ours.keys() ^ theirs.keys())}"]
-    frames = [{node["frameId"] for node in obs["axtree_object"]["nodes"] if "frameId" in node} for obs in (ours, theirs)]
+    frames = [
+        {node["frameId"] for node in obs["axtree_object"]["nodes"] if "frameId" in node} for obs in (ours, theirs)
+    ]
     raw = [dict(zip(("axtree_object", "dom_object"), renumbered(obs))) for obs in (ours, theirs)]
     for key in sorted(ours.keys() & theirs.keys() - VOLATILE):
         a, b = ours[key], theirs[key]
@@ -209,7 +230,6 @@ def test_the_agent_sees_what_agentlabs_own_loop_shows_it(tmp_path, monkeypatch):
     import subprocess
 
     from agentlab.agents.bridge.agent import host_environment
-
     from agentlab.benchmarks.miniwob import miniwob_url
 
     tasks, seed, actions = ["click-test", "click-button", "enter-text"], 7, ["noop(200)", "click('10')", "noop()"]
@@ -217,17 +237,32 @@ def test_the_agent_sees_what_agentlabs_own_loop_shows_it(tmp_path, monkeypatch):
     environment = AgentLabEnvironment.configured()
     theirs = tmp_path / "theirs"
     process = subprocess.run(
-        [str(environment.python), str(PEER_AGENTS / "agentlab_run.py"), "--tasks", ",".join(tasks), "--seeds", str(seed),
-         *[f"--action={action}" for action in actions], "--record-dir", str(theirs)],
-        capture_output=True, text=True, env=host_environment(environment))
+        [
+            str(environment.python),
+            str(PEER_AGENTS / "agentlab_run.py"),
+            "--tasks",
+            ",".join(tasks),
+            "--seeds",
+            str(seed),
+            *[f"--action={action}" for action in actions],
+            "--record-dir",
+            str(theirs),
+        ],
+        capture_output=True,
+        text=True,
+        env=host_environment(environment),
+    )
     assert process.returncode == 0, process.stderr[-3000:]
     assert json.loads(process.stdout.splitlines()[-1])["errors"] == 0
 
     monkeypatch.setenv("PYTHONPATH", str(PEER_AGENTS))
     ours = tmp_path / "ours"
-    config = {"study": "seen", "benchmarks": {"miniwob": {"tasks": tasks, "seeds": [seed], "max_steps": len(actions)}},
-              "agents": {"recorder": scripted(actions, record_dir=str(ours))},
-              "episode": {"retries": 0}}
+    config = {
+        "study": "seen",
+        "benchmarks": {"miniwob": {"tasks": tasks, "seeds": [seed], "max_steps": len(actions)}},
+        "agents": {"recorder": scripted(actions, record_dir=str(ours))},
+        "episode": {"retries": 0},
+    }
     run_snakemake(tmp_path / "work", config)
     compared = 0
     for task in tasks:
@@ -259,21 +294,47 @@ def test_agentlab_columns_equal_agentlabs_own_summarize():
     from agentlab.analyze.summarize import agentlab_rows, agentlab_summary
 
     def episodes(rows):
-        return pd.DataFrame([{"status": status, "agentlab_reward": reward if status in ("success", "failure") else 0.0,
-                              "terminated": status == "success", "truncated": status == "failure",
-                              "n_steps": steps, "weight": weight} for status, reward, steps, weight in rows])
+        return pd.DataFrame(
+            [
+                {
+                    "status": status,
+                    "agentlab_reward": reward if status in ("success", "failure") else 0.0,
+                    "terminated": status == "success",
+                    "truncated": status == "failure",
+                    "n_steps": steps,
+                    "weight": weight,
+                }
+                for status, reward, steps, weight in rows
+            ]
+        )
 
     groups = [
-        agentlab_rows(episodes([("success", 0.75, 3, 1), ("failure", 0.25, 10, 2), ("agent_error", 0, 4, 1),
-                                ("infra_error", 0, 0, 1), ("success", 0.5, 2, 1)]), 2),
+        agentlab_rows(
+            episodes(
+                [
+                    ("success", 0.75, 3, 1),
+                    ("failure", 0.25, 10, 2),
+                    ("agent_error", 0, 4, 1),
+                    ("infra_error", 0, 0, 1),
+                    ("success", 0.5, 2, 1),
+                ]
+            ),
+            2,
+        ),
         agentlab_rows(episodes([("success", 1.0, 2, 1), ("failure", 0.0, 10, 1), ("eval_error", 0, 5, 2)]), 0),
         agentlab_rows(episodes([("success", 1.0, 1, 1)]), 3),
         agentlab_rows(episodes([("success", 0.3, 4, 1)]), 0),  # one fractional reward: no sample error, 0
     ]
     environment = AgentLabEnvironment.configured()
     payload = json.dumps([json.loads(rows.to_json(orient="records")) for rows in groups])
-    process = subprocess.run([str(environment.python), "-P", "-c", THEIR_SUMMARIZE], input=payload, capture_output=True,
-                             text=True, env=host_environment(environment), cwd="/")
+    process = subprocess.run(
+        [str(environment.python), "-P", "-c", THEIR_SUMMARIZE],
+        input=payload,
+        capture_output=True,
+        text=True,
+        env=host_environment(environment),
+        cwd="/",
+    )
     assert process.returncode == 0, process.stderr[-2000:]
     theirs = [json.loads(line) for line in process.stdout.splitlines() if line.startswith("{")]
     ours = [agentlab_summary(rows) for rows in groups]

@@ -5,23 +5,26 @@ HTTP server speaking the OpenAI chat API; the study runs are real Snakemake runs
 import json
 
 import pytest
-
-from agentlab.budget import Budget, read_spend, record_spend
-from agentlab.errors import ConfigError
-from agentlab.episode.spec import EpisodeSpec, RunLimits
-from agentlab.episode.supervisor import EXIT_BUDGET, EXIT_FINAL, run_supervised
-from agentlab.study import load_study
-
 from conftest import run_snakemake
 from llm_server import ScriptedLLMServer
+
+from agentlab.budget import Budget, read_spend, record_spend
+from agentlab.episode.spec import EpisodeSpec, RunLimits
+from agentlab.episode.supervisor import EXIT_BUDGET, EXIT_FINAL, run_supervised
+from agentlab.errors import ConfigError
+from agentlab.study import load_study
 
 NOOP = "<think>Wait.</think>\n<action>noop()</action>"
 PRICED = "gpt-4o-2024-05-13"  # $5 / $15 per million tokens (agentlab/llm/pricing.py)
 
 
 def web_agent(server, model: str = "scripted-model") -> dict:
-    return {"chat_model_args.base_url": server.base_url, "chat_model_args.api_key_env": None,
-            "chat_model_args.model_name": model, "chat_model_args.backoff_s": 0.01}
+    return {
+        "chat_model_args.base_url": server.base_url,
+        "chat_model_args.api_key_env": None,
+        "chat_model_args.model_name": model,
+        "chat_model_args.backoff_s": 0.01,
+    }
 
 
 def test_episode_limits_are_reached_by_tokens_or_cost():
@@ -62,9 +65,16 @@ def test_budget_config_is_validated(tiny_study):
 
 
 def run(tmp_path, server, budget: Budget, model: str = "scripted-model"):
-    spec = EpisodeSpec(study="t", benchmark="miniwob", task="click-test", seed=0, agent_name="scripted",
-                       agent_config="agentlab.agents.web_agent.WEB_AGENT_4o", max_steps=4,
-                       agent_overrides=web_agent(server, model))
+    spec = EpisodeSpec(
+        study="t",
+        benchmark="miniwob",
+        task="click-test",
+        seed=0,
+        agent_name="scripted",
+        agent_config="agentlab.agents.web_agent.WEB_AGENT_4o",
+        max_steps=4,
+        agent_overrides=web_agent(server, model),
+    )
     out = tmp_path / "episode"
     limits = RunLimits(step_timeout_s=60, episode_timeout_s=300, budget=budget)
     assert run_supervised(spec, limits, out) == EXIT_FINAL
@@ -98,7 +108,9 @@ def test_a_study_over_budget_starts_no_episode_and_resumes_when_raised(tmp_path)
         config = {
             "study": "budget",
             "benchmarks": {"miniwob": {"tasks": ["click-test", "click-button"], "seeds": [0, 1], "max_steps": 2}},
-            "agents": {"gpt": {"config": "agentlab.agents.web_agent.WEB_AGENT_4o", "overrides": web_agent(server, PRICED)}},
+            "agents": {
+                "gpt": {"config": "agentlab.agents.web_agent.WEB_AGENT_4o", "overrides": web_agent(server, PRICED)}
+            },
             "episode": {"retries": 0},
             "budget": {"max_cost_usd": 0.001},
         }
@@ -107,8 +119,10 @@ def test_a_study_over_budget_starts_no_episode_and_resumes_when_raised(tmp_path)
         finished = sorted(study.glob("miniwob/gpt/*/seed*/summary.json"))
         spend = read_spend(study)
         assert stopped.returncode != 0 and len(finished) == 1 and spend.attempts == 1
-        assert f"study 'budget' spent ${spend.cost_usd:.2f} in 1 episode attempts, reaching " \
-               "budget.max_cost_usd=0.001" in stopped.stderr
+        assert (
+            f"study 'budget' spent ${spend.cost_usd:.2f} in 1 episode attempts, reaching "
+            "budget.max_cost_usd=0.001" in stopped.stderr
+        )
         first = finished[0].read_text()
 
         config["budget"]["max_cost_usd"] = 1.0

@@ -3,7 +3,6 @@
 import subprocess
 
 import pytest
-
 from conftest import BIN, tool_env
 
 BAD_ARGUMENTS = [
@@ -11,7 +10,10 @@ BAD_ARGUMENTS = [
     (["episode", "--spec", '{"study": "s", "colour": 1}', "--out", "x"], "the episode spec has unknown fields colour"),
     (["episode", "--spec", "{}", "--out", "x", "--workers", "lukewarm"], "invalid choice: 'lukewarm'"),
     (["manifest", "--out", "m.json", "--study", "[1]"], "--study is not a JSON object"),
-    (["manifest", "--out", "m.json", "--study", '{"study": "s"}'], "config error at top level: 'benchmarks' is a required"),
+    (
+        ["manifest", "--out", "m.json", "--study", '{"study": "s"}'],
+        "config error at top level: 'benchmarks' is a required",
+    ),
     (["aggregate", "results/nosuch"], "study folder 'results/nosuch' does not exist"),
     (["report", "results/nosuch"], "study folder 'results/nosuch' does not exist"),
     (["status", "results/nosuch"], "study folder 'results/nosuch' does not exist"),
@@ -34,8 +36,9 @@ BAD_ARGUMENTS = [
 @pytest.mark.parametrize("arguments, message", BAD_ARGUMENTS, ids=[" ".join(a[:2]) for a, _ in BAD_ARGUMENTS])
 def test_bad_arguments_get_one_line_and_exit_code_2(tmp_path, arguments, message):
     (tmp_path / "broken.yaml").write_text("study: [unclosed\n")
-    process = subprocess.run([str(BIN / "agentlab"), *arguments], cwd=tmp_path, capture_output=True, text=True,
-                             env=tool_env())
+    process = subprocess.run(
+        [str(BIN / "agentlab"), *arguments], cwd=tmp_path, capture_output=True, text=True, env=tool_env()
+    )
     assert process.returncode == 2, process.stderr
     assert message in process.stderr and process.stderr.count("\n") == 1, process.stderr
     assert "Traceback" not in process.stderr and process.stdout == ""

@@ -5,11 +5,11 @@ import math
 
 import numpy as np
 import pytest
+from test_aggregate import status, write_study
 
 from agentlab.analyze import compare_agents, load_results
 from agentlab.analyze.compare import paired_episodes, task_outcomes
 from agentlab.analyze.stats import paired_bootstrap
-from test_aggregate import status, write_study
 
 
 def exact_bootstrap_interval(differences, confidence):
@@ -25,14 +25,17 @@ def exact_bootstrap_interval(differences, confidence):
     return quantile(tail), quantile(1 - tail)
 
 
-@pytest.mark.parametrize("differences, confidence, expected", [
-    # 27 resamples; mean = k/3 with k ~ Binomial(3, 1/3): P = 8, 12, 6, 1 (/27); 95% point at 26/27 ≥ .95
-    ([1, 0, 0], 0.90, (0.0, 2 / 3)),
-    # 256 resamples; k ~ Binomial(4, 1/4): cumulative .316, .738, .949, .996, 1 → 97.5% point is 3/4
-    ([1, 0, 0, 0], 0.95, (0.0, 0.75)),
-    # 3125 resamples of (1, 0, 1, 0, -1)
-    ([1, 0, 1, 0, -1], 0.95, None),
-])
+@pytest.mark.parametrize(
+    "differences, confidence, expected",
+    [
+        # 27 resamples; mean = k/3 with k ~ Binomial(3, 1/3): P = 8, 12, 6, 1 (/27); 95% point at 26/27 ≥ .95
+        ([1, 0, 0], 0.90, (0.0, 2 / 3)),
+        # 256 resamples; k ~ Binomial(4, 1/4): cumulative .316, .738, .949, .996, 1 → 97.5% point is 3/4
+        ([1, 0, 0, 0], 0.95, (0.0, 0.75)),
+        # 3125 resamples of (1, 0, 1, 0, -1)
+        ([1, 0, 1, 0, -1], 0.95, None),
+    ],
+)
 def test_paired_bootstrap_matches_the_exact_bootstrap_distribution(differences, confidence, expected):
     exact = exact_bootstrap_interval(differences, confidence)
     if expected is not None:
@@ -64,9 +67,12 @@ def test_comparison_pairs_by_task_and_seed_and_leaves_out_infra_errors(tmp_path)
         "a": {"t1": [s, s, f], "t2": [s, f, i]},
         "b": {"t1": [s, f, f], "t2": [f, f, s]},
     }
-    episodes = {(agent, task, seed): status(result)
-                for agent, tasks in outcomes.items() for task, results in tasks.items()
-                for seed, result in enumerate(results)}
+    episodes = {
+        (agent, task, seed): status(result)
+        for agent, tasks in outcomes.items()
+        for task, results in tasks.items()
+        for seed, result in enumerate(results)
+    }
     del episodes[("b", "t1", 2)]  # missing: no pair
     results = load_results(write_study(tmp_path, episodes))
 
@@ -81,7 +87,9 @@ def test_comparison_pairs_by_task_and_seed_and_leaves_out_infra_errors(tmp_path)
     assert (row["task_wins_a"], row["task_wins_b"], row["task_ties"]) == (2, 0, 0)
     table = task_outcomes(pairs)
     assert table[["task", "score_a", "score_b", "winner"]].values.tolist() == [
-        ["t1", 1.0, 0.5, "a"], ["t2", 0.5, 0.0, "a"]]
+        ["t1", 1.0, 0.5, "a"],
+        ["t2", 0.5, 0.0, "a"],
+    ]
 
 
 def test_one_agent_has_nothing_to_compare(tmp_path):

@@ -7,13 +7,12 @@ import re
 import threading
 
 import pytest
+from conftest import run_snakemake
+from llm_server import ScriptedLLMServer
 
 from agentlab.errors import ConfigError
 from agentlab.llm.limiter import LIMITS_ENV, configured_limits, normalize, request_slot
 from agentlab.llm.openai_chat import OpenAIChatArgs
-
-from conftest import run_snakemake
-from llm_server import ScriptedLLMServer
 
 
 def test_endpoints_are_compared_without_trailing_slash_or_case():
@@ -73,14 +72,24 @@ def test_eight_parallel_episodes_against_a_slow_rate_limited_server(tmp_path):
         config = {
             "study": "parallel",
             "benchmarks": {"miniwob": {"tasks": ["click-test"], "seeds": list(range(8)), "max_steps": 3}},
-            "agents": {"ours": {"config": "agentlab.agents.web_agent.WEB_AGENT_4o", "overrides": {
-                "chat_model_args.base_url": server.base_url, "chat_model_args.api_key_env": None,
-                "chat_model_args.model_name": "scripted-model", "chat_model_args.max_retries": 0}}},
+            "agents": {
+                "ours": {
+                    "config": "agentlab.agents.web_agent.WEB_AGENT_4o",
+                    "overrides": {
+                        "chat_model_args.base_url": server.base_url,
+                        "chat_model_args.api_key_env": None,
+                        "chat_model_args.model_name": "scripted-model",
+                        "chat_model_args.max_retries": 0,
+                    },
+                }
+            },
             "episode": {"retries": 0, "max_concurrent_requests": {server.base_url: 2}},
         }
         run_snakemake(tmp_path, config, "--resources", "browser=8")
-    summaries = [json.loads(path.read_text())
-                 for path in (tmp_path / "results/parallel/miniwob/ours/click-test").glob("*/summary.json")]
+    summaries = [
+        json.loads(path.read_text())
+        for path in (tmp_path / "results/parallel/miniwob/ours/click-test").glob("*/summary.json")
+    ]
     assert len(summaries) == 8 and all((s["status"], s["reward"]) == ("success", 1.0) for s in summaries)
     assert server.rejected == 0 and server.peak_concurrent == 2 and len(server.requests) == 8
     assert most_at_once(summaries) > 2  # more episodes than the cap ran side by side

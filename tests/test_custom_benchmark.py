@@ -60,8 +60,10 @@ BAD_MODULES = {
 ERRORS = [
     ("nosuchpkg.tasks:BENCHMARK", "benchmark module 'nosuchpkg.tasks:BENCHMARK': module 'nosuchpkg' not found"),
     ("mytasks.tasks:NOPE", "mytasks.tasks has no 'NOPE'; allowed: BENCHMARK"),
-    ("bad_type:BENCHMARK",
-     "benchmark module 'bad_type:BENCHMARK' is a list; allowed: an agentlab.benchmarks.CustomBenchmarkArgs"),
+    (
+        "bad_type:BENCHMARK",
+        "benchmark module 'bad_type:BENCHMARK' is a list; allowed: an agentlab.benchmarks.CustomBenchmarkArgs",
+    ),
     ("bad_task:BENCHMARK", "task 'browsergym/nowhere.task' is not a registered gym id"),
     ("bad_class:BENCHMARK", "task <class 'dict'> is a type; allowed: an AbstractBrowserTask subclass"),
     ("no_task_id:BENCHMARK", "task class Unnamed does not define get_task_id()"),
@@ -97,8 +99,11 @@ def pages_server(monkeypatch):
 
 
 def study_config(name="shop", module=MYTASKS, agents=None, **settings):
-    return {"study": "mine", "benchmarks": {name: {"module": module, "tasks": "all", **settings}},
-            "agents": agents or {"replay": replay_agent(TRACES)}}
+    return {
+        "study": "mine",
+        "benchmarks": {name: {"module": module, "tasks": "all", **settings}},
+        "agents": agents or {"replay": replay_agent(TRACES)},
+    }
 
 
 def test_a_custom_benchmark_is_planned_from_its_task_classes(user_modules):
@@ -130,8 +135,9 @@ def test_registered_gym_ids_and_the_benchmarks_defaults(user_modules):
 def test_agentlab_check_names_a_bad_benchmark_module_in_one_line(user_modules, tmp_path, module, message):
     config_path = tmp_path / "study.yaml"
     config_path.write_text(yaml.safe_dump(study_config("bad", module)))
-    process = subprocess.run([str(BIN / "agentlab"), "check", str(config_path)], capture_output=True, text=True,
-                             env=tool_env())
+    process = subprocess.run(
+        [str(BIN / "agentlab"), "check", str(config_path)], capture_output=True, text=True, env=tool_env()
+    )
     assert process.returncode == 2, process.stderr
     assert "config error at benchmarks.bad: " in process.stderr and message in process.stderr, process.stderr
     assert process.stderr.count("\n") == 1, process.stderr
@@ -149,8 +155,9 @@ def test_bad_python_path_and_built_in_names_are_refused(user_modules):
 def test_agentlab_check_counts_a_custom_benchmarks_episodes(user_modules, tmp_path):
     config_path = tmp_path / "study.yaml"
     config_path.write_text(yaml.safe_dump(study_config(tasks=["*-form", "order-plan"], seeds=[0, 1, 2])))
-    process = subprocess.run([str(BIN / "agentlab"), "check", str(config_path)], capture_output=True, text=True,
-                             env=tool_env(), check=True)
+    process = subprocess.run(
+        [str(BIN / "agentlab"), "check", str(config_path)], capture_output=True, text=True, env=tool_env(), check=True
+    )
     assert process.stdout.splitlines() == ["study 'mine': 6 episodes (1 benchmarks, 1 agents)", "  replay"]
 
 

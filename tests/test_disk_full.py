@@ -29,10 +29,15 @@ def small_disk(tmp_path):
         image = tmp_path / "disk.img"
         with open(image, "wb") as handle:
             handle.truncate(8 << 20)
-        if not (shutil.which("mkfs.ext4") and _mounted(["mkfs.ext4", "-q", str(image)])
-                and _mounted(["mount", "-o", "loop", str(image), str(disk)])):
-            pytest.skip("cannot mount a small file system here (needs root or CAP_SYS_ADMIN: mount -t tmpfs, "
-                        "or mkfs.ext4 and a loop device)")
+        if not (
+            shutil.which("mkfs.ext4")
+            and _mounted(["mkfs.ext4", "-q", str(image)])
+            and _mounted(["mount", "-o", "loop", str(image), str(disk)])
+        ):
+            pytest.skip(
+                "cannot mount a small file system here (needs root or CAP_SYS_ADMIN: mount -t tmpfs, "
+                "or mkfs.ext4 and a loop device)"
+            )
     yield disk
     subprocess.run(["umount", str(disk)], check=True)
 
@@ -52,8 +57,16 @@ def fill(disk: Path) -> Path:
 
 def episode(seed: int) -> EpisodeSpec:
     agent = replay_agent()
-    return EpisodeSpec(study="full", benchmark="miniwob", task="click-test", seed=seed, agent_name="replay",
-                       agent_config=agent["config"], max_steps=3, agent_overrides=agent["overrides"])
+    return EpisodeSpec(
+        study="full",
+        benchmark="miniwob",
+        task="click-test",
+        seed=seed,
+        agent_name="replay",
+        agent_config=agent["config"],
+        max_steps=3,
+        agent_overrides=agent["overrides"],
+    )
 
 
 def leftovers(folder: Path) -> list[str]:
@@ -66,8 +79,7 @@ def test_an_episode_on_a_full_disk_is_an_infra_error_that_keeps_nothing_and_the_
     small_disk, capfd, attempt, max_attempts
 ):
     study = small_disk / "results" / "full" / "miniwob" / "replay" / "click-test"
-    limits = RunLimits(step_timeout_s=60, episode_timeout_s=300, attempt=attempt, max_attempts=max_attempts,
-                       warm=False)
+    limits = RunLimits(step_timeout_s=60, episode_timeout_s=300, attempt=attempt, max_attempts=max_attempts, warm=False)
     assert run_supervised(episode(0), limits, study / "seed0") == EXIT_FINAL
     finished = {p: p.read_bytes() for p in (study / "seed0").rglob("*") if p.is_file()}
     assert json.loads((study / "seed0" / "summary.json").read_text())["status"] == "success"
@@ -78,8 +90,10 @@ def test_an_episode_on_a_full_disk_is_an_infra_error_that_keeps_nothing_and_the_
     err = capfd.readouterr().err
     ended = f"=== attempt {attempt}/{max_attempts} ended: infra_error: OSError: [Errno 28] No space left on device"
     assert ended in err
-    assert (f"agentlab: cannot write the episode in {study / 'seed1'}: No space left on device; nothing of it kept "
-            "(free space, then run again)") in err
+    assert (
+        f"agentlab: cannot write the episode in {study / 'seed1'}: No space left on device; nothing of it kept "
+        "(free space, then run again)"
+    ) in err
     assert leftovers(study / "seed1") == []
     assert {p: p.read_bytes() for p in finished} == finished
 

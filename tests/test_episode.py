@@ -4,20 +4,24 @@ import gzip
 import json
 
 import pytest
+from conftest import REPLAY_TRACE, chromium_processes
 from PIL import Image
 
 from agentlab.episode.spec import EpisodeSpec, RunLimits
 from agentlab.episode.supervisor import EXIT_FINAL, run_supervised
-
-from conftest import REPLAY_TRACE, chromium_processes
 
 pytestmark = pytest.mark.slow
 
 
 def run(tmp_path, task, seed, trace=REPLAY_TRACE, max_steps=5):
     spec = EpisodeSpec(
-        study="t", benchmark="miniwob", task=task, seed=seed, agent_name="replay",
-        agent_config="agentlab.agents.replay.REPLAY", max_steps=max_steps,
+        study="t",
+        benchmark="miniwob",
+        task=task,
+        seed=seed,
+        agent_name="replay",
+        agent_config="agentlab.agents.replay.REPLAY",
+        max_steps=max_steps,
         agent_overrides={"trace": trace},
     )
     out = tmp_path / task / f"seed{seed}"

@@ -10,13 +10,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import BIN, REPO, chromium_processes, replay_agent, run_snakemake, tool_env
+from llm_server import HANG, ScriptedLLMServer
 
 from agentlab.benchmarks.miniwob import miniwob_url
 from agentlab.episode.spec import EpisodeSpec, RunLimits
 from agentlab.episode.supervisor import run_supervised
-
-from conftest import BIN, REPO, chromium_processes, replay_agent, run_snakemake, tool_env
-from llm_server import HANG, ScriptedLLMServer
 
 pytestmark = pytest.mark.slow
 
@@ -30,8 +29,10 @@ def doctored_miniwob(root: Path, click_handler: str) -> str:
         os.symlink(original.parent / shared, site / shared)
     (site / "miniwob").mkdir()
     page = (original / "click-test.html").read_text()
-    page = page.replace("btn.on('click', function(){ core.endEpisode(1.0, true); });",
-                        f"btn.on('click', function(){{ {click_handler} }});")
+    page = page.replace(
+        "btn.on('click', function(){ core.endEpisode(1.0, true); });",
+        f"btn.on('click', function(){{ {click_handler} }});",
+    )
     assert click_handler in page
     (site / "miniwob" / "click-test.html").write_text(page)
     return (site / "miniwob").as_uri() + "/"
@@ -44,9 +45,16 @@ def trace_file(root: Path, *actions: str) -> str:
 
 
 def run_click_test(tmp_path, trace, step_timeout_s=60, warm=False):
-    spec = EpisodeSpec(study="t", benchmark="miniwob", task="click-test", seed=0, agent_name="replay",
-                       agent_config="agentlab.agents.replay.REPLAY", max_steps=3,
-                       agent_overrides={"trace": trace})
+    spec = EpisodeSpec(
+        study="t",
+        benchmark="miniwob",
+        task="click-test",
+        seed=0,
+        agent_name="replay",
+        agent_config="agentlab.agents.replay.REPLAY",
+        max_steps=3,
+        agent_overrides={"trace": trace},
+    )
     out = tmp_path / "episode"
     run_supervised(spec, RunLimits(step_timeout_s=step_timeout_s, episode_timeout_s=120, warm=warm), out)
     summary = json.loads((out / "summary.json").read_text())
@@ -95,8 +103,17 @@ def test_an_injected_browser_crash_is_retried_and_recorded(tmp_path, process_mar
         "episode": {"retries": 1, "step_timeout_s": 60, "episode_timeout_s": 300},
     }
     (tmp_path / "config.yaml").write_text(json.dumps(config))
-    command = [str(BIN / "snakemake"), "--snakefile", str(REPO / "Snakefile"), "--directory", str(tmp_path),
-               "--configfile", str(tmp_path / "config.yaml"), "--cores", "1"]
+    command = [
+        str(BIN / "snakemake"),
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(tmp_path),
+        "--configfile",
+        str(tmp_path / "config.yaml"),
+        "--cores",
+        "1",
+    ]
     run = subprocess.Popen(command, env=tool_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
     def browser_main_process():
@@ -128,10 +145,20 @@ def test_kill_9_mid_study_keeps_finished_episodes_byte_identical(tmp_path, tiny_
     """Finished = recorded by Snakemake; an episode killed between its summary and that record is incomplete."""
     tiny_study["benchmarks"]["miniwob"]["tasks"] = ["click-test", "click-button", "enter-text"]
     (tmp_path / "config.yaml").write_text(json.dumps(tiny_study))
-    command = [str(BIN / "snakemake"), "--snakefile", str(REPO / "Snakefile"), "--directory", str(tmp_path),
-               "--configfile", str(tmp_path / "config.yaml"), "--cores", "2"]
-    run = subprocess.Popen(command, env=tool_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                           start_new_session=True)
+    command = [
+        str(BIN / "snakemake"),
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(tmp_path),
+        "--configfile",
+        str(tmp_path / "config.yaml"),
+        "--cores",
+        "2",
+    ]
+    run = subprocess.Popen(
+        command, env=tool_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
     log, outputs, finished_jobs = "", {}, []
     for line in run.stdout:  # Snakemake's own account of which jobs finished
         log += line
@@ -173,16 +200,24 @@ def test_relaunch_server_errors_moves_exactly_the_infra_errors_and_the_rerun_reb
     status = subprocess.run(agentlab + ["status", str(study)], capture_output=True, text=True, check=True).stdout
     assert status.splitlines()[-1].split() == ["all", "2", "0", "0", "2", "0", "0", "0", "0", "4"]
 
-    dry = subprocess.run(agentlab + ["relaunch", str(study), "--mode", "server_errors", "--dry-run"],
-                         capture_output=True, text=True, check=True).stdout
+    dry = subprocess.run(
+        agentlab + ["relaunch", str(study), "--mode", "server_errors", "--dry-run"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert dry.count("would move miniwob/slow/") == 2 and "replay" not in dry
     assert len(list(study.glob("miniwob/*/*/*/summary.json"))) == 4  # dry run moved nothing
 
     subprocess.run(agentlab + ["relaunch", str(study), "--mode", "server_errors"], check=True, capture_output=True)
     archived = sorted(p.relative_to(study).parts[3:] for p in study.glob("relaunched/*/miniwob/*/*/seed*"))
     assert archived == [("slow", "click-test", "seed0"), ("slow", "click-test", "seed1")]
-    assert json.loads((study / "relaunched").glob("*/miniwob/slow/click-test/seed0/summary.json").__next__()
-                      .read_text())["status"] == "infra_error"
+    assert (
+        json.loads((study / "relaunched").glob("*/miniwob/slow/click-test/seed0/summary.json").__next__().read_text())[
+            "status"
+        ]
+        == "infra_error"
+    )
 
     trace_file(tmp_path, "noop(100)", "click('13')")  # the server is back: same config, quick answer
     config["episode"]["step_timeout_s"] = 60  # not part of an episode's identity: only the moved rerun
@@ -195,11 +230,22 @@ def test_relaunch_server_errors_moves_exactly_the_infra_errors_and_the_rerun_reb
 
 
 def test_an_llm_server_that_hangs_hits_the_step_timeout(tmp_path, process_marker):
-    spec = EpisodeSpec(study="t", benchmark="miniwob", task="click-test", seed=0, agent_name="gpt",
-                       agent_config="agentlab.agents.web_agent.WEB_AGENT_4o", max_steps=3)
+    spec = EpisodeSpec(
+        study="t",
+        benchmark="miniwob",
+        task="click-test",
+        seed=0,
+        agent_name="gpt",
+        agent_config="agentlab.agents.web_agent.WEB_AGENT_4o",
+        max_steps=3,
+    )
     with ScriptedLLMServer([HANG]) as server:
-        spec = EpisodeSpec(**{**spec.__dict__, "agent_overrides": {
-            "chat_model_args.base_url": server.base_url, "chat_model_args.api_key_env": None}})
+        spec = EpisodeSpec(
+            **{
+                **spec.__dict__,
+                "agent_overrides": {"chat_model_args.base_url": server.base_url, "chat_model_args.api_key_env": None},
+            }
+        )
         started = time.monotonic()
         run_supervised(spec, RunLimits(step_timeout_s=8, episode_timeout_s=120), tmp_path / "episode")
         assert len(server.requests) == 1  # the request was sent, and never answered
@@ -218,8 +264,12 @@ def test_api_keys_never_reach_results_logs_or_reports(tmp_path, monkeypatch):
         config = {
             "study": "keys",
             "benchmarks": {"miniwob": {"tasks": ["click-test"], "seeds": [0], "max_steps": 2}},
-            "agents": {"gpt": {"config": "agentlab.agents.web_agent.WEB_AGENT_4o",
-                               "overrides": {"chat_model_args.base_url": server.base_url}}},
+            "agents": {
+                "gpt": {
+                    "config": "agentlab.agents.web_agent.WEB_AGENT_4o",
+                    "overrides": {"chat_model_args.base_url": server.base_url},
+                }
+            },
         }
         run_snakemake(tmp_path, config)
     assert server.authorizations[0] == f"Bearer {secret}"  # the key was used ...

@@ -35,7 +35,10 @@ def test_replace_dir_swaps_in_the_complete_folder(tmp_path):
     (staging / "new" / "page.html").write_text("new")
     replace_dir(staging, target)
     assert [p.relative_to(tmp_path).as_posix() for p in sorted(tmp_path.rglob("*"))] == [
-        "episodes", "episodes/new", "episodes/new/page.html"]
+        "episodes",
+        "episodes/new",
+        "episodes/new/page.html",
+    ]
     (staging / "first").mkdir(parents=True)
     (target / "new" / "page.html").unlink()
     (target / "new").rmdir()

@@ -5,11 +5,10 @@ import subprocess
 
 import pytest
 import yaml
+from conftest import BIN, REPLAY_TRACE, tool_env
 
 from agentlab.agents.bridge import AgentLabEnvironment
 from agentlab.cli import main
-
-from conftest import BIN, REPLAY_TRACE, tool_env
 
 ORIGINAL_FLAGS = ["--agent_config", "agentlab.agents.replay.REPLAY", "--benchmark", "miniwob"]
 
@@ -36,9 +35,22 @@ def test_bad_original_flags_fail_in_one_line_before_anything_runs(tmp_path, caps
 @pytest.mark.slow
 def test_original_command_line_runs_the_workflow(tmp_path):
     extra = {"tasks": ["click-test"], "seeds": [0, 1], "max_steps": 3, "agent_overrides": {"trace": REPLAY_TRACE}}
-    process = subprocess.run([str(BIN / "agentlab"), "launch", "--exp_root", str(tmp_path), "--n_jobs", "-1",
-                              *ORIGINAL_FLAGS, "--extra_kwargs", json.dumps(extra)],
-                             capture_output=True, text=True, env=tool_env())
+    process = subprocess.run(
+        [
+            str(BIN / "agentlab"),
+            "launch",
+            "--exp_root",
+            str(tmp_path),
+            "--n_jobs",
+            "-1",
+            *ORIGINAL_FLAGS,
+            "--extra_kwargs",
+            json.dumps(extra),
+        ],
+        capture_output=True,
+        text=True,
+        env=tool_env(),
+    )
     assert process.returncode == 0, process.stderr
     study = tmp_path / "results" / "replay-on-miniwob"
     assert "All 2 episodes done." in (study / "summary.md").read_text()
@@ -46,12 +58,24 @@ def test_original_command_line_runs_the_workflow(tmp_path):
 
 
 def test_debug_mode_raises_the_error_with_its_traceback(tmp_path):
-    config = {"study": "dbg", "benchmarks": {"miniwob": {"tasks": ["click-test"], "seeds": [0]}},
-              "agents": {"replay": {"config": "agentlab.agents.replay.REPLAY",
-                                    "overrides": {"trace": str(tmp_path / "missing-{task}.jsonl")}}}}
+    config = {
+        "study": "dbg",
+        "benchmarks": {"miniwob": {"tasks": ["click-test"], "seeds": [0]}},
+        "agents": {
+            "replay": {
+                "config": "agentlab.agents.replay.REPLAY",
+                "overrides": {"trace": str(tmp_path / "missing-{task}.jsonl")},
+            }
+        },
+    }
     (tmp_path / "study.yaml").write_text(yaml.safe_dump(config))
-    process = subprocess.run([str(BIN / "agentlab"), "debug", "study.yaml", "--task", "click-test"],
-                             cwd=tmp_path, capture_output=True, text=True, env=tool_env())
+    process = subprocess.run(
+        [str(BIN / "agentlab"), "debug", "study.yaml", "--task", "click-test"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=tool_env(),
+    )
     assert process.returncode == 1
     assert "Traceback (most recent call last)" in process.stderr
     assert "agentlab.errors.AgentError: no trace to replay for click-test seed 0" in process.stderr
@@ -60,18 +84,42 @@ def test_debug_mode_raises_the_error_with_its_traceback(tmp_path):
 
 # The example command line of the original AgentLab's README (python src/agentlab/experiments/launch_exp.py ...),
 # flag for flag; `agentlab launch` is its entry point here.
-ORIGINAL_README_EXAMPLE = ["--exp_config=agentlab.agents.generic_agent.final_run",
-                       "--agent_config=agentlab.agents.generic_agent.AGENT_4o", "--benchmark=miniwob", "--n_jobs=-1"]
+ORIGINAL_README_EXAMPLE = [
+    "--exp_config=agentlab.agents.generic_agent.final_run",
+    "--agent_config=agentlab.agents.generic_agent.AGENT_4o",
+    "--benchmark=miniwob",
+    "--n_jobs=-1",
+]
 
 
 @pytest.mark.skipif(not AgentLabEnvironment.configured().installed(), reason="needs make bridge")
-@pytest.mark.parametrize("relaunch", [[], ["--relaunch_mode", "None"], ["--relaunch_mode", "incomplete_only"],
-                                      ["--relaunch_mode", "all_errors"], ["--relaunch_mode", "server_errors"]])
+@pytest.mark.parametrize(
+    "relaunch",
+    [
+        [],
+        ["--relaunch_mode", "None"],
+        ["--relaunch_mode", "incomplete_only"],
+        ["--relaunch_mode", "all_errors"],
+        ["--relaunch_mode", "server_errors"],
+    ],
+)
 def test_the_original_readme_command_line_runs_verbatim(tmp_path, monkeypatch, relaunch):
     """AgentLab's GenericAgent with GPT-4o on all of MiniWoB, BrowserGym's 5 seeds per task: as a dry run."""
     monkeypatch.setenv("OPENAI_API_KEY", "sk-not-used-in-a-dry-run")
-    process = subprocess.run([str(BIN / "agentlab"), "launch", "--exp_root", str(tmp_path), *ORIGINAL_README_EXAMPLE,
-                              *relaunch, "--dry-run"], capture_output=True, text=True, env=tool_env())
+    process = subprocess.run(
+        [
+            str(BIN / "agentlab"),
+            "launch",
+            "--exp_root",
+            str(tmp_path),
+            *ORIGINAL_README_EXAMPLE,
+            *relaunch,
+            "--dry-run",
+        ],
+        capture_output=True,
+        text=True,
+        env=tool_env(),
+    )
     assert process.returncode == 0, process.stderr
     config = yaml.safe_load((tmp_path / "agent-4o-on-miniwob.yaml").read_text())
     assert config["agents"] == {"agent-4o": {"config": "agentlab.agents.generic_agent.AGENT_4o", "overrides": {}}}

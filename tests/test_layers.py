@@ -43,8 +43,7 @@ def imported_modules(module: tuple[str, ...], source: str) -> list[tuple[str, ..
 
 def upward_imports(module: tuple[str, ...], source: str) -> list[str]:
     own = RANK[module[0]]
-    return [".".join(target) for target in imported_modules(module, source)
-            if target and RANK.get(target[0], -1) > own]
+    return [".".join(target) for target in imported_modules(module, source) if target and RANK.get(target[0], -1) > own]
 
 
 def package_modules():
@@ -59,7 +58,9 @@ def test_every_top_level_module_has_a_layer():
     assert names <= set(RANK), f"add {sorted(names - set(RANK))} to a layer"
 
 
-@pytest.mark.parametrize("module, path", list(package_modules()), ids=lambda value: "/".join(value) if isinstance(value, tuple) else "")
+@pytest.mark.parametrize(
+    "module, path", list(package_modules()), ids=lambda value: "/".join(value) if isinstance(value, tuple) else ""
+)
 def test_no_module_imports_a_higher_layer(module, path):
     assert upward_imports(module, path.read_text(encoding="utf-8")) == []
 

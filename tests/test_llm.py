@@ -1,6 +1,7 @@
 """LLM backends against a real local HTTP server speaking the OpenAI chat API; prices; key checks."""
 
 import pytest
+from llm_server import HANG, Fail, ScriptedLLMServer
 
 from agentlab.errors import AgentError, ConfigError, InfraError
 from agentlab.llm.chat import LLMRequestRejected, LLMUnavailable
@@ -8,14 +9,11 @@ from agentlab.llm.hf_chat import HFChatArgs
 from agentlab.llm.openai_chat import OpenAIChatArgs
 from agentlab.llm.pricing import PRICES, add_costs, cost
 
-from llm_server import HANG, Fail, ScriptedLLMServer
-
 HELLO = [{"role": "user", "content": "Say hello."}]
 
 
 def openai_args(server, **fields):
-    return OpenAIChatArgs(model_name="scripted", base_url=server.base_url, api_key_env=None,
-                          backoff_s=0.01, **fields)
+    return OpenAIChatArgs(model_name="scripted", base_url=server.base_url, api_key_env=None, backoff_s=0.01, **fields)
 
 
 def test_openai_backend_returns_text_usage_and_cached_tokens():
@@ -49,7 +47,9 @@ def test_a_hanging_server_times_out_and_counts_as_unavailable():
     assert len(server.requests) == 2
 
 
-@pytest.mark.parametrize("status, error, blame", [(400, LLMRequestRejected, AgentError), (401, LLMUnavailable, InfraError)])
+@pytest.mark.parametrize(
+    "status, error, blame", [(400, LLMRequestRejected, AgentError), (401, LLMUnavailable, InfraError)]
+)
 def test_client_errors_are_not_retried(status, error, blame):
     with ScriptedLLMServer(then=Fail(status)) as server:
         with pytest.raises(error, match=f"HTTP {status}") as caught:
@@ -59,8 +59,13 @@ def test_client_errors_are_not_retried(status, error, blame):
 
 def test_huggingface_inference_client_backend_retries_and_reads_usage():
     with ScriptedLLMServer([Fail(503), "bonjour"]) as server:
-        args = HFChatArgs(model_name="meta-llama/Meta-Llama-3-8B-Instruct", base_url=server.base_url,
-                          token_env=None, backoff_s=0.01, max_new_tokens=9)
+        args = HFChatArgs(
+            model_name="meta-llama/Meta-Llama-3-8B-Instruct",
+            base_url=server.base_url,
+            token_env=None,
+            backoff_s=0.01,
+            max_new_tokens=9,
+        )
         response = args.make_model().chat(HELLO)
     assert response.text == "bonjour" and response.retries == 1 and response.input_tokens > 0
     assert server.requests[-1]["max_tokens"] == 9 and server.requests[-1]["messages"] == HELLO
@@ -71,7 +76,8 @@ def test_cost_arithmetic():
     price = PRICES["gpt-4o-2024-08-06"]  # 2.50 in, 1.25 cached in, 10.00 out per million
     assert cost("gpt-4o-2024-08-06", 1_000_000, 0) == pytest.approx(price.input)
     assert cost("gpt-4o-2024-08-06", 2_000, 500, cached_tokens=1_000) == pytest.approx(
-        (1_000 * 2.50 + 1_000 * 1.25 + 500 * 10.00) / 1e6)
+        (1_000 * 2.50 + 1_000 * 1.25 + 500 * 10.00) / 1e6
+    )
     assert cost("gpt-4o-2024-08-06", 100, 0, cached_tokens=500) == pytest.approx(100 * 1.25 / 1e6)
     assert cost("qwen2.5-coder-0.5b-instruct-q4_k_m", 10_000, 100) == 0.0
     assert cost("some-unknown-model", 10, 10) is None

@@ -7,11 +7,10 @@ import time
 
 import pandas as pd
 import pytest
+from conftest import run_snakemake
 
 from agentlab.llm import local_server
 from agentlab.llm.local_server import ServerSettings, ensure_server, read_state, status, stop_server
-
-from conftest import run_snakemake
 
 pytestmark = pytest.mark.slow
 
@@ -64,8 +63,15 @@ def test_snakemake_runs_the_local_model_on_a_real_task(tmp_path):
     assert stats["n_llm_calls"] >= 1 and stats["input_tokens"] > 300 and stats["output_tokens"] > 0
     assert stats["cost"] == 0.0 and stats["llm_seconds"] > 0
     first = json.loads((episode / "steps.jsonl").read_text().splitlines()[0])
-    assert first["action"] and first["action"].split("(")[0] in ("click", "fill", "noop", "mouse_click",
-                                                                  "keyboard_press", "keyboard_type", "scroll")
+    assert first["action"] and first["action"].split("(")[0] in (
+        "click",
+        "fill",
+        "noop",
+        "mouse_click",
+        "keyboard_press",
+        "keyboard_type",
+        "scroll",
+    )
     assert first["messages"][0]["role"] == "system" and first["messages"][-1]["role"] == "assistant"
     assert first["agent_stats"]["input_tokens"] > 0
     table = pd.read_csv(tmp_path / "results" / "local" / "summary.csv")

@@ -6,11 +6,10 @@ import json
 import threading
 
 import pytest
-
-from agentlab.actions import ActionSetArgs, ActionParseError, SafeActionMapping
-from agentlab.navigation import NavigationGuard, NavigationPolicy, normalize_url
-
 from conftest import chromium
+
+from agentlab.actions import ActionParseError, ActionSetArgs, SafeActionMapping
+from agentlab.navigation import NavigationGuard, NavigationPolicy, normalize_url
 
 PAGES = "file:///srv/miniwob/html/miniwob/"
 POLICY = NavigationPolicy(allowed_prefixes=(PAGES,))
@@ -84,8 +83,12 @@ def test_webarena_family_allows_only_its_configured_sites(monkeypatch):
     monkeypatch.setenv("WA_MAP", "http://wa.local:3000/")
     monkeypatch.setenv("WA_HOMEPAGE", "http://wa.local:4399")
     policy = get_benchmark("webarena").navigation_policy()
-    assert policy.allowed_prefixes == ("http://wa.local:3000/", "http://wa.local:4399/", "http://wa.local:7770/",
-                                       "http://wa.local:7780/")
+    assert policy.allowed_prefixes == (
+        "http://wa.local:3000/",
+        "http://wa.local:4399/",
+        "http://wa.local:7770/",
+        "http://wa.local:7780/",
+    )
     assert policy.allows("http://wa.local:7780/admin/sales/order/") and policy.allows("http://wa.local:7770/")
     assert not policy.allows("http://wa.local:77701/") and not policy.allows("https://www.google.com/")
     assert not policy.allows("http://wa.local:8023/")  # GitLab's variable is not set: not a site of this run
@@ -101,8 +104,11 @@ def test_workarena_allows_its_instance_or_its_pool(monkeypatch, tmp_path):
     monkeypatch.delenv("SNOW_INSTANCE_URL")
     instance = pytest.importorskip("browsergym.workarena.instance", reason="WorkArena's package reads the pool")
     pool = tmp_path / "pool.json"
-    pool.write_text(json.dumps([{"u": f"https://dev{n}.service-now.com", "p": instance.encrypt_instance_password("x")}
-                                for n in (1, 2)]))
+    pool.write_text(
+        json.dumps(
+            [{"u": f"https://dev{n}.service-now.com", "p": instance.encrypt_instance_password("x")} for n in (1, 2)]
+        )
+    )
     monkeypatch.setenv("SNOW_INSTANCE_POOL", str(pool))
     policy = workarena.navigation_policy()
     assert policy.allowed_prefixes == ("https://dev1.service-now.com/", "https://dev2.service-now.com/")
@@ -148,9 +154,16 @@ def test_webarena_guard_refuses_a_site_outside_the_instance_in_real_chromium(mon
     """Two local servers stand in for WebArena's shop and forum; a third for the web outside."""
     from agentlab.benchmarks import get_benchmark
 
-    with site({"/": "<title>outside</title>"}) as outside, site({"/": "<title>forum</title>"}) as forum, \
-            site({"/": f'<a id="forum" href="{forum}/">f</a><a id="out" href="{outside}/">o</a>'
-                       f'<img src="{outside}/tile.png">'}) as shop:
+    with (
+        site({"/": "<title>outside</title>"}) as outside,
+        site({"/": "<title>forum</title>"}) as forum,
+        site(
+            {
+                "/": f'<a id="forum" href="{forum}/">f</a><a id="out" href="{outside}/">o</a>'
+                f'<img src="{outside}/tile.png">'
+            }
+        ) as shop,
+    ):
         for name in ("SHOPPING_ADMIN", "GITLAB", "WIKIPEDIA", "MAP", "HOMEPAGE"):
             monkeypatch.delenv(f"WA_{name}", raising=False)
         monkeypatch.setenv("WA_SHOPPING", shop)

@@ -11,16 +11,24 @@ from agentlab.analyze.aggregate import aggregate_study
 from agentlab.analyze.stats import clustered_standard_error, pass_at_k, pass_hat_k
 
 # Agent a: t1 succeeds 2 of 3 seeds, t2 0 of 3, t3 1 of 2 (its third episode is an infra error, left out).
-OUTCOMES = {"t1": ["success", "success", "failure"], "t2": ["failure", "agent_error", "failure"],
-            "t3": ["success", "infra_error", "failure"]}
+OUTCOMES = {
+    "t1": ["success", "success", "failure"],
+    "t2": ["failure", "agent_error", "failure"],
+    "t3": ["success", "infra_error", "failure"],
+}
 
 
 def write_study(root, outcomes=OUTCOMES, seeds=(0, 1, 2)):
     study = write_manifest(root / "s", list(outcomes), seeds, ["a"])
     for task, statuses in outcomes.items():
         for seed, status in zip(seeds, statuses, strict=True):
-            write_episode(study, "a", task, seed, {"status": status, "success": status == "success",
-                                                   "reward": float(status == "success")})
+            write_episode(
+                study,
+                "a",
+                task,
+                seed,
+                {"status": status, "success": status == "success", "reward": float(status == "success")},
+            )
     return study
 
 

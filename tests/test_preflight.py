@@ -13,20 +13,21 @@ import sys
 import threading
 
 import pytest
+from conftest import CLOSED
 
 from agentlab.benchmarks import BENCHMARK_MODULES, get_benchmark
 from agentlab.benchmarks.preflight import PreflightError, probe, run_preflight
 from agentlab.errors import InfraError
 
-from conftest import CLOSED
 
 class Server:
     """A real HTTP server on 127.0.0.1 answering GET `path` with `routes[path]`: (status, body), or
     a list of them served one after the other (the last one repeats); anything else: 200 'ok'."""
 
     def __init__(self, routes=None):
-        self.routes = {path: list(answers) if isinstance(answers, list) else [answers]
-                       for path, answers in (routes or {}).items()}
+        self.routes = {
+            path: list(answers) if isinstance(answers, list) else [answers] for path, answers in (routes or {}).items()
+        }
         self.requests: list[str] = []
         server = self
 
@@ -88,10 +89,18 @@ def test_probe_tells_an_answering_server_from_a_closed_port(server, no_backend):
         ("workarena_l1", "no ServiceNow instance: set SNOW_INSTANCE_URL, SNOW_INSTANCE_UNAME, SNOW_INSTANCE_PWD"),
         ("workarena_l2", "no ServiceNow instance"),
         ("workarena_l3", "no ServiceNow instance"),
-        ("webarena", "WA_SHOPPING, WA_SHOPPING_ADMIN, WA_REDDIT, WA_GITLAB, WA_WIKIPEDIA, WA_MAP, WA_HOMEPAGE, WA_FULL_RESET not set"),
+        (
+            "webarena",
+            "WA_SHOPPING, WA_SHOPPING_ADMIN, WA_REDDIT, WA_GITLAB, WA_WIKIPEDIA, WA_MAP, WA_HOMEPAGE, "
+            "WA_FULL_RESET not set",
+        ),
         ("webarena_lite", "WA_SHOPPING, WA_SHOPPING_ADMIN"),
         ("webarena_verified", "WA_FULL_RESET not set"),
-        ("visualwebarena", "VWA_SHOPPING, VWA_REDDIT, VWA_WIKIPEDIA, VWA_CLASSIFIEDS, VWA_HOMEPAGE, VWA_CLASSIFIEDS_RESET_TOKEN, VWA_FULL_RESET not set"),
+        (
+            "visualwebarena",
+            "VWA_SHOPPING, VWA_REDDIT, VWA_WIKIPEDIA, VWA_CLASSIFIEDS, VWA_HOMEPAGE, VWA_CLASSIFIEDS_RESET_TOKEN, "
+            "VWA_FULL_RESET not set",
+        ),
         ("assistantbench", "the task start page (https://google.com) unreachable"),
         ("weblinx", "BROWSERGYM_WEBLINX_CACHE_DIR not set"),
         ("timewarp", "TW_WIKI, TW_WEBSHOP, TW_NEWS not set (the TimeWarp sites' URLs"),
@@ -111,7 +120,9 @@ def test_missing_package_is_named_with_its_extra(no_backend):
     benchmark = get_benchmark("webarena")
     if benchmark.missing_package() is None:
         pytest.skip("browsergym-webarena is installed here")
-    assert "Python package browsergym.webarena not installed (pip install -e '.[webarena]')" in preflight_error("webarena")
+    assert "Python package browsergym.webarena not installed (pip install -e '.[webarena]')" in preflight_error(
+        "webarena"
+    )
     assert "needs Python >= 3.12" in get_benchmark("webarena_verified").missing_package()
 
 
@@ -122,7 +133,9 @@ def test_webarena_preflight_names_each_unreachable_site(monkeypatch, server, no_
     monkeypatch.setenv("WA_GITLAB", CLOSED)
     monkeypatch.setenv("WA_FULL_RESET", reset_server.url)
     problems = get_benchmark("webarena").backend.problems(["0"])
-    assert [problem.split(" unreachable")[0] for problem in problems if "unreachable" in problem] == [f"WA_GITLAB ({CLOSED})"]
+    assert [problem.split(" unreachable")[0] for problem in problems if "unreachable" in problem] == [
+        f"WA_GITLAB ({CLOSED})"
+    ]
     assert "/status" in reset_server.requests and site.requests  # every site was asked
     monkeypatch.setenv("WA_GITLAB", site.url)
     assert [p for p in get_benchmark("webarena").backend.problems(["0"]) if "unreachable" in p] == []
@@ -167,14 +180,18 @@ def test_reset_without_its_server(monkeypatch, no_backend):
 def test_workarena_instance_checks(monkeypatch, server, no_backend, tmp_path):
     backend = get_benchmark("workarena_l1").backend
     monkeypatch.setenv("SNOW_INSTANCE_URL", CLOSED)
-    assert backend.problems([]) == ["SNOW_INSTANCE_UNAME, SNOW_INSTANCE_PWD not set (WorkArena needs all of "
-                                    "SNOW_INSTANCE_URL, SNOW_INSTANCE_UNAME, SNOW_INSTANCE_PWD)"]
+    assert backend.problems([]) == [
+        "SNOW_INSTANCE_UNAME, SNOW_INSTANCE_PWD not set (WorkArena needs all of "
+        "SNOW_INSTANCE_URL, SNOW_INSTANCE_UNAME, SNOW_INSTANCE_PWD)"
+    ]
     monkeypatch.setenv("SNOW_INSTANCE_UNAME", "admin")
     monkeypatch.setenv("SNOW_INSTANCE_PWD", "secret")
     assert backend.problems([])[0].startswith(f"ServiceNow instance SNOW_INSTANCE_URL ({CLOSED}) unreachable")
     sleeping = server({"/": (200, "<title>Instance Hibernating page</title>")})
     monkeypatch.setenv("SNOW_INSTANCE_URL", sleeping.url + "/")
-    assert backend.problems([]) == [f"ServiceNow instance {sleeping.url} is hibernating: open it in a browser to wake it up"]
+    assert backend.problems([]) == [
+        f"ServiceNow instance {sleeping.url} is hibernating: open it in a browser to wake it up"
+    ]
     awake = server()
     monkeypatch.setenv("SNOW_INSTANCE_URL", awake.url)
     assert backend.problems([]) == []
@@ -192,7 +209,9 @@ def test_weblinx_needs_the_demonstrations_of_the_selected_tasks(monkeypatch, tmp
     (tmp_path / "demonstrations" / "cptbbef").mkdir(parents=True)
     problems = backend.problems(["cptbbef.1", "cptbbef.3", "zzzdemo.2", "yyydemo.5"])
     assert problems[0] == f"{tmp_path}/metadata.json not found"
-    assert problems[1].startswith(f"2 of the 3 demonstrations of the selected tasks are not in {tmp_path}/demonstrations (e.g. yyydemo)")
+    assert problems[1].startswith(
+        f"2 of the 3 demonstrations of the selected tasks are not in {tmp_path}/demonstrations (e.g. yyydemo)"
+    )
     (tmp_path / "metadata.json").write_text("{}")
     assert backend.problems(["cptbbef.1", "cptbbef.3"]) == []
 
@@ -204,8 +223,10 @@ def test_assistantbench_skips_the_hub_when_offline(monkeypatch, no_backend):
     assert [problem.split(" (")[0] for problem in backend.problems([])] == ["the task start page"]
 
 
-JUDGE_PROBLEM = ("OPENAI_API_KEY not set: {n} of the {of} selected tasks (e.g. {examples}) are scored by OpenAI's "
-                 "gpt-4-1106-preview (their llm_fuzzy_match or llm_ua_match evaluator, asked after every step)")
+JUDGE_PROBLEM = (
+    "OPENAI_API_KEY not set: {n} of the {of} selected tasks (e.g. {examples}) are scored by OpenAI's "
+    "gpt-4-1106-preview (their llm_fuzzy_match or llm_ua_match evaluator, asked after every step)"
+)
 
 
 def openai_problems(backend, tasks):
@@ -221,7 +242,8 @@ def openai_problems(backend, tasks):
     ],
 )
 def test_preflight_names_the_openai_key_when_selected_tasks_are_judged_by_openai(
-        name, prefix, tasks, judged, monkeypatch, server, no_backend):
+    name, prefix, tasks, judged, monkeypatch, server, no_backend
+):
     """With the instance up, the key is named; tasks without a judge need no key."""
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     site, reset_server = server(), server({"/status": (200, "Ready for duty!")})
@@ -230,7 +252,9 @@ def test_preflight_names_the_openai_key_when_selected_tasks_are_judged_by_openai
         monkeypatch.setenv(f"{prefix}{variable}", site.url)
     monkeypatch.setenv(f"{prefix}FULL_RESET", reset_server.url)
     expected = JUDGE_PROBLEM.format(n=len(judged.split(", ")), of=len(tasks), examples=judged)
-    assert [problem for problem in backend.problems(tasks) if "unreachable" in problem and "Hugging Face" not in problem] == []
+    assert [
+        problem for problem in backend.problems(tasks) if "unreachable" in problem and "Hugging Face" not in problem
+    ] == []
     assert openai_problems(backend, tasks) == [expected]
     assert expected in preflight_error(name, tasks)  # in the one line, beside a missing package if any
     assert openai_problems(backend, [task for task in tasks if task not in judged.split(", ")]) == []
@@ -251,8 +275,10 @@ BLIP2 = "Salesforce/blip2-flan-t5-xl"
 
 def captioning_problems(env) -> list[str]:
     """The captioning model check in a fresh process: huggingface_hub reads its settings on import."""
-    script = "import json; from agentlab.benchmarks.webarena import captioning_model_problems as p; " \
-             f"print(json.dumps(p({BLIP2!r})))"
+    script = (
+        "import json; from agentlab.benchmarks.webarena import captioning_model_problems as p; "
+        f"print(json.dumps(p({BLIP2!r})))"
+    )
     process = subprocess.run([sys.executable, "-c", script], env={**os.environ, **env}, capture_output=True, text=True)
     assert process.returncode == 0, process.stderr
     return json.loads(process.stdout)

@@ -18,28 +18,61 @@ from agentlab.episode.supervisor import EXIT_FINAL, run_supervised
 from agentlab.errors import ConfigError
 from agentlab.prompt_test import PromptTest, run_prompt_test
 
-AXTREE = ("RootWebArea 'Click Test Task', focused\n\t[13] button 'Click Me!', clickable\n"
-          "\t\tStaticText 'Click Me!'\n\t\tInlineTextBox 'Click Me!'\n\t[14] generic\n\t[15] textbox 'Name', clickable")
-HTML = "<body bid=\"2\"><button bid=\"13\">Click Me!</button></body>"
+AXTREE = (
+    "RootWebArea 'Click Test Task', focused\n\t[13] button 'Click Me!', clickable\n"
+    "\t\tStaticText 'Click Me!'\n\t\tInlineTextBox 'Click Me!'\n\t[14] generic\n\t[15] textbox 'Name', clickable"
+)
+HTML = '<body bid="2"><button bid="13">Click Me!</button></body>'
 SYSTEM = "You are a web agent. (recorded system message)"
 RECORDED_USER = "# Goal\nClick the button.\n# Page\n[13] button 'Click Me!'"
 STEPS = [
-    {"step": 0, "url": "file:///click-test.html", "screenshot": "screenshots/step_000.png", "axtree": AXTREE,
-     "focused_element_bid": "15", "action": "click('99')", "think": "Maybe 99.", "last_action_error": "no element 99",
-     "agent_extra": {"memory": None},
-     "messages": [{"role": "system", "content": "first step's system"}, {"role": "user", "content": "first"},
-                  {"role": "assistant", "content": "<action>click('99')</action>"}]},
-    {"step": 1, "url": "file:///click-test.html", "screenshot": "screenshots/step_001.png", "axtree": AXTREE,
-     "focused_element_bid": "15", "action": "click('13')", "think": "The button is 13.", "last_action_error": "",
-     "page_details": "observations/step_001.json.gz",
-     "messages": [{"role": "system", "content": SYSTEM},
-                  {"role": "user", "content": [{"type": "text", "text": RECORDED_USER},
-                                               {"type": "image_url", "image_url": {"url": "(the step's screenshot)"}}]},
-                  {"role": "assistant", "content": "I click."},
-                  {"role": "user", "content": "Your answer could not be used"},
-                  {"role": "assistant", "content": "<action>click('13')</action>"}]},
-    {"step": 2, "url": "file:///click-test.html", "screenshot": "screenshots/step_002.png", "axtree": AXTREE,
-     "action": None},
+    {
+        "step": 0,
+        "url": "file:///click-test.html",
+        "screenshot": "screenshots/step_000.png",
+        "axtree": AXTREE,
+        "focused_element_bid": "15",
+        "action": "click('99')",
+        "think": "Maybe 99.",
+        "last_action_error": "no element 99",
+        "agent_extra": {"memory": None},
+        "messages": [
+            {"role": "system", "content": "first step's system"},
+            {"role": "user", "content": "first"},
+            {"role": "assistant", "content": "<action>click('99')</action>"},
+        ],
+    },
+    {
+        "step": 1,
+        "url": "file:///click-test.html",
+        "screenshot": "screenshots/step_001.png",
+        "axtree": AXTREE,
+        "focused_element_bid": "15",
+        "action": "click('13')",
+        "think": "The button is 13.",
+        "last_action_error": "",
+        "page_details": "observations/step_001.json.gz",
+        "messages": [
+            {"role": "system", "content": SYSTEM},
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": RECORDED_USER},
+                    {"type": "image_url", "image_url": {"url": "(the step's screenshot)"}},
+                ],
+            },
+            {"role": "assistant", "content": "I click."},
+            {"role": "user", "content": "Your answer could not be used"},
+            {"role": "assistant", "content": "<action>click('13')</action>"},
+        ],
+    },
+    {
+        "step": 2,
+        "url": "file:///click-test.html",
+        "screenshot": "screenshots/step_002.png",
+        "axtree": AXTREE,
+        "action": None,
+    },
 ]
 
 
@@ -47,16 +80,23 @@ def recorded_episode(tmp_path, config="agentlab.agents.web_agent.WEB_AGENT_4o", 
     """A synthetic episode folder in the format real episodes write (summary.json, steps.jsonl, PNGs)."""
     study = write_manifest(tmp_path / "s", ["click-test"], [0], ["a"])
     spec = {"agent_config": config, "agent_overrides": overrides or {}}
-    folder = write_episode(study, "a", "click-test", 0, {"status": "success", "goal": "Click the button.",
-                                                          "max_steps": 5, "spec": spec}, STEPS)
+    folder = write_episode(
+        study,
+        "a",
+        "click-test",
+        0,
+        {"status": "success", "goal": "Click the button.", "max_steps": 5, "spec": spec},
+        STEPS,
+    )
     (folder / "observations").mkdir()
     (folder / STEPS[1]["page_details"]).write_bytes(gzip.compress(json.dumps({"pruned_html": HTML}).encode()))
     return folder
 
 
 def prompt_test(folder, *args):
-    return subprocess.run([str(BIN / "agentlab"), "prompt-test", str(folder), *args], capture_output=True,
-                          text=True, env=tool_env())
+    return subprocess.run(
+        [str(BIN / "agentlab"), "prompt-test", str(folder), *args], capture_output=True, text=True, env=tool_env()
+    )
 
 
 def user_text(message):
@@ -84,12 +124,35 @@ def test_recorded_prompt_is_sent_again_with_its_screenshot(tmp_path):
 def test_another_config_builds_its_prompt_from_the_recorded_observation(tmp_path):
     folder = recorded_episode(tmp_path)
     with ScriptedLLMServer(then="<action>fill('15', 'Bob')</action>") as server:
-        rebuilt = prompt_test(folder, "--step", "1", "--agent", "agentlab.agents.web_agent.WEB_AGENT_LOCAL",
-                              "--model", "scripted", "--base-url", server.base_url, "--show-prompt")
-        without_history = prompt_test(folder, "--step", "1", "--agent", "agentlab.agents.web_agent.WEB_AGENT_LOCAL",
-                                      "--override", "flags.use_history=false",
-                                      "--override", "flags.compact_axtree=false", "--override", "flags.use_html=true",
-                                      "--model", "scripted", "--base-url", server.base_url)
+        rebuilt = prompt_test(
+            folder,
+            "--step",
+            "1",
+            "--agent",
+            "agentlab.agents.web_agent.WEB_AGENT_LOCAL",
+            "--model",
+            "scripted",
+            "--base-url",
+            server.base_url,
+            "--show-prompt",
+        )
+        without_history = prompt_test(
+            folder,
+            "--step",
+            "1",
+            "--agent",
+            "agentlab.agents.web_agent.WEB_AGENT_LOCAL",
+            "--override",
+            "flags.use_history=false",
+            "--override",
+            "flags.compact_axtree=false",
+            "--override",
+            "flags.use_html=true",
+            "--model",
+            "scripted",
+            "--base-url",
+            server.base_url,
+        )
     assert rebuilt.returncode == 0 and without_history.returncode == 0, rebuilt.stderr + without_history.stderr
     system, user = server.requests[0]["messages"]
     assert system["role"] == "system" and "You are a web agent" in system["content"]
@@ -114,32 +177,56 @@ def test_an_answer_without_a_valid_action_says_why(tmp_path):
         no_action, unknown = run_prompt_test(test), run_prompt_test(test)
     assert no_action.action is None and "the answer has no action" in no_action.parse_error
     assert unknown.action is None and "press_button" in unknown.parse_error
-    assert no_action.prompt == [{"role": "system", "content": "first step's system"},
-                                {"role": "user", "content": "first"}]
+    assert no_action.prompt == [
+        {"role": "system", "content": "first step's system"},
+        {"role": "user", "content": "first"},
+    ]
 
 
 def test_the_episodes_own_model_is_asked_by_default(tmp_path):
     with ScriptedLLMServer(["<action>click('13')</action>"]) as server:
-        overrides = {"chat_model_args.base_url": server.base_url, "chat_model_args.api_key_env": None,
-                     "chat_model_args.model_name": "episode-model"}
+        overrides = {
+            "chat_model_args.base_url": server.base_url,
+            "chat_model_args.api_key_env": None,
+            "chat_model_args.model_name": "episode-model",
+        }
         folder = recorded_episode(tmp_path, overrides=overrides)
         result = run_prompt_test(PromptTest(folder, 1, rebuild=True, temperature=0.7))
     assert server.requests[0]["model"] == "episode-model" and server.requests[0]["temperature"] == 0.7
     assert result.action == "click('13')" and result.recorded_action == "click('13')"
 
 
-@pytest.mark.parametrize("args, expected", [
-    (["--step", "2"], "step 2 of"),  # the last observation has no answer
-    (["--step", "7"], "has no recorded agent answer; allowed: 0, 1"),
-    (["--step", "0", "--override", "flags.use_html=true", "--model", "m", "--base-url", "http://127.0.0.1:9/v1"],
-     "flags.use_html is true, but step 0 recorded no HTML (steps before page details were recorded)"),
-    (["--step", "1", "--override", "flags.visible_only=true", "--model", "m", "--base-url", "http://127.0.0.1:9/v1"],
-     "flags.visible_only is true, but steps record the AXTree of the whole page; allowed: flags.visible_only false"),
-    (["--step", "1", "--override", "use_html"], "--override 'use_html' is not KEY=VALUE"),
-    (["--step", "1", "--override", "flags.use_htm=1"], "has no field 'use_htm'"),
-    (["--step", "1", "--agent", "agentlab.agents.replay.REPLAY"],
-     "agent config 'agentlab.agents.replay.REPLAY' is a ReplayAgentArgs; allowed: a WebAgent config"),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["--step", "2"], "step 2 of"),  # the last observation has no answer
+        (["--step", "7"], "has no recorded agent answer; allowed: 0, 1"),
+        (
+            ["--step", "0", "--override", "flags.use_html=true", "--model", "m", "--base-url", "http://127.0.0.1:9/v1"],
+            "flags.use_html is true, but step 0 recorded no HTML (steps before page details were recorded)",
+        ),
+        (
+            [
+                "--step",
+                "1",
+                "--override",
+                "flags.visible_only=true",
+                "--model",
+                "m",
+                "--base-url",
+                "http://127.0.0.1:9/v1",
+            ],
+            "flags.visible_only is true, but steps record the AXTree of the whole page; "
+            "allowed: flags.visible_only false",
+        ),
+        (["--step", "1", "--override", "use_html"], "--override 'use_html' is not KEY=VALUE"),
+        (["--step", "1", "--override", "flags.use_htm=1"], "has no field 'use_htm'"),
+        (
+            ["--step", "1", "--agent", "agentlab.agents.replay.REPLAY"],
+            "agent config 'agentlab.agents.replay.REPLAY' is a ReplayAgentArgs; allowed: a WebAgent config",
+        ),
+    ],
+)
 def test_bad_requests_are_one_line(tmp_path, args, expected):
     process = prompt_test(recorded_episode(tmp_path), *args)
     assert process.returncode == 2 and process.stdout == ""
@@ -160,10 +247,20 @@ def test_an_agent_without_our_chat_model_needs_a_model(tmp_path):
 def run_episode(tmp_path, server, task="click-test"):
     """A real episode: real Chromium on a real MiniWoB++ page, WebAgent asking the scripted server."""
     spec = EpisodeSpec(
-        study="t", benchmark="miniwob", task=task, seed=0, agent_name="scripted",
-        agent_config="agentlab.agents.web_agent.WEB_AGENT_4o", max_steps=3, agent_overrides={
-            "chat_model_args.base_url": server.base_url, "chat_model_args.api_key_env": None,
-            "chat_model_args.model_name": "scripted-model", "flags.use_memory": True, "flags.use_html": True},
+        study="t",
+        benchmark="miniwob",
+        task=task,
+        seed=0,
+        agent_name="scripted",
+        agent_config="agentlab.agents.web_agent.WEB_AGENT_4o",
+        max_steps=3,
+        agent_overrides={
+            "chat_model_args.base_url": server.base_url,
+            "chat_model_args.api_key_env": None,
+            "chat_model_args.model_name": "scripted-model",
+            "flags.use_memory": True,
+            "flags.use_html": True,
+        },
     )
     out = tmp_path / task
     assert run_supervised(spec, RunLimits(step_timeout_s=60, episode_timeout_s=300), out) == EXIT_FINAL

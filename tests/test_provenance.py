@@ -27,8 +27,17 @@ def run(workflow, workdir, seeds, strict):
     }
     workdir.mkdir(exist_ok=True)
     (workdir / "config.yaml").write_text(json.dumps(config))
-    command = [str(BIN / "snakemake"), "--snakefile", str(workflow / "Snakefile"), "--directory", str(workdir),
-               "--configfile", str(workdir / "config.yaml"), "--cores", "2"]
+    command = [
+        str(BIN / "snakemake"),
+        "--snakefile",
+        str(workflow / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(workdir / "config.yaml"),
+        "--cores",
+        "2",
+    ]
     return subprocess.run(command, capture_output=True, text=True, env=tool_env())
 
 
@@ -54,8 +63,10 @@ def test_episodes_record_the_runs_commit_and_strict_provenance_refuses_a_dirty_t
     refused = run(workflow, workdir, [0, 1], strict=True)
     assert refused.returncode == 2
     [line] = [line for line in refused.stderr.splitlines() if line.startswith("agentlab:")]
-    assert line == (f"agentlab: episode.strict_provenance is true but the workflow at commit {head} has uncommitted "
-                    "changes; commit or stash them (git status), or set strict_provenance: false")
+    assert line == (
+        f"agentlab: episode.strict_provenance is true but the workflow at commit {head} has uncommitted "
+        "changes; commit or stash them (git status), or set strict_provenance: false"
+    )
     assert "Traceback" not in refused.stderr and not (episodes / "seed1").exists()
 
     allowed = run(workflow, workdir, [0, 1], strict=False)

@@ -11,7 +11,10 @@ from urllib.parse import unquote
 
 import pandas as pd
 import pytest
+from conftest import TRACES, chromium, replay_agent, run_snakemake
 from markupsafe import escape
+from synthetic import write_episode, write_large_study, write_manifest
+from test_aggregate import status
 
 from agentlab.analyze import load_results
 from agentlab.analyze.aggregate import aggregate_study
@@ -19,11 +22,8 @@ from agentlab.analyze.formatting import format_rate
 from agentlab.report import build_report
 from agentlab.report.compare import constants_and_variables, first_difference
 from agentlab.revision import git_state
-from conftest import TRACES, chromium, replay_agent, run_snakemake
-from synthetic import write_episode, write_large_study, write_manifest
-from test_aggregate import status
 
-PAYLOAD = "<script>window.__pwned=1</script><img src=x onerror=\"window.__pwned=2\">"
+PAYLOAD = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
 ODD_TASK = "odd name#1?%"  # task names may hold any character but '/': links must encode them
 
 
@@ -57,22 +57,46 @@ LONG_TREE = "\n".join(f"[{bid}] button 'Option {bid}'" for bid in range(400))  #
 def steps_with(text: str, agent: str = "a") -> list[dict]:
     """Three step records carrying `text` in page and model fields; agent b's second action differs."""
     return [
-        {"step": 0, "url": "file:///task.html", "screenshot": "screenshots/step_000.png", "action": "fill('14', 'x')",
-         "think": f"thinking {text}", "axtree": f"textbox value={text}" + LONG_TREE, "last_action_error": "",
-         "page_details": "observations/step_000.json.gz",
-         "targets": [{"call": "fill", "bid": "14", "bbox": [10, 20, 30, 40], "visibility": 1.0},
-                     {"call": "mouse_click", "point": [5, 6]}],
-         "agent_extra": {"parse_errors": ["no action found <b>", "no action found again"]},
-         "messages": [{"role": "user", "content": f"prompt {text}"},
-                      {"role": "assistant", "content": [{"type": "text", "text": f"answer {text}"}]}],
-         "agent_stats": {"input_tokens": 10},
-         "timings": {"agent_s": 0.1, "env_step_s": 0.2, "action_s": 0.1, "settle_s": 0.05, "observation_s": 0.03},
-         "reward": 0.0},
-        {"step": 1, "url": "file:///task.html", "screenshot": "screenshots/step_001.png",
-         "action": "click('99')" if agent == "a" else "click('98')",
-         "think": "", "axtree": "tree", "last_action_error": 'Could not find element with bid "99"', "reward": 0.0,
-         "refused_navigations": [f"https://elsewhere.example/{text}"]},
-        {"step": 2, "url": "file:///task.html", "screenshot": "screenshots/step_002.png", "action": None, "axtree": "t"},
+        {
+            "step": 0,
+            "url": "file:///task.html",
+            "screenshot": "screenshots/step_000.png",
+            "action": "fill('14', 'x')",
+            "think": f"thinking {text}",
+            "axtree": f"textbox value={text}" + LONG_TREE,
+            "last_action_error": "",
+            "page_details": "observations/step_000.json.gz",
+            "targets": [
+                {"call": "fill", "bid": "14", "bbox": [10, 20, 30, 40], "visibility": 1.0},
+                {"call": "mouse_click", "point": [5, 6]},
+            ],
+            "agent_extra": {"parse_errors": ["no action found <b>", "no action found again"]},
+            "messages": [
+                {"role": "user", "content": f"prompt {text}"},
+                {"role": "assistant", "content": [{"type": "text", "text": f"answer {text}"}]},
+            ],
+            "agent_stats": {"input_tokens": 10},
+            "timings": {"agent_s": 0.1, "env_step_s": 0.2, "action_s": 0.1, "settle_s": 0.05, "observation_s": 0.03},
+            "reward": 0.0,
+        },
+        {
+            "step": 1,
+            "url": "file:///task.html",
+            "screenshot": "screenshots/step_001.png",
+            "action": "click('99')" if agent == "a" else "click('98')",
+            "think": "",
+            "axtree": "tree",
+            "last_action_error": 'Could not find element with bid "99"',
+            "reward": 0.0,
+            "refused_navigations": [f"https://elsewhere.example/{text}"],
+        },
+        {
+            "step": 2,
+            "url": "file:///task.html",
+            "screenshot": "screenshots/step_002.png",
+            "action": None,
+            "axtree": "t",
+        },
     ]
 
 
@@ -85,15 +109,32 @@ def make_study(tmp_path: Path) -> Path:
                     continue  # missing
                 result = "success" if agent == "a" else "failure"
                 error = {"type": "AgentError", "message": PAYLOAD} if agent == "b" else None
-                fields = {**status(result, error), "goal": f"Enter {PAYLOAD}", "n_steps": 2,
-                          "agent_args": {"class": "x.WebAgentArgs", "fields": {
-                              "flags": {"use_html": agent == "a"}, "name": PAYLOAD, "chat_model_args": {"model_name": "m"}}}}
+                fields = {
+                    **status(result, error),
+                    "goal": f"Enter {PAYLOAD}",
+                    "n_steps": 2,
+                    "agent_args": {
+                        "class": "x.WebAgentArgs",
+                        "fields": {
+                            "flags": {"use_html": agent == "a"},
+                            "name": PAYLOAD,
+                            "chat_model_args": {"model_name": "m"},
+                        },
+                    },
+                }
                 folder = write_episode(study, agent, task, seed, fields, steps_with(PAYLOAD, agent))
                 (folder / "episode.log").write_text("attempt 1 of 1\n")
                 (folder / "observations").mkdir()
-                (folder / "observations" / "step_000.json.gz").write_bytes(gzip.compress(json.dumps(
-                    {"pruned_html": f"<div>{PAYLOAD}</div>", "elements": {"14": {"bbox": [10, 20, 30, 40],
-                                                                                   "set_of_marks": 1}}}).encode()))
+                (folder / "observations" / "step_000.json.gz").write_bytes(
+                    gzip.compress(
+                        json.dumps(
+                            {
+                                "pruned_html": f"<div>{PAYLOAD}</div>",
+                                "elements": {"14": {"bbox": [10, 20, 30, 40], "set_of_marks": 1}},
+                            }
+                        ).encode()
+                    )
+                )
     aggregate_study(study)
     return study
 
@@ -112,14 +153,20 @@ def test_report_links_every_episode_screenshot_and_plot_that_exists(tmp_path):
     page = study / "report" / "episodes" / "miniwob" / "a" / ODD_TASK / "seed1.html"
     trace = Links(page.read_text())
     assert [resolve(page, src).name for src in trace.images] == [  # each step before and after its action
-        "step_000.png", "step_001.png", "step_001.png", "step_002.png", "step_002.png"]
+        "step_000.png",
+        "step_001.png",
+        "step_001.png",
+        "step_002.png",
+        "step_002.png",
+    ]
     for url in trace.images + trace.scripts + [h for h in trace.hrefs if not h.startswith("#")]:
         assert resolve(page, url).exists(), url
     assert resolve(page, trace.scripts[0]) == (study / "report" / "assets" / "trace.js").resolve()
     assert not any("/compare/" in h for h in trace.hrefs)  # agent b has no seed 1 here: nothing to compare
     paired = study / "report" / "episodes" / "miniwob" / "a" / ODD_TASK / "seed0.html"
     assert (study / "report" / "compare" / "miniwob" / ODD_TASK / "seed0.html").resolve() in {
-        resolve(paired, h) for h in Links(paired.read_text()).hrefs}
+        resolve(paired, h) for h in Links(paired.read_text()).hrefs
+    }
     assert resolve(page, trace.hrefs[0]) == index.resolve()
     assert {"summary.json", "steps.jsonl", "episode.log"} <= {resolve(page, h).name for h in trace.hrefs}
     assert {"step-0", "step-1", "step-2"} <= trace.ids
@@ -130,15 +177,22 @@ def test_report_escapes_text_from_pages_and_models(tmp_path):
     study = make_study(tmp_path)
     build_report(study)
     report = study / "report"
-    pages = [report / "index.html", *sorted((report / "episodes").rglob("*.html")),
-             *sorted((report / "compare").rglob("*.html")), report / "agents.html"]
+    pages = [
+        report / "index.html",
+        *sorted((report / "episodes").rglob("*.html")),
+        *sorted((report / "compare").rglob("*.html")),
+        report / "agents.html",
+    ]
     assert len(pages) == 1 + 7 + 3 + 1  # index, traces, compare pages (t1 seeds 0 and 1, odd task seed 0), agents
     for page in pages:
         text = page.read_text()
         scripts = Links(text).scripts  # only the report's own script files: none inline
         assert text.lower().count("<script") == len(scripts) and None not in scripts, page
-        assert all(resolve(page, src).parent in {(report / "assets").resolve(), (report / "data").resolve()}
-                   and resolve(page, src).is_file() for src in scripts), page
+        assert all(
+            resolve(page, src).parent in {(report / "assets").resolve(), (report / "data").resolve()}
+            and resolve(page, src).is_file()
+            for src in scripts
+        ), page
         assert "<img src=x" not in text and PAYLOAD not in text, page
         assert "default-src 'none'; script-src 'self';" in text
     trace = pages[1].read_text()
@@ -154,7 +208,7 @@ def data_file(path: Path, function: str):
     text = path.read_text()
     prefix = f"AgentlabReport.{function}("
     assert text.startswith(prefix) and text.endswith(");\n") and text.isascii()
-    return json.loads(text[len(prefix):-3])
+    return json.loads(text[len(prefix) : -3])
 
 
 def test_data_files_hold_whole_texts_and_the_finder_rows(tmp_path):
@@ -169,6 +223,7 @@ def test_data_files_hold_whole_texts_and_the_finder_rows(tmp_path):
     assert next(r for r in rows if r["task"] == "t1")["reward"] in (0.0, 1.0)
 
     details = data_file(report / "episodes" / "miniwob" / "a" / "t1" / "seed0.details.js", "pageDetails")
+
     def inflate(text: str) -> str:
         return gzip.decompress(base64.b64decode(text)).decode()
 
@@ -196,26 +251,28 @@ def test_compare_page_marks_the_first_step_where_actions_differ(tmp_path):
     text = (study / "report" / "compare" / "miniwob" / "t1" / "seed0.html").read_text()
     assert text.count('id="first-difference"') == 1
     assert '<tr class="compare-step first-difference" id="first-difference">\n<th>1<br>' in text
-    assert "first differ at <a href=\"#first-difference\">step 1</a>" in text
+    assert 'first differ at <a href="#first-difference">step 1</a>' in text
 
 
 def test_agents_page_lists_the_arguments_that_differ_with_each_score(tmp_path):
     study = make_study(tmp_path)
     build_report(study)
     text = (study / "report" / "agents.html").read_text()
-    variables = text[text.index('id="variables"'):text.index('id="constants"')]
+    variables = text[text.index('id="variables"') : text.index('id="constants"')]
     assert "<code>flags.use_html</code>" in variables and "<code>chat_model_args.model_name</code>" not in variables
-    constants = text[text.index('id="constants"'):]
+    constants = text[text.index('id="constants"') :]
     assert "<code>chat_model_args.model_name</code>" in constants and "<code>class</code>" in constants
-    assert "<td>a</td>\n<td class=\"num\"><b>100.0% ± 0.0%</b> (n=4)</td><td><code>true</code></td>" in variables
-    assert "<td>b</td>\n<td class=\"num\"><b>0.0% ± 0.0%</b> (n=3)</td><td><code>false</code></td>" in variables
+    assert '<td>a</td>\n<td class="num"><b>100.0% ± 0.0%</b> (n=4)</td><td><code>true</code></td>' in variables
+    assert '<td>b</td>\n<td class="num"><b>0.0% ± 0.0%</b> (n=3)</td><td><code>false</code></td>' in variables
 
 
 def test_constants_and_variables_flatten_nested_arguments():
-    constants, variables = constants_and_variables({
-        "x": {"flags": {"use_html": True, "depth": 1}, "model": "m", "only_x": 1},
-        "y": {"flags": {"use_html": False, "depth": 1}, "model": "m"},
-    })
+    constants, variables = constants_and_variables(
+        {
+            "x": {"flags": {"use_html": True, "depth": 1}, "model": "m", "only_x": 1},
+            "y": {"flags": {"use_html": False, "depth": 1}, "model": "m"},
+        }
+    )
     assert constants == {"flags.depth": 1, "model": "m"} and variables == ["flags.use_html", "only_x"]
     assert first_difference([["a", "b", None], ["a", "c", None]]) == 1
     assert first_difference([["a", None], ["a", None]]) is None
@@ -227,7 +284,7 @@ def test_index_groups_action_errors_and_lists_comparisons(tmp_path):
     build_report(study)
     text = (study / "report" / "index.html").read_text()
     assert "Could not find element with bid &#34;99&#34;" in text  # one example message of the group
-    assert "<td class=\"num\">7</td><td class=\"num\">7</td>" in text  # 7 steps in 7 episodes
+    assert '<td class="num">7</td><td class="num">7</td>' in text  # 7 steps in 7 episodes
     assert "+100.0 pp" in text and "3 of 4" not in text
     assert "7 of 8 episodes done" in text
 
@@ -258,8 +315,18 @@ def test_git_state_reads_commit_and_dirty_flag_and_tolerates_no_repository(tmp_p
 def test_report_flags_episodes_of_several_commits_and_of_a_dirty_tree(tmp_path):
     study = write_manifest(tmp_path / "s", ["t1", "t2", "t3"], [0], ["a"])
     for task, commit, dirty in [("t1", "a" * 40, False), ("t2", "b" * 40, True), ("t3", "b" * 40, False)]:
-        write_episode(study, "a", task, 0, {"status": "success", "reward": 1.0, "success": True,
-                                            "provenance": {"commit": commit, "dirty": dirty, "agentlab": "0.1.0"}})
+        write_episode(
+            study,
+            "a",
+            task,
+            0,
+            {
+                "status": "success",
+                "reward": 1.0,
+                "success": True,
+                "provenance": {"commit": commit, "dirty": dirty, "agentlab": "0.1.0"},
+            },
+        )
     aggregate_study(study)
     build_report(study)
     text = (study / "report" / "index.html").read_text()
@@ -270,8 +337,18 @@ def test_report_flags_episodes_of_several_commits_and_of_a_dirty_tree(tmp_path):
 
 def test_report_of_one_clean_commit_raises_no_flag(tmp_path):
     study = write_manifest(tmp_path / "s", ["t1"], [0], ["a"])
-    write_episode(study, "a", "t1", 0, {"status": "success", "reward": 1.0, "success": True,
-                                        "provenance": {"commit": "c" * 40, "dirty": False, "agentlab": "0.1.0"}})
+    write_episode(
+        study,
+        "a",
+        "t1",
+        0,
+        {
+            "status": "success",
+            "reward": 1.0,
+            "success": True,
+            "provenance": {"commit": "c" * 40, "dirty": False, "agentlab": "0.1.0"},
+        },
+    )
     aggregate_study(study)
     build_report(study)
     text = (study / "report" / "index.html").read_text()
@@ -296,8 +373,10 @@ def plant_traces(folder: Path) -> str:
                 records[0]["action"] = f"fill('14', {PAGE_PAYLOAD!r})"
             for record in records:
                 record["think"] = f"I will act. {MODEL_PAYLOAD}"
-                record["messages"] = [{"role": "user", "content": "the page and goal"},
-                                      {"role": "assistant", "content": f"answer {MODEL_PAYLOAD}"}]
+                record["messages"] = [
+                    {"role": "user", "content": "the page and goal"},
+                    {"role": "assistant", "content": f"answer {MODEL_PAYLOAD}"},
+                ]
             target = folder / "miniwob" / task / f"seed{seed}.jsonl"
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text("".join(json.dumps(record) + "\n" for record in records))
@@ -322,8 +401,12 @@ def overlay_matches_recorded_box(page, step: dict) -> None:
     x, y, width, height = step["targets"][0]["bbox"]
     scale = (image["width"] - 2) / natural[0]  # the image has a 1 px border
     half = 1.5  # the outline, 3 CSS pixels wide, is centred on the box's edge
-    expected = {"x": image["x"] + 1 + x * scale - half, "y": image["y"] + 1 + y * scale - half,
-                "width": width * scale + 2 * half, "height": height * scale + 2 * half}
+    expected = {
+        "x": image["x"] + 1 + x * scale - half,
+        "y": image["y"] + 1 + y * scale - half,
+        "width": width * scale + 2 * half,
+        "height": height * scale + 2 * half,
+    }
     assert all(abs(drawn[name] - expected[name]) < 1.0 for name in expected), (drawn, expected)
 
 
@@ -361,18 +444,25 @@ def test_snakemake_builds_a_report_that_chromium_shows_and_no_planted_script_run
         page.screenshot(path=study / "report_index.png", full_page=True)
 
         page.goto((study / "report" / "episodes" / "miniwob" / "planted" / "enter-text" / "seed0.html").as_uri())
-        steps = [json.loads(line) for line in
-                 (study / "miniwob" / "planted" / "enter-text" / "seed0" / "steps.jsonl").read_text().splitlines()]
+        steps = [
+            json.loads(line)
+            for line in (study / "miniwob" / "planted" / "enter-text" / "seed0" / "steps.jsonl")
+            .read_text()
+            .splitlines()
+        ]
         widths = loaded_images(page, ".step .overlay img")
         assert len(widths) == 4 and all(width > 100 for width in widths)  # 3 actions + final observation
         overlay_matches_recorded_box(page, steps[0])  # fill('14', ...): the text field
         page.click("#step-0 button.som-toggle")
         page.wait_for_selector("#step-0 svg rect.som")
-        marks = json.loads(gzip.decompress((study / "miniwob/planted/enter-text/seed0" / steps[0]["page_details"])
-                                           .read_bytes()))["elements"]
+        marks = json.loads(
+            gzip.decompress((study / "miniwob/planted/enter-text/seed0" / steps[0]["page_details"]).read_bytes())
+        )["elements"]
         assert page.locator("#step-0 svg rect.som").count() == sum(1 for e in marks.values() if e["set_of_marks"])
         page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
-        page.wait_for_function("[...document.querySelectorAll('pre[data-field]')].every(p => p.textContent !== 'loading…')")
+        page.wait_for_function(
+            "[...document.querySelectorAll('pre[data-field]')].every(p => p.textContent !== 'loading…')"
+        )
         assert page.inner_text("#step-2 pre[data-field=axtree]") == steps[2]["axtree"]  # whole, as recorded
         assert f'value="{PAGE_PAYLOAD}"' in steps[2]["axtree"]  # typed into the page, shown in the next AXTree
         assert "<input" in page.inner_text("#step-0 pre[data-field=pruned_html]")

@@ -18,14 +18,22 @@ pytestmark = pytest.mark.slow
 
 SNAKEMAKE = [str(BIN / "snakemake"), "--cores", "1"]
 
-SNAKEFILE = ('rule all:\n    input: "done"\n\n'
-             'rule slow:\n    output: "done"\n    shell: "sleep {config[sleep]} && touch {output}"\n')
+SNAKEFILE = (
+    'rule all:\n    input: "done"\n\n'
+    'rule slow:\n    output: "done"\n    shell: "sleep {config[sleep]} && touch {output}"\n'
+)
 
 
 def start_snakemake(folder: Path) -> subprocess.Popen:
     (folder / "Snakefile").write_text(SNAKEFILE)
-    run = subprocess.Popen([*SNAKEMAKE, "--config", "sleep=60"], cwd=folder, env=tool_env(),
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    run = subprocess.Popen(
+        [*SNAKEMAKE, "--config", "sleep=60"],
+        cwd=folder,
+        env=tool_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 60
     while not (folder / LOCKS_DIR).is_dir() or not any((folder / LOCKS_DIR).iterdir()):
         assert run.poll() is None and time.monotonic() < deadline, "snakemake did not lock its folder"
@@ -34,8 +42,12 @@ def start_snakemake(folder: Path) -> subprocess.Popen:
 
 
 def unlock_stale(folder: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "agentlab", "unlock-stale", "--directory", str(folder)],
-                          capture_output=True, text=True, env=tool_env())
+    return subprocess.run(
+        [sys.executable, "-m", "agentlab", "unlock-stale", "--directory", str(folder)],
+        capture_output=True,
+        text=True,
+        env=tool_env(),
+    )
 
 
 def test_a_live_run_is_never_unlocked_and_a_killed_runs_lock_is_removed(tmp_path):
@@ -44,23 +56,29 @@ def test_a_live_run_is_never_unlocked_and_a_killed_runs_lock_is_removed(tmp_path
         assert [process.pid for process in snakemake_processes(tmp_path)] == [run.pid]
         second = unlock_stale(tmp_path)
         assert second.returncode == 2 and second.stdout == ""
-        assert second.stderr == (f"agentlab: a run is in progress in {tmp_path.resolve()} (snakemake pid {run.pid}); "
-                                 "wait for it to finish or stop it (Ctrl-C, or kill -INT that pid), then run again\n")
+        assert second.stderr == (
+            f"agentlab: a run is in progress in {tmp_path.resolve()} (snakemake pid {run.pid}); "
+            "wait for it to finish or stop it (Ctrl-C, or kill -INT that pid), then run again\n"
+        )
         assert any((tmp_path / LOCKS_DIR).iterdir())
     finally:
         os.killpg(run.pid, signal.SIGKILL)  # a crash: Snakemake leaves its lock behind
         run.wait()
-    locked = subprocess.run([*SNAKEMAKE, "--config", "sleep=0"], cwd=tmp_path, env=tool_env(),
-                            capture_output=True, text=True)
+    locked = subprocess.run(
+        [*SNAKEMAKE, "--config", "sleep=0"], cwd=tmp_path, env=tool_env(), capture_output=True, text=True
+    )
     assert locked.returncode != 0 and "LockException" in locked.stderr  # what a plain rerun meets
 
     recovered = unlock_stale(tmp_path)
     assert recovered.returncode == 0
-    assert recovered.stderr == (f"agentlab: removed the lock left by an interrupted run in {tmp_path.resolve()} "
-                                "(no snakemake works there); its finished episodes are kept\n")
+    assert recovered.stderr == (
+        f"agentlab: removed the lock left by an interrupted run in {tmp_path.resolve()} "
+        "(no snakemake works there); its finished episodes are kept\n"
+    )
     assert not (tmp_path / LOCKS_DIR).exists()
-    rerun = subprocess.run([*SNAKEMAKE, "--config", "sleep=0"], cwd=tmp_path, env=tool_env(),
-                           capture_output=True, text=True)
+    rerun = subprocess.run(
+        [*SNAKEMAKE, "--config", "sleep=0"], cwd=tmp_path, env=tool_env(), capture_output=True, text=True
+    )
     assert rerun.returncode == 0, rerun.stderr
     assert (tmp_path / "done").exists()
     assert unlock_stale(tmp_path).stderr == ""  # no lock: nothing to say

@@ -3,13 +3,12 @@
 import json
 
 import pytest
+from conftest import replay_agent
 
 from agentlab.benchmarks import get_benchmark
 from agentlab.io import write_json_atomic
 from agentlab.schedule import Round, Schedule, nearest_selected_parents
 from agentlab.study import load_study
-
-from conftest import replay_agent
 
 
 def study(benchmarks, agents=("a", "b")):
@@ -21,14 +20,22 @@ def summary(benchmark, agent, task, seed):
 
 
 def test_rounds_on_one_instance_follow_each_other_across_agents_seeds_and_benchmarks():
-    schedule = Schedule(study({
-        "webarena": {"tasks": ["410", "537", "552"], "seeds": [0, 1]},
-        "visualwebarena": {"tasks": ["0"]},
-        "webarena_lite": {"tasks": ["4"]},
-    }))
+    schedule = Schedule(
+        study(
+            {
+                "webarena": {"tasks": ["410", "537", "552"], "seeds": [0, 1]},
+                "visualwebarena": {"tasks": ["0"]},
+                "webarena_lite": {"tasks": ["4"]},
+            }
+        )
+    )
     assert schedule.rounds["webarena"] == [
-        Round("webarena", "a", 0), Round("webarena", "a", 1), Round("webarena", "b", 0), Round("webarena", "b", 1),
-        Round("webarena_lite", "a", 0), Round("webarena_lite", "b", 0),
+        Round("webarena", "a", 0),
+        Round("webarena", "a", 1),
+        Round("webarena", "b", 0),
+        Round("webarena", "b", 1),
+        Round("webarena_lite", "a", 0),
+        Round("webarena_lite", "b", 0),
     ]
     assert schedule.rounds["visualwebarena"] == [Round("visualwebarena", "a", 0), Round("visualwebarena", "b", 0)]
     assert schedule.reset_prerequisites("webarena", "a", 0) == ["results/s/preflight/webarena.json"]
@@ -39,7 +46,10 @@ def test_rounds_on_one_instance_follow_each_other_across_agents_seeds_and_benchm
     assert schedule.reset_prerequisites("webarena_lite", "a", 0)[1:] == [
         summary("webarena", "b", task, 1) for task in ("410", "537", "552")
     ]
-    assert (schedule.uses_instance("webarena_lite", "webarena"), schedule.uses_instance("visualwebarena", "webarena")) == (1, 0)
+    assert (
+        schedule.uses_instance("webarena_lite", "webarena"),
+        schedule.uses_instance("visualwebarena", "webarena"),
+    ) == (1, 0)
 
 
 def test_an_episode_waits_for_preflight_reset_and_its_dependencies_of_the_same_agent_and_seed():
@@ -51,18 +61,22 @@ def test_an_episode_waits_for_preflight_reset_and_its_dependencies_of_the_same_a
         summary("webarena", "b", "410", 1),
     ]
     assert schedule.prerequisites("webarena", "a", "410", 0) == [
-        "results/s/preflight/webarena.json", "results/s/resets/webarena/a/seed0.json"
+        "results/s/preflight/webarena.json",
+        "results/s/resets/webarena/a/seed0.json",
     ]
     ignoring = Schedule(study({"webarena": {"tasks": ["410", "537", "552"], "ignore_dependencies": True}}))
     assert ignoring.prerequisites("webarena", "a", "552", 0) == [
-        "results/s/preflight/webarena.json", "results/s/resets/webarena/a/seed0.json"
+        "results/s/preflight/webarena.json",
+        "results/s/resets/webarena/a/seed0.json",
     ]
 
 
 def test_benchmarks_without_instance_or_backend():
     schedule = Schedule(study({"workarena_l1": {"tasks": ["order-ipad-pro"]}}))
     assert schedule.rounds == {} and schedule.has_prerequisites()
-    assert schedule.prerequisites("workarena_l1", "a", "order-ipad-pro", 102) == ["results/s/preflight/workarena_l1.json"]
+    assert schedule.prerequisites("workarena_l1", "a", "order-ipad-pro", 102) == [
+        "results/s/preflight/workarena_l1.json"
+    ]
     miniwob = Schedule(study({"miniwob": {"tasks": ["click-test"], "seeds": [0]}}))
     assert not miniwob.has_prerequisites() and miniwob.preflight_path("miniwob") is None
     assert miniwob.episode_inputs("miniwob", "a", "click-test", 0) == []
@@ -77,7 +91,9 @@ def test_a_done_episode_waits_for_nothing_until_its_spec_or_agent_changes(tmp_pa
     spec = json.loads(the_study.spec(*key).to_json())
     write_json_atomic(summary(*key), {"spec": spec, "config_hash": the_study.config_hash("webarena", "a")})
     assert schedule.is_done(*key) and schedule.episode_inputs(*key) == []
-    write_json_atomic(summary(*key), {"spec": {**spec, "max_steps": 3}, "config_hash": the_study.config_hash("webarena", "a")})
+    write_json_atomic(
+        summary(*key), {"spec": {**spec, "max_steps": 3}, "config_hash": the_study.config_hash("webarena", "a")}
+    )
     assert len(schedule.episode_inputs(*key)) == 3
     write_json_atomic(summary(*key), {"spec": spec, "config_hash": "another agent config"})
     assert len(schedule.episode_inputs(*key)) == 3

@@ -3,10 +3,9 @@
 import time
 
 import pytest
+from conftest import chromium
 
 from agentlab.settle import SETTLE_SCRIPT, settle_code
-
-from conftest import chromium
 
 pytestmark = pytest.mark.slow
 

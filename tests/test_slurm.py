@@ -9,7 +9,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-
 from conftest import BIN, REPO, tool_env
 from local_slurm import local_slurm
 
@@ -33,9 +32,22 @@ def start_snakemake(workdir, config, *args):
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "config.yaml").write_text(yaml.safe_dump(config))
     command = [
-        "timeout", "-k", "10", str(HARD_TIMEOUT_S), str(BIN / "snakemake"), "--snakefile", str(REPO / "Snakefile"),
-        "--directory", str(workdir), "--configfile", str(workdir / "config.yaml"),
-        "--workflow-profile", str(PROFILE), "--slurm-init-seconds-before-status-checks", "2", *args,
+        "timeout",
+        "-k",
+        "10",
+        str(HARD_TIMEOUT_S),
+        str(BIN / "snakemake"),
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(workdir / "config.yaml"),
+        "--workflow-profile",
+        str(PROFILE),
+        "--slurm-init-seconds-before-status-checks",
+        "2",
+        *args,
     ]
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=tool_env())
 
@@ -97,7 +109,9 @@ def test_study_runs_batched_on_slurm_and_a_cancelled_job_is_reported_and_retried
 
     summaries = [json.loads(path.read_text()) for path in sorted(episodes.glob("*/seed0/summary.json"))]
     assert [(s["task"], s["status"], s["attempt"]) for s in summaries] == [
-        ("click-button", "success", 2), ("click-test", "success", 2)]
+        ("click-button", "success", 2),
+        ("click-test", "success", 2),
+    ]
     retried = summaries[0]["slurm_job_id"]
     assert retried != cancelled and {s["slurm_job_id"] for s in summaries} == {retried}  # one job, both episodes
     assert (logs / f"{retried}.log").is_file()
@@ -127,6 +141,7 @@ def test_a_job_slurm_refuses_fails_the_run_instead_of_waiting(slurm, tmp_path, t
     output = finish(process)
     assert process.returncode == 1 and "Error in group episodes" in output, output
     assert not list((tmp_path / "results" / "tiny").glob("miniwob/*/*/seed*/summary.json"))
-    refused = subprocess.run(["sbatch", "--test-only", "--partition", "no-such-partition", "--wrap", "true"],
-                             capture_output=True, text=True)
+    refused = subprocess.run(
+        ["sbatch", "--test-only", "--partition", "no-such-partition", "--wrap", "true"], capture_output=True, text=True
+    )
     assert refused.returncode != 0 and "Invalid partition name specified" in refused.stderr

@@ -30,10 +30,20 @@ def test_a_stopped_study_leaves_nothing_running_or_partial_and_the_next_run_cont
         "episode": {"retries": 1, "step_timeout_s": 60, "episode_timeout_s": 300},
     }
     (tmp_path / "config.yaml").write_text(json.dumps(config))
-    command = [str(BIN / "snakemake"), "--snakefile", str(REPO / "Snakefile"), "--directory", str(tmp_path),
-               "--configfile", str(tmp_path / "config.yaml"), "--cores", "2"]
-    run = subprocess.Popen(command, env=tool_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                           start_new_session=True)
+    command = [
+        str(BIN / "snakemake"),
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(tmp_path),
+        "--configfile",
+        str(tmp_path / "config.yaml"),
+        "--cores",
+        "2",
+    ]
+    run = subprocess.Popen(
+        command, env=tool_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
     log = ""
     for line in run.stdout:  # until the first two episodes (started together) are finished
         log += line
@@ -53,10 +63,15 @@ def test_a_stopped_study_leaves_nothing_running_or_partial_and_the_next_run_cont
     stopped_at = time.monotonic()
     os.killpg(run.pid, signum)
     log += run.communicate(timeout=120)[0]
-    wait_for(lambda: marked(process_marker, "AGENTLAB_TEST_MARK") == [], timeout_s=30,
-             what="every process of the stopped run to exit")
-    print(f"{signal.Signals(signum).name}: the run and all its processes ended "
-          f"{time.monotonic() - stopped_at:.1f} s after the signal")
+    wait_for(
+        lambda: marked(process_marker, "AGENTLAB_TEST_MARK") == [],
+        timeout_s=30,
+        what="every process of the stopped run to exit",
+    )
+    print(
+        f"{signal.Signals(signum).name}: the run and all its processes ended "
+        f"{time.monotonic() - stopped_at:.1f} s after the signal"
+    )
     assert run.returncode != 0
     logs = "".join(path.read_text() for path in (tmp_path / "results" / "stop").rglob("*.log"))
     assert f"stopped by {signal.Signals(signum).name}" in logs, logs

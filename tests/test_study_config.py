@@ -6,11 +6,10 @@ import subprocess
 
 import pytest
 import yaml
+from conftest import BIN, REPO, replay_agent, run_snakemake, tool_env
 
 from agentlab.errors import ConfigError
 from agentlab.study import load_study
-
-from conftest import BIN, REPO, replay_agent, run_snakemake, tool_env
 
 GOOD = {
     "study": "s1",
@@ -53,7 +52,11 @@ def test_schema_defaults_are_filled():
 @pytest.mark.parametrize(
     "path, value, expected",
     [
-        ("benchmarks.miniwobb", {"tasks": "all", "seeds": [0]}, "unknown benchmark 'miniwobb'; allowed: assistantbench, knows, miniwob, timewarp, visualwebarena"),
+        (
+            "benchmarks.miniwobb",
+            {"tasks": "all", "seeds": [0]},
+            "unknown benchmark 'miniwobb'; allowed: assistantbench, knows, miniwob, timewarp, visualwebarena",
+        ),
         ("benchmarks.miniwob.tasks", ["click-tset"], "task 'click-tset' matches no miniwob task"),
         ("benchmarks.miniwob.seeds", [-1], "benchmarks.miniwob.seeds.0: -1 is less than the minimum of 0"),
         ("benchmarks.miniwob.seeds", ["a"], "benchmarks.miniwob.seeds.0: 'a' is not of type 'integer'"),
@@ -88,10 +91,15 @@ def test_snakemake_refuses_a_bad_config_before_any_episode(tmp_path):
 
 
 def test_manifest_job_writes_a_study_too_large_for_a_shell_argument(tmp_path):
-    study = {"study": "big", "benchmarks": {"weblinx": {"tasks": {"split": "train"}}}, "agents": {"replay": replay_agent()}}
+    study = {
+        "study": "big",
+        "benchmarks": {"weblinx": {"tasks": {"split": "train"}}},
+        "agents": {"replay": replay_agent()},
+    }
     out = tmp_path / "study.json"
-    subprocess.run([str(BIN / "agentlab"), "manifest", "--out", str(out), "--study", json.dumps(study)],
-                   check=True, env=tool_env())
+    subprocess.run(
+        [str(BIN / "agentlab"), "manifest", "--out", str(out), "--study", json.dumps(study)], check=True, env=tool_env()
+    )
     manifest = json.loads(out.read_text())
     assert len(manifest["benchmarks"]["weblinx"]["tasks"]) == 26410 and manifest["n_episodes"] == 26410
     assert len(json.dumps(manifest)) > 128 * 1024  # more than Linux lets one argument of `bash -c` hold
@@ -104,6 +112,8 @@ def test_run_limit_defaults_are_the_schemas():
 
     episode = yaml.safe_load(SCHEMA_PATH.read_text())["properties"]["episode"]["properties"]
     limits = RunLimits()
-    assert (limits.step_timeout_s, limits.episode_timeout_s) == (episode["step_timeout_s"]["default"],
-                                                                episode["episode_timeout_s"]["default"])
+    assert (limits.step_timeout_s, limits.episode_timeout_s) == (
+        episode["step_timeout_s"]["default"],
+        episode["episode_timeout_s"]["default"],
+    )
     assert ("warm" if limits.warm else "cold") == episode["workers"]["default"]

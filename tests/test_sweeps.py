@@ -23,8 +23,12 @@ GOOD = {
         "replay": replay_agent(),
     },
 }
-VARIANTS = ["local-temperature=0-use_html=true", "local-temperature=0-use_html=false",
-            "local-temperature=0.5-use_html=true", "local-temperature=0.5-use_html=false"]
+VARIANTS = [
+    "local-temperature=0-use_html=true",
+    "local-temperature=0-use_html=false",
+    "local-temperature=0.5-use_html=true",
+    "local-temperature=0.5-use_html=false",
+]
 
 
 def with_sweep(sweep, overrides=None, name="local"):
@@ -39,8 +43,7 @@ def test_sweep_expands_into_named_agents_with_their_values():
     plan = study.agents["local-temperature=0.5-use_html=false"]
     assert plan.sweep_of == "local"
     assert plan.swept == {"flags.use_html": False, "chat_model_args.temperature": 0.5}
-    assert plan.overrides == {"flags.max_parse_retries": 1, "flags.use_html": False,
-                              "chat_model_args.temperature": 0.5}
+    assert plan.overrides == {"flags.max_parse_retries": 1, "flags.use_html": False, "chat_model_args.temperature": 0.5}
     fields = plan.args["fields"]  # the resolved config, as summaries record it
     assert fields["flags"]["use_html"] is False and fields["chat_model_args"]["temperature"] == 0.5
     assert fields["flags"]["max_parse_retries"] == 1
@@ -65,8 +68,15 @@ def test_manifest_names_the_swept_values():
 def test_names_are_stable_and_readable():
     reordered = with_sweep(dict(reversed(SWEEP.items())), {"flags.max_parse_retries": 1})
     assert list(load_study(reordered).agents) == list(load_study(copy.deepcopy(GOOD)).agents)
-    study = load_study(with_sweep({"chat_model_args.model_name": ["Qwen/Qwen2.5 0.5B"],
-                                   "flags.extra_instructions": ["", "Be brief!"], "flags.use_tabs": [None]}))
+    study = load_study(
+        with_sweep(
+            {
+                "chat_model_args.model_name": ["Qwen/Qwen2.5 0.5B"],
+                "flags.extra_instructions": ["", "Be brief!"],
+                "flags.use_tabs": [None],
+            }
+        )
+    )
     assert [n for n in study.agents if n.startswith("local")] == [
         "local-extra_instructions=_-model_name=Qwen_Qwen2.5_0.5B-use_tabs=null",
         "local-extra_instructions=Be_brief-model_name=Qwen_Qwen2.5_0.5B-use_tabs=null",
@@ -74,16 +84,32 @@ def test_names_are_stable_and_readable():
 
 
 def test_keys_are_named_by_their_last_part_unless_two_share_it():
-    assert key_labels(["flags.max_parse_retries", "chat_model_args.max_retries"]) == \
-        {"flags.max_parse_retries": "max_parse_retries", "chat_model_args.max_retries": "max_retries"}
+    assert key_labels(["flags.max_parse_retries", "chat_model_args.max_retries"]) == {
+        "flags.max_parse_retries": "max_parse_retries",
+        "chat_model_args.max_retries": "max_retries",
+    }
     assert key_labels(["a.x", "b.x", "c.y"]) == {"a.x": "a.x", "b.x": "b.x", "c.y": "y"}
     study = load_study(with_sweep({"flags.max_parse_retries": [1, 2], "chat_model_args.max_retries": [0]}))
-    assert [name for name in study.agents if name.startswith("local")] == \
-        ["local-max_parse_retries=1-max_retries=0", "local-max_parse_retries=2-max_retries=0"]
+    assert [name for name in study.agents if name.startswith("local")] == [
+        "local-max_parse_retries=1-max_retries=0",
+        "local-max_parse_retries=2-max_retries=0",
+    ]
 
 
-@pytest.mark.parametrize("value, label", [(True, "true"), (0, "0"), (0.5, "0.5"), (1e-5, "1e-05"), (None, "null"),
-                                          ("gpt-4o", "gpt-4o"), ("a/b c", "a_b_c"), ([1, 2], "1_2"), ("/", "_")])
+@pytest.mark.parametrize(
+    "value, label",
+    [
+        (True, "true"),
+        (0, "0"),
+        (0.5, "0.5"),
+        (1e-5, "1e-05"),
+        (None, "null"),
+        ("gpt-4o", "gpt-4o"),
+        ("a/b c", "a_b_c"),
+        ([1, 2], "1_2"),
+        ("/", "_"),
+    ],
+)
 def test_value_labels(value, label):
     assert value_label(value) == label
 
@@ -96,16 +122,25 @@ def test_value_labels(value, label):
         ({"flags.use_html": [True, True]}, None, "[True, True] has non-unique elements"),
         ({}, None, "agents.local.sweep: {} should be non-empty"),
         ({"flags/use_html": [True]}, None, "'flags/use_html' does not match"),
-        ({"flags.use_html": [True]}, {"flags.use_html": False},
-         "agents.local.sweep: 'flags.use_html' is also set by overrides ('flags.use_html')"),
+        (
+            {"flags.use_html": [True]},
+            {"flags.use_html": False},
+            "agents.local.sweep: 'flags.use_html' is also set by overrides ('flags.use_html')",
+        ),
         ({"flags.use_html": [True]}, {"flags": {}}, "'flags.use_html' is also set by overrides ('flags')"),
         ({"flags": [{}], "flags.use_html": [True]}, None, "'flags' and 'flags.use_html' set the same field"),
-        ({"flags.extra_instructions": ["a/b", "a b"]}, None,
-         "agents.local.sweep: the agent name 'local-extra_instructions=a_b' is given twice "
-         '(agents.local with {"flags.extra_instructions": "a/b"} and agents.local with '
-         '{"flags.extra_instructions": "a b"})'),
-        ({"flags.use_htm": [True]}, None,
-         "config error at agents.local (sweep variant local-use_htm=true): agent config "),
+        (
+            {"flags.extra_instructions": ["a/b", "a b"]},
+            None,
+            "agents.local.sweep: the agent name 'local-extra_instructions=a_b' is given twice "
+            '(agents.local with {"flags.extra_instructions": "a/b"} and agents.local with '
+            '{"flags.extra_instructions": "a b"})',
+        ),
+        (
+            {"flags.use_htm": [True]},
+            None,
+            "config error at agents.local (sweep variant local-use_htm=true): agent config ",
+        ),
     ],
 )
 def test_bad_sweep_is_one_line_naming_the_value(sweep, overrides, expected):
@@ -119,12 +154,14 @@ def test_bad_sweep_is_one_line_naming_the_value(sweep, overrides, expected):
 def test_check_lists_the_variants(tmp_path):
     path = tmp_path / "study.yaml"
     path.write_text(yaml.safe_dump(GOOD, sort_keys=False))
-    process = subprocess.run([str(BIN / "agentlab"), "check", str(path)], capture_output=True, text=True,
-                             env=tool_env(), check=True)
+    process = subprocess.run(
+        [str(BIN / "agentlab"), "check", str(path)], capture_output=True, text=True, env=tool_env(), check=True
+    )
     lines = process.stdout.splitlines()
     assert lines[0] == "study 'sweep': 20 episodes (1 benchmarks, 5 agents)"
-    assert lines[1] == ("  local-temperature=0-use_html=true  (sweep of local: chat_model_args.temperature=0, "
-                        "flags.use_html=true)")
+    assert lines[1] == (
+        "  local-temperature=0-use_html=true  (sweep of local: chat_model_args.temperature=0, flags.use_html=true)"
+    )
     assert lines[5] == "  replay"
 
 
@@ -140,11 +177,20 @@ def test_a_real_sweep_of_local_agents_runs_with_snakemake(tmp_path):
 
     config = {
         "study": "sweep",
-        "benchmarks": {"miniwob": {"tasks": ["click-test", "click-button", "focus-text"], "seeds": [0],
-                                   "max_steps": 1}},
-        "agents": {"local": {"config": LOCAL, "sweep": SWEEP,
-                             "overrides": {"flags.max_parse_retries": 0, "chat_model_args.max_new_tokens": 60,
-                                           "chat_model_args.timeout_s": 600}}},  # 2 busy cores: slow calls
+        "benchmarks": {
+            "miniwob": {"tasks": ["click-test", "click-button", "focus-text"], "seeds": [0], "max_steps": 1}
+        },
+        "agents": {
+            "local": {
+                "config": LOCAL,
+                "sweep": SWEEP,
+                "overrides": {
+                    "flags.max_parse_retries": 0,
+                    "chat_model_args.max_new_tokens": 60,
+                    "chat_model_args.timeout_s": 600,
+                },
+            }
+        },  # 2 busy cores: slow calls
         "episode": {"step_timeout_s": 900, "episode_timeout_s": 1800},
     }
     started = time.time()
@@ -161,13 +207,13 @@ def test_a_real_sweep_of_local_agents_runs_with_snakemake(tmp_path):
         assert fields["chat_model_args"]["temperature"] == swept["chat_model_args.temperature"]
         assert summary["n_steps"] <= 1 and summary["agent_stats"]["n_llm_calls"] >= 1
     manifest = json.loads((study / "study.json").read_text())
-    assert {name: entry["swept"] for name, entry in manifest["agents"].items()} == \
-        {name: load_study(copy.deepcopy(config)).agents[name].swept for name in VARIANTS}
+    assert {name: entry["swept"] for name, entry in manifest["agents"].items()} == {
+        name: load_study(copy.deepcopy(config)).agents[name].swept for name in VARIANTS
+    }
     table = pd.read_csv(study / "summary.csv")
     assert sorted(table["agent"]) == sorted(VARIANTS) and set(table["n_scored"] + table["n_infra_error"]) == {3}
     # the report's agents page shows exactly the two swept arguments as what differs between agents
     agents_page = (study / "report" / "agents.html").read_text()
     variables = agents_page.split('<section id="variables">')[1].split("</section>")[0]
-    assert re.findall(r"<th><code>([^<]+)</code></th>", variables) == \
-        ["chat_model_args.temperature", "flags.use_html"]
+    assert re.findall(r"<th><code>([^<]+)</code></th>", variables) == ["chat_model_args.temperature", "flags.use_html"]
     print((study / "summary.md").read_text())

@@ -9,24 +9,28 @@ import os
 import re
 
 import pytest
+from conftest import REPO
+from llm_server import ScriptedLLMServer
 from PIL import Image
 
-from agentlab.actions import action_signatures
-from agentlab.actions import ActionSetArgs
+from agentlab.actions import ActionSetArgs, action_signatures
 from agentlab.agents.base import EpisodeContext
-from agentlab.agents.web_agent import WEB_AGENT_4o, WEB_AGENT_LOCAL, WebAgentArgs, PromptFlags
+from agentlab.agents.registry import agent_args_to_dict
+from agentlab.agents.web_agent import WEB_AGENT_LOCAL, PromptFlags, WEB_AGENT_4o, WebAgentArgs
 from agentlab.agents.web_agent.answer import AnswerParseError, parse_answer
 from agentlab.agents.web_agent.prompt import (
-    CUT_MARK, PastStep, Page, build_prompt, observe, system_message, water_level,
+    CUT_MARK,
+    Page,
+    PastStep,
+    build_prompt,
+    observe,
+    system_message,
+    water_level,
 )
-from agentlab.agents.registry import agent_args_to_dict
 from agentlab.errors import AgentError, ConfigError
 from agentlab.llm.openai_chat import OpenAIChatArgs
 from agentlab.llm.tokens import estimate_tokens
 from agentlab.study import load_study
-
-from conftest import REPO
-from llm_server import ScriptedLLMServer
 
 FIXTURE = REPO / "tests" / "fixtures" / "obs" / "miniwob-click-button-seed0"
 ACTION_SET = ActionSetArgs(("miniwob_all",)).make()
@@ -58,7 +62,7 @@ def test_default_prompt_has_goal_axtree_action_space_and_answer_format(obs):
     prompt = prompt_for(obs)
     system, user = prompt.messages[0]["content"], user_text(prompt)
     assert "fill(bid: str, value: str" in system and "<think>" in system and "<action>" in system
-    assert "# Goal\nClick on the \"no\" button." in user and "[13] button 'no', clickable" in user
+    assert '# Goal\nClick on the "no" button.' in user and "[13] button 'no', clickable" in user
     assert "InlineTextBox" not in user and "<button" not in user and prompt.cuts == []
     assert user.index("# Goal") < user.index("# Past actions") < user.index("# Accessibility tree")
 
@@ -81,7 +85,10 @@ def test_flags_switch_prompt_parts(obs):
 
 
 def test_history_memory_and_reasoning_are_shown_when_asked(obs):
-    history = [PastStep("click('15')", "Ok looks right", error="wrong button\nCall log: ..."), PastStep("click('13')", "no")]
+    history = [
+        PastStep("click('15')", "Ok looks right", error="wrong button\nCall log: ..."),
+        PastStep("click('13')", "no"),
+    ]
     user = user_text(prompt_for(obs, history, memory="the answer is no", use_memory=True, use_think_history=True))
     assert "1. click('15')\n   reasoning: Ok looks right\n   error: wrong button\n2. click('13')" in user
     assert "# Your memory\nthe answer is no" in user
@@ -134,12 +141,19 @@ def test_water_level():
     assert water_level([10, 20, 30], 25) == 8  # 8 + 8 + 8 (every part above 8 is cut)
 
 
-@pytest.mark.parametrize("answer, action, think", [
-    ("<think>The no button is [13].</think>\n<action>click('13')</action>", "click('13')", "The no button is [13]."),
-    ("<action>\n```python\nfill('19', \"it's\")\n```\n</action>", "fill('19', \"it's\")", ""),
-    ("<think>x</think><action>click('13')", "click('13')", "x"),  # unclosed tag at the end
-    ("<action>click('1')</action> wait, no: <action>click(bid='13')</action>", "click(bid='13')", ""),
-])
+@pytest.mark.parametrize(
+    "answer, action, think",
+    [
+        (
+            "<think>The no button is [13].</think>\n<action>click('13')</action>",
+            "click('13')",
+            "The no button is [13].",
+        ),
+        ("<action>\n```python\nfill('19', \"it's\")\n```\n</action>", "fill('19', \"it's\")", ""),
+        ("<think>x</think><action>click('13')", "click('13')", "x"),  # unclosed tag at the end
+        ("<action>click('1')</action> wait, no: <action>click(bid='13')</action>", "click(bid='13')", ""),
+    ],
+)
 def test_parse_valid_answers(answer, action, think):
     parsed = parse_answer(answer, SIGNATURES)
     assert (parsed.action, parsed.think, parsed.memory) == (action, think, None)
@@ -149,12 +163,15 @@ def test_parse_memory_when_asked():
     assert parse_answer("<memory>no is 13</memory><action>noop()</action>", SIGNATURES, True).memory == "no is 13"
 
 
-@pytest.mark.parametrize("answer, message", [
-    ("I would click the no button.", "the answer has no action; end it with one action between tags"),
-    ("<action>press('13')</action>", "invalid action \"press('13')\": unknown action 'press'; allowed:"),
-    ("<action>click(13 + 1)</action>", "argument 1 must be a literal"),
-    ("<action>click('1'); click('2')</action>", "not a single function call"),
-])
+@pytest.mark.parametrize(
+    "answer, message",
+    [
+        ("I would click the no button.", "the answer has no action; end it with one action between tags"),
+        ("<action>press('13')</action>", "invalid action \"press('13')\": unknown action 'press'; allowed:"),
+        ("<action>click(13 + 1)</action>", "argument 1 must be a literal"),
+        ("<action>click('1'); click('2')</action>", "not a single function call"),
+    ],
+)
 def test_parse_malformed_answers_explains_the_problem(answer, message):
     with pytest.raises(AnswerParseError, match=re.escape(message)):
         parse_answer(answer, SIGNATURES)
@@ -173,10 +190,13 @@ def test_a_malformed_answer_is_reasked_with_the_parse_error(obs):
         agent = scripted_agent(server)
         step = agent.get_action(obs)
     assert step.action == "click('13')" and step.extra["parse_errors"] == [
-        "the answer has no action; end it with one action between tags, e.g. <action>click('12')</action>"]
+        "the answer has no action; end it with one action between tags, e.g. <action>click('12')</action>"
+    ]
     reask = server.requests[1]["messages"]
     assert reask[:2] == server.requests[0]["messages"] and reask[2] == {"role": "assistant", "content": "Click no."}
-    assert reask[3]["role"] == "user" and "Your answer could not be used: the answer has no action" in reask[3]["content"]
+    assert (
+        reask[3]["role"] == "user" and "Your answer could not be used: the answer has no action" in reask[3]["content"]
+    )
     assert [m["role"] for m in step.messages] == ["system", "user", "assistant", "user", "assistant"]
     assert step.stats["n_llm_calls"] == 2 and step.stats["input_tokens"] > 0 and step.stats["cached_tokens"] > 0
     assert step.stats["cost"] is None  # the scripted model has no price
@@ -211,10 +231,16 @@ def test_screenshot_flag_needs_a_vision_model():
 
 def test_a_study_with_a_missing_key_is_refused_before_any_episode(monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    config = {"study": "s", "benchmarks": {"miniwob": {"tasks": ["click-test"], "seeds": [0]}},
-              "agents": {"gpt4o": {"config": "agentlab.agents.web_agent.WEB_AGENT_4o"}}}
-    with pytest.raises(ConfigError, match=r"^config error at agents.gpt4o: model 'gpt-4o-2024-05-13': "
-                                          r"environment variable OPENAI_API_KEY is not set"):
+    config = {
+        "study": "s",
+        "benchmarks": {"miniwob": {"tasks": ["click-test"], "seeds": [0]}},
+        "agents": {"gpt4o": {"config": "agentlab.agents.web_agent.WEB_AGENT_4o"}},
+    }
+    with pytest.raises(
+        ConfigError,
+        match=r"^config error at agents.gpt4o: model 'gpt-4o-2024-05-13': "
+        r"environment variable OPENAI_API_KEY is not set",
+    ):
         load_study(config)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-secret-value")
     study = load_study(config)
@@ -223,10 +249,17 @@ def test_a_study_with_a_missing_key_is_refused_before_any_episode(monkeypatch):
 
 
 def test_local_agents_share_one_server_and_take_an_llm_slot():
-    config = {"study": "s", "benchmarks": {"miniwob": {"tasks": ["click-test"], "seeds": [0]}},
-              "agents": {"local": {"config": "agentlab.agents.web_agent.WEB_AGENT_LOCAL"},
-                         "local-html": {"config": "agentlab.agents.web_agent.WEB_AGENT_LOCAL",
-                                        "overrides": {"flags.use_html": True}}}}
+    config = {
+        "study": "s",
+        "benchmarks": {"miniwob": {"tasks": ["click-test"], "seeds": [0]}},
+        "agents": {
+            "local": {"config": "agentlab.agents.web_agent.WEB_AGENT_LOCAL"},
+            "local-html": {
+                "config": "agentlab.agents.web_agent.WEB_AGENT_LOCAL",
+                "overrides": {"flags.use_html": True},
+            },
+        },
+    }
     study = load_study(config)
     assert study.local_llm_server() == WEB_AGENT_LOCAL.chat_model_args.server
     assert study.llm_slots("local") == study.llm_slots("local-html") == 1

@@ -7,12 +7,11 @@ import json
 import re
 
 import pytest
+from llm_server import Fail, ScriptedLLMServer
 from PIL import Image
 
 from agentlab.episode.spec import EpisodeSpec, RunLimits
 from agentlab.episode.supervisor import EXIT_FINAL, run_supervised
-
-from llm_server import Fail, ScriptedLLMServer
 
 pytestmark = pytest.mark.slow
 
@@ -31,10 +30,20 @@ def click_button(label: str):
 
 def run(tmp_path, server, config="agentlab.agents.web_agent.WEB_AGENT_4o", task="click-test", **overrides):
     spec = EpisodeSpec(
-        study="t", benchmark="miniwob", task=task, seed=0, agent_name="scripted", agent_config=config,
-        max_steps=3, agent_overrides={
-            "chat_model_args.base_url": server.base_url, "chat_model_args.api_key_env": None,
-            "chat_model_args.model_name": "scripted-model", "chat_model_args.backoff_s": 0.01, **overrides},
+        study="t",
+        benchmark="miniwob",
+        task=task,
+        seed=0,
+        agent_name="scripted",
+        agent_config=config,
+        max_steps=3,
+        agent_overrides={
+            "chat_model_args.base_url": server.base_url,
+            "chat_model_args.api_key_env": None,
+            "chat_model_args.model_name": "scripted-model",
+            "chat_model_args.backoff_s": 0.01,
+            **overrides,
+        },
     )
     out = tmp_path / task
     assert run_supervised(spec, RunLimits(step_timeout_s=60, episode_timeout_s=300), out) == EXIT_FINAL

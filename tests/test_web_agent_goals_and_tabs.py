@@ -8,19 +8,18 @@ import json
 
 import numpy as np
 import pytest
+from conftest import REPO
+from llm_server import ScriptedLLMServer
 from PIL import Image
 
 from agentlab.actions import ActionSetArgs
 from agentlab.agents.base import EpisodeContext
+from agentlab.agents.registry import load_agent_args
 from agentlab.agents.web_agent import PromptFlags, WebAgentArgs
 from agentlab.agents.web_agent.prompt import build_prompt, observe, system_message
-from agentlab.agents.registry import load_agent_args
 from agentlab.errors import AgentError
 from agentlab.llm.openai_chat import OpenAIChatArgs
 from agentlab.llm.tokens import IMAGE_TOKENS, estimate_tokens
-
-from conftest import REPO
-from llm_server import ScriptedLLMServer
 
 FIXTURE = REPO / "tests" / "fixtures" / "obs" / "vwa-like-classifieds"
 VWA_ACTIONS = ActionSetArgs(("visualwebarena",))
@@ -76,7 +75,9 @@ def goal_images(obs):
 
 def agent_args(server, vision, **flags):
     return WebAgentArgs(
-        chat_model_args=OpenAIChatArgs(model_name="scripted", base_url=server.base_url, api_key_env=None, vision=vision),
+        chat_model_args=OpenAIChatArgs(
+            model_name="scripted", base_url=server.base_url, api_key_env=None, vision=vision
+        ),
         flags=PromptFlags(**flags),
     )
 
@@ -105,13 +106,16 @@ def test_a_vision_model_gets_the_goal_images_in_order_and_the_open_tabs(obs):
     assert agent.details()["flags"]["use_tabs"] is True  # the episode's summary says so
     assert messages == [
         {"role": "system", "content": system_message(agent.flags, VWA_ACTIONS.make())},
-        {"role": "user", "content": [
-            {"type": "text", "text": f"# Goal\n{texts[0]}\n{texts[1]}"},
-            images[0],
-            {"type": "text", "text": texts[2]},
-            images[1],
-            {"type": "text", "text": PAGE_AND_ANSWER.format(tabs=TABS + "\n\n")},
-        ]},
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": f"# Goal\n{texts[0]}\n{texts[1]}"},
+                images[0],
+                {"type": "text", "text": texts[2]},
+                images[1],
+                {"type": "text", "text": PAGE_AND_ANSWER.format(tabs=TABS + "\n\n")},
+            ],
+        },
     ]
     assert "At each step you see the page (an accessibility tree, the open tabs)" in messages[0]["content"]
 
@@ -119,9 +123,13 @@ def test_a_vision_model_gets_the_goal_images_in_order_and_the_open_tabs(obs):
 def test_a_text_only_model_is_told_of_the_images_it_cannot_see(obs):
     messages, _, _ = first_request(obs, vision=False)
     texts = goal_texts(obs)
-    assert messages[1] == {"role": "user", "content": (
-        f"# Goal\n{texts[0]}\n{texts[1]}\n{texts[2]}\n(The goal has 2 images, which you cannot see: you are given "
-        f"text only.)\n\n" + PAGE_AND_ANSWER.format(tabs=TABS + "\n\n"))}
+    assert messages[1] == {
+        "role": "user",
+        "content": (
+            f"# Goal\n{texts[0]}\n{texts[1]}\n{texts[2]}\n(The goal has 2 images, which you cannot see: you are given "
+            f"text only.)\n\n" + PAGE_AND_ANSWER.format(tabs=TABS + "\n\n")
+        ),
+    }
     assert "data:image" not in json.dumps(messages)
 
 
@@ -143,9 +151,15 @@ def test_the_records_keep_notes_not_image_data(obs):
     _, step, _ = first_request(obs, vision=True, use_screenshot=True)
     recorded = step.messages[1]["content"]
     assert [part["image_url"]["url"] for part in recorded if part["type"] == "image_url"] == [
-        "(goal image 1 of 2)", "(goal image 2 of 2)", "(the step's screenshot)"]
+        "(goal image 1 of 2)",
+        "(goal image 2 of 2)",
+        "(the step's screenshot)",
+    ]
     assert "base64" not in json.dumps(step.messages)
-    linked = {**obs, "goal_object": [*obs["goal_object"][:2], {"type": "image_url", "image_url": "http://127.0.0.1:4399/a.png"}]}
+    linked = {
+        **obs,
+        "goal_object": [*obs["goal_object"][:2], {"type": "image_url", "image_url": "http://127.0.0.1:4399/a.png"}],
+    }
     _, step, _ = first_request(linked, vision=True)
     assert step.messages[1]["content"][1] == {"type": "image_url", "image_url": {"url": "http://127.0.0.1:4399/a.png"}}
 

@@ -43,8 +43,11 @@ def test_weblinx_episodes_score_actions_against_the_demonstration(weblinx_cache,
     for task, action in actions.items():
         (traces / task).mkdir(parents=True)
         (traces / task / "seed0.jsonl").write_text(json.dumps({"action": action}) + "\n")
-    config = {"study": "wl", "benchmarks": {"weblinx": {"tasks": list(weblinx_fixture.TASKS)}},
-              "agents": {"replay": replay_agent(str(traces / "{task}" / "seed{seed}.jsonl"))}}
+    config = {
+        "study": "wl",
+        "benchmarks": {"weblinx": {"tasks": list(weblinx_fixture.TASKS)}},
+        "agents": {"replay": replay_agent(str(traces / "{task}" / "seed{seed}.jsonl"))},
+    }
     run_snakemake(tmp_path / "run", config)
 
     study = tmp_path / "run" / "results" / "wl"
@@ -56,6 +59,8 @@ def test_weblinx_episodes_score_actions_against_the_demonstration(weblinx_cache,
     summary = pd.read_csv(study / "summary.csv")
     assert summary.loc[0, "n_scored"] == 3
     assert summary.loc[0, "score"] == pytest.approx(sum(rewards.values()) / 3)
-    steps = [json.loads(line) for line in
-             (study / "weblinx" / "replay" / "ygprzve.4" / "seed0" / "steps.jsonl").read_text().splitlines()]
+    steps = [
+        json.loads(line)
+        for line in (study / "weblinx" / "replay" / "ygprzve.4" / "seed0" / "steps.jsonl").read_text().splitlines()
+    ]
     assert steps[0]["url"] == weblinx_fixture.URLS[1] and "link 'Fluffy pancakes'" in steps[0]["axtree"]

@@ -5,9 +5,9 @@ import subprocess
 
 import pandas as pd
 import pytest
+from conftest import BIN, REPO, planned_jobs, run_snakemake, tool_env
 
 from agentlab.layout import PLOTS
-from conftest import BIN, REPO, planned_jobs, run_snakemake, tool_env
 
 pytestmark = pytest.mark.slow
 
@@ -50,7 +50,9 @@ def test_study_builds_rebuilds_only_what_is_missing_and_aggregates(tmp_path, tin
 
     # a change to the agent's config reruns that agent's episodes
     changed = copy.deepcopy(tiny_study)
-    changed["agents"]["replay"]["overrides"]["trace"] = str(REPO / "agentlab/agents/traces/{benchmark}/{task}/seed{seed}.jsonl") + " "
+    changed["agents"]["replay"]["overrides"]["trace"] = (
+        str(REPO / "agentlab/agents/traces/{benchmark}/{task}/seed{seed}.jsonl") + " "
+    )
     assert planned_jobs(tmp_path, changed).get("episode") == 4
 
 
@@ -58,15 +60,21 @@ def test_aggregation_of_a_partial_study_counts_the_missing(tmp_path, tiny_study)
     run_snakemake(tmp_path, tiny_study)
     study = tmp_path / "results" / "tiny"
     (study / "miniwob" / "replay" / "click-button" / "seed0" / "summary.json").unlink()
-    process = subprocess.run([str(BIN / "agentlab"), "aggregate", str(study), "--out", str(study / "partial")],
-                             capture_output=True, text=True, env=tool_env(), check=True)
+    process = subprocess.run(
+        [str(BIN / "agentlab"), "aggregate", str(study), "--out", str(study / "partial")],
+        capture_output=True,
+        text=True,
+        env=tool_env(),
+        check=True,
+    )
     assert "3 episodes aggregated, 1 missing" in process.stdout
     assert "3 of 4 episodes done; **1 missing**" in (study / "partial" / "summary.md").read_text()
     assert pd.read_csv(study / "partial" / "summary.csv").loc[0, "n_missing"] == 1
 
 
 def test_workflow_lints_clean():
-    process = subprocess.run([str(BIN / "snakemake"), "--lint"], cwd=REPO, capture_output=True, text=True,
-                             env=tool_env())
+    process = subprocess.run(
+        [str(BIN / "snakemake"), "--lint"], cwd=REPO, capture_output=True, text=True, env=tool_env()
+    )
     assert process.returncode == 0, process.stdout + process.stderr
     assert "Congratulations, your workflow is in a good condition!" in process.stdout + process.stderr

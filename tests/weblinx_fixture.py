@@ -19,8 +19,10 @@ DEMO = "ygprzve"
 SPLITS = ("train", "valid", "test_iid", "test_geo", "test_web", "test_cat", "test_vis")  # all registered on import
 URLS = ("https://recipes.example/", "https://recipes.example/search?q=pancakes")
 
-STYLE = "<style>body{margin:0;font:16px sans-serif} button{width:200px;height:40px;padding:0;border:0} " \
-        "button span{display:inline-block;width:100px;height:40px}</style>"
+STYLE = (
+    "<style>body{margin:0;font:16px sans-serif} button{width:200px;height:40px;padding:0;border:0} "
+    "button span{display:inline-block;width:100px;height:40px}</style>"
+)
 PAGES = (
     f"""<!DOCTYPE html><html><head><title>Recipes</title>{STYLE}</head><body>
     <h1>Recipes</h1><label for="q">Search</label> <input id="q" type="search">
@@ -89,8 +91,11 @@ def render(browser, html: str, folder: Path, index: int) -> dict:
     Image.fromarray(extract_screenshot(page)).save(folder / "bg" / f"screenshot-{index}.png")
     (folder / "pages").mkdir(exist_ok=True)
     (folder / "pages" / f"page-{index}-0.html").write_text(page.content(), encoding="utf-8")
-    bids = {selector: page.get_attribute(selector, "bid") for selector in ("#q", "#go", "#go-label", "#first")
-            if page.query_selector(selector)}
+    bids = {
+        selector: page.get_attribute(selector, "bid")
+        for selector in ("#q", "#go", "#go-label", "#first")
+        if page.query_selector(selector)
+    }
     page.close()
     return {"bids": bids, "boxes": boxes, "files": {key: path for key, (path, _) in files.items()}}
 
@@ -101,8 +106,13 @@ def write_cache(cache: Path, browser) -> dict[str, str]:
     rendered = [render(browser, html, folder, index) for index, html in enumerate(PAGES)]
     steps, replay = {}, []
     for index, turn in enumerate(TURNS):
-        step = {"intent": turn.intent, "args": dict(turn.args), "timestamp": float(index), "is_task": turn.is_task,
-                "has_full_snapshot": turn.is_task}
+        step = {
+            "intent": turn.intent,
+            "args": dict(turn.args),
+            "timestamp": float(index),
+            "is_task": turn.is_task,
+            "has_full_snapshot": turn.is_task,
+        }
         if turn.page is None:
             replay.append({"type": "chat", "timestamp": float(index), **turn.args})
         else:
@@ -111,12 +121,24 @@ def write_cache(cache: Path, browser) -> dict[str, str]:
             step["args"]["uid"] = uid
             step["tab"] = {"id": 1, "url": URLS[turn.page], "title": ""}
             step["element"] = {"attributes": {"data-webtasks-id": uid}, "bbox": page["boxes"][uid]}
-            replay.append({"type": "browser", "timestamp": float(index), "state": {"page": f"page-{turn.page}-0.html"},
-                           "action": {"intent": turn.intent, "arguments": step["args"]}})
+            replay.append(
+                {
+                    "type": "browser",
+                    "timestamp": float(index),
+                    "state": {"page": f"page-{turn.page}-0.html"},
+                    "action": {"intent": turn.intent, "arguments": step["args"]},
+                }
+            )
             files = {key: f"{DEMO}/{path}" for key, path in page["files"].items()}
-            step.update(screenshot_path=f"{DEMO}/bg/screenshot-{turn.page}.png", zoom=1.0,
-                        html_path=f"{DEMO}/pages/page-{turn.page}-0.html", bbox_path=files["bboxes"],
-                        axtree_path=files["axtree"], dom_object_path=files["dom"], extra_props_path=files["extra"])
+            step.update(
+                screenshot_path=f"{DEMO}/bg/screenshot-{turn.page}.png",
+                zoom=1.0,
+                html_path=f"{DEMO}/pages/page-{turn.page}-0.html",
+                bbox_path=files["bboxes"],
+                axtree_path=files["axtree"],
+                dom_object_path=files["dom"],
+                extra_props_path=files["extra"],
+            )
         steps[str(index)] = step
     (folder / "replay.json").write_text(json.dumps({"data": replay, "created": 0}), encoding="utf-8")
     metadata = {split: {} for split in SPLITS}

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from ..actions import ActionSetArgs
 from ..errors import ConfigError
@@ -91,15 +92,21 @@ def _override(obj: Any, keys: list[str], value: Any, path: str) -> Any:
 def messages_for_the_record(messages: list[dict[str, Any]], goal_images: Sequence[str] = ()) -> list[dict[str, Any]]:
     """Chat messages with images replaced by a note: the step's screenshot is saved as a PNG already;
     an image among `goal_images` (the URLs of the goal's images) is noted as such, a link kept as it is."""
-    notes = {url: url if url.startswith(("http://", "https://")) else f"(goal image {number} of {len(goal_images)})"
-             for number, url in enumerate(goal_images, start=1)}
+    notes = {
+        url: url if url.startswith(("http://", "https://")) else f"(goal image {number} of {len(goal_images)})"
+        for number, url in enumerate(goal_images, start=1)
+    }
     screenshot = "(the step's screenshot)"
     recorded = []
     for message in messages:
         content = message.get("content") if isinstance(message, dict) else message
         if isinstance(content, list):
-            content = [{"type": "image_url", "image_url": {"url": notes.get(image_url(part), screenshot)}}
-                       if isinstance(part, dict) and part.get("type") == "image_url" else part for part in content]
+            content = [
+                {"type": "image_url", "image_url": {"url": notes.get(image_url(part), screenshot)}}
+                if isinstance(part, dict) and part.get("type") == "image_url"
+                else part
+                for part in content
+            ]
         recorded.append({**message, "content": content} if isinstance(message, dict) else {"content": content})
     return recorded
 
@@ -113,4 +120,3 @@ def image_url(part: dict[str, Any]) -> str:
     """The URL of an OpenAI image part, whose `image_url` is {"url": ...} or, in BrowserGym's goals, the URL."""
     image = part.get("image_url")
     return image.get("url", "") if isinstance(image, dict) else str(image)
-

@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-PACKAGE_PREFIX = "agentlab:"  # a trace path inside this package, the same on every machine
-
-from ..records import read_records
 from ..errors import AgentError
+from ..records import read_records
 from .base import Agent, AgentArgs, AgentStep, EpisodeContext
+
+PACKAGE_PREFIX = "agentlab:"  # a trace path inside this package, the same on every machine
 
 
 def trace_path(name: str) -> Path:

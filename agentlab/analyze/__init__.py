@@ -16,4 +16,12 @@ from .load import load_results
 from .pass_k import pass_k_table
 from .summarize import per_task, summarize
 
-__all__ = ["load_results", "summarize", "per_task", "compare_agents", "pass_k_table", "episode_error_groups", "action_error_groups"]
+__all__ = [
+    "load_results",
+    "summarize",
+    "per_task",
+    "compare_agents",
+    "pass_k_table",
+    "episode_error_groups",
+    "action_error_groups",
+]

@@ -13,9 +13,9 @@ from .compare import compare_agents
 from .error_groups import episode_error_groups
 from .formatting import format_cell, format_difference, format_interval, format_rate, format_score
 from .load import StudyResults, load_results
+from .pass_k import PASS_K_NOTE, pass_k_table, pass_k_wide
 from .plots import cost_vs_success_plot, per_task_heatmap, success_rate_plot
 from .stats import BOOTSTRAP_CONFIDENCE, BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED
-from .pass_k import PASS_K_NOTE, pass_k_table, pass_k_wide
 from .summarize import SCORE_NOTE, per_task, summarize
 
 COMPARISON_NOTE = (
@@ -24,7 +24,9 @@ COMPARISON_NOTE = (
     f"({BOOTSTRAP_RESAMPLES:,} resamples of the pairs, seed {BOOTSTRAP_SEED}). Tasks won: tasks where "
     f"one agent's score over the paired seeds is higher."
 )
-DAMAGED_NOTE = "Result files that could not be read, left out of every table (`agentlab relaunch --mode damaged` reruns them)."
+DAMAGED_NOTE = (
+    "Result files that could not be read, left out of every table (`agentlab relaunch --mode damaged` reruns them)."
+)
 
 
 @dataclass
@@ -59,51 +61,75 @@ def markdown_table(table: pd.DataFrame) -> str:
 
 def comparison_rows(comparisons: pd.DataFrame) -> pd.DataFrame:
     """The comparisons as shown to people: scores, difference and interval in words."""
-    return pd.DataFrame({
-        "benchmark": comparisons["benchmark"],
-        "a": comparisons["agent_a"],
-        "b": comparisons["agent_b"],
-        "pairs": comparisons["n_pairs"],
-        "score a": [format_score(s, k) for s, k in zip(comparisons["score_a"], comparisons["reward_kind"])],
-        "score b": [format_score(s, k) for s, k in zip(comparisons["score_b"], comparisons["reward_kind"])],
-        "a − b": [format_difference(d, k) for d, k in zip(comparisons["difference"], comparisons["reward_kind"])],
-        f"{BOOTSTRAP_CONFIDENCE:.0%} CI": [format_interval(lo, hi, k) for lo, hi, k in
-                                           zip(comparisons["ci_low"], comparisons["ci_high"], comparisons["reward_kind"])],
-        "only a": comparisons["only_a"],
-        "only b": comparisons["only_b"],
-        "tasks won a/b/tie": [f"{a}/{b}/{t}" for a, b, t in zip(
-            comparisons["task_wins_a"], comparisons["task_wins_b"], comparisons["task_ties"])],
-    })
+    return pd.DataFrame(
+        {
+            "benchmark": comparisons["benchmark"],
+            "a": comparisons["agent_a"],
+            "b": comparisons["agent_b"],
+            "pairs": comparisons["n_pairs"],
+            "score a": [format_score(s, k) for s, k in zip(comparisons["score_a"], comparisons["reward_kind"])],
+            "score b": [format_score(s, k) for s, k in zip(comparisons["score_b"], comparisons["reward_kind"])],
+            "a − b": [format_difference(d, k) for d, k in zip(comparisons["difference"], comparisons["reward_kind"])],
+            f"{BOOTSTRAP_CONFIDENCE:.0%} CI": [
+                format_interval(lo, hi, k)
+                for lo, hi, k in zip(comparisons["ci_low"], comparisons["ci_high"], comparisons["reward_kind"])
+            ],
+            "only a": comparisons["only_a"],
+            "only b": comparisons["only_b"],
+            "tasks won a/b/tie": [
+                f"{a}/{b}/{t}"
+                for a, b, t in zip(comparisons["task_wins_a"], comparisons["task_wins_b"], comparisons["task_ties"])
+            ],
+        }
+    )
 
 
 def error_rows(errors: pd.DataFrame) -> pd.DataFrame:
     """The grouped errors with their examples as episode folders, for CSV and Markdown."""
-    return errors.assign(examples=["; ".join(episode_id(EpisodeKey(*keys)) for keys in examples)
-                                   for examples in errors["examples"]])
+    return errors.assign(
+        examples=["; ".join(episode_id(EpisodeKey(*keys)) for keys in examples) for examples in errors["examples"]]
+    )
 
 
 def summary_rows(summary: pd.DataFrame) -> pd.DataFrame:
     """The summary as shown to people: the score and AgentLab's average reward with their errors."""
-    return pd.DataFrame({
-        "benchmark": summary["benchmark"],
-        "agent": summary["agent"],
-        "score": [format_rate(r, e, kind) for r, e, kind in
-                  zip(summary["score"], summary["score_std_err"], summary["reward_kind"])],
-        "clustered s.e.": [format_score(e, kind) for e, kind in
-                           zip(summary["score_std_err_clustered"], summary["reward_kind"])],
-        "scored": summary["n_scored"],
-        "AgentLab avg_reward": [format_rate(r, e, "continuous") for r, e in zip(summary["avg_reward"], summary["std_err"])],
-        "n_completed": summary["n_completed"],
-        "n_err": summary["n_err"],
-        "avg_steps": summary["avg_steps"],
-        **{column.removeprefix("n_").replace("_", " "): summary[column] for column in
-           ("n_success", "n_failure", "n_agent_error", "n_eval_error", "n_infra_error", "n_missing", "n_damaged",
-            "n_relaunched")},
-        "mean seconds": summary["mean_seconds"],
-        "input tokens": summary["input_tokens"],
-        "output tokens": summary["output_tokens"],
-        "cost (USD)": summary["cost"],
-    })
+    return pd.DataFrame(
+        {
+            "benchmark": summary["benchmark"],
+            "agent": summary["agent"],
+            "score": [
+                format_rate(r, e, kind)
+                for r, e, kind in zip(summary["score"], summary["score_std_err"], summary["reward_kind"])
+            ],
+            "clustered s.e.": [
+                format_score(e, kind) for e, kind in zip(summary["score_std_err_clustered"], summary["reward_kind"])
+            ],
+            "scored": summary["n_scored"],
+            "AgentLab avg_reward": [
+                format_rate(r, e, "continuous") for r, e in zip(summary["avg_reward"], summary["std_err"])
+            ],
+            "n_completed": summary["n_completed"],
+            "n_err": summary["n_err"],
+            "avg_steps": summary["avg_steps"],
+            **{
+                column.removeprefix("n_").replace("_", " "): summary[column]
+                for column in (
+                    "n_success",
+                    "n_failure",
+                    "n_agent_error",
+                    "n_eval_error",
+                    "n_infra_error",
+                    "n_missing",
+                    "n_damaged",
+                    "n_relaunched",
+                )
+            },
+            "mean seconds": summary["mean_seconds"],
+            "input tokens": summary["input_tokens"],
+            "output tokens": summary["output_tokens"],
+            "cost (USD)": summary["cost"],
+        }
+    )
 
 
 def summary_markdown(results: StudyResults, tables: StudyTables) -> str:
@@ -112,7 +138,8 @@ def summary_markdown(results: StudyResults, tables: StudyTables) -> str:
         f"# Study {results.manifest.get('study', results.path.name)}",
         "",
         f"{n_done} of {n_done + n_missing + n_damaged} episodes done; **{n_missing} missing**."
-        if n_missing else f"All {n_done + n_damaged} episodes done.",
+        if n_missing
+        else f"All {n_done + n_damaged} episodes done.",
         "",
         markdown_table(summary_rows(tables.summary)),
         "",
@@ -121,19 +148,38 @@ def summary_markdown(results: StudyResults, tables: StudyTables) -> str:
     ]
     if len(tables.pass_k) and tables.pass_k["k"].max() > 1:  # several episodes of a task
         wide = pass_k_wide(tables.pass_k)
-        shown = wide[["benchmark", "agent"]].assign(**{column: [format_score(v) for v in wide[column]]
-                                                       for column in wide.columns[2:]})
+        shown = wide[["benchmark", "agent"]].assign(
+            **{column: [format_score(v) for v in wide[column]] for column in wide.columns[2:]}
+        )
         lines += ["## pass@k and pass^k", "", markdown_table(shown), "", PASS_K_NOTE, ""]
     if n_damaged:
-        lines += [f"## Damaged results ({n_damaged} left out)", "", DAMAGED_NOTE, "",
-                  markdown_table(results.damaged[["path", "reason"]]), ""]
+        lines += [
+            f"## Damaged results ({n_damaged} left out)",
+            "",
+            DAMAGED_NOTE,
+            "",
+            markdown_table(results.damaged[["path", "reason"]]),
+            "",
+        ]
     if len(tables.comparisons):
-        lines += ["## Paired comparisons", "", COMPARISON_NOTE, "",
-                  markdown_table(comparison_rows(tables.comparisons)), ""]
+        lines += [
+            "## Paired comparisons",
+            "",
+            COMPARISON_NOTE,
+            "",
+            markdown_table(comparison_rows(tables.comparisons)),
+            "",
+        ]
     if len(tables.errors):
         errors = error_rows(tables.errors)[["status", "error_type", "count", "signature", "examples"]]
-        lines += ["## Errors", "", "Errors that ended episodes, similar messages grouped "
-                  "(numbers, quoted values, paths and URLs masked).", "", markdown_table(errors), ""]
+        lines += [
+            "## Errors",
+            "",
+            "Errors that ended episodes, similar messages grouped (numbers, quoted values, paths and URLs masked).",
+            "",
+            markdown_table(errors),
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -163,5 +209,7 @@ def aggregate_study(study_dir: str | Path, out_dir: str | Path | None = None) ->
     }
     for name, png in figures.items():
         write_bytes_atomic(out / PLOTS[name], png)
-    damaged = f", {len(results.damaged)} damaged and left out (see {TABLES['damaged_csv']})" if len(results.damaged) else ""
+    damaged = (
+        f", {len(results.damaged)} damaged and left out (see {TABLES['damaged_csv']})" if len(results.damaged) else ""
+    )
     return f"{len(results.episodes)} episodes aggregated, {len(results.missing)} missing{damaged}, into {out}"

@@ -10,8 +10,22 @@ from .stats import BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, paired_bootstrap
 
 PAIR_KEYS = ["benchmark", "task", "seed"]
 COMPARISON_COLUMNS = [
-    "benchmark", "reward_kind", "agent_a", "agent_b", "n_pairs", "score_a", "score_b", "difference",
-    "ci_low", "ci_high", "both_success", "only_a", "only_b", "both_failure", "task_wins_a", "task_wins_b",
+    "benchmark",
+    "reward_kind",
+    "agent_a",
+    "agent_b",
+    "n_pairs",
+    "score_a",
+    "score_b",
+    "difference",
+    "ci_low",
+    "ci_high",
+    "both_success",
+    "only_a",
+    "only_b",
+    "both_failure",
+    "task_wins_a",
+    "task_wins_b",
     "task_ties",
 ]
 
@@ -56,23 +70,25 @@ def compare_agents(
             a, b = pairs["score_a"].astype(float), pairs["score_b"].astype(float)
             interval = paired_bootstrap(a - b, n_resamples, seed=seed)
             winners = task_outcomes(pairs)["winner"]
-            rows.append({
-                "benchmark": benchmark,
-                "reward_kind": in_benchmark["reward_kind"].iloc[0],
-                "agent_a": agent_a,
-                "agent_b": agent_b,
-                "n_pairs": len(pairs),
-                "score_a": a.mean() if len(pairs) else float("nan"),
-                "score_b": b.mean() if len(pairs) else float("nan"),
-                "difference": interval.estimate,
-                "ci_low": interval.low,
-                "ci_high": interval.high,
-                "both_success": int(((a == b) & (a > 0)).sum()),
-                "only_a": int((a > b).sum()),
-                "only_b": int((a < b).sum()),
-                "both_failure": int(((a == 0) & (b == 0)).sum()),
-                "task_wins_a": int((winners == "a").sum()),
-                "task_wins_b": int((winners == "b").sum()),
-                "task_ties": int((winners == "tie").sum()),
-            })
+            rows.append(
+                {
+                    "benchmark": benchmark,
+                    "reward_kind": in_benchmark["reward_kind"].iloc[0],
+                    "agent_a": agent_a,
+                    "agent_b": agent_b,
+                    "n_pairs": len(pairs),
+                    "score_a": a.mean() if len(pairs) else float("nan"),
+                    "score_b": b.mean() if len(pairs) else float("nan"),
+                    "difference": interval.estimate,
+                    "ci_low": interval.low,
+                    "ci_high": interval.high,
+                    "both_success": int(((a == b) & (a > 0)).sum()),
+                    "only_a": int((a > b).sum()),
+                    "only_b": int((a < b).sum()),
+                    "both_failure": int(((a == 0) & (b == 0)).sum()),
+                    "task_wins_a": int((winners == "a").sum()),
+                    "task_wins_b": int((winners == "b").sum()),
+                    "task_ties": int((winners == "tie").sum()),
+                }
+            )
     return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)

@@ -42,13 +42,15 @@ def group_messages(frame: pd.DataFrame, column: str, by: tuple[str, ...] = (), n
     groups = []
     for group_keys, group in rows.groupby([*by, "signature"], sort=False, dropna=False):
         episodes = list(dict.fromkeys(group[EPISODE_KEYS].itertuples(index=False, name=None)))
-        groups.append({
-            **dict(zip([*by, "signature"], group_keys)),
-            "count": len(group),
-            "n_episodes": len(episodes),
-            "message": str(group[column].iloc[0]),
-            "examples": episodes[:n_examples],
-        })
+        groups.append(
+            {
+                **dict(zip([*by, "signature"], group_keys)),
+                "count": len(group),
+                "n_episodes": len(episodes),
+                "message": str(group[column].iloc[0]),
+                "examples": episodes[:n_examples],
+            }
+        )
     table = pd.DataFrame(groups, columns=columns)
     return table.sort_values(["count", "signature"], ascending=[False, True], kind="stable").reset_index(drop=True)
 

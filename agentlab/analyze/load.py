@@ -126,8 +126,11 @@ def reward_kinds(episodes: pd.DataFrame, manifest: dict[str, Any]) -> dict[str, 
 def repeat_weights(frame: pd.DataFrame, manifest: dict[str, Any]) -> pd.Series:
     """How many times AgentLab runs each episode of `frame`: 1, or n for a (task, seed) that the
     benchmark's seed draw repeats n times (the manifest's `repeats`)."""
-    repeats = {(benchmark, str(task), int(seed)): int(n) for benchmark, plan in manifest.get("benchmarks", {}).items()
-               for task, seed, n in plan.get("repeats", [])}
+    repeats = {
+        (benchmark, str(task), int(seed)): int(n)
+        for benchmark, plan in manifest.get("benchmarks", {}).items()
+        for task, seed, n in plan.get("repeats", [])
+    }
     if frame.empty or not repeats:
         return pd.Series(1, index=frame.index, dtype=int)
     keys = zip(frame["benchmark"], frame["task"].astype(str), frame["seed"].astype(int))
@@ -138,8 +141,12 @@ def add_scores(episodes: pd.DataFrame, manifest: dict[str, Any]) -> pd.DataFrame
     """The episodes with their benchmark's reward kind, their score (success, or the reward for a
     continuous benchmark; 0 after an error), AgentLab's reward (0 after an error) and AgentLab weight."""
     if episodes.empty:
-        return episodes.assign(reward_kind=pd.Series(dtype=str), score=pd.Series(dtype=float),
-                               agentlab_reward=pd.Series(dtype=float), weight=pd.Series(dtype=int))
+        return episodes.assign(
+            reward_kind=pd.Series(dtype=str),
+            score=pd.Series(dtype=float),
+            agentlab_reward=pd.Series(dtype=float),
+            weight=pd.Series(dtype=int),
+        )
     kinds = episodes["benchmark"].map(reward_kinds(episodes, manifest))
     reward = episodes["reward"].astype(float).where(~episodes["status"].isin(ERROR_STATUSES), 0.0)
     return episodes.assign(
@@ -169,8 +176,9 @@ def load_results(path: str | Path) -> StudyResults:
             damaged.append({**key._asdict(), "path": str(summary_file), "reason": error.reason})
             continue
         rows.append(episode_row(summary, summary_file))
-    episodes = pd.DataFrame(rows, columns=None if rows else EPISODE_KEYS + ["status", "success", "reward", "n_steps",
-                                                                         "elapsed_s", "path"])
+    episodes = pd.DataFrame(
+        rows, columns=None if rows else EPISODE_KEYS + ["status", "success", "reward", "n_steps", "elapsed_s", "path"]
+    )
     if manifest is None:
         manifest = {"study": study_dir.name, "benchmarks": {}, "agents": {}, "n_episodes": len(rows)}
     episodes = add_scores(episodes, manifest)
@@ -180,5 +188,11 @@ def load_results(path: str | Path) -> StudyResults:
         [{**key._asdict(), "archive": stamp} for stamp, key in relaunched_episodes(study_dir)],
         columns=EPISODE_KEYS + ["archive"],
     )
-    return StudyResults(study_dir, manifest, episodes, missing_frame.assign(weight=repeat_weights(missing_frame, manifest)),
-                        relaunched, damaged_frame.assign(weight=repeat_weights(damaged_frame, manifest)))
+    return StudyResults(
+        study_dir,
+        manifest,
+        episodes,
+        missing_frame.assign(weight=repeat_weights(missing_frame, manifest)),
+        relaunched,
+        damaged_frame.assign(weight=repeat_weights(damaged_frame, manifest)),
+    )

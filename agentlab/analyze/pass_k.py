@@ -22,19 +22,27 @@ def pass_k_table(episodes: pd.DataFrame) -> pd.DataFrame:
     if episodes.empty:
         return pd.DataFrame(columns=COLUMNS)
     scored = episodes[episodes["status"] != "infra_error"]
-    counts = (scored.assign(success=scored["success"].astype(bool))
-              .groupby(["benchmark", "agent", "task"], sort=True)["success"].agg(n="size", c="sum").reset_index())
+    counts = (
+        scored.assign(success=scored["success"].astype(bool))
+        .groupby(["benchmark", "agent", "task"], sort=True)["success"]
+        .agg(n="size", c="sum")
+        .reset_index()
+    )
     rows = []
     for (benchmark, agent), tasks in counts.groupby(["benchmark", "agent"], sort=True):
         for k in range(1, int(tasks["n"].max()) + 1):
             eligible = tasks[tasks["n"] >= k]
             pairs = list(zip(eligible["n"].astype(int), eligible["c"].astype(int), strict=True))
-            rows.append({
-                "benchmark": benchmark, "agent": agent, "k": k,
-                "pass_at_k": sum(pass_at_k(n, c, k) for n, c in pairs) / len(pairs),
-                "pass_hat_k": sum(pass_hat_k(n, c, k) for n, c in pairs) / len(pairs),
-                "n_tasks": len(pairs),
-            })
+            rows.append(
+                {
+                    "benchmark": benchmark,
+                    "agent": agent,
+                    "k": k,
+                    "pass_at_k": sum(pass_at_k(n, c, k) for n, c in pairs) / len(pairs),
+                    "pass_hat_k": sum(pass_hat_k(n, c, k) for n, c in pairs) / len(pairs),
+                    "n_tasks": len(pairs),
+                }
+            )
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

@@ -26,8 +26,7 @@ def success_rate_plot(summary: pd.DataFrame) -> bytes:
     for axis, benchmark in zip(axes[0], benchmarks):
         rows = summary[summary["benchmark"] == benchmark]
         positions = np.arange(len(rows))
-        axis.bar(positions, rows["score"].fillna(0), yerr=rows["score_std_err"].fillna(0),
-                 capsize=4, color="#4C72B0")
+        axis.bar(positions, rows["score"].fillna(0), yerr=rows["score_std_err"].fillna(0), capsize=4, color="#4C72B0")
         axis.set_xticks(positions, rows["agent"], rotation=30, ha="right")
         axis.set_ylim(0, 1.05)
         axis.set_title(benchmark)
@@ -39,7 +38,8 @@ def score_label(summary: pd.DataFrame) -> str:
     """What the score of these rows is: success rate, mean reward, or both."""
     kinds = set(summary["reward_kind"]) if "reward_kind" in summary else {"binary"}
     return {frozenset({"binary"}): "success rate", frozenset({"continuous"}): "mean reward"}.get(
-        frozenset(kinds), "score (success rate or mean reward)")
+        frozenset(kinds), "score (success rate or mean reward)"
+    )
 
 
 def per_task_heatmap(per_task: pd.DataFrame) -> bytes:
@@ -68,16 +68,22 @@ def cost_vs_success_plot(summary: pd.DataFrame) -> bytes:
     known = summary.assign(cost_per_episode=cost)[cost.notna()]
     figure, axis = plt.subplots(figsize=(5.5, 3.8))
     for benchmark, rows in known.groupby("benchmark"):
-        axis.errorbar(rows["cost_per_episode"], rows["score"], yerr=rows["score_std_err"].fillna(0),
-                      fmt="o", capsize=4, label=benchmark)
+        axis.errorbar(
+            rows["cost_per_episode"],
+            rows["score"],
+            yerr=rows["score_std_err"].fillna(0),
+            fmt="o",
+            capsize=4,
+            label=benchmark,
+        )
         for row in rows.itertuples():
-            axis.annotate(str(row.agent), (row.cost_per_episode, row.score), textcoords="offset points",
-                          xytext=(5, 5), fontsize=8)
+            axis.annotate(
+                str(row.agent), (row.cost_per_episode, row.score), textcoords="offset points", xytext=(5, 5), fontsize=8
+            )
     unknown = summary.loc[cost.isna(), ["benchmark", "agent"]].drop_duplicates()
     if len(unknown):
         names = ", ".join(f"{r.agent} ({r.benchmark})" for r in unknown.itertuples())
-        axis.text(0.5, -0.28, f"cost unknown: {names}", transform=axis.transAxes, ha="center", fontsize=8,
-                  wrap=True)
+        axis.text(0.5, -0.28, f"cost unknown: {names}", transform=axis.transAxes, ha="center", fontsize=8, wrap=True)
     if known.empty:
         axis.text(0.5, 0.5, "no agent reported a cost", transform=axis.transAxes, ha="center", va="center")
     else:

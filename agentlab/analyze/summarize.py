@@ -68,17 +68,26 @@ def agentlab_rows(group: pd.DataFrame, n_unfinished: int) -> pd.DataFrame:
     error), `err_msg` (set for every error) and `n_steps`; then the unfinished ones, without results."""
     rows = group.loc[group.index.repeat(group["weight"])] if len(group) else group
     errors = rows["status"].isin(ERROR_STATUSES) if len(rows) else pd.Series(dtype=bool)
-    finished = pd.DataFrame({
-        "cum_reward": rows["agentlab_reward"].astype(float).to_numpy() if len(rows) else [],
-        "err_msg": [status if error else None for status, error in zip(rows.get("status", []), errors)],
-        "truncated": (rows["truncated"].astype(bool) | ~errors & ~rows["terminated"].astype(bool)).to_numpy()
-        if len(rows) else [],
-        "terminated": rows["terminated"].astype(bool).to_numpy() if len(rows) else [],
-        "n_steps": rows["n_steps"].astype(float).to_numpy() if len(rows) else [],
-    })
-    unfinished = pd.DataFrame({"cum_reward": [np.nan] * n_unfinished, "err_msg": [None] * n_unfinished,
-                               "truncated": [False] * n_unfinished, "terminated": [False] * n_unfinished,
-                               "n_steps": [np.nan] * n_unfinished})
+    finished = pd.DataFrame(
+        {
+            "cum_reward": rows["agentlab_reward"].astype(float).to_numpy() if len(rows) else [],
+            "err_msg": [status if error else None for status, error in zip(rows.get("status", []), errors)],
+            "truncated": (rows["truncated"].astype(bool) | ~errors & ~rows["terminated"].astype(bool)).to_numpy()
+            if len(rows)
+            else [],
+            "terminated": rows["terminated"].astype(bool).to_numpy() if len(rows) else [],
+            "n_steps": rows["n_steps"].astype(float).to_numpy() if len(rows) else [],
+        }
+    )
+    unfinished = pd.DataFrame(
+        {
+            "cum_reward": [np.nan] * n_unfinished,
+            "err_msg": [None] * n_unfinished,
+            "truncated": [False] * n_unfinished,
+            "terminated": [False] * n_unfinished,
+            "n_steps": [np.nan] * n_unfinished,
+        }
+    )
     return pd.concat([finished, unfinished], ignore_index=True) if n_unfinished else finished
 
 
@@ -89,8 +98,13 @@ def agentlab_summary(rows: pd.DataFrame) -> dict[str, object]:
     err = rows["err_msg"].notnull()
     n_completed = int((err | rows["truncated"] | rows["terminated"]).sum())
     if n_completed == 0:
-        return {"avg_reward": float("nan"), "std_err": float("nan"), "avg_steps": float("nan"),
-                "n_completed": f"0/{len(rows)}", "n_err": 0}
+        return {
+            "avg_reward": float("nan"),
+            "std_err": float("nan"),
+            "avg_steps": float("nan"),
+            "n_completed": f"0/{len(rows)}",
+            "n_err": 0,
+        }
     rewards = rows["cum_reward"].dropna().to_numpy(dtype=float)
     if np.all(np.isin(rewards, [0, 1])):
         std_err = np.sqrt(rewards.mean() * (1 - rewards.mean()) / len(rewards))
@@ -163,8 +177,9 @@ def per_task(episodes: pd.DataFrame) -> pd.DataFrame:
     scored = episodes[episodes["status"] != "infra_error"]
     table = (
         scored.groupby(["benchmark", "task", "agent"], sort=True)
-        .agg(n=("success", "size"), n_success=("success", "sum"), score=("score", "mean"),
-             mean_steps=("n_steps", "mean"))
+        .agg(
+            n=("success", "size"), n_success=("success", "sum"), score=("score", "mean"), mean_steps=("n_steps", "mean")
+        )
         .reset_index()
     )
     table["n_success"] = table["n_success"].astype(int)

@@ -50,4 +50,14 @@ def get_benchmark(name: str, module: str = "") -> Benchmark:
     return importlib.import_module(BENCHMARK_MODULES[name]).load(name)
 
 
-__all__ = ["Backend", "Benchmark", "CustomBenchmarkArgs", "CustomBenchmarkError", "RewardKind", "TaskSelectionError", "UnknownBenchmarkError", "get_benchmark", "BENCHMARK_MODULES"]
+__all__ = [
+    "Backend",
+    "Benchmark",
+    "CustomBenchmarkArgs",
+    "CustomBenchmarkError",
+    "RewardKind",
+    "TaskSelectionError",
+    "UnknownBenchmarkError",
+    "get_benchmark",
+    "BENCHMARK_MODULES",
+]

@@ -8,8 +8,9 @@ import importlib
 import importlib.util
 from abc import ABC, abstractmethod
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Mapping, Sequence
+from typing import Any, Literal
 
 from ..actions import ActionSetArgs
 from ..errors import ConfigError

@@ -97,8 +97,9 @@ def load_object(path: str) -> tuple[str, Any]:
             f"benchmark module {path!r}: module {error.name!r} not found (install it, or put its folder on PYTHONPATH)"
         ) from None
     if not hasattr(module, attribute):
-        choices = sorted(name for name, value in vars(module).items()
-                         if isinstance(value, (CustomBenchmarkArgs, Benchmark)))
+        choices = sorted(
+            name for name, value in vars(module).items() if isinstance(value, (CustomBenchmarkArgs, Benchmark))
+        )
         raise CustomBenchmarkError(
             f"benchmark module {path!r}: {module_name} has no {attribute!r}; allowed: {', '.join(choices) or 'none'}"
         )

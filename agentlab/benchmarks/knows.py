@@ -27,8 +27,10 @@ def credentials_problem() -> str | None:
             if not missing:
                 return None
             return f"{variables[0]} names {missing[0]}, which is not a file (KNOWS' Google credentials)"
-    return ("Google credentials for KNOWS' evaluators not set: SERVICE_ACCOUNT_PATH (a service account key "
-            "file), or GCP_PROJECT_ID and DRIVE_SA_SECRET_ID (Secret Manager), or TOKEN_PATH (an OAuth token)")
+    return (
+        "Google credentials for KNOWS' evaluators not set: SERVICE_ACCOUNT_PATH (a service account key "
+        "file), or GCP_PROJECT_ID and DRIVE_SA_SECRET_ID (Secret Manager), or TOKEN_PATH (an OAuth token)"
+    )
 
 
 @dataclass(frozen=True)

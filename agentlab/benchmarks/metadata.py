@@ -10,8 +10,9 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 METADATA_DIR = Path(__file__).parent / "metadata"
 # BrowserGym's task tables (browsergym-experiments' benchmark/metadata/*.csv), copied verbatim;
@@ -77,7 +78,7 @@ def judged_tasks(benchmark: str) -> dict[str, tuple[str, ...]]:
 def strip_prefix(name: str, prefix: str) -> str:
     if not name.startswith(prefix):
         raise ValueError(f"task {name!r} lacks the prefix {prefix!r} of its benchmark's tasks")
-    return name[len(prefix):]
+    return name[len(prefix) :]
 
 
 def task_fields(rows: Rows, prefix: str) -> dict[str, Any]:
@@ -102,5 +103,7 @@ def repeat_task_seeds(task_names: Sequence[str], n_repeats: int) -> tuple[tuple[
 
     rng = np.random.RandomState(BROWSERGYM_SEEDS_RNG)
     return tuple(
-        (task, int(seed)) for task in task_names for seed in rng.randint(low=0, high=BROWSERGYM_SEED_MAX, size=n_repeats)
+        (task, int(seed))
+        for task in task_names
+        for seed in rng.randint(low=0, high=BROWSERGYM_SEED_MAX, size=n_repeats)
     )

@@ -12,7 +12,8 @@ import os
 import socket
 import urllib.error
 import urllib.request
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from .base import Benchmark
 
@@ -66,6 +67,6 @@ def run_preflight(benchmark: Benchmark, tasks: Sequence[str]) -> dict[str, Any]:
         "benchmark": benchmark.name,
         "backend": type(benchmark.backend).__name__ if benchmark.backend else None,
         "n_tasks": len(tasks),
-        "checked_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+        "checked_at": dt.datetime.now(dt.UTC).isoformat(),
         "host": socket.gethostname(),
     }

@@ -76,8 +76,9 @@ def judging_criteria(config: dict[str, Any]) -> list[tuple[str, str]]:
     if "string_match" in types and isinstance(answers, dict) and "fuzzy_match" in answers:
         not_achievable = "=N/A" if answers["fuzzy_match"] == "N/A" else ""
         criteria.append((f"reference_answers.fuzzy_match{not_achievable}", "openai"))
-    if "program_html" in types and any("fuzzy_match" in target.get("required_contents", {})
-                                       for target in evaluation.get("program_html") or []):
+    if "program_html" in types and any(
+        "fuzzy_match" in target.get("required_contents", {}) for target in evaluation.get("program_html") or []
+    ):
         criteria.append(("program_html.fuzzy_match", "openai"))
     if "page_image_query" in types and any(query.get("eval_vqa") for query in evaluation.get("page_image_query") or []):
         criteria.append(("page_image_query.eval_vqa", "blip2"))
@@ -109,8 +110,12 @@ def installed_timewarp_table() -> Rows:
     """TimeWarp's tasks (gym ids timewarp.<task_id>) with their sites, evaluators and split (its own:
     27 tasks are 'train', the others have none), in task id order."""
     return [
-        {"task_name": f"timewarp.{config['task_id']}", "sites": " ".join(config["sites"]),
-         "eval_types": " ".join(config["eval"]["eval_types"]), "split": config.get("split", "")}
+        {
+            "task_name": f"timewarp.{config['task_id']}",
+            "sites": " ".join(config["sites"]),
+            "eval_types": " ".join(config["eval"]["eval_types"]),
+            "split": config.get("split", ""),
+        }
         for config in installed_timewarp_configs()
     ]
 
@@ -118,8 +123,12 @@ def installed_timewarp_table() -> Rows:
 def installed_timewarp_judged() -> Rows:
     """TimeWarp's tasks whose `llm_judge` evaluator asks OpenAI (unless TW_JUDGE names another judge)."""
     return [
-        {"benchmark": "timewarp", "task_name": str(config["task_id"]), "criterion": "eval_types.llm_judge",
-         "judge": "openai"}
+        {
+            "benchmark": "timewarp",
+            "task_name": str(config["task_id"]),
+            "criterion": "eval_types.llm_judge",
+            "judge": "openai",
+        }
         for config in installed_timewarp_configs()
         if "llm_judge" in config["eval"]["eval_types"]
     ]
@@ -151,8 +160,15 @@ def installed_knows_table() -> Rows:
                 values[target.id] = ast.literal_eval(value)
         if values.get("TASK_ID_PREFIX"):  # a task family (the base classes have none)
             prefix, folder = values["TASK_ID_PREFIX"], values["TASK_FAMILY_FOLDER"]
-            rows += [{"task_name": f"{prefix}.{instance}", "app": folder.split("_", 1)[0], "family": folder,
-                      "instance": str(instance)} for instance in values["AVAILABLE_INSTANCES"]]
+            rows += [
+                {
+                    "task_name": f"{prefix}.{instance}",
+                    "app": folder.split("_", 1)[0],
+                    "family": folder,
+                    "instance": str(instance),
+                }
+                for instance in values["AVAILABLE_INSTANCES"]
+            ]
     return rows
 
 

@@ -25,8 +25,11 @@ def openai_judge_chosen() -> bool:
     if os.environ.get("TW_JUDGE_BASE_URL"):
         return False
     named = (os.environ.get("TW_JUDGE") or os.environ.get("TW_JUDGE_MODEL") or "").strip().lower()
-    return not named or named in ("gpt", "gpt-5", "gpt5", "openai") or named.startswith(
-        ("gpt-", "gpt3", "gpt4", "gpt5", "o1", "o3", "o4", "chatgpt"))
+    return (
+        not named
+        or named in ("gpt", "gpt-5", "gpt5", "openai")
+        or named.startswith(("gpt-", "gpt3", "gpt4", "gpt5", "o1", "o3", "o4", "chatgpt"))
+    )
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,12 @@ import datetime as dt
 import importlib.util
 import os
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
-from ..errors import InfraError
 from ..actions import ActionSetArgs
+from ..errors import InfraError
 from ..navigation import NavigationPolicy
 from .base import Backend, Benchmark
 from .metadata import browsergym_table, judged_tasks, task_fields
@@ -54,11 +55,16 @@ class WebArenaInstance(Backend):
         variables = [f"{self.prefix}{name}" for name in (*self.sites, *self.settings)] + [self.reset_variable]
         missing = missing_env(variables)
         if missing:
-            return [f"{', '.join(missing)} not set (the {self.instance} instance's site URLs and reset server)",
-                    *self.evaluation_problems(tasks)]
+            return [
+                f"{', '.join(missing)} not set (the {self.instance} instance's site URLs and reset server)",
+                *self.evaluation_problems(tasks),
+            ]
         reset_status = f"{os.environ[self.reset_variable].rstrip('/')}/status"
-        return (unreachable({**self.site_urls(), f"{self.reset_variable} status": reset_status}) + nltk_problems()
-                + self.evaluation_problems(tasks))
+        return (
+            unreachable({**self.site_urls(), f"{self.reset_variable} status": reset_status})
+            + nltk_problems()
+            + self.evaluation_problems(tasks)
+        )
 
     def evaluation_problems(self, tasks: Sequence[str]) -> list[str]:
         """What the evaluators of `tasks` need: the OpenAI key where OpenAI scores some of them (without
@@ -67,9 +73,11 @@ class WebArenaInstance(Backend):
         judged = set(self.judged_tasks.get("openai", ()))
         needing = [task for task in tasks if task in judged]
         if needing and missing_env(["OPENAI_API_KEY"]):
-            problems.append(f"OPENAI_API_KEY not set: {len(needing)} of the {len(tasks)} selected tasks (e.g. "
-                            f"{', '.join(needing[:3])}) are scored by OpenAI's {OPENAI_JUDGE} (their llm_fuzzy_match "
-                            f"or llm_ua_match evaluator, asked after every step)")
+            problems.append(
+                f"OPENAI_API_KEY not set: {len(needing)} of the {len(tasks)} selected tasks (e.g. "
+                f"{', '.join(needing[:3])}) are scored by OpenAI's {OPENAI_JUDGE} (their llm_fuzzy_match "
+                f"or llm_ua_match evaluator, asked after every step)"
+            )
         return problems
 
     def reset(self, timeout_s: float = 900.0, poll_s: float = 20.0) -> dict[str, Any]:
@@ -99,7 +107,7 @@ class WebArenaInstance(Backend):
         return {
             "instance": self.instance,
             "reset_server": server,
-            "started_at": dt.datetime.fromtimestamp(started, dt.timezone.utc).isoformat(),
+            "started_at": dt.datetime.fromtimestamp(started, dt.UTC).isoformat(),
             "elapsed_s": round(time.time() - started, 3),
         }
 
@@ -163,7 +171,10 @@ VARIANTS = {
     "webarena": Variant("webarena", "browsergym.webarena", WEBARENA, "webarena"),
     "webarena_lite": Variant("webarenalite", "browsergym.webarenalite", WEBARENA, "webarena"),
     "webarena_verified": Variant(
-        "webarena_verified", "browsergym.webarena_verified", WEBARENA, "webarena",
+        "webarena_verified",
+        "browsergym.webarena_verified",
+        WEBARENA,
+        "webarena",
         install_hint="browsergym-webarena-verified needs Python >= 3.12, then pip install -e '.[webarena-verified]'",
     ),
     "visualwebarena": Variant("visualwebarena", "browsergym.visualwebarena", VISUALWEBARENA, "visualwebarena"),

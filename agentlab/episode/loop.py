@@ -5,10 +5,11 @@ from __future__ import annotations
 import errno
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from ..budget import Budget
+from ..budget import NO_BUDGET, Budget
 from ..errors import AgentError, EvaluationError, InfraError
 from ..navigation import NavigationGuard
 from ..records import EpisodeError, EpisodeOutcome, Status, StepWriter
@@ -95,15 +96,22 @@ def action_targets_with_boxes(action: str, obs: dict, signatures: dict, multiact
     from ..actions import action_targets
 
     properties = obs.get("extra_element_properties") or {}
-    return [{**target, **properties.get(target["bid"], {})} if "bid" in target else target
-            for target in action_targets(action, signatures, multiaction)]
+    return [
+        {**target, **properties.get(target["bid"], {})} if "bid" in target else target
+        for target in action_targets(action, signatures, multiaction)
+    ]
 
 
 def step_timings(agent_s: float, env_s: float, info: dict, settle_s: float | None) -> dict[str, Any]:
     """The step's profiling timeline in seconds: agent call, then BrowserGym's phases of the browser
     step (the action, its settle wait, page loading, task validation, observation) where it timed them."""
+
     def span(start: str, stop: str) -> float | None:
-        return info[stop] - info[start] if isinstance(info.get(start), float) and isinstance(info.get(stop), float) else None
+        return (
+            info[stop] - info[start]
+            if isinstance(info.get(start), float) and isinstance(info.get(stop), float)
+            else None
+        )
 
     action_s = span("action_exec_start", "action_exec_stop")
     return {
@@ -122,7 +130,7 @@ def run_episode(
     directory: Path,
     on_phase: PhaseCallback = lambda phase, step: None,
     raise_errors: bool = False,
-    budget: Budget = Budget(),
+    budget: Budget = NO_BUDGET,
 ) -> EpisodeOutcome:
     """Run one episode, writing step records into `directory`; return the outcome for its summary.
     The agent is not asked again once its totals reach `budget`'s per-episode limits."""
@@ -143,10 +151,12 @@ def run_episode(
         benchmark = get_benchmark(spec.benchmark, spec.benchmark_module)
         agent_args = load_agent_args(spec.agent_config, spec.agent_overrides)
         outcome.agent_args = agent_args_to_dict(agent_args)
-        outcome.config_hash = config_hash(spec.benchmark, spec.max_steps, spec.pre_observation_delay,
-                                          outcome.agent_args)
-        context = EpisodeContext(spec.benchmark, spec.task, spec.seed, spec.max_steps, benchmark.action_set,
-                                 benchmark.is_multi_tab)
+        outcome.config_hash = config_hash(
+            spec.benchmark, spec.max_steps, spec.pre_observation_delay, outcome.agent_args
+        )
+        context = EpisodeContext(
+            spec.benchmark, spec.task, spec.seed, spec.max_steps, benchmark.action_set, benchmark.is_multi_tab
+        )
         blame = "agent_error"
         agent = agent_args.make_agent(context)
         outcome.agent_details = agent.details()

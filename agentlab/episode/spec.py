@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..budget import Budget
+from ..budget import NO_BUDGET, Budget
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class EpisodeSpec:
         return json.dumps(fields, sort_keys=True)
 
     @classmethod
-    def from_json(cls, text: str) -> "EpisodeSpec":
+    def from_json(cls, text: str) -> EpisodeSpec:
         from ..io import dataclass_from_json
 
         return dataclass_from_json(cls, text, "the episode spec")
@@ -52,7 +52,7 @@ class RunLimits:
     attempt: int = 1  # Snakemake's attempt number, from 1
     max_attempts: int = 1
     warm: bool = True  # run in a warm episode server (browser kept running) instead of a new process
-    budget: Budget = Budget()  # spending limits (agentlab.budget)
+    budget: Budget = NO_BUDGET  # spending limits (agentlab.budget)
     study_dir: str | None = None  # results/<study>: its spend ledger is kept (and budget.max_cost_usd checked)
 
 

@@ -118,8 +118,11 @@ def _watch(worker, limits: RunLimits, tee: _Tee) -> EpisodeOutcome:
         step_left = limits.step_timeout_s - (now - phase_started)
         episode_left = limits.episode_timeout_s - (now - started)
         if step_left <= 0 or episode_left <= 0:
-            limit = (f"step_timeout_s={limits.step_timeout_s:g}" if step_left <= 0
-                     else f"episode_timeout_s={limits.episode_timeout_s:g}")
+            limit = (
+                f"step_timeout_s={limits.step_timeout_s:g}"
+                if step_left <= 0
+                else f"episode_timeout_s={limits.episode_timeout_s:g}"
+            )
             timeout = f"{phase} exceeded {limit}"
             break
         for fd in select.select(list(readable), [], [], min(step_left, episode_left))[0]:
@@ -151,8 +154,9 @@ def _watch(worker, limits: RunLimits, tee: _Tee) -> EpisodeOutcome:
     if timeout is not None:
         return EpisodeOutcome.failed("infra_error", "timeout", "EpisodeTimeout", timeout)
     if outcome is None:
-        return EpisodeOutcome.failed("infra_error", "error", "WorkerDied",
-                                     f"episode worker exited with code {returncode} during {phase}")
+        return EpisodeOutcome.failed(
+            "infra_error", "error", "WorkerDied", f"episode worker exited with code {returncode} during {phase}"
+        )
     return outcome
 
 
@@ -182,8 +186,8 @@ def build_summary(spec: EpisodeSpec, limits: RunLimits, outcome: EpisodeOutcome,
         elapsed_s=time.time() - started,
         attempt=limits.attempt,
         max_attempts=limits.max_attempts,
-        started_at=dt.datetime.fromtimestamp(started, dt.timezone.utc).isoformat(),
-        finished_at=dt.datetime.now(dt.timezone.utc).isoformat(),
+        started_at=dt.datetime.fromtimestamp(started, dt.UTC).isoformat(),
+        finished_at=dt.datetime.now(dt.UTC).isoformat(),
         host=socket.gethostname(),
         slurm_job_id=os.environ.get("SLURM_JOB_ID"),
         versions=versions(outcome.chromium_version),
@@ -204,15 +208,19 @@ def run_supervised(spec: EpisodeSpec, limits: RunLimits, episode_dir: Path, debu
         return _run_supervised(spec, limits, episode_dir, debug)
     except Stopped as stopped:
         shutil.rmtree(episode_dir / STAGING_DIR, ignore_errors=True)  # partial by definition
-        print(f"agentlab: episode stopped by {stopped}: nothing recorded, the next run starts it again",
-              file=sys.stderr)
+        print(
+            f"agentlab: episode stopped by {stopped}: nothing recorded, the next run starts it again", file=sys.stderr
+        )
         return 128 + stopped.signum
     except OSError as error:
         if error.errno != errno.ENOSPC:
             raise
         _discard_attempt(episode_dir / STAGING_DIR, episode_dir)
-        print(f"agentlab: cannot write the episode in {episode_dir}: {error.strerror}; nothing of it kept "
-              "(free space, then run again)", file=sys.stderr)
+        print(
+            f"agentlab: cannot write the episode in {episode_dir}: {error.strerror}; nothing of it kept "
+            "(free space, then run again)",
+            file=sys.stderr,
+        )
         return EXIT_RETRY
     finally:
         for signum, handler in previous.items():
@@ -229,8 +237,10 @@ def _run_supervised(spec: EpisodeSpec, limits: RunLimits, episode_dir: Path, deb
     staging.mkdir()
     with open(episode_dir / EPISODE_LOG, "ab") as log:
         tee = _Tee(None if debug else log)
-        tee.write(f"=== attempt {limits.attempt}/{limits.max_attempts} started "
-                  f"{dt.datetime.now(dt.timezone.utc).isoformat()} on {socket.gethostname()}\n".encode())
+        tee.write(
+            f"=== attempt {limits.attempt}/{limits.max_attempts} started "
+            f"{dt.datetime.now(dt.UTC).isoformat()} on {socket.gethostname()}\n".encode()
+        )
         if debug:
             from .loop import run_episode
 
@@ -249,13 +259,15 @@ def _run_supervised(spec: EpisodeSpec, limits: RunLimits, episode_dir: Path, deb
 def _record(summary: EpisodeSummary, limits: RunLimits, staging: Path, episode_dir: Path, tee: _Tee) -> int:
     """Keep the attempt: under attempts/ if it is retried, else in place with its summary last."""
     if summary.status in RETRIED_STATUSES and limits.attempt < limits.max_attempts:
-        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
         failed = episode_dir / ATTEMPTS_DIR / f"{stamp}-attempt{limits.attempt}"
         failed.parent.mkdir(parents=True, exist_ok=True)
         write_json_atomic(staging / SUMMARY_FILE, summary.to_dict())
         os.replace(staging, failed)
-        tee.write(f"{summary.status.replace('_', ' ')} on attempt {limits.attempt}/{limits.max_attempts}, "
-                  f"kept in {failed}; exiting for a retry\n".encode())
+        tee.write(
+            f"{summary.status.replace('_', ' ')} on attempt {limits.attempt}/{limits.max_attempts}, "
+            f"kept in {failed}; exiting for a retry\n".encode()
+        )
         return EXIT_RETRY
 
     signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)  # a stop waits until the episode is whole

@@ -38,7 +38,7 @@ def _watch_client(connection: socket.socket, episode_running: threading.Event) -
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def _serve_one(connection: socket.socket, before_reply) -> None:
+def _serve_one(connection: socket.socket, before_reply) -> EpisodeOutcome:
     """Run the episode a supervisor sent; call `before_reply(outcome)` before it learns the outcome."""
     from ..budget import Budget
     from .loop import run_episode
@@ -70,6 +70,7 @@ def _serve_one(connection: socket.socket, before_reply) -> None:
             episode_running.clear()  # from here, the supervisor may hang up
             before_reply(outcome)
             send({"event": "outcome", "outcome": outcome.to_dict()})
+            return outcome
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
@@ -81,8 +82,8 @@ def _serve_one(connection: socket.socket, before_reply) -> None:
 
 def serve(slot: Path, owner: int | None = None) -> int:
     from .. import browser
-    from .loop import preload
     from ..proctree import become_subreaper, exit_watch
+    from .loop import preload
 
     become_subreaper()  # Chromium's detached helpers stay in our tree, so a kill finds them
     browser.install(keep_warm=True)
@@ -93,6 +94,13 @@ def serve(slot: Path, owner: int | None = None) -> int:
     listener.bind(str(path))
     listener.listen(1)
     owner_exit = exit_watch(owner)
+
+    def retire_after_infra_error(outcome: EpisodeOutcome) -> None:
+        """Stop listening before replying, so the next lease starts a fresh server."""
+        if outcome.status == "infra_error":  # its browser may be broken
+            listener.close()
+            path.unlink(missing_ok=True)
+
     print(f"episode server {os.getpid()} listening on {path}", flush=True)
     while True:
         watched = [listener.fileno(), *([owner_exit] if owner_exit is not None else [])]
@@ -112,18 +120,9 @@ def serve(slot: Path, owner: int | None = None) -> int:
             print(f"episode server {os.getpid()} idle for {IDLE_TIMEOUT_S:g} s: exiting", flush=True)
             return 0
         connection, _ = listener.accept()
-        retire = []
-
-        def retire_after_infra_error(outcome: EpisodeOutcome) -> None:
-            """Stop listening before replying, so the next lease starts a fresh server."""
-            if outcome.status == "infra_error":  # its browser may be broken
-                listener.close()
-                path.unlink(missing_ok=True)
-                retire.append(outcome)
-
         with connection:
-            _serve_one(connection, retire_after_infra_error)
-        if retire:
+            outcome = _serve_one(connection, retire_after_infra_error)
+        if outcome.status == "infra_error":
             print(f"episode server {os.getpid()} exiting after an infrastructure error", flush=True)
             return 0
 

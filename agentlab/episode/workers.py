@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from ..budget import Budget
+from ..budget import NO_BUDGET, Budget
 from ..proctree import become_subreaper, descendants, die_with_parent, kill, run_owner, wait_gone
 from .spec import EpisodeSpec
 
@@ -31,13 +31,24 @@ SERVER_START_TIMEOUT_S = 60.0
 class ColdWorker:
     """A new `python -m agentlab.episode.cold_worker` process for one episode."""
 
-    def __init__(self, spec: EpisodeSpec, staging: Path, budget: Budget = Budget()):
+    def __init__(self, spec: EpisodeSpec, staging: Path, budget: Budget = NO_BUDGET):
         become_subreaper()
         self.unrelated = set(descendants(os.getpid()))
         self.events, events_write = os.pipe()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "agentlab.episode.cold_worker", "--spec", spec.to_json(),
-             "--dir", str(staging), "--events-fd", str(events_write), "--budget", budget.to_json()],
+            [
+                sys.executable,
+                "-m",
+                "agentlab.episode.cold_worker",
+                "--spec",
+                spec.to_json(),
+                "--dir",
+                str(staging),
+                "--events-fd",
+                str(events_write),
+                "--budget",
+                budget.to_json(),
+            ],
             pass_fds=(events_write,),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -94,15 +105,20 @@ def servers_dir() -> Path:
 class WarmWorker:
     """A leased episode server: the slot's lock is held until `close()` (or until we die)."""
 
-    def __init__(self, spec: EpisodeSpec, staging: Path, budget: Budget = Budget()):
+    def __init__(self, spec: EpisodeSpec, staging: Path, budget: Budget = NO_BUDGET):
         self.slot, self.lock = self._lease_slot(servers_dir())
         self.connection = self._connect()
         pid, _, _ = struct.unpack("3i", self.connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))
         self.server_pid = pid
         self.events, events_write = os.pipe()
         self.output, output_write = os.pipe()
-        request = json.dumps({"spec": json.loads(spec.to_json()), "staging": str(staging.resolve()),
-                              "budget": json.loads(budget.to_json())})
+        request = json.dumps(
+            {
+                "spec": json.loads(spec.to_json()),
+                "staging": str(staging.resolve()),
+                "budget": json.loads(budget.to_json()),
+            }
+        )
         socket.send_fds(self.connection, [request.encode()], [events_write, output_write])
         os.close(events_write)
         os.close(output_write)
@@ -134,9 +150,18 @@ class WarmWorker:
         owner = run_owner()  # the server ends with the Snakemake run, if there is one
         with open(self.slot / "server.log", "ab") as log:
             subprocess.Popen(
-                [sys.executable, "-m", "agentlab.episode.warm_server", "--slot", str(self.slot),
-                 *(["--owner", str(owner)] if owner else [])],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                [
+                    sys.executable,
+                    "-m",
+                    "agentlab.episode.warm_server",
+                    "--slot",
+                    str(self.slot),
+                    *(["--owner", str(owner)] if owner else []),
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         deadline = time.monotonic() + SERVER_START_TIMEOUT_S
         while True:
@@ -145,7 +170,7 @@ class WarmWorker:
                 return connection
             except (FileNotFoundError, ConnectionRefusedError):
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"episode server in {self.slot} did not start; see its server.log")
+                    raise RuntimeError(f"episode server in {self.slot} did not start; see its server.log") from None
                 time.sleep(0.02)
 
     def kill(self) -> None:

@@ -102,4 +102,3 @@ def require_env(variable: str | None, purpose: str) -> str | None:
 def png_data_url(png: bytes) -> str:
     """An image part's URL for OpenAI-format messages."""
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-

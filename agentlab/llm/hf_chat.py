@@ -30,8 +30,12 @@ class HFChatArgs(ChatModelArgs):
 
 class HFChatModel(RetryingChatModel):
     def __init__(self, args: HFChatArgs, client: Any):
-        super().__init__(args.model_name, args.base_url or "Hugging Face", RetryPolicy(args.max_retries, args.backoff_s),
-                         args.base_url)
+        super().__init__(
+            args.model_name,
+            args.base_url or "Hugging Face",
+            RetryPolicy(args.max_retries, args.backoff_s),
+            args.base_url,
+        )
         self.args = args
         self.client = client
 
@@ -41,13 +45,19 @@ class HFChatModel(RetryingChatModel):
 
         try:
             return self.client.chat_completion(
-                messages, model=self.model_name if self.args.base_url else None,
-                temperature=self.args.temperature, max_tokens=self.args.max_new_tokens,
+                messages,
+                model=self.model_name if self.args.base_url else None,
+                temperature=self.args.temperature,
+                max_tokens=self.args.max_new_tokens,
             )
         except InferenceTimeoutError as error:
             raise TransientError(f"timeout: {error}") from error
         except HfHubHTTPError as error:
-            raise_for_status(error.response.status_code, error.server_message or str(error),
-                             error.response.headers.get("retry-after"), f"{self.model_name} at {self.where}")
+            raise_for_status(
+                error.response.status_code,
+                error.server_message or str(error),
+                error.response.headers.get("retry-after"),
+                f"{self.model_name} at {self.where}",
+            )
         except httpx2.TransportError as error:
             raise TransientError(f"{type(error).__name__}: {error}") from error

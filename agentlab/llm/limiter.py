@@ -16,8 +16,8 @@ import json
 import os
 import random
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from ..errors import ConfigError
 

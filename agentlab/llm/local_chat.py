@@ -22,7 +22,9 @@ class LocalChatArgs(OpenAIChatArgs):
 
     def check(self) -> None:
         if importlib.util.find_spec("xllamacpp") is None:
-            raise ConfigError(f"model {self.model_name!r} needs xllamacpp; install the LLM extra: pip install -e '.[llm]'")
+            raise ConfigError(
+                f"model {self.model_name!r} needs xllamacpp; install the LLM extra: pip install -e '.[llm]'"
+            )
         if self.server.model_file is None:
             from .local_model import QWEN_05B
 

@@ -26,9 +26,10 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from ..errors import InfraError
 from ..io import write_json_atomic
@@ -62,7 +63,7 @@ class ServerSettings:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
 
     @classmethod
-    def from_json(cls, text: str) -> "ServerSettings":
+    def from_json(cls, text: str) -> ServerSettings:
         from ..io import dataclass_from_json
 
         return dataclass_from_json(cls, text, "the local LLM server settings")
@@ -163,10 +164,19 @@ def ensure_server(settings: ServerSettings, directory: Path | None = None, timeo
         with open(directory / LOG_FILE, "ab") as log:
             owner = run_owner()
             process = subprocess.Popen(
-                [sys.executable, "-m", SERVER_MODULE, "--settings", settings.to_json(),
-                 *(["--owner", str(owner)] if owner else [])],
+                [
+                    sys.executable,
+                    "-m",
+                    SERVER_MODULE,
+                    "--settings",
+                    settings.to_json(),
+                    *(["--owner", str(owner)] if owner else []),
+                ],
                 env={**os.environ, SERVER_DIR_ENV: str(directory)},
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
             )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:

@@ -72,8 +72,12 @@ class OpenAIChatModel(RetryingChatModel):
                 extra_body=self.args.extra_body or None,
             )
         except openai.APIStatusError as error:
-            raise_for_status(error.status_code, error.response.text or str(error),
-                             error.response.headers.get("retry-after"), f"{self.model_name} at {self.where}")
+            raise_for_status(
+                error.status_code,
+                error.response.text or str(error),
+                error.response.headers.get("retry-after"),
+                f"{self.model_name} at {self.where}",
+            )
         except openai.APIConnectionError as error:  # includes timeouts
             raise TransientError(f"{type(error).__name__}: {error}") from error
 

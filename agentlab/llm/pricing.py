@@ -38,8 +38,9 @@ def cost(model: str, input_tokens: int, output_tokens: int, cached_tokens: int =
     if price is None:
         return None
     cached = min(cached_tokens, input_tokens)
-    return ((input_tokens - cached) * price.input + cached * price.cached_input
-            + output_tokens * price.output) / PER_TOKENS
+    return (
+        (input_tokens - cached) * price.input + cached * price.cached_input + output_tokens * price.output
+    ) / PER_TOKENS
 
 
 def add_costs(total: float | None, more: float | None) -> float | None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import random
 import time
 from abc import abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from .chat import ChatModel, ChatResponse, LLMRequestRejected, LLMUnavailable
 from .limiter import request_slot
@@ -87,8 +88,9 @@ class RetryingChatModel(ChatModel):
 
     def chat(self, messages: list[dict[str, Any]]) -> ChatResponse:
         started = time.monotonic()
-        completion, retries = call_with_retries(lambda: self._attempt(messages), self.policy,
-                                                f"{self.model_name} at {self.where}")
+        completion, retries = call_with_retries(
+            lambda: self._attempt(messages), self.policy, f"{self.model_name} at {self.where}"
+        )
         usage = completion.usage
         details = getattr(usage, "prompt_tokens_details", None) if usage else None
         return ChatResponse(

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-from pathlib import Path
 from collections.abc import Hashable
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -23,10 +23,10 @@ from ..analyze.summarize import SCORE_NOTE
 from ..io import replace_dir, write_text_atomic
 from ..layout import PLOTS, REPORT_DIR, EpisodeKey, episode_id
 from ..revision import GitState, git_state
-from .provenance import commit_counts, dirty_episodes, stale_config_hashes, version_counts
-from .render import relative_url, render
 from .compare import COMPARE_DIR, compare_page_path, compared_groups, write_agents_page, write_compare_page
 from .finder import copy_assets, write_finder_data
+from .provenance import commit_counts, dirty_episodes, stale_config_hashes, version_counts
+from .render import relative_url, render
 from .trace import TracedEpisode, trace_page_path, write_trace_page
 
 INDEX_FILE = "index.html"
@@ -47,7 +47,9 @@ def _staging(report_dir: Path, name: str) -> Path:
     return staging
 
 
-def write_trace_pages(results: StudyResults, report_dir: Path, compared: set[tuple[str, str, int]]) -> list[TracedEpisode]:
+def write_trace_pages(
+    results: StudyResults, report_dir: Path, compared: set[tuple[str, str, int]]
+) -> list[TracedEpisode]:
     """Write every finished episode's trace page into report_dir/episodes (swapped in complete), each
     linking to its compare page if its (benchmark, task, seed) is in `compared`."""
     staging = _staging(report_dir, EPISODES_DIR)
@@ -55,7 +57,9 @@ def write_trace_pages(results: StudyResults, report_dir: Path, compared: set[tup
     for key in map(EpisodeKey._make, results.episodes[EPISODE_KEYS].itertuples(index=False, name=None)):
         group = (key.benchmark, key.task, key.seed)
         compare = compare_page_path(report_dir / COMPARE_DIR, *group) if group in compared else None
-        traced.append(write_trace_page(results.path, key, trace_page_path(staging, key), report_dir / INDEX_FILE, compare))
+        traced.append(
+            write_trace_page(results.path, key, trace_page_path(staging, key), report_dir / INDEX_FILE, compare)
+        )
     replace_dir(staging, report_dir / EPISODES_DIR)
     return traced
 
@@ -97,13 +101,23 @@ def _per_task_view(results: StudyResults, tables: StudyTables, report_dir: Path)
     for benchmark, agent, task, seed, status in [*finished, *missing]:
         link = _episode_link(EpisodeKey(benchmark, agent, task, seed), report_dir) if status != "missing" else {}
         cells.setdefault((benchmark, task), {}).setdefault(agent, []).append(
-            {"seed": seed, "status": status, "url": link.get("url")})
+            {"seed": seed, "status": status, "url": link.get("url")}
+        )
     rows = []
     for (benchmark, task), by_agent in sorted(cells.items()):
-        rows.append({"benchmark": benchmark, "task": task, "agents": {
-            agent: {"rate": rates.get((benchmark, task, agent)), "episodes": sorted(episodes, key=lambda e: e["seed"])}
-            for agent, episodes in by_agent.items()
-        }})
+        rows.append(
+            {
+                "benchmark": benchmark,
+                "task": task,
+                "agents": {
+                    agent: {
+                        "rate": rates.get((benchmark, task, agent)),
+                        "episodes": sorted(episodes, key=lambda e: e["seed"]),
+                    }
+                    for agent, episodes in by_agent.items()
+                },
+            }
+        )
     return rows
 
 
@@ -113,13 +127,19 @@ def _comparisons_view(results: StudyResults, tables: StudyTables) -> list[dict[H
     for row in tables.comparisons.to_dict("records"):
         in_benchmark = results.episodes[results.episodes["benchmark"] == row["benchmark"]]
         outcomes = task_outcomes(paired_episodes(in_benchmark, row["agent_a"], row["agent_b"]))
-        views.append({**row, "won_by_a": list(outcomes.loc[outcomes["winner"] == "a", "task"]),
-                      "won_by_b": list(outcomes.loc[outcomes["winner"] == "b", "task"])})
+        views.append(
+            {
+                **row,
+                "won_by_a": list(outcomes.loc[outcomes["winner"] == "a", "task"]),
+                "won_by_b": list(outcomes.loc[outcomes["winner"] == "b", "task"]),
+            }
+        )
     return views
 
 
-def index_context(results: StudyResults, tables: StudyTables, action_errors: pd.DataFrame, git: GitState,
-                  report_dir: Path) -> dict[str, Any]:
+def index_context(
+    results: StudyResults, tables: StudyTables, action_errors: pd.DataFrame, git: GitState, report_dir: Path
+) -> dict[str, Any]:
     episodes = results.episodes
     agents = sorted(set(episodes["agent"]) | set(results.missing["agent"]))
     started = episodes["started_at"].dropna() if "started_at" in episodes else pd.Series(dtype=str)
@@ -128,7 +148,7 @@ def index_context(results: StudyResults, tables: StudyTables, action_errors: pd.
         "manifest": results.manifest,
         "n_done": len(episodes),
         "n_missing": len(results.missing),
-        "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "first_started": started.min() if len(started) else None,
         "last_started": started.max() if len(started) else None,
         "git": git,
@@ -140,8 +160,14 @@ def index_context(results: StudyResults, tables: StudyTables, action_errors: pd.
         "score_note": SCORE_NOTE,
         "damaged": results.damaged.to_dict("records"),
         "damaged_note": DAMAGED_NOTE,
-        "plots": [{"url": relative_url(results.path / PLOTS[name], report_dir), "caption": caption,
-                   "exists": (results.path / PLOTS[name]).exists()} for name, caption in PLOT_CAPTIONS.items()],
+        "plots": [
+            {
+                "url": relative_url(results.path / PLOTS[name], report_dir),
+                "caption": caption,
+                "exists": (results.path / PLOTS[name]).exists(),
+            }
+            for name, caption in PLOT_CAPTIONS.items()
+        ],
         "comparisons": _comparisons_view(results, tables),
         "comparison_note": COMPARISON_NOTE,
         "confidence": BOOTSTRAP_CONFIDENCE,

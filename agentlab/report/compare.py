@@ -53,8 +53,9 @@ def write_compare_page(episodes: list[TracedEpisode], page: Path, report_dir: Pa
     episodes = sorted(episodes, key=lambda e: e.key.agent)
     by_step = [{s["step"]: s for s in e.steps if isinstance(s.get("step"), int)} for e in episodes]
     n_steps = max((max(steps, default=-1) + 1 for steps in by_step), default=0)
-    actions = [[steps[n]["action"] if n in steps else None for n in range(max(steps, default=-1) + 1)]
-               for steps in by_step]
+    actions = [
+        [steps[n]["action"] if n in steps else None for n in range(max(steps, default=-1) + 1)] for steps in by_step
+    ]
     differ = first_difference(actions)
     trace_urls = [relative_url(trace_page_path(episodes_dir, e.key), page.parent) for e in episodes]
     folder_urls = [relative_url(e.folder, page.parent) for e in episodes]
@@ -63,18 +64,38 @@ def write_compare_page(episodes: list[TracedEpisode], page: Path, report_dir: Pa
         cells = []
         for steps, trace_url, folder_url in zip(by_step, trace_urls, folder_urls):
             step = steps.get(number)
-            cells.append(None if step is None else {
-                "action": step.get("action"), "error": step.get("last_action_error") or "",
-                "screenshot": f"{folder_url}/{step['screenshot']}" if step.get("screenshot") else None,
-                "url": f"{trace_url}#step-{number}"})
+            cells.append(
+                None
+                if step is None
+                else {
+                    "action": step.get("action"),
+                    "error": step.get("last_action_error") or "",
+                    "screenshot": f"{folder_url}/{step['screenshot']}" if step.get("screenshot") else None,
+                    "url": f"{trace_url}#step-{number}",
+                }
+            )
         rows.append({"step": number, "cells": cells, "first_difference": number == differ})
     key = episodes[0].key
     html = render(
-        "compare.html", benchmark=key.benchmark, task=key.task, seed=key.seed, first_difference=differ,
-        agents=[{"name": e.key.agent, "status": e.status, "reward": e.reward, "n_steps": len(actions[i]),
-                 "url": trace_urls[i]} for i, e in enumerate(episodes)],
-        rows=rows, index_url=relative_url(report_dir / "index.html", page.parent),
-        agents_url=relative_url(report_dir / AGENTS_FILE, page.parent))
+        "compare.html",
+        benchmark=key.benchmark,
+        task=key.task,
+        seed=key.seed,
+        first_difference=differ,
+        agents=[
+            {
+                "name": e.key.agent,
+                "status": e.status,
+                "reward": e.reward,
+                "n_steps": len(actions[i]),
+                "url": trace_urls[i],
+            }
+            for i, e in enumerate(episodes)
+        ],
+        rows=rows,
+        index_url=relative_url(report_dir / "index.html", page.parent),
+        agents_url=relative_url(report_dir / AGENTS_FILE, page.parent),
+    )
     page.parent.mkdir(parents=True, exist_ok=True)
     page.write_text(html, encoding="utf-8")  # into a staging folder, swapped in whole: no need to sync each page
 
@@ -122,9 +143,15 @@ def write_agents_page(episodes: list[TracedEpisode], summary: pd.DataFrame, stud
     constants, variables = constants_and_variables(agent_args)
     benchmarks = sorted(set(summary["benchmark"])) if len(summary) else []
     scores = {(row["benchmark"], row["agent"]): row for row in summary.to_dict("records")}
-    rows = [{"agent": agent, "values": [flat[agent].get(name, UNSET) for name in variables],
-             "scores": [scores.get((benchmark, agent)) for benchmark in benchmarks]} for agent in sorted(flat)]
-    write_text_atomic(report_dir / AGENTS_FILE, render(
-        "agents.html", constants=constants, variables=variables, rows=rows, benchmarks=benchmarks,
-        study=study))
-
+    rows = [
+        {
+            "agent": agent,
+            "values": [flat[agent].get(name, UNSET) for name in variables],
+            "scores": [scores.get((benchmark, agent)) for benchmark in benchmarks],
+        }
+        for agent in sorted(flat)
+    ]
+    write_text_atomic(
+        report_dir / AGENTS_FILE,
+        render("agents.html", constants=constants, variables=variables, rows=rows, benchmarks=benchmarks, study=study),
+    )

@@ -49,11 +49,25 @@ def finder_rows(episodes: pd.DataFrame, compared: set[tuple[str, str, int]]) -> 
     for row in episodes.to_dict("records"):
         error = ": ".join(str(row[part]) for part in ("error_type", "error_message") if isinstance(row.get(part), str))
         group = (row["benchmark"], row["task"], int(row["seed"]))
-        rows.append([row["benchmark"], row["agent"], row["task"], int(row["seed"]), row["status"], _number(row["reward"]),
-                     int(row["n_steps"]), _number(row.get("cost")), error, group in compared])
+        rows.append(
+            [
+                row["benchmark"],
+                row["agent"],
+                row["task"],
+                int(row["seed"]),
+                row["status"],
+                _number(row["reward"]),
+                int(row["n_steps"]),
+                _number(row.get("cost")),
+                error,
+                group in compared,
+            ]
+        )
     return rows
 
 
 def write_finder_data(episodes: pd.DataFrame, compared: set[tuple[str, str, int]], report_dir: Path) -> None:
-    write_text_atomic(report_dir / EPISODES_DATA, data_script(
-        "episodes", {"columns": list(FINDER_COLUMNS), "rows": finder_rows(episodes, compared)}))
+    write_text_atomic(
+        report_dir / EPISODES_DATA,
+        data_script("episodes", {"columns": list(FINDER_COLUMNS), "rows": finder_rows(episodes, compared)}),
+    )

@@ -18,8 +18,12 @@ from .finder import ASSETS_DIR, data_script
 from .render import relative_url, render
 
 TIMELINE_PHASES = {  # recorded step timing: its name on the timeline, in the order the phases run
-    "agent_s": "agent call", "action_s": "action", "settle_s": "settle", "page_load_s": "page load",
-    "validation_s": "validation", "observation_s": "observation",
+    "agent_s": "agent call",
+    "action_s": "action",
+    "settle_s": "settle",
+    "page_load_s": "page load",
+    "validation_s": "validation",
+    "observation_s": "observation",
 }
 
 
@@ -66,6 +70,7 @@ def message_text(content: Any) -> str:
 def timeline(timings: dict[str, Any]) -> list[dict[str, Any]]:
     """The step's phases with their seconds and share of the step; a browser step timed only as a
     whole (older records) is one phase, and its untimed rest is "other"."""
+
     def seconds(name: str) -> float:
         value = timings.get(name)
         return float(value) if isinstance(value, (int, float)) and value > 0 else 0.0
@@ -75,8 +80,11 @@ def timeline(timings: dict[str, Any]) -> list[dict[str, Any]]:
     rest = seconds("env_step_s") - timed_browser
     phases.append(("browser step" if timed_browser == 0 else "other", max(rest, 0.0)))
     total = sum(value for _, value in phases)
-    return [{"name": label, "seconds": value, "percent": 100 * value / total}
-            for label, value in phases if value > 0] if total > 0 else []
+    return (
+        [{"name": label, "seconds": value, "percent": 100 * value / total} for label, value in phases if value > 0]
+        if total > 0
+        else []
+    )
 
 
 def image_size(path: Path) -> tuple[int, int] | None:
@@ -96,8 +104,15 @@ def overlay(targets: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     for target in targets if isinstance(targets, list) else []:
         bbox, point = target.get("bbox"), target.get("point")
         if isinstance(bbox, list) and len(bbox) == 4 and all(isinstance(v, (int, float)) for v in bbox):
-            boxes.append({"x": bbox[0], "y": bbox[1], "w": bbox[2], "h": bbox[3],
-                          "label": f"{target.get('call')}('{target.get('bid')}')"})
+            boxes.append(
+                {
+                    "x": bbox[0],
+                    "y": bbox[1],
+                    "w": bbox[2],
+                    "h": bbox[3],
+                    "label": f"{target.get('call')}('{target.get('bid')}')",
+                }
+            )
         elif isinstance(point, list) and len(point) == 2 and all(isinstance(v, (int, float)) for v in point):
             points.append({"x": point[0], "y": point[1], "label": f"{target.get('call')}{tuple(point)}"})
     return boxes, points
@@ -121,8 +136,10 @@ def step_view(record: dict[str, Any], folder: Path, folder_url: str) -> dict[str
         "action": record.get("action"),
         "think": record.get("think") or "",
         "messages": [
-            {"role": str(m.get("role", "?")) if isinstance(m, dict) else "?",
-             "text": message_text(m.get("content") if isinstance(m, dict) else m)}
+            {
+                "role": str(m.get("role", "?")) if isinstance(m, dict) else "?",
+                "text": message_text(m.get("content") if isinstance(m, dict) else m),
+            }
             for m in messages
         ],
         "axtree_chars": len(record.get("axtree") or ""),
@@ -141,6 +158,7 @@ def step_view(record: dict[str, Any], folder: Path, folder_url: str) -> dict[str
 def details_payload(record: dict[str, Any], folder: Path) -> dict[str, str | None]:
     """One step's AXTree (from steps.jsonl) and page details (pruned HTML and element boxes, the
     episode's gzipped file as is), whole, each as base64 of gzip: the trace page inflates them when asked."""
+
     def packed(data: bytes) -> str:
         return base64.b64encode(data).decode("ascii")
 
@@ -153,8 +171,9 @@ def details_payload(record: dict[str, Any], folder: Path) -> dict[str, str | Non
     return {"axtree": packed(gzip.compress(axtree, compresslevel=6, mtime=0)), "details": details}
 
 
-def write_trace_page(study_dir: Path, key: EpisodeKey, page: Path, index_page: Path,
-                     compare_page: Path | None = None) -> TracedEpisode:
+def write_trace_page(
+    study_dir: Path, key: EpisodeKey, page: Path, index_page: Path, compare_page: Path | None = None
+) -> TracedEpisode:
     """Write the trace page of the episode `key` to `page` (and its data file beside it), linking to
     its compare page if it has one."""
     folder = episode_dir(study_dir, key)
@@ -184,7 +203,19 @@ def write_trace_page(study_dir: Path, key: EpisodeKey, page: Path, index_page: P
     )
     page.write_text(html, encoding="utf-8")
     return TracedEpisode(
-        key, folder, summary["status"], summary["reward"], summary.get("agent_args"),
-        steps=[{"step": r.get("step"), "action": r.get("action"), "last_action_error": r.get("last_action_error"),
-                "screenshot": r["screenshot"] if isinstance(r.get("screenshot"), str) else None} for r in records],
-        error_rows=[step_row(key, folder, record) for record in records if record.get("last_action_error")])
+        key,
+        folder,
+        summary["status"],
+        summary["reward"],
+        summary.get("agent_args"),
+        steps=[
+            {
+                "step": r.get("step"),
+                "action": r.get("action"),
+                "last_action_error": r.get("last_action_error"),
+                "screenshot": r["screenshot"] if isinstance(r.get("screenshot"), str) else None,
+            }
+            for r in records
+        ],
+        error_rows=[step_row(key, folder, record) for record in records if record.get("last_action_error")],
+    )

@@ -1,4 +1,4 @@
-"""Runs ServiceNow AgentLab 0.4.2 on MiniWoB tasks x seeds (a scripted agent, or one of AgentLab's); prints one JSON line.
+"""Runs ServiceNow AgentLab 0.4.2 on MiniWoB tasks x seeds (a scripted or one of its own agents); prints one JSON line.
 
 The peer side of bench/throughput.py and of the bridge's tests. Run it with AgentLab's python, in
 the environment the bridge runs it in (bench/common.py's agentlab_interpreter: `agentlab bridge
@@ -23,8 +23,8 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 HERE = Path(__file__).resolve().parent
 PROCTREE = HERE.parents[1] / "agentlab" / "proctree.py"
@@ -129,8 +129,17 @@ def episode_steps(result) -> list[dict]:
     return steps
 
 
-def run(tasks: list[str], seeds: list[int], max_steps: int, n_jobs: int, actions: list[str], chromium: str,
-        record_dir: str | None = None, agent: str | None = None, overrides: dict | None = None) -> dict:
+def run(
+    tasks: list[str],
+    seeds: list[int],
+    max_steps: int,
+    n_jobs: int,
+    actions: list[str],
+    chromium: str,
+    record_dir: str | None = None,
+    agent: str | None = None,
+    overrides: dict | None = None,
+) -> dict:
     """Run the study in a temp dir that is deleted afterwards; return the figures."""
     with tempfile.TemporaryDirectory(prefix="agentlab-peer-") as scratch:
         os.environ.update(offline_environment(Path(scratch), chromium))
@@ -192,12 +201,17 @@ def main() -> None:
     parser.add_argument("--tasks", type=comma_list, required=True, help="MiniWoB task names, comma-separated")
     parser.add_argument("--seeds", type=seed_list, default=[0, 1], help="comma-separated (default 0,1)")
     parser.add_argument("--n-jobs", type=int, default=1, help="joblib workers")
-    parser.add_argument("--action", dest="actions", action="append", help="scripted action, repeat in order (default: 3 x noop())")
+    parser.add_argument(
+        "--action", dest="actions", action="append", help="scripted action, repeat in order (default: 3 x noop())"
+    )
     parser.add_argument("--max-steps", type=int, help="default: the number of actions")
     parser.add_argument("--chromium", default=DEFAULT_CHROMIUM, help="Chromium binary (default %(default)s)")
     parser.add_argument("--record-dir", help="save each observation the agent sees under this folder")
-    parser.add_argument("--agent", help="an AgentLab AgentArgs by Python path instead of the scripted agent "
-                                        "(the output then has each step's first request and action)")
+    parser.add_argument(
+        "--agent",
+        help="an AgentLab AgentArgs by Python path instead of the scripted agent "
+        "(the output then has each step's first request and action)",
+    )
     parser.add_argument("--overrides", type=json.loads, default={}, help="dotted overrides of --agent, as JSON")
     args = parser.parse_args()
     actions = args.actions or REFERENCE_ACTIONS
@@ -206,8 +220,17 @@ def main() -> None:
         parser.error(f"--n-jobs and --max-steps must be >= 1, got {args.n_jobs} and {max_steps}")
     if not args.tasks or not args.seeds:
         parser.error("--tasks and --seeds must name at least one task and one seed")
-    figures = run(args.tasks, args.seeds, max_steps, args.n_jobs, actions, args.chromium, args.record_dir,
-                  args.agent, args.overrides)
+    figures = run(
+        args.tasks,
+        args.seeds,
+        max_steps,
+        args.n_jobs,
+        actions,
+        args.chromium,
+        args.record_dir,
+        args.agent,
+        args.overrides,
+    )
     print(json.dumps(figures), flush=True)
 
 

@@ -40,14 +40,15 @@ class ScriptedAgentArgs(AgentArgs):
         """Use the benchmark's action set, as AgentLab's own agents do."""
         self.action_set_args = benchmark.high_level_action_set_args
 
-    def make_agent(self) -> "ScriptedAgent":
+    def make_agent(self) -> ScriptedAgent:
         return ScriptedAgent(self.actions, self.action_set_args.make_action_set(), self.record_dir)
 
 
 class ScriptedAgent(bgym.Agent):
     def __init__(self, actions: tuple[str, ...], action_set: bgym.HighLevelActionSet, record_dir: str | None = None):
-        from agentlab.agents import dynamic_prompting as dp
         from agentlab.agents.generic_agent.agent_configs import FLAGS_GPT_4o
+
+        from agentlab.agents import dynamic_prompting as dp
 
         self.actions = actions
         self.action_set = action_set
@@ -74,8 +75,10 @@ class ScriptedAgent(bgym.Agent):
             return None, bgym.AgentInfo(think="script finished")
         action = self.actions[self.played]
         self.played += 1
-        return action, bgym.AgentInfo(think=f"scripted step {self.played} of {len(self.actions)}",
-                                      stats={"input_tokens": 10 * self.played, "output_tokens": self.played})
+        return action, bgym.AgentInfo(
+            think=f"scripted step {self.played} of {len(self.actions)}",
+            stats={"input_tokens": 10 * self.played, "output_tokens": self.played},
+        )
 
 
 SCRIPTED = ScriptedAgentArgs()

@@ -44,8 +44,13 @@ class HostProcess:
         self._log: BinaryIO = open(self.log_path, "wb")
         self.process = subprocess.Popen(
             [str(environment.python), "-P", str(HOST_SCRIPT), "--in-fd", str(to_host), "--out-fd", str(from_host)],
-            pass_fds=(to_host, from_host), stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
-            env=host_environment(environment), cwd=self.scratch, preexec_fn=die_with_parent,
+            pass_fds=(to_host, from_host),
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env=host_environment(environment),
+            cwd=self.scratch,
+            preexec_fn=die_with_parent,
         )
         os.close(to_host)
         os.close(from_host)
@@ -54,8 +59,9 @@ class HostProcess:
         self._log_read = 0
         hello = self._receive()
         if hello.get("protocol") != wire.PROTOCOL_VERSION:
-            raise InfraError(f"AgentLab bridge host speaks protocol {hello.get('protocol')}, "
-                             f"we speak {wire.PROTOCOL_VERSION}")
+            raise InfraError(
+                f"AgentLab bridge host speaks protocol {hello.get('protocol')}, we speak {wire.PROTOCOL_VERSION}"
+            )
 
     def ask(self, message: dict[str, Any]) -> dict[str, Any]:
         """Send one request; its answer, or the host's error raised as AgentError / InfraError."""
@@ -132,9 +138,11 @@ def host_environment(environment: AgentLabEnvironment) -> dict[str, str]:
     """Our environment (keys, OPENAI_BASE_URL...) for the host, with AgentLab's offline settings and
     without our own package on PYTHONPATH (the host must import ServiceNow's `agentlab`)."""
     ours = Path(__file__).resolve().parents[3]
-    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep)
-             if p and not (Path(p).resolve() / "agentlab" / "__init__.py").is_file()
-             and Path(p).resolve() != ours]
+    paths = [
+        p
+        for p in os.environ.get("PYTHONPATH", "").split(os.pathsep)
+        if p and not (Path(p).resolve() / "agentlab" / "__init__.py").is_file() and Path(p).resolve() != ours
+    ]
     variables = {**os.environ, **environment.offline_variables(), "PYTHONPATH": os.pathsep.join(paths)}
     variables.setdefault("LITELLM_LOG", "ERROR")
     variables.pop("PYTHONHOME", None)
@@ -150,9 +158,14 @@ def action_set_from(description: dict[str, Any]) -> Any:
     if unknown:
         raise AgentError(f"the AgentLab agent's action set has functions BrowserGym does not: {', '.join(unknown)}")
     custom = [getattr(functions, name) for name in description["functions"] if name != "noop"]
-    return HighLevelActionSet(subsets=["custom"] if custom else ["chat"], custom_actions=custom or None,
-                              multiaction=description["multiaction"], strict=description["strict"],
-                              retry_with_force=description["retry_with_force"], demo_mode=description["demo_mode"])
+    return HighLevelActionSet(
+        subsets=["custom"] if custom else ["chat"],
+        custom_actions=custom or None,
+        multiaction=description["multiaction"],
+        strict=description["strict"],
+        retry_with_force=description["retry_with_force"],
+        demo_mode=description["demo_mode"],
+    )
 
 
 @dataclass
@@ -188,13 +201,24 @@ class BridgeAgent(Agent):
         self.environment = AgentLabEnvironment.configured()
         self.environment.check()
         self.host: HostProcess | None = acquire_host(self.environment)
-        ready = self.host.ask({
-            "kind": "start", "agent": args.agent, "overrides": args.overrides, "set_benchmark": args.set_benchmark,
-            "benchmark": {"name": context.benchmark, "is_multi_tab": context.is_multi_tab,
-                          "high_level_action_set_args": {**dataclasses.asdict(context.action_set),
-                                                         "subsets": list(context.action_set.subsets)}},
-            "task_name": f"{context.benchmark}.{context.task}", "seed": context.seed,
-        })
+        ready = self.host.ask(
+            {
+                "kind": "start",
+                "agent": args.agent,
+                "overrides": args.overrides,
+                "set_benchmark": args.set_benchmark,
+                "benchmark": {
+                    "name": context.benchmark,
+                    "is_multi_tab": context.is_multi_tab,
+                    "high_level_action_set_args": {
+                        **dataclasses.asdict(context.action_set),
+                        "subsets": list(context.action_set.subsets),
+                    },
+                },
+                "task_name": f"{context.benchmark}.{context.task}",
+                "seed": context.seed,
+            }
+        )
         self.agent_args = ready["agent_args"]
         self.agent_class = ready["agent_class"]
         self.versions = ready["versions"]

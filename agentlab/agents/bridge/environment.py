@@ -46,8 +46,10 @@ class AgentLabEnvironment:
     def check(self) -> None:
         """ConfigError (one line) when the environment is missing."""
         if not self.installed():
-            raise ConfigError(f"ServiceNow AgentLab 0.4.2's environment is not installed in {self.venv} "
-                              f"(set {VENV_VARIABLE} to use another); install it with: {INSTALL_HINT}")
+            raise ConfigError(
+                f"ServiceNow AgentLab 0.4.2's environment is not installed in {self.venv} "
+                f"(set {VENV_VARIABLE} to use another); install it with: {INSTALL_HINT}"
+            )
 
     def install(self, log: Path | None = None) -> str:
         """Create the venv and install the lock into it, unless it is there already; return what was done."""
@@ -57,8 +59,11 @@ class AgentLabEnvironment:
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(self.venv)], check=True)
         log = log or self.venv / "install.log"
         with open(log, "wb") as output:
-            done = subprocess.run([str(self.python), "-m", "pip", "install", "--no-deps", "--no-input", "-r", str(LOCK)],
-                                  stdout=output, stderr=subprocess.STDOUT)
+            done = subprocess.run(
+                [str(self.python), "-m", "pip", "install", "--no-deps", "--no-input", "-r", str(LOCK)],
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
         if done.returncode != 0:
             raise ConfigError(f"installing ServiceNow AgentLab 0.4.2 into {self.venv} failed; see {log}")
         (self.venv / "nltk_data" / "tokenizers" / "punkt_tab").mkdir(parents=True, exist_ok=True)

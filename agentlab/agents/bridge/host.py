@@ -34,8 +34,14 @@ from typing import Any
 PROTOCOL_VERSION = 1
 INLINE_ARRAY_SIZE = 64  # larger arrays (the screenshot) go through .npy files
 # Exceptions of LLM clients that mean the API, not the agent, failed (an outage after retries).
-INFRA_ERROR_NAMES = {"APIConnectionError", "APITimeoutError", "RateLimitError", "InternalServerError",
-                     "ServiceUnavailableError", "Timeout"}
+INFRA_ERROR_NAMES = {
+    "APIConnectionError",
+    "APITimeoutError",
+    "RateLimitError",
+    "InternalServerError",
+    "ServiceUnavailableError",
+    "Timeout",
+}
 INFRA_ERROR_MODULES = ("openai", "litellm", "httpx", "anthropic", "huggingface_hub", "requests")
 
 _files = itertools.count()
@@ -102,7 +108,9 @@ def apply_overrides(args: Any, overrides: dict[str, Any]) -> Any:
         for parent in parents:
             target = getattr(target, parent)
         if not dataclasses.is_dataclass(target) or name not in {f.name for f in dataclasses.fields(target)}:
-            allowed = ", ".join(f.name for f in dataclasses.fields(target)) if dataclasses.is_dataclass(target) else "none"
+            allowed = (
+                ", ".join(f.name for f in dataclasses.fields(target)) if dataclasses.is_dataclass(target) else "none"
+            )
             raise ValueError(f"override {dotted!r}: {type(target).__name__} has no field {name!r}; allowed: {allowed}")
         setattr(target, name, hashable(value))
     return args
@@ -171,8 +179,10 @@ def chat_messages(messages: Any) -> list[Any]:
 
 def is_infra_error(error: BaseException) -> bool:
     """Whether `error` says an LLM API failed (connection, timeout, rate limit, 5xx) rather than the agent."""
-    return any(cls.__name__ in INFRA_ERROR_NAMES and cls.__module__.startswith(INFRA_ERROR_MODULES)
-               for cls in type(error).__mro__)
+    return any(
+        cls.__name__ in INFRA_ERROR_NAMES and cls.__module__.startswith(INFRA_ERROR_MODULES)
+        for cls in type(error).__mro__
+    )
 
 
 class Host:
@@ -192,9 +202,14 @@ class Host:
         self.agent = args.make_agent()
         if hasattr(self.agent, "set_task_name"):
             self.agent.set_task_name(message["task_name"])
-        return {"kind": "ready", "agent_args": jsonable(dataclasses.asdict(args)), "endpoint": llm_endpoint(self.agent),
-                "agent_class": f"{type(args).__module__}.{type(args).__qualname__}",
-                "action_set": describe_action_set(self.agent.action_set), "versions": versions()}
+        return {
+            "kind": "ready",
+            "agent_args": jsonable(dataclasses.asdict(args)),
+            "endpoint": llm_endpoint(self.agent),
+            "agent_class": f"{type(args).__module__}.{type(args).__qualname__}",
+            "action_set": describe_action_set(self.agent.action_set),
+            "versions": versions(),
+        }
 
     def act(self, message: dict[str, Any]) -> dict[str, Any]:
         obs = self.agent.obs_preprocessor(decode(message["obs"]))
@@ -228,16 +243,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out-fd", type=int, required=True, help="pipe of answers (JSON lines)")
     args = parser.parse_args(argv)
     host = Host()
-    with os.fdopen(args.in_fd, "r", encoding="utf-8") as requests, \
-            os.fdopen(args.out_fd, "w", encoding="utf-8", buffering=1) as answers:
+    with (
+        os.fdopen(args.in_fd, "r", encoding="utf-8") as requests,
+        os.fdopen(args.out_fd, "w", encoding="utf-8", buffering=1) as answers,
+    ):
         answers.write(json.dumps({"kind": "hello", "protocol": PROTOCOL_VERSION, "pid": os.getpid()}) + "\n")
         for line in requests:
             try:
                 answer = host.handle(json.loads(line))
             except Exception as error:
-                answer = {"kind": "error", "type": type(error).__name__,
-                          "message": (str(error).strip().splitlines() or [type(error).__name__])[0],
-                          "traceback": traceback.format_exc(), "infra": is_infra_error(error)}
+                answer = {
+                    "kind": "error",
+                    "type": type(error).__name__,
+                    "message": (str(error).strip().splitlines() or [type(error).__name__])[0],
+                    "traceback": traceback.format_exc(),
+                    "infra": is_infra_error(error),
+                }
             answers.write(json.dumps(answer, default=str) + "\n")
         host.end()
     return 0

@@ -3,14 +3,24 @@
 from .agent import WebAgent, WebAgentArgs
 from .configs import (
     WEB_AGENT_3_5,
-    WEB_AGENT_4o,
-    WEB_AGENT_4o_VISION,
     WEB_AGENT_8B,
     WEB_AGENT_70B,
     WEB_AGENT_CUSTOM,
     WEB_AGENT_LOCAL,
+    WEB_AGENT_4o,
+    WEB_AGENT_4o_VISION,
 )
 from .flags import PromptFlags
 
-__all__ = ["WebAgent", "WebAgentArgs", "PromptFlags", "WEB_AGENT_3_5", "WEB_AGENT_4o", "WEB_AGENT_4o_VISION",
-           "WEB_AGENT_8B", "WEB_AGENT_70B", "WEB_AGENT_CUSTOM", "WEB_AGENT_LOCAL"]
+__all__ = [
+    "WebAgent",
+    "WebAgentArgs",
+    "PromptFlags",
+    "WEB_AGENT_3_5",
+    "WEB_AGENT_4o",
+    "WEB_AGENT_4o_VISION",
+    "WEB_AGENT_8B",
+    "WEB_AGENT_70B",
+    "WEB_AGENT_CUSTOM",
+    "WEB_AGENT_LOCAL",
+]

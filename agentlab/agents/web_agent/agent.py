@@ -26,8 +26,10 @@ class WebAgentArgs(AgentArgs):
 
     def check(self) -> None:
         if self.flags.use_screenshot and not self.chat_model_args.vision:
-            raise ConfigError(f"flags.use_screenshot needs a vision model; {self.chat_model_args.model_name!r} "
-                              f"has vision=False (allowed: use_screenshot false, or chat_model_args.vision true)")
+            raise ConfigError(
+                f"flags.use_screenshot needs a vision model; {self.chat_model_args.model_name!r} "
+                f"has vision=False (allowed: use_screenshot false, or chat_model_args.vision true)"
+            )
         self.chat_model_args.check()
 
     def local_llm_server(self) -> Any:
@@ -55,8 +57,9 @@ def add_response(stats: dict[str, Any], response: ChatResponse, model: str) -> N
     stats["n_llm_calls"] += 1
     stats["llm_seconds"] += response.latency_s
     stats["llm_retries"] += response.retries
-    stats["cost"] = add_costs(stats["cost"], cost(model, response.input_tokens, response.output_tokens,
-                                                  response.cached_tokens))
+    stats["cost"] = add_costs(
+        stats["cost"], cost(model, response.input_tokens, response.output_tokens, response.cached_tokens)
+    )
 
 
 class WebAgent(Agent):
@@ -76,8 +79,15 @@ class WebAgent(Agent):
         if self.history:
             self.history[-1].error = obs.get("last_action_error") or ""
         page = observe(obs, self.flags)
-        prompt = build_prompt(page, self.history, self.memory, self.flags, self.system,
-                              self.args.chat_model_args.max_input_tokens, self.args.chat_model_args.vision)
+        prompt = build_prompt(
+            page,
+            self.history,
+            self.memory,
+            self.flags,
+            self.system,
+            self.args.chat_model_args.max_input_tokens,
+            self.args.chat_model_args.vision,
+        )
         messages = list(prompt.messages)
         stats = new_stats(self.totals["cost"] is not None)
         problems: list[str] = []
@@ -91,8 +101,12 @@ class WebAgent(Agent):
                     break
                 except AnswerParseError as error:
                     problems.append(str(error))
-                    messages.append({"role": "user", "content": f"Your answer could not be used: {error}. "
-                                                                "Answer again, in the format above."})
+                    messages.append(
+                        {
+                            "role": "user",
+                            "content": f"Your answer could not be used: {error}. Answer again, in the format above.",
+                        }
+                    )
             else:
                 raise AgentError(f"no valid action in {len(problems)} answers; the last: {problems[-1]}")
         finally:
@@ -106,8 +120,12 @@ class WebAgent(Agent):
             think=answer.think,
             messages=messages_for_the_record(messages, page.goal_images),
             stats=stats,
-            extra={"prompt_cuts": prompt.cuts, "prompt_tokens_estimate": prompt.estimated_tokens,
-                   "parse_errors": problems, "memory": self.memory},
+            extra={
+                "prompt_cuts": prompt.cuts,
+                "prompt_tokens_estimate": prompt.estimated_tokens,
+                "parse_errors": problems,
+                "memory": self.memory,
+            },
         )
 
     def stats(self) -> dict[str, Any]:

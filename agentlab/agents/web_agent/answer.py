@@ -26,7 +26,7 @@ def extract_tag(text: str, tag: str) -> str | None:
     if closed:
         return closed[-1].strip()
     start = text.rfind(f"<{tag}>")
-    return text[start + len(tag) + 2:].strip() if start >= 0 else None
+    return text[start + len(tag) + 2 :].strip() if start >= 0 else None
 
 
 def _strip_code(text: str) -> str:

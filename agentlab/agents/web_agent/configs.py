@@ -13,15 +13,23 @@ from .agent import WebAgentArgs
 from .flags import PromptFlags
 
 FLAGS_GPT_3_5 = PromptFlags(use_axtree=True, use_html=False, use_thinking=True, use_history=True)
-FLAGS_GPT_4o = PromptFlags(use_axtree=True, use_html=False, use_thinking=True, use_history=True,
-                           use_think_history=True)
-FLAGS_VISION = PromptFlags(use_axtree=True, use_screenshot=True, use_som=True, use_thinking=True,
-                           use_think_history=True)
+FLAGS_GPT_4o = PromptFlags(use_axtree=True, use_html=False, use_thinking=True, use_history=True, use_think_history=True)
+FLAGS_VISION = PromptFlags(
+    use_axtree=True, use_screenshot=True, use_som=True, use_thinking=True, use_think_history=True
+)
 FLAGS_LLAMA3 = PromptFlags(use_axtree=True, use_thinking=True, use_history=True)
 # The 0.5B local model: short prompts (it reads ~100 tokens/s on 2 cores), examples to copy, no
 # bare containers or focus line to pick by mistake.
-FLAGS_LOCAL = PromptFlags(use_axtree=True, compact_axtree=True, use_thinking=True, use_history=True,
-                          action_examples=False, use_examples=True, use_focused_element=False, max_parse_retries=2)
+FLAGS_LOCAL = PromptFlags(
+    use_axtree=True,
+    compact_axtree=True,
+    use_thinking=True,
+    use_history=True,
+    action_examples=False,
+    use_examples=True,
+    use_focused_element=False,
+    max_parse_retries=2,
+)
 
 WEB_AGENT_3_5 = WebAgentArgs(
     chat_model_args=OpenAIChatArgs(model_name="gpt-3.5-turbo-1106", max_input_tokens=15_000, max_new_tokens=512),
@@ -32,27 +40,35 @@ WEB_AGENT_4o = WebAgentArgs(
     flags=FLAGS_GPT_4o,
 )
 WEB_AGENT_4o_VISION = WebAgentArgs(
-    chat_model_args=OpenAIChatArgs(model_name="gpt-4o-2024-05-13", max_input_tokens=40_000, max_new_tokens=1_000,
-                                   vision=True),
+    chat_model_args=OpenAIChatArgs(
+        model_name="gpt-4o-2024-05-13", max_input_tokens=40_000, max_new_tokens=1_000, vision=True
+    ),
     flags=FLAGS_VISION,
 )
 # Llama 3 through huggingface_hub's InferenceClient: HF's router by default (HF_TOKEN); point
 # chat_model_args.base_url at your TGI or vLLM server (and token_env at null) to self-host.
 WEB_AGENT_8B = WebAgentArgs(
-    chat_model_args=HFChatArgs(model_name="meta-llama/Meta-Llama-3-8B-Instruct", max_input_tokens=7_000,
-                               max_new_tokens=512),
+    chat_model_args=HFChatArgs(
+        model_name="meta-llama/Meta-Llama-3-8B-Instruct", max_input_tokens=7_000, max_new_tokens=512
+    ),
     flags=FLAGS_LLAMA3,
 )
 WEB_AGENT_70B = WebAgentArgs(
-    chat_model_args=HFChatArgs(model_name="meta-llama/Meta-Llama-3-70B-Instruct", max_input_tokens=7_000,
-                               max_new_tokens=512),
+    chat_model_args=HFChatArgs(
+        model_name="meta-llama/Meta-Llama-3-70B-Instruct", max_input_tokens=7_000, max_new_tokens=512
+    ),
     flags=FLAGS_LLAMA3,
 )
 # For trying flags: override chat_model_args.* and flags.* from the study config. Llama 3.1 8B on
 # OpenRouter, as AgentLab's AGENT_CUSTOM.
 WEB_AGENT_CUSTOM = WebAgentArgs(
-    chat_model_args=OpenAIChatArgs(model_name="meta-llama/llama-3.1-8b-instruct", base_url="https://openrouter.ai/api/v1",
-                                   api_key_env="OPENROUTER_API_KEY", max_input_tokens=40_000, max_new_tokens=1_000),
+    chat_model_args=OpenAIChatArgs(
+        model_name="meta-llama/llama-3.1-8b-instruct",
+        base_url="https://openrouter.ai/api/v1",
+        api_key_env="OPENROUTER_API_KEY",
+        max_input_tokens=40_000,
+        max_new_tokens=1_000,
+    ),
     flags=PromptFlags(use_axtree=True, use_html=True, use_thinking=True, use_memory=True, use_think_history=True),
 )
 # The offline default: Qwen2.5-Coder-0.5B-Instruct on the local llama.cpp server, no key.

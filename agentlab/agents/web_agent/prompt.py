@@ -81,8 +81,10 @@ def open_tabs(obs: dict) -> tuple[Tab, ...]:
     import numpy as np
 
     active = int(np.ravel(obs["active_page_index"])[0])
-    return tuple(Tab(title, url, index == active)
-                 for index, (title, url) in enumerate(zip(obs["open_pages_titles"], obs["open_pages_urls"])))
+    return tuple(
+        Tab(title, url, index == active)
+        for index, (title, url) in enumerate(zip(obs["open_pages_titles"], obs["open_pages_urls"]))
+    )
 
 
 def observe(obs: dict, flags: PromptFlags) -> Page:
@@ -95,15 +97,19 @@ def observe(obs: dict, flags: PromptFlags) -> Page:
     axtree = html = ""
     if flags.use_axtree:
         axtree = flatten_axtree_to_str(
-            obs["axtree_object"], extra_properties=properties, with_clickable=flags.mark_clickable,
-            skip_generic=False, filter_visible_only=flags.visible_only,
+            obs["axtree_object"],
+            extra_properties=properties,
+            with_clickable=flags.mark_clickable,
+            skip_generic=False,
+            filter_visible_only=flags.visible_only,
             ignored_roles=[*IGNORED_AXTREE_ROLES, "InlineTextBox"],  # repeats its StaticText parent
         )
         if flags.compact_axtree:
             axtree = "\n".join(line for line in axtree.splitlines() if not BARE_GENERIC.fullmatch(line))
     if flags.use_html:
-        html = prune_html(flatten_dom_to_str(obs["dom_object"], extra_properties=properties,
-                                             filter_visible_only=flags.visible_only))
+        html = prune_html(
+            flatten_dom_to_str(obs["dom_object"], extra_properties=properties, filter_visible_only=flags.visible_only)
+        )
     screenshot = None
     if flags.use_screenshot:
         pixels = obs["screenshot"]
@@ -162,14 +168,21 @@ Answer:
 
 def system_message(flags: PromptFlags, action_set: Any) -> str:
     """Instructions, the action space and examples: the stable start of every prompt."""
-    description = action_set.describe(with_long_description=flags.long_action_description,
-                                      with_examples=flags.action_examples)
+    description = action_set.describe(
+        with_long_description=flags.long_action_description, with_examples=flags.action_examples
+    )
     screenshot = "a screenshot" + (" with element ids drawn on it" if flags.use_som else "")
-    seen = ["an accessibility tree" if flags.use_axtree else "", "its HTML" if flags.use_html else "",
-            screenshot if flags.use_screenshot else "", "the open tabs" if flags.use_tabs else ""]
-    answer = ["<think>one or two sentences: what the page shows and what to do next</think>" if flags.use_thinking else "",
-              "<memory>what to remember for the next steps</memory>" if flags.use_memory else "",
-              "<action>exactly one action of the action space</action>"]
+    seen = [
+        "an accessibility tree" if flags.use_axtree else "",
+        "its HTML" if flags.use_html else "",
+        screenshot if flags.use_screenshot else "",
+        "the open tabs" if flags.use_tabs else "",
+    ]
+    answer = [
+        "<think>one or two sentences: what the page shows and what to do next</think>" if flags.use_thinking else "",
+        "<memory>what to remember for the next steps</memory>" if flags.use_memory else "",
+        "<action>exactly one action of the action space</action>",
+    ]
     parts = [
         "You are a web agent: you operate a web browser to reach a goal. At each step you see the page "
         f"({', '.join(s for s in seen if s)}) and answer with ONE action. Elements are named by the id "
@@ -178,13 +191,17 @@ def system_message(flags: PromptFlags, action_set: Any) -> str:
         "# Answer format\nAnswer exactly in this format:\n" + "\n".join(a for a in answer if a),
     ]
     if flags.use_examples and {"click", "fill"} <= set(action_set.action_set):
-        parts.append(EXAMPLES.format(
-            think1="<think>The goal names the Submit button: it is [7] button 'Submit'.</think>\n"
-            if flags.use_thinking else "",
-            think2="<think>Alice goes into the text field, [4] textbox.</think>\n" if flags.use_thinking else "",
-            think3="<think>Alice is typed already (past action 1): now press Submit, [6].</think>\n"
-            if flags.use_thinking else "",
-        ).strip())
+        parts.append(
+            EXAMPLES.format(
+                think1="<think>The goal names the Submit button: it is [7] button 'Submit'.</think>\n"
+                if flags.use_thinking
+                else "",
+                think2="<think>Alice goes into the text field, [4] textbox.</think>\n" if flags.use_thinking else "",
+                think3="<think>Alice is typed already (past action 1): now press Submit, [6].</think>\n"
+                if flags.use_thinking
+                else "",
+            ).strip()
+        )
     if flags.extra_instructions:
         parts.append(f"# More instructions\n{flags.extra_instructions}")
     return "\n\n".join(parts)
@@ -237,8 +254,10 @@ def water_level(sizes: list[int], available: int) -> int | None:
 def fit_to_budget(parts: dict[str, str], fixed_tokens: int, budget: int) -> tuple[dict[str, str], list[dict]]:
     """Cut the largest of `parts` to a common level so that they and `fixed_tokens` fit in `budget`."""
     if fixed_tokens > budget:
-        raise AgentError(f"the fixed part of the prompt needs ~{fixed_tokens} tokens, more than the budget "
-                         f"max_input_tokens={budget}; raise it or shorten the instructions")
+        raise AgentError(
+            f"the fixed part of the prompt needs ~{fixed_tokens} tokens, more than the budget "
+            f"max_input_tokens={budget}; raise it or shorten the instructions"
+        )
     sizes = {name: estimate_tokens(text) for name, text in parts.items()}
     level = water_level(list(sizes.values()), budget - fixed_tokens)
     if level is None:
@@ -260,8 +279,14 @@ def goal_section(page: Page, vision: bool) -> list[dict[str, Any]]:
     between its texts; for a text-only model, its texts and a note that it cannot see the images."""
     images = page.goal_images
     if not images or not vision:
-        note = (f"\n(The goal has {len(images)} image{'s' if len(images) > 1 else ''}, which you cannot see: "
-                "you are given text only.)") if images else ""
+        note = (
+            (
+                f"\n(The goal has {len(images)} image{'s' if len(images) > 1 else ''}, which you cannot see: "
+                "you are given text only.)"
+            )
+            if images
+            else ""
+        )
         return [text_part(f"# Goal\n{page.goal}{note}")]
     section, texts = [], ["# Goal"]
     for part in page.goal_parts:
@@ -276,12 +301,15 @@ def goal_section(page: Page, vision: bool) -> list[dict[str, Any]]:
 
 
 def tabs_text(tabs: tuple[Tab, ...]) -> str:
-    return "\n".join(f"Tab {index}{' (active)' if tab.active else ''}: {tab.title or '(no title)'} - {tab.url}"
-                     for index, tab in enumerate(tabs))
+    return "\n".join(
+        f"Tab {index}{' (active)' if tab.active else ''}: {tab.title or '(no title)'} - {tab.url}"
+        for index, tab in enumerate(tabs)
+    )
 
 
-def user_content(page: Page, parts: dict[str, str], memory: str | None, flags: PromptFlags,
-                 vision: bool) -> list[dict[str, Any]]:
+def user_content(
+    page: Page, parts: dict[str, str], memory: str | None, flags: PromptFlags, vision: bool
+) -> list[dict[str, Any]]:
     """The user message as content parts: text, with the goal's images in the goal for vision models."""
     sections = []
     if flags.use_history:
@@ -303,9 +331,12 @@ def user_content(page: Page, parts: dict[str, str], memory: str | None, flags: P
     instruction = page.goal  # with images, its first part: BrowserGym puts their captions in the parts after it
     if page.goal_images and page.goal_parts[0]["type"] == "text":
         instruction = page.goal_parts[0]["text"]
-    sections.append(f"Goal (again): {instruction}\nAnswer in the format above: "
-                    + ("<think>, then " if flags.use_thinking else "")
-                    + ("<memory>, then " if flags.use_memory else "") + "one <action>.")
+    sections.append(
+        f"Goal (again): {instruction}\nAnswer in the format above: "
+        + ("<think>, then " if flags.use_thinking else "")
+        + ("<memory>, then " if flags.use_memory else "")
+        + "one <action>."
+    )
     content = goal_section(page, vision)
     rest = "\n\n".join(sections)
     if content[-1]["type"] == "text":
@@ -317,11 +348,21 @@ def text_of(content: list[dict[str, Any]]) -> str:
     return "\n".join(part["text"] for part in content if part["type"] == "text")
 
 
-def build_prompt(page: Page, history: list[PastStep], memory: str | None, flags: PromptFlags,
-                 system: str, budget: int, vision: bool = False) -> Prompt:
+def build_prompt(
+    page: Page,
+    history: list[PastStep],
+    memory: str | None,
+    flags: PromptFlags,
+    system: str,
+    budget: int,
+    vision: bool = False,
+) -> Prompt:
     """The chat messages for one step, within `budget` tokens (estimated; IMAGE_TOKENS per image)."""
-    parts = {"history": history_text(history, flags) if flags.use_history else "",
-             "axtree": page.axtree, "html": page.html}
+    parts = {
+        "history": history_text(history, flags) if flags.use_history else "",
+        "axtree": page.axtree,
+        "html": page.html,
+    }
     n_images = (page.screenshot_png is not None) + (len(page.goal_images) if vision else 0)
     image_tokens = n_images * IMAGE_TOKENS
     empty = user_content(page, dict.fromkeys(parts, ""), memory, flags, vision)

@@ -53,8 +53,10 @@ def recorded_page(records: list[dict[str, Any]], step: int, goal: str, directory
     if flags.use_html:
         details = read_page_details(directory, record)
         if details is None:
-            raise ConfigError(f"flags.use_html is true, but step {record.get('step')} recorded no HTML (steps "
-                              "before page details were recorded); allowed: flags.use_html false")
+            raise ConfigError(
+                f"flags.use_html is true, but step {record.get('step')} recorded no HTML (steps "
+                "before page details were recorded); allowed: flags.use_html false"
+            )
         html = details.get("pruned_html") or ""
     screenshot = None
     if flags.use_screenshot:
@@ -72,12 +74,16 @@ def recorded_page(records: list[dict[str, Any]], step: int, goal: str, directory
 
 def recorded_history(records: list[dict[str, Any]], step: int) -> list[PastStep]:
     """The actions before `step`, with their reasoning and the errors they raised."""
-    return [PastStep(r["action"], r.get("think") or "", r.get("last_action_error") or "")
-            for r in records[:step] if r.get("action")]
+    return [
+        PastStep(r["action"], r.get("think") or "", r.get("last_action_error") or "")
+        for r in records[:step]
+        if r.get("action")
+    ]
 
 
-def recorded_prompt(args: WebAgentArgs, context: EpisodeContext, goal: str, records: list[dict[str, Any]],
-                    step: int, directory: Path) -> Prompt:
+def recorded_prompt(
+    args: WebAgentArgs, context: EpisodeContext, goal: str, records: list[dict[str, Any]], step: int, directory: Path
+) -> Prompt:
     """The prompt `args` builds at `step` of a recorded episode (`records`, in `directory`)."""
     args = args.for_episode(context)
     check_recordable(args.flags)
@@ -86,5 +92,12 @@ def recorded_prompt(args: WebAgentArgs, context: EpisodeContext, goal: str, reco
         memory = (records[step - 1].get("agent_extra") or {}).get("memory")
     system = system_message(args.flags, context.action_set.make())
     page = recorded_page(records, step, goal, directory, args.flags)
-    return build_prompt(page, recorded_history(records, step), memory, args.flags, system,
-                        args.chat_model_args.max_input_tokens, args.chat_model_args.vision)
+    return build_prompt(
+        page,
+        recorded_history(records, step),
+        memory,
+        args.flags,
+        system,
+        args.chat_model_args.max_input_tokens,
+        args.chat_model_args.vision,
+    )
