@@ -59,6 +59,11 @@ def summary_path(study_dir: Path, key: EpisodeKey) -> Path:
     return episode_dir(study_dir, key) / SUMMARY_FILE
 
 
+def summary_path_text(study_dir: str, key: EpisodeKey) -> str:
+    """summary_path as a plain string: planning makes one per episode, and pathlib costs ten times more."""
+    return f"{study_dir}/{key.benchmark}/{key.agent}/{key.task}/seed{key.seed}/{SUMMARY_FILE}"
+
+
 def read_manifest(study_dir: Path) -> dict[str, Any] | None:
     """The study's manifest (written by the workflow), or None before its first run or if it is
     damaged (the next run rewrites it; meanwhile readers fall back to the episodes on disk)."""

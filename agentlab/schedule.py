@@ -151,5 +151,5 @@ class Schedule:
             summary = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return False
-        spec = json.loads(self.study.spec(benchmark, agent, task, seed).to_json())
+        spec = json.loads(self.study.spec_json(benchmark, agent, task, seed))
         return summary.get("spec") == spec and summary.get("config_hash") == self.study.config_hash(benchmark, agent)

@@ -9,7 +9,7 @@ from typing import Any
 
 from .budget import NO_BUDGET, Budget
 from .errors import ConfigError
-from .layout import RESULTS_DIR, EpisodeKey, episode_grid, summary_path
+from .layout import RESULTS_DIR, EpisodeKey, episode_grid, summary_path_text
 from .sweep import expand_agents
 
 SCHEMA_PATH = Path(__file__).with_name("schema.yaml")  # package data; config/schema.yaml links to it
@@ -92,6 +92,8 @@ class Study:
     max_concurrent_requests: dict[str, int] = field(default_factory=dict)  # LLM endpoint -> requests at once
     strict_provenance: bool = False  # no episodes from a dirty workflow tree
     _config_hashes: dict[tuple[str, str], str] = field(default_factory=dict, repr=False, compare=False)
+    _spec_fields: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
+    _summary_paths: list[str] = field(default_factory=list, repr=False, compare=False)
 
     def spec(self, benchmark: str, agent: str, task: str, seed: int):
         """The EpisodeSpec of one episode of this study."""
@@ -111,6 +113,17 @@ class Study:
             config_hash=self.config_hash(benchmark, agent),
             benchmark_module=plan.module,
         )
+
+    def spec_json(self, benchmark: str, agent: str, task: str, seed: int) -> str:
+        """spec(...).to_json(), the same text, at a fraction of its cost: Snakemake asks for it once per
+        episode when it plans (the fields shared by a benchmark's episodes of an agent are made once)."""
+        import dataclasses
+        import json
+
+        key = (benchmark, agent)
+        if key not in self._spec_fields:
+            self._spec_fields[key] = dataclasses.asdict(self.spec(benchmark, agent, "", 0))
+        return json.dumps({**self._spec_fields[key], "task": task, "seed": seed}, sort_keys=True)
 
     def config_hash(self, benchmark: str, agent: str) -> str:
         """Hash of the resolved config shared by this benchmark's episodes of this agent (computed once)."""
@@ -138,10 +151,15 @@ class Study:
         return episode_grid({name: plan.episodes for name, plan in self.benchmarks.items()}, self.agents)
 
     def summary_path(self, benchmark: str, agent: str, task: str, seed: int) -> str:
-        return str(summary_path(Path(RESULTS_DIR) / self.name, EpisodeKey(benchmark, agent, task, seed)))
+        return summary_path_text(f"{RESULTS_DIR}/{self.name}", EpisodeKey(benchmark, agent, task, seed))
 
     def summary_paths(self) -> list[str]:
-        return [self.summary_path(*key) for key in self.episode_keys()]
+        """Every episode's summary.json, in episode_keys order (made once: the workflow asks for it
+        more than once while it plans)."""
+        if not self._summary_paths:
+            study_dir = f"{RESULTS_DIR}/{self.name}"
+            self._summary_paths.extend(summary_path_text(study_dir, key) for key in self.episode_keys())
+        return self._summary_paths
 
     def manifest(self) -> dict[str, Any]:
         """What the aggregation needs to know about the study: the expected episodes and configs."""

@@ -1,4 +1,5 @@
 # Input functions: the study config (validated against config/schema.yaml) expanded into targets.
+import inspect
 import json
 import re
 import sys
@@ -23,9 +24,17 @@ wildcard_constraints:
     seed="[0-9]+",
 
 
+def per_job(function):
+    """`function` with its signature worked out once: Snakemake inspects a rule's functions on every
+    job it plans, and inspect.signature returns a function's __signature__ as it is."""
+    function.__signature__ = inspect.signature(function)
+    return function
+
+
+@per_job
 def episode_spec(wildcards):
     """The episode's EpisodeSpec as JSON: what it computes (with its agent's config hash), so a change reruns it."""
-    return STUDY.spec(wildcards.benchmark, wildcards.agent, wildcards.task, int(wildcards.seed)).to_json()
+    return STUDY.spec_json(wildcards.benchmark, wildcards.agent, wildcards.task, int(wildcards.seed))
 
 
 def benchmark_module(wildcards):
@@ -33,6 +42,7 @@ def benchmark_module(wildcards):
     return STUDY.benchmarks[wildcards.benchmark].module
 
 
+@per_job
 def episode_inputs(wildcards):
     """Preflight, instance reset and the episodes it depends on; nothing once the episode is done."""
     return SCHEDULE.episode_inputs(wildcards.benchmark, wildcards.agent, wildcards.task, int(wildcards.seed))
@@ -43,6 +53,7 @@ def episode_prerequisites():
     return episode_inputs if SCHEDULE.has_prerequisites() else []
 
 
+@per_job
 def reset_prerequisites(wildcards):
     """The preflight and every episode of the round before, on the same instance."""
     return SCHEDULE.reset_prerequisites(wildcards.benchmark, wildcards.agent, int(wildcards.seed))
@@ -53,16 +64,30 @@ def llm_slot():
     slots = {STUDY.llm_slots(agent) for agent in STUDY.agents}
     if len(slots) == 1:
         return slots.pop()
-    return lambda wildcards: STUDY.llm_slots(wildcards.agent)
+    return per_job(lambda wildcards: STUDY.llm_slots(wildcards.agent))
 
 
 def instance_slot(instance):
     """A job's share of `instance`: 1 on a benchmark that runs on it, else 0 (a constant if none does)."""
     if instance not in SCHEDULE.rounds:
         return 0
-    return lambda wildcards: SCHEDULE.uses_instance(wildcards.benchmark, instance)
+    return per_job(lambda wildcards: SCHEDULE.uses_instance(wildcards.benchmark, instance))
 
 
+@per_job
+def job_attempt(wildcards, attempt):
+    """Snakemake's attempt number (from 1), which `agentlab episode` records and retries by."""
+    return attempt
+
+
+def episode_limits():
+    """The study's retries, time limits and kind of worker as `agentlab episode` options: in the shell
+    command, not params (changing them reruns nothing) nor resources (each costs time per job)."""
+    return (f"--max-attempts {STUDY.retries + 1} --workers {STUDY.workers} "
+            f"--step-timeout {STUDY.step_timeout_s} --episode-timeout {STUDY.episode_timeout_s}")
+
+
+@per_job
 def episode_runtime(wildcards, attempt):
     """Minutes a cluster may run one episode: past the runner's own episode time limit, so the
     runner records the timeout itself, and longer on each retry in case the cluster killed it."""
@@ -83,6 +108,7 @@ def study_manifest_digest(wildcards):
     return hashlib.sha256(json.dumps(STUDY.manifest(), sort_keys=True).encode()).hexdigest()[:16]
 
 
+@per_job
 def study_summaries(wildcards):
     return STUDY.summary_paths()
 
@@ -133,10 +159,7 @@ def aggregate_outputs():
 
 
 def study_outputs():
-    """Every episode is a target of its own (a deleted summary is rebuilt), then the tables and plots
-    (the aggregate rule's outputs) and the report."""
-    return (
-        STUDY.summary_paths()
-        + expand(rules.aggregate.output, study=STUDY.name)
-        + expand(rules.report.output.index, study=STUDY.name)
-    )
+    """The tables and plots (the aggregate rule's outputs) and the report. Every episode's summary is
+    an input of aggregate alone (a deleted summary is rebuilt): Snakemake looks a file up once for
+    each job that lists it, and at 100k episodes each lookup costs seconds."""
+    return expand(rules.aggregate.output, study=STUDY.name) + expand(rules.report.output.index, study=STUDY.name)

@@ -12,26 +12,24 @@ rule episode:
     # How the episode runs (not params: changing these reruns nothing). runtime (minutes) lets a
     # cluster kill the job only after the runner's own episode time limit has fired. One job at a
     # time holds a shared WebArena/VisualWebArena instance (profiles/default: wa_instance=1).
+    # mem_mb and disk_mb are numbers, not Snakemake's default expressions (evaluated again for every
+    # job it plans): mem_mb is what that default gives an episode; the SLURM plugin reads no disk_mb.
     resources:
         browser=1,
         llm=llm_slot(),  # 1 for episodes on the local LLM server
         wa_instance=instance_slot("webarena"),
         vwa_instance=instance_slot("visualwebarena"),
-        attempt=lambda wildcards, attempt: attempt,
-        max_attempts=STUDY.retries + 1,
-        step_timeout_s=STUDY.step_timeout_s,
-        episode_timeout_s=STUDY.episode_timeout_s,
-        workers=STUDY.workers,
+        attempt=job_attempt,
         budget=STUDY.budget.to_json(),  # spending limits (agentlab/budget.py)
         max_concurrent_requests=json.dumps(STUDY.max_concurrent_requests),  # per LLM endpoint
         runtime=episode_runtime,
+        mem_mb=1000,
+        disk_mb=1000,
     retries: STUDY.retries
     conda:
         "../envs/agentlab.yaml"
     shell:
-        "agentlab episode --spec {params.spec:q} --out {params.dir:q}"
-        " --attempt {resources.attempt} --max-attempts {resources.max_attempts} --workers {resources.workers}"
-        " --step-timeout {resources.step_timeout_s} --episode-timeout {resources.episode_timeout_s}"
-        " --budget {resources.budget:q} --max-concurrent-requests {resources.max_concurrent_requests:q}"
-        " --study-dir results/{wildcards.study}"
-        " >> {log:q} 2>&1"
+        "agentlab episode --spec {params.spec:q} --out {params.dir:q} --attempt {resources.attempt} "
+        + episode_limits()
+        + " --budget {resources.budget:q} --max-concurrent-requests {resources.max_concurrent_requests:q}"
+        " --study-dir results/{wildcards.study} >> {log:q} 2>&1"

@@ -1,9 +1,9 @@
 # The study's static HTML report (agentlab/report/): index.html and one trace page per episode.
-# Its inputs are every episode summary (steps and screenshots change with it) and the aggregate
-# rule's summary table and plots; the trace pages are one folder output, rebuilt whole.
+# Its inputs are the aggregate rule's summary table and plots, which are rebuilt whenever an episode
+# summary changes (steps and screenshots change with it); the trace pages are one folder output,
+# rebuilt whole.
 rule report:
     input:
-        summaries=study_summaries,
         manifest="results/{study}/study.json",
         summary_csv=rules.aggregate.output.summary_csv,
         plots=[rules.aggregate.output[name] for name in PLOTS],
