@@ -400,7 +400,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .benchmarks.preflight import PreflightError
     from .errors import InfraError
 
     args = build_parser().parse_args(argv)
@@ -409,12 +408,16 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"agentlab: {error}", file=sys.stderr)
         return 2
-    except (PreflightError, InfraError) as error:  # a backend is missing or failed: one line, no traceback
+    except InfraError as error:  # a backend failed: one line, no traceback
         print(f"agentlab: {error}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:  # Ctrl-C before a command handles it (an episode runner still starting)
-        print("agentlab: stopped by SIGINT", file=sys.stderr)
-        return 128 + signal.SIGINT
+    except Exception as error:
+        from .benchmarks.preflight import PreflightError  # imported only then: `agentlab status` starts fast
+
+        if not isinstance(error, PreflightError):
+            raise
+        print(f"agentlab: {error}", file=sys.stderr)  # a backend is missing: one line, no traceback
+        return 1
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ never let one damaged file stop a study's tables (they raise or report `DamagedR
 from __future__ import annotations
 
 import dataclasses
+import functools
 import gzip
 import io
 import json
@@ -203,14 +204,17 @@ SUMMARY_TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
-def _field_names(cls: type) -> list[str]:
-    return [f.name for f in dataclasses.fields(cls)]
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
 
 
-def read_summary(path: Path) -> EpisodeSummary:
+def read_summary(path: Path | str) -> EpisodeSummary:
     """The summary at `path`. FileNotFoundError if there is none; DamagedRecord if it is damaged."""
+    with open(path, "rb") as handle:
+        data = handle.read()
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise DamagedRecord(path, "not UTF-8 text") from None
     if not text.strip():

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from pathlib import Path
 
-from .layout import STAGING_DIR, SUMMARY_FILE, EpisodeKey, episode_dir, read_manifest, study_episodes
+from .layout import STAGING_DIR, SUMMARY_FILE, EpisodeKey, read_manifest, study_episodes, summary_path_text
 from .records import STATUSES, DamagedRecord, read_summary
 
 COLUMNS = (*STATUSES, "damaged", "in_progress", "missing")
@@ -13,14 +14,15 @@ COLUMNS = (*STATUSES, "damaged", "in_progress", "missing")
 
 def episode_status(study_dir: Path, key: EpisodeKey) -> str:
     """The status in the episode's summary; 'damaged' if it cannot be read; 'in_progress' if only
-    staged files exist; else 'missing'."""
-    folder = episode_dir(study_dir, key)
+    staged files exist; else 'missing'. Paths are strings: pathlib would be most of the time spent."""
+    summary = summary_path_text(str(study_dir), key)
     try:
-        return read_summary(folder / SUMMARY_FILE).status
+        return read_summary(summary).status
     except DamagedRecord:
         return "damaged"
     except FileNotFoundError:
-        return "in_progress" if (folder / STAGING_DIR).is_dir() else "missing"
+        folder = summary.removesuffix(SUMMARY_FILE)
+        return "in_progress" if os.path.isdir(folder + STAGING_DIR) else "missing"
 
 
 def count_statuses(study_dir: Path) -> dict[tuple[str, str], Counter]:

@@ -159,7 +159,11 @@ def aggregate_outputs():
 
 
 def study_outputs():
-    """The tables and plots (the aggregate rule's outputs) and the report. Every episode's summary is
-    an input of aggregate alone (a deleted summary is rebuilt): Snakemake looks a file up once for
-    each job that lists it, and at 100k episodes each lookup costs seconds."""
-    return expand(rules.aggregate.output, study=STUDY.name) + expand(rules.report.output.index, study=STUDY.name)
+    """Every episode is a target of its own (Snakemake rebuilds a missing input only for a job that
+    runs anyway, so a deleted summary would be left missing behind up-to-date tables), then the
+    tables and plots (the aggregate rule's outputs) and the report."""
+    return (
+        STUDY.summary_paths()
+        + expand(rules.aggregate.output, study=STUDY.name)
+        + expand(rules.report.output.index, study=STUDY.name)
+    )
