@@ -117,12 +117,11 @@ class Study:
     def spec_json(self, benchmark: str, agent: str, task: str, seed: int) -> str:
         """spec(...).to_json(), the same text, at a fraction of its cost: Snakemake asks for it once per
         episode when it plans (the fields shared by a benchmark's episodes of an agent are made once)."""
-        import dataclasses
         import json
 
         key = (benchmark, agent)
         if key not in self._spec_fields:
-            self._spec_fields[key] = dataclasses.asdict(self.spec(benchmark, agent, "", 0))
+            self._spec_fields[key] = json.loads(self.spec(benchmark, agent, "", 0).to_json())
         return json.dumps({**self._spec_fields[key], "task": task, "seed": seed}, sort_keys=True)
 
     def config_hash(self, benchmark: str, agent: str) -> str:

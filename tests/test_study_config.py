@@ -39,6 +39,10 @@ def test_default_config_expands_into_episodes():
     assert "results/default/miniwob/replay/click-test/seed0/summary.json" in study.summary_paths()
     assert "results/default/miniwob/local-llm/click-link/seed2/summary.json" in study.summary_paths()
     assert study.local_llm_server() is not None and study.llm_slots("local-llm") == 1
+    # what the workflow passes (made cheaply, once per episode) is the spec's own JSON, byte for byte:
+    # a different text would rerun every finished episode (params are a rerun trigger)
+    assert [study.spec_json(*key) for key in keys] == [study.spec(*key).to_json() for key in keys]
+    assert study.summary_paths() == [study.summary_path(*key) for key in keys]
 
 
 def test_schema_defaults_are_filled():
