@@ -6,6 +6,7 @@ Synthetic studies of 1k to 100k MiniWoB episodes (125 tasks × seeds × agents, 
 summary.json and the tables, plots and report files exist (newer than the summaries), so
 `snakemake` has nothing to do. The synthetic study has no Snakemake metadata (.snakemake/), so
 that run checks every output's existence and age but has no recorded params to compare.
+The first row is Snakemake's own floor: a dry run of as many bare jobs (bench/planning_floor.smk).
 
     python bench/planning.py [--sizes 1000 10000 20000 100000]
 """
@@ -90,7 +91,10 @@ def main() -> None:
             workdir = Path(tmp)
             config = study_config(size)
             (workdir / "config.yaml").write_text(json.dumps(config))
-            figures = {"snakemake -n": measured(snakemake_command(workdir, "--dry-run", "--quiet", "all"), workdir)}
+            floor = [str(BIN / "snakemake"), "--snakefile", str(REPO / "bench" / "planning_floor.smk"), "--directory",
+                     str(workdir / "floor"), "--config", f"episodes={size}", "--cores", "2", "--dry-run", "--quiet", "all"]
+            figures = {"snakemake -n (bare, floor)": measured(floor, workdir),
+                       "snakemake -n": measured(snakemake_command(workdir, "--dry-run", "--quiet", "all"), workdir)}
             n = write_synthetic_results(workdir, config)
             study_dir = str(workdir / "results" / config["study"])
             figures["snakemake (nothing to do)"] = measured(snakemake_command(workdir, "--quiet", "all"), workdir)
