@@ -8,7 +8,6 @@ never let one damaged file stop a study's tables (they raise or report `DamagedR
 from __future__ import annotations
 
 import dataclasses
-import functools
 import gzip
 import io
 import json
@@ -204,9 +203,14 @@ SUMMARY_TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
-@functools.cache
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def _field_names(cls: type) -> tuple[str, ...]:
-    return tuple(f.name for f in dataclasses.fields(cls))
+    """The dataclass's field names, found once per class (a study's status reads every summary)."""
+    if cls not in _FIELD_NAMES:
+        _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return _FIELD_NAMES[cls]
 
 
 def read_summary(path: Path | str) -> EpisodeSummary:

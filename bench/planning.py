@@ -52,8 +52,14 @@ def write_synthetic_results(workdir: Path, config: dict) -> int:
     for key in study.episode_keys():
         folder = study_dir / key.benchmark / key.agent / key.task / f"seed{key.seed}"
         folder.mkdir(parents=True)
-        summary = {**key._asdict(), "status": rng.choice(STATUSES), "reward": 0.0, "n_steps": 3,
-                   "spec": json.loads(study.spec_json(*key)), "config_hash": study.config_hash(key.benchmark, key.agent)}
+        summary = {
+            **key._asdict(),
+            "status": rng.choice(STATUSES),
+            "reward": 0.0,
+            "n_steps": 3,
+            "spec": json.loads(study.spec_json(*key)),
+            "config_hash": study.config_hash(key.benchmark, key.agent),
+        }
         (folder / "summary.json").write_text(json.dumps(summary))
     time.sleep(0.05)  # outputs strictly newer than their inputs
     for name in [*TABLES.values(), *PLOTS.values(), f"{REPORT_DIR}/index.html"]:
@@ -66,8 +72,7 @@ def write_synthetic_results(workdir: Path, config: dict) -> int:
 def measured(command: list[str], cwd: Path) -> tuple[float, float]:
     """Run `command`; return its wall time in seconds and its peak resident memory in MB."""
     started = time.monotonic()
-    process = subprocess.Popen(command, cwd=cwd, env=tool_env(), stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(command, cwd=cwd, env=tool_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.monotonic() - started
     if os.waitstatus_to_exitcode(status) != 0:
@@ -76,8 +81,18 @@ def measured(command: list[str], cwd: Path) -> tuple[float, float]:
 
 
 def snakemake_command(workdir: Path, *args: str) -> list[str]:
-    return [str(BIN / "snakemake"), "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-            "--configfile", str(workdir / "config.yaml"), "--cores", "2", *args]
+    return [
+        str(BIN / "snakemake"),
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(workdir / "config.yaml"),
+        "--cores",
+        "2",
+        *args,
+    ]
 
 
 def main() -> None:
@@ -91,16 +106,31 @@ def main() -> None:
             workdir = Path(tmp)
             config = study_config(size)
             (workdir / "config.yaml").write_text(json.dumps(config))
-            floor = [str(BIN / "snakemake"), "--snakefile", str(REPO / "bench" / "planning_floor.smk"), "--directory",
-                     str(workdir / "floor"), "--config", f"episodes={size}", "--cores", "2", "--dry-run", "--quiet", "all"]
-            figures = {"snakemake -n (bare, floor)": measured(floor, workdir),
-                       "snakemake -n": measured(snakemake_command(workdir, "--dry-run", "--quiet", "all"), workdir)}
+            floor = [
+                str(BIN / "snakemake"),
+                "--snakefile",
+                str(REPO / "bench" / "planning_floor.smk"),
+                "--directory",
+                str(workdir / "floor"),
+                "--config",
+                f"episodes={size}",
+                "--cores",
+                "2",
+                "--dry-run",
+                "--quiet",
+                "all",
+            ]
+            figures = {
+                "snakemake -n (bare, floor)": measured(floor, workdir),
+                "snakemake -n": measured(snakemake_command(workdir, "--dry-run", "--quiet", "all"), workdir),
+            }
             n = write_synthetic_results(workdir, config)
             study_dir = str(workdir / "results" / config["study"])
             figures["snakemake (nothing to do)"] = measured(snakemake_command(workdir, "--quiet", "all"), workdir)
             figures["agentlab status"] = measured([str(BIN / "agentlab"), "status", study_dir], workdir)
-            figures["relaunch --dry-run"] = measured([str(BIN / "agentlab"), "relaunch", study_dir, "--mode",
-                                                      "server_errors", "--dry-run"], workdir)
+            figures["relaunch --dry-run"] = measured(
+                [str(BIN / "agentlab"), "relaunch", study_dir, "--mode", "server_errors", "--dry-run"], workdir
+            )
             for name, (seconds, peak_mb) in figures.items():
                 print(f"{n:>9}  {name:<28} {seconds:>8.1f} {1000 * seconds / n:>11.3f} {peak_mb:>8.0f}", flush=True)
     print("targets at 100k episodes: snakemake -n <= 60 s and <= 1.5 GB; status and relaunch --dry-run <= 2 s")

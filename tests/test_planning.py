@@ -6,11 +6,11 @@ import os
 import time
 
 import pytest
+from conftest import planned_jobs, replay_agent, run_snakemake
+from synthetic import write_episode
 
 from agentlab.layout import PLOTS, REPORT_DIR, TABLES
 from agentlab.study import load_study
-from conftest import planned_jobs, replay_agent, run_snakemake
-from synthetic import write_episode
 
 pytestmark = pytest.mark.slow
 
@@ -23,16 +23,24 @@ def finished_study(tmp_path_factory):
     by `snakemake --touch` before the files exist, so no job runs), then each episode's summary,
     then the tables, plots and report, newer than the summaries."""
     workdir = tmp_path_factory.mktemp("plan1k")
-    config = {"study": "plan1k", "benchmarks": {"miniwob": {"tasks": "all", "seeds": SEEDS, "max_steps": 5}},
-              "agents": {"replay0": replay_agent(), "replay1": replay_agent()}}
+    config = {
+        "study": "plan1k",
+        "benchmarks": {"miniwob": {"tasks": "all", "seeds": SEEDS, "max_steps": 5}},
+        "agents": {"replay0": replay_agent(), "replay1": replay_agent()},
+    }
     run_snakemake(workdir, config, "--touch")
     study = load_study(copy.deepcopy(config))
     study_dir = workdir / "results" / "plan1k"
     study_dir.mkdir(parents=True, exist_ok=True)
     (study_dir / "study.json").write_text("{}")
     for key in study.episode_keys():
-        write_episode(study_dir, key.agent, key.task, key.seed, {"status": "success", "reward": 1.0,
-                      "config_hash": study.config_hash(key.benchmark, key.agent)})
+        write_episode(
+            study_dir,
+            key.agent,
+            key.task,
+            key.seed,
+            {"status": "success", "reward": 1.0, "config_hash": study.config_hash(key.benchmark, key.agent)},
+        )
     time.sleep(0.05)
     for name in [*TABLES.values(), *PLOTS.values(), f"{REPORT_DIR}/index.html"]:
         (study_dir / name).parent.mkdir(parents=True, exist_ok=True)
@@ -45,8 +53,11 @@ def finished_study(tmp_path_factory):
 def planned_episodes(workdir, config) -> set[str]:
     """The summaries a dry run of the workflow would make."""
     process = run_snakemake(workdir, config, "--dry-run")
-    return {line.split()[-1] for line in process.stdout.splitlines()
-            if line.strip().startswith("output:") and line.strip().endswith("summary.json")}
+    return {
+        line.split()[-1]
+        for line in process.stdout.splitlines()
+        if line.strip().startswith("output:") and line.strip().endswith("summary.json")
+    }
 
 
 def test_a_finished_study_has_nothing_to_do(finished_study):
