@@ -136,22 +136,33 @@ def tree(root: int) -> list[int]:
 
 
 def marked(marker: str, variable: str = "AGENTLAB_BENCH_MARK") -> list[int]:
-    """Processes whose environment has `variable=marker`, wherever they sit in the process tree.
+    """Processes whose environment has `variable=marker`, and their descendants, wherever they sit
+    in the process tree.
 
     Warm episode servers outlive the supervisor that started them and leave its tree; the marker,
-    inherited by every process they start, still finds them.
+    inherited by the processes they start, still finds them. Chromium's zygote overwrites its
+    environment block with its process title, so its renderers, GPU and utility processes carry
+    no readable marker: they are found as descendants of the marked browser process.
     """
     needle = f"{variable}={marker}".encode()
-    found = []
+    found, children = [], {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
+                with open(f"/proc/{entry}/stat", "rb") as handle:
+                    children.setdefault(int(handle.read().rsplit(b")", 1)[1].split()[1]), []).append(int(entry))
                 with open(f"/proc/{entry}/environ", "rb") as handle:
                     if needle in handle.read().split(b"\0"):
                         found.append(int(entry))
-            except OSError:
+            except (OSError, IndexError):
                 continue
-    return found
+    seen, stack = set(found), list(found)
+    while stack:
+        for child in children.get(stack.pop(), []):
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return sorted(seen)
 
 
 def pss_mb(pids: Iterable[int]) -> float:

@@ -58,21 +58,15 @@ def process_kind(pid: int) -> str:
     except OSError:
         return "gone"
     line = b" ".join(argv).decode(errors="replace")
-    kinds = [
-        ("chromium", "chromium"),
-        ("snakemake", "snakemake"),
-        ("agentlab.episode.warm_server", "episode server"),
-        ("agentlab.episode.cold_worker", "cold worker"),
-        ("agentlab episode", "supervisor"),
-        ("bin/agentlab", "supervisor"),
-        ("host.py", "AgentLab agent host"),
-        ("playwright", "playwright driver"),
-        ("node", "playwright driver"),
-        ("agentlab_run.py", "AgentLab main"),
-        ("loky", "AgentLab joblib worker"),
-        ("joblib", "AgentLab joblib worker"),
-    ]
-    return next((kind for needle, kind in kinds if needle in line), Path(argv[0].decode(errors="replace")).name or "?")
+    kinds = [("chromium", "chromium"), ("snakemake", "snakemake"), ("agentlab.episode.warm_server", "episode server"),
+             ("agentlab.episode.cold_worker", "cold worker"), ("agentlab episode", "supervisor"),
+             ("bin/agentlab", "supervisor"), ("host.py", "AgentLab agent host"), ("playwright", "playwright driver"),
+             ("node", "playwright driver"), ("agentlab_run.py", "AgentLab main"), ("loky", "AgentLab joblib worker"),
+             ("joblib", "AgentLab joblib worker")]
+    kind = next((kind for needle, kind in kinds if needle in line), Path(argv[0].decode(errors="replace")).name or "?")
+    if kind == "chromium":  # which of its processes: the browser, renderers (pages), GPU, network and storage
+        kind += f" {line.split('--type=', 1)[1].split()[0]}" if "--type=" in line else " browser"
+    return kind
 
 
 class RunSampler:
@@ -104,6 +98,8 @@ class RunSampler:
                     continue
                 key = (pid, int(fields[19]))  # starttime: a reused pid is another process
                 kind = process_kind(pid)  # each time: a forked child shows its parent's command line until it execs
+                if kind in ("gone", "?") and key in self.cpu:  # exited (a zombie has no command line): keep its kind
+                    kind = self.cpu[key][0]
                 if kind != "gone":
                     self.cpu[key] = (kind, (int(fields[11]) + int(fields[12])) / self._tick)
             if self._stop.wait(self.interval_s):

@@ -11,7 +11,13 @@ per episode minus those waits, is what a framework spends on browsers, pages and
 Our wall time is the whole `snakemake` run (planning, episodes, tables, plots, HTML report);
 AgentLab's is its `Study.run` (its import, 4-9 s, is left out).
 
-    python bench/throughput.py [--jobs 1 2] [--no-peer]
+"CPU s/ep" counts every process of the run (Snakemake, job shells, supervisors, episode servers,
+Playwright's drivers, every Chromium process), sampled from /proc: CPU-seconds hold on a loaded
+machine where wall times do not. Then where our CPU goes: by process, and inside the episode
+server by call (bench/cpu_breakdown.py: reset, BrowserGym's observation extraction, screenshots,
+our records), from episodes of the same workload run in the bench's own process.
+
+    python bench/throughput.py [--jobs 1 2] [--no-peer] [--no-scale] [--no-breakdown]
 """
 
 from __future__ import annotations
@@ -19,15 +25,17 @@ from __future__ import annotations
 import argparse
 import json
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
 from datetime import datetime
 from pathlib import Path
 
-from common import REPO, agentlab_interpreter, machine_load, snakemake, tool_env
+from common import REPO, RunSampler, agentlab_interpreter, machine_load, snakemake, tool_env
+from cpu_breakdown import measure, print_breakdown
 
-from agentlab.proctree import PeakPssSampler, marked
+from agentlab.proctree import kill, marked
 
 TASKS = [
     "click-test",
@@ -58,10 +66,11 @@ def run_ours(jobs: int, workers: str, tasks: list[str] = TASKS, seeds: list[int]
             "episode": {"retries": 0, "workers": workers},
         }
         marker = uuid.uuid4().hex
-        env = tool_env(AGENTLAB_BENCH_MARK=marker, AGENTLAB_WARM_IDLE_S="2")
+        env = tool_env(AGENTLAB_BENCH_MARK=marker)  # warm servers keep their default idle time
         started = time.time()
-        with PeakPssSampler(lambda: marked(marker)) as memory:
+        with RunSampler(marker) as sampler:
             wall = snakemake(workdir, config, "--cores", str(jobs), "--resources", f"browser={jobs}", env=env)
+        kill(set(marked(marker)))  # the run's warm servers, idle now: not to weigh on the next run
         summaries = [json.loads(p.read_text()) for p in workdir.glob("results/bench/miniwob/*/*/*/summary.json")]
     in_episode = sum(s["elapsed_s"] for s in summaries)
     first_start = min(datetime.fromisoformat(s["started_at"]).timestamp() for s in summaries)
@@ -73,7 +82,10 @@ def run_ours(jobs: int, workers: str, tasks: list[str] = TASKS, seeds: list[int]
         "errors": sum(s["status"] in ("agent_error", "infra_error") for s in summaries),
         "wall_s": wall,
         "episodes_per_min": 60 * len(summaries) / wall,
-        "peak_pss_per_parallel_episode_mb": memory.peak_mb / jobs,
+        "peak_pss_per_parallel_episode_mb": sampler.peak_mb / jobs,
+        "cpu_s_per_episode": sampler.cpu_seconds() / len(summaries),
+        "cpu_by_kind": {kind: seconds / len(summaries) for kind, seconds in sampler.cpu_by_kind().items()},
+        "servers": sum(kind in ("episode server", "cold worker") for kind, _ in sampler.cpu.values()),
         "overhead": 1 - in_episode / (jobs * wall),
         "mean_episode_s": in_episode / len(summaries),
         "head_s": first_start - started,  # planning, until the first episode starts
@@ -97,19 +109,14 @@ def print_overhead_at_scale(jobs: int) -> None:
 def run_peer(jobs: int) -> dict:
     """AgentLab 0.4.2 on the same workload, in its own venv (installed on first use)."""
     python, env = agentlab_interpreter()
-    command = [
-        python,
-        str(REPO / "bench" / "peer" / "agentlab_run.py"),
-        "--n-jobs",
-        str(jobs),
-        "--tasks",
-        ",".join(TASKS),
-        "--seeds",
-        ",".join(map(str, SEEDS)),
-        *[f"--action={a}" for a in ACTIONS],
-    ]
-    output = subprocess.run(command, capture_output=True, text=True, check=True, env=env).stdout
-    return json.loads(output.strip().splitlines()[-1])
+    marker = uuid.uuid4().hex
+    command = [python, str(REPO / "bench" / "peer" / "agentlab_run.py"), "--n-jobs", str(jobs), "--tasks",
+               ",".join(TASKS), "--seeds", ",".join(map(str, SEEDS)), *[f"--action={a}" for a in ACTIONS]]
+    with RunSampler(marker) as sampler:
+        output = subprocess.run(command, capture_output=True, text=True, check=True,
+                                env={**env, "AGENTLAB_BENCH_MARK": marker}).stdout
+    row = json.loads(output.strip().splitlines()[-1])
+    return {**row, "cpu_s_per_episode": sampler.cpu_seconds() / row["episodes"]}  # its imports included
 
 
 def busy_s_per_episode(row: dict) -> float:
@@ -122,16 +129,15 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--no-peer", action="store_true", help="skip ServiceNow AgentLab")
     parser.add_argument("--no-scale", action="store_true", help="skip the 125-episode overhead study")
+    parser.add_argument("--no-breakdown", action="store_true", help="skip the in-process CPU breakdown")
     args = parser.parse_args()
-    print(
-        f"throughput: {len(TASKS)} MiniWoB tasks × {len(SEEDS)} seeds, reset + {len(ACTIONS)} × noop() "
-        f"({machine_load()} at start)"
-    )
-    header = (
-        f"{'framework':<24} {'jobs':>4} {'episodes':>8} {'err':>3} {'wall s':>7} {'ep/min':>7} "
-        f"{'PSS/ep MB':>9} {'overhead':>8} {'vs AgentLab':>11} {'busy s/ep':>9} {'vs AgentLab':>11}"
-    )
+    sys.stdout.reconfigure(line_buffering=True)  # each row as it is measured
+    print(f"throughput: {len(TASKS)} MiniWoB tasks × {len(SEEDS)} seeds, reset + {len(ACTIONS)} × noop() "
+          f"({machine_load()} at start)")
+    header = f"{'framework':<24} {'jobs':>4} {'episodes':>8} {'err':>3} {'wall s':>7} {'ep/min':>7} " \
+             f"{'PSS/ep MB':>9} {'overhead':>8} {'vs AgentLab':>11} {'busy s/ep':>9} {'vs AgentLab':>11} {'CPU s/ep':>8}"
     print(header)
+    ours = []
     for jobs in args.jobs:
         peer = None if args.no_peer else run_peer(jobs)
         rows = [run_ours(jobs, "warm"), run_ours(jobs, "cold")] + ([peer] if peer else [])
@@ -139,15 +145,22 @@ def main() -> None:
             ratio = f"{row['episodes_per_min'] / peer['episodes_per_min']:.2f}x" if peer else "–"
             overhead = f"{row['overhead']:.1%}" if "overhead" in row else "–"
             busy_ratio = f"{busy_s_per_episode(peer) / busy_s_per_episode(row):.2f}x" if peer else "–"
-            print(
-                f"{row['framework']:<24} {row['n_jobs']:>4} {row['episodes']:>8} {row['errors']:>3} "
-                f"{row['wall_s']:>7.1f} {row['episodes_per_min']:>7.2f} "
-                f"{row['peak_pss_per_parallel_episode_mb']:>9.0f} {overhead:>8} {ratio:>11} "
-                f"{busy_s_per_episode(row):>9.2f} {busy_ratio:>11}"
-            )
+            print(f"{row['framework']:<24} {row['n_jobs']:>4} {row['episodes']:>8} {row['errors']:>3} "
+                  f"{row['wall_s']:>7.1f} {row['episodes_per_min']:>7.2f} "
+                  f"{row['peak_pss_per_parallel_episode_mb']:>9.0f} {overhead:>8} {ratio:>11} "
+                  f"{busy_s_per_episode(row):>9.2f} {busy_ratio:>11} {row['cpu_s_per_episode']:>8.2f}")
+        ours.extend(rows[:2])
+    print("where our CPU goes, per episode, by process (servers: episode servers or cold workers started):")
+    for row in ours:
+        parts = ", ".join(f"{kind} {seconds:.2f}" for kind, seconds in row["cpu_by_kind"].items() if seconds >= 0.005)
+        print(f"  {row['framework']} at {row['n_jobs']}: {row['cpu_s_per_episode']:.2f} s = {parts} "
+              f"({row['servers']} servers for {row['episodes']} episodes)")
+    if not args.no_breakdown:
+        print_breakdown(*measure(TASKS, ACTIONS))
     if not args.no_scale:
         print_overhead_at_scale(max(args.jobs))
-    print(f"({machine_load()} at end) targets: >= 2x AgentLab, overhead <= 5%, <= 400 MB per parallel episode")
+    print(f"({machine_load()} at end) targets: >= 2x AgentLab, overhead <= 5%, <= 400 MB per parallel episode, "
+          f"<= 1.5 CPU s per episode")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 
-from agentlab.proctree import PeakPssSampler, descendants, pss_kib, tree_pss_mb
+from agentlab.proctree import PeakPssSampler, descendants, marked, pss_kib, tree_pss_mb
 
 # A child that starts a grandchild holding 200 MiB of written (resident) memory for a while.
 GRANDCHILD = "import time; data = b'x' * (200 << 20); print('ready', flush=True); time.sleep(3)"
@@ -37,6 +37,24 @@ def test_descendants_include_grandchildren_and_their_memory():
         assert tree_pss_mb(os.getpid()) > 200 + pss_kib(os.getpid()) / 1024
     finally:
         kill_tree(child)
+
+
+def test_marked_finds_descendants_whose_environment_lost_the_marker():
+    """Chromium's zygote children have no readable environment: they count as descendants of the marked browser."""
+    marker = f"proctree-{os.getpid()}-{time.monotonic_ns()}"
+    bare = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {GRANDCHILD!r}], env={{}})"
+    child = subprocess.Popen([sys.executable, "-c", bare], stdout=subprocess.PIPE, text=True,
+                             env={**os.environ, "AGENTLAB_PROCTREE_MARK": marker})
+    unmarked = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3)"])
+    try:
+        wait_for_grandchild(child)
+        grandchild = descendants(child.pid)[0]
+        assert b"AGENTLAB_PROCTREE_MARK" not in open(f"/proc/{grandchild}/environ", "rb").read()
+        assert marked(marker, "AGENTLAB_PROCTREE_MARK") == sorted([child.pid, grandchild])
+    finally:
+        kill_tree(child)
+        unmarked.kill()
+        unmarked.wait()
 
 
 def test_peak_sampler_keeps_the_peak_after_the_memory_is_gone():
