@@ -36,6 +36,14 @@ def snakemake(workdir: Path, config: dict, *args: str, env: dict | None = None) 
     return time.monotonic() - started
 
 
+def end_run(marker: str) -> None:
+    """Kill what is left of a run by pid (its idle warm servers and their browsers), so that it does
+    not weigh on the next run; warm servers keep their default idle time during the run, as in a study."""
+    from agentlab.proctree import kill, marked
+
+    kill(set(marked(marker)))
+
+
 def machine_load() -> str:
     return "load average " + " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
@@ -71,8 +79,9 @@ def process_kind(pid: int) -> str:
 
 class RunSampler:
     """Samples the processes of a run (those carrying `marker`, see agentlab.proctree.marked) every
-    `interval_s`: peak PSS, and CPU seconds per process (user + system, the last value seen before it
-    exited: a process shorter than one interval is missed), grouped by `process_kind`."""
+    `interval_s`: peak PSS (and, at the peak, PSS by `process_kind`), and CPU seconds per process
+    (user + system, the last value seen before it exited: a process shorter than one interval is
+    missed), grouped by `process_kind`."""
 
     def __init__(self, marker: str, interval_s: float = 0.2):
         import threading
@@ -80,17 +89,18 @@ class RunSampler:
         self.marker = marker
         self.interval_s = interval_s
         self.peak_mb = 0.0
+        self.peak_by_kind_mb: dict[str, float] = {}
         self.cpu: dict[tuple[int, int], tuple[str, float]] = {}  # (pid, start tick) -> (kind, seconds)
         self._tick = os.sysconf("SC_CLK_TCK")
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
     def _sample(self) -> None:
-        from agentlab.proctree import marked, pss_mb
+        from agentlab.proctree import marked, pss_kib
 
+        kinds: dict[int, str] = {}  # pid -> kind, for the PSS breakdown
         while True:
             pids = marked(self.marker)
-            self.peak_mb = max(self.peak_mb, pss_mb(pids))
             for pid in pids:
                 try:
                     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -102,6 +112,13 @@ class RunSampler:
                     kind = self.cpu[key][0]
                 if kind != "gone":
                     self.cpu[key] = (kind, (int(fields[11]) + int(fields[12])) / self._tick)
+                    kinds[pid] = kind
+            pss = {pid: pss_kib(pid) / 1024 for pid in pids}
+            if sum(pss.values()) > self.peak_mb:
+                self.peak_mb = sum(pss.values())
+                self.peak_by_kind_mb = {}
+                for pid, mb in pss.items():
+                    self.peak_by_kind_mb[kinds.get(pid, "?")] = self.peak_by_kind_mb.get(kinds.get(pid, "?"), 0.0) + mb
             if self._stop.wait(self.interval_s):
                 return
 

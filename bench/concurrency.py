@@ -33,7 +33,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from common import REPO, RunSampler, agentlab_interpreter, machine_load, snakemake, tool_env
+from common import REPO, RunSampler, agentlab_interpreter, end_run, machine_load, snakemake, tool_env
 
 sys.path.insert(0, str(REPO / "tests"))
 from llm_server import ScriptedLLMServer  # noqa: E402  (the tests' real HTTP server)
@@ -82,17 +82,15 @@ def run_ours(
             "episode": {"retries": 0, **({"max_concurrent_requests": {server.base_url: cap}} if cap else {})},
         }
         marker = uuid.uuid4().hex
-        env = tool_env(
-            AGENTLAB_BENCH_MARK=marker,
-            AGENTLAB_WARM_IDLE_S="2",
-            OPENAI_BASE_URL=server.base_url,
-            OPENAI_API_KEY="sk-local",
-        )
+        env = tool_env(AGENTLAB_BENCH_MARK=marker, OPENAI_BASE_URL=server.base_url,
+                       OPENAI_API_KEY="sk-local")
         with RunSampler(marker) as sampler:
             try:
                 wall = snakemake(workdir, config, "--resources", f"browser={parallel}", env=env)
             except subprocess.CalledProcessError as error:
                 return {"framework": "ours", "failed": f"snakemake exited with {error.returncode}"}
+            finally:
+                end_run(marker)
         summaries = [json.loads(p.read_text()) for p in workdir.glob("results/concurrency/miniwob/*/*/*/summary.json")]
     timings = {
         key: sum(s["timings"].get(key) or 0 for s in summaries) / max(len(summaries), 1)
@@ -108,6 +106,7 @@ def run_ours(
         "peak_pss_mb": sampler.peak_mb,
         "cpu_s": sampler.cpu_seconds(),
         "cpu_by_kind": sampler.cpu_by_kind(),
+        "peak_pss_by_kind": sampler.peak_by_kind_mb,
         "episode_timings": timings,
     }
 
@@ -154,6 +153,7 @@ def run_theirs(server: ScriptedLLMServer, parallel: int, tasks: list[str], seeds
         "peak_pss_mb": sampler.peak_mb,
         "cpu_s": sampler.cpu_seconds(),
         "cpu_by_kind": sampler.cpu_by_kind(),
+        "peak_pss_by_kind": sampler.peak_by_kind_mb,
     }
 
 
@@ -182,6 +182,9 @@ def print_cpu(row: dict) -> None:
         if seconds >= 0.01 * total
     )
     print(f"  {row['framework']} CPU {total:.1f} s = {total / max(row['episodes'], 1):.2f} s/episode: {parts}")
+    if row["peak_pss_by_kind"]:
+        memory = sorted(row["peak_pss_by_kind"].items(), key=lambda item: -item[1])
+        print("  peak PSS by process: " + ", ".join(f"{kind} {mb:.0f} MB" for kind, mb in memory if mb >= 1))
     if "episode_timings" in row:
         print("  mean episode phases (wall): " + ", ".join(f"{k} {v:.2f} s" for k, v in row["episode_timings"].items()))
 

@@ -32,10 +32,9 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 
-from common import REPO, RunSampler, agentlab_interpreter, machine_load, snakemake, tool_env
+from common import REPO, RunSampler, agentlab_interpreter, end_run, machine_load, snakemake, tool_env
 from cpu_breakdown import measure, print_breakdown
 
-from agentlab.proctree import kill, marked
 
 TASKS = [
     "click-test",
@@ -66,11 +65,11 @@ def run_ours(jobs: int, workers: str, tasks: list[str] = TASKS, seeds: list[int]
             "episode": {"retries": 0, "workers": workers},
         }
         marker = uuid.uuid4().hex
-        env = tool_env(AGENTLAB_BENCH_MARK=marker)  # warm servers keep their default idle time
+        env = tool_env(AGENTLAB_BENCH_MARK=marker)
         started = time.time()
         with RunSampler(marker) as sampler:
             wall = snakemake(workdir, config, "--cores", str(jobs), "--resources", f"browser={jobs}", env=env)
-        kill(set(marked(marker)))  # the run's warm servers, idle now: not to weigh on the next run
+        end_run(marker)
         summaries = [json.loads(p.read_text()) for p in workdir.glob("results/bench/miniwob/*/*/*/summary.json")]
     in_episode = sum(s["elapsed_s"] for s in summaries)
     first_start = min(datetime.fromisoformat(s["started_at"]).timestamp() for s in summaries)
@@ -85,6 +84,7 @@ def run_ours(jobs: int, workers: str, tasks: list[str] = TASKS, seeds: list[int]
         "peak_pss_per_parallel_episode_mb": sampler.peak_mb / jobs,
         "cpu_s_per_episode": sampler.cpu_seconds() / len(summaries),
         "cpu_by_kind": {kind: seconds / len(summaries) for kind, seconds in sampler.cpu_by_kind().items()},
+        "pss_by_kind": {kind: mb / jobs for kind, mb in sorted(sampler.peak_by_kind_mb.items(), key=lambda i: -i[1])},
         "servers": sum(kind in ("episode server", "cold worker") for kind, _ in sampler.cpu.values()),
         "overhead": 1 - in_episode / (jobs * wall),
         "mean_episode_s": in_episode / len(summaries),
@@ -150,11 +150,13 @@ def main() -> None:
                   f"{row['peak_pss_per_parallel_episode_mb']:>9.0f} {overhead:>8} {ratio:>11} "
                   f"{busy_s_per_episode(row):>9.2f} {busy_ratio:>11} {row['cpu_s_per_episode']:>8.2f}")
         ours.extend(rows[:2])
-    print("where our CPU goes, per episode, by process (servers: episode servers or cold workers started):")
+    print("where our CPU (s per episode) and memory (MB per parallel episode) go, by process:")
     for row in ours:
         parts = ", ".join(f"{kind} {seconds:.2f}" for kind, seconds in row["cpu_by_kind"].items() if seconds >= 0.005)
         print(f"  {row['framework']} at {row['n_jobs']}: {row['cpu_s_per_episode']:.2f} s = {parts} "
               f"({row['servers']} servers for {row['episodes']} episodes)")
+        parts = ", ".join(f"{kind} {mb:.0f}" for kind, mb in row["pss_by_kind"].items() if mb >= 1)
+        print(f"    peak PSS per parallel episode {row['peak_pss_per_parallel_episode_mb']:.0f} MB = {parts}")
     if not args.no_breakdown:
         print_breakdown(*measure(TASKS, ACTIONS))
     if not args.no_scale:
