@@ -399,7 +399,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .errors import InfraError
+    from .errors import InfraError, PreflightError  # not from preflight.py: its HTTP imports would slow every episode
 
     args = build_parser().parse_args(argv)
     try:
@@ -410,12 +410,8 @@ def main(argv: list[str] | None = None) -> int:
     except InfraError as error:  # a backend failed: one line, no traceback
         print(f"agentlab: {error}", file=sys.stderr)
         return 1
-    except Exception as error:
-        from .benchmarks.preflight import PreflightError  # imported only then: `agentlab status` starts fast
-
-        if not isinstance(error, PreflightError):
-            raise
-        print(f"agentlab: {error}", file=sys.stderr)  # a backend is missing: one line, no traceback
+    except PreflightError as error:  # a backend is missing: one line, no traceback
+        print(f"agentlab: {error}", file=sys.stderr)
         return 1
 
 

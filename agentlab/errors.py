@@ -1,4 +1,5 @@
-"""Exceptions that decide an episode's status: whose fault a failed episode is."""
+"""Exceptions that decide an episode's status (whose fault a failed episode is), and the one-line refusals
+of a bad config or an unready backend."""
 
 
 class AgentError(Exception):
@@ -11,6 +12,10 @@ class InfraError(Exception):
 
 class EvaluationError(Exception):
     """The task's evaluator failed (e.g. WebArena's llm_fuzzy_match could not reach its judge model)."""
+
+
+class PreflightError(Exception):
+    """A benchmark's backend is not ready; the message is one line naming everything missing."""
 
 
 class ConfigError(ValueError):

@@ -15,13 +15,10 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..errors import PreflightError
 from .base import Benchmark
 
 PROBE_TIMEOUT_S = 10.0  # as BrowserGym's own instance checks
-
-
-class PreflightError(Exception):
-    """A benchmark's backend is not ready; the message is one line naming everything missing."""
 
 
 def missing_env(names: Sequence[str]) -> list[str]:
