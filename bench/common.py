@@ -36,14 +36,6 @@ def snakemake(workdir: Path, config: dict, *args: str, env: dict | None = None) 
     return time.monotonic() - started
 
 
-def end_run(marker: str) -> None:
-    """Kill what is left of a run by pid (its idle warm servers and their browsers), so that it does
-    not weigh on the next run; warm servers keep their default idle time during the run, as in a study."""
-    from agentlab.proctree import kill, marked
-
-    kill(set(marked(marker)))
-
-
 def machine_load() -> str:
     return "load average " + " ".join(Path("/proc/loadavg").read_text().split()[:3])
 

@@ -33,7 +33,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from common import REPO, RunSampler, agentlab_interpreter, end_run, machine_load, snakemake, tool_env
+from common import REPO, RunSampler, agentlab_interpreter, machine_load, snakemake, tool_env
 
 sys.path.insert(0, str(REPO / "tests"))
 from llm_server import ScriptedLLMServer  # noqa: E402  (the tests' real HTTP server)
@@ -89,8 +89,6 @@ def run_ours(
                 wall = snakemake(workdir, config, "--resources", f"browser={parallel}", env=env)
             except subprocess.CalledProcessError as error:
                 return {"framework": "ours", "failed": f"snakemake exited with {error.returncode}"}
-            finally:
-                end_run(marker)
         summaries = [json.loads(p.read_text()) for p in workdir.glob("results/concurrency/miniwob/*/*/*/summary.json")]
     timings = {
         key: sum(s["timings"].get(key) or 0 for s in summaries) / max(len(summaries), 1)

@@ -32,7 +32,7 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 
-from common import REPO, RunSampler, agentlab_interpreter, end_run, machine_load, snakemake, tool_env
+from common import REPO, RunSampler, agentlab_interpreter, machine_load, snakemake, tool_env
 from cpu_breakdown import measure, print_breakdown
 
 
@@ -65,11 +65,10 @@ def run_ours(jobs: int, workers: str, tasks: list[str] = TASKS, seeds: list[int]
             "episode": {"retries": 0, "workers": workers},
         }
         marker = uuid.uuid4().hex
-        env = tool_env(AGENTLAB_BENCH_MARK=marker)
+        env = tool_env(AGENTLAB_BENCH_MARK=marker)  # warm servers end with the run, not after a short idle
         started = time.time()
         with RunSampler(marker) as sampler:
             wall = snakemake(workdir, config, "--cores", str(jobs), "--resources", f"browser={jobs}", env=env)
-        end_run(marker)
         summaries = [json.loads(p.read_text()) for p in workdir.glob("results/bench/miniwob/*/*/*/summary.json")]
     in_episode = sum(s["elapsed_s"] for s in summaries)
     first_start = min(datetime.fromisoformat(s["started_at"]).timestamp() for s in summaries)
