@@ -35,19 +35,8 @@ from pathlib import Path
 from common import REPO, RunSampler, agentlab_interpreter, machine_load, snakemake, tool_env
 from cpu_breakdown import measure, print_breakdown
 
-
-TASKS = [
-    "click-test",
-    "click-button",
-    "click-link",
-    "focus-text",
-    "enter-text",
-    "click-checkboxes",
-    "click-dialog",
-    "click-option",
-    "enter-password",
-    "login-user",
-]
+TASKS = ["click-test", "click-button", "click-link", "focus-text", "enter-text",
+         "click-checkboxes", "click-dialog", "click-option", "enter-password", "login-user"]
 SEEDS = [0, 1]
 ACTIONS = ["noop()"] * 3
 NOOP_WAIT_S = 1.0  # browsergym.core.action.functions.noop(wait_ms=1000)
@@ -134,7 +123,8 @@ def main() -> None:
     print(f"throughput: {len(TASKS)} MiniWoB tasks × {len(SEEDS)} seeds, reset + {len(ACTIONS)} × noop() "
           f"({machine_load()} at start)")
     header = f"{'framework':<24} {'jobs':>4} {'episodes':>8} {'err':>3} {'wall s':>7} {'ep/min':>7} " \
-             f"{'PSS/ep MB':>9} {'overhead':>8} {'vs AgentLab':>11} {'busy s/ep':>9} {'vs AgentLab':>11} {'CPU s/ep':>8}"
+             f"{'PSS/ep MB':>9} {'overhead':>8} {'vs AgentLab':>11} {'busy s/ep':>9} {'vs AgentLab':>11} " \
+             f"{'CPU s/ep':>8}"
     print(header)
     ours = []
     for jobs in args.jobs:
