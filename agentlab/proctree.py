@@ -145,7 +145,8 @@ def marked(marker: str, variable: str = "AGENTLAB_BENCH_MARK") -> list[int]:
     no readable marker: they are found as descendants of the marked browser process.
     """
     needle = f"{variable}={marker}".encode()
-    found, children = [], {}
+    found: list[int] = []
+    children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
