@@ -13,7 +13,8 @@ Study.run), the latency bound N / (steps x (delay + 1 s noop)) and the share of 
 PSS per parallel episode (every process of the run: Chromiums, agent hosts, Snakemake), CPU
 seconds per step (every process of the run, sampled from /proc), errors and timeouts; then where
 our CPU went and where the peak memory sat, by process. Last, the rate-limited case: the server
-answers 429 above 8 requests at once, our study caps the endpoint at 8 (episode.max_concurrent_requests): failed episodes must be 0.
+answers 429 above 8 requests at once, our study caps the endpoint at 8
+(episode.max_concurrent_requests): failed episodes must be 0.
 A framework is not run at higher levels once a level fails or errs in most episodes.
 
     python bench/concurrency.py [--parallel 1 4 8 16 32] [--tasks 10] [--seeds 0,1] [--delay 2]
