@@ -58,11 +58,20 @@ def process_kind(pid: int) -> str:
     except OSError:
         return "gone"
     line = b" ".join(argv).decode(errors="replace")
-    kinds = [("chromium", "chromium"), ("snakemake", "snakemake"), ("agentlab.episode.warm_server", "episode server"),
-             ("agentlab.episode.cold_worker", "cold worker"), ("agentlab episode", "supervisor"),
-             ("bin/agentlab", "supervisor"), ("host.py", "AgentLab agent host"), ("playwright", "playwright driver"),
-             ("node", "playwright driver"), ("agentlab_run.py", "AgentLab main"), ("loky", "AgentLab joblib worker"),
-             ("joblib", "AgentLab joblib worker")]
+    kinds = [
+        ("chromium", "chromium"),
+        ("snakemake", "snakemake"),
+        ("agentlab.episode.warm_server", "episode server"),
+        ("agentlab.episode.cold_worker", "cold worker"),
+        ("agentlab episode", "supervisor"),
+        ("bin/agentlab", "supervisor"),
+        ("host.py", "AgentLab agent host"),
+        ("playwright", "playwright driver"),
+        ("node", "playwright driver"),
+        ("agentlab_run.py", "AgentLab main"),
+        ("loky", "AgentLab joblib worker"),
+        ("joblib", "AgentLab joblib worker"),
+    ]
     kind = next((kind for needle, kind in kinds if needle in line), Path(argv[0].decode(errors="replace")).name or "?")
     if kind == "chromium":  # which of its processes: the browser, renderers (pages), GPU, network and storage
         kind += f" {line.split('--type=', 1)[1].split()[0]}" if "--type=" in line else " browser"

@@ -83,8 +83,7 @@ def run_ours(
             "episode": {"retries": 0, **({"max_concurrent_requests": {server.base_url: cap}} if cap else {})},
         }
         marker = uuid.uuid4().hex
-        env = tool_env(AGENTLAB_BENCH_MARK=marker, OPENAI_BASE_URL=server.base_url,
-                       OPENAI_API_KEY="sk-local")
+        env = tool_env(AGENTLAB_BENCH_MARK=marker, OPENAI_BASE_URL=server.base_url, OPENAI_API_KEY="sk-local")
         with RunSampler(marker) as sampler:
             try:
                 wall = snakemake(workdir, config, "--resources", f"browser={parallel}", env=env)

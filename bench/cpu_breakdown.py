@@ -90,8 +90,14 @@ def instrument(spans: Spans) -> None:
     spans.wrap(miniwob.AbstractMiniwobTask, "setup", "  task setup (page load)", outer=True)
     spans.wrap(bg_env.BrowserEnv, "step", "step", outer=True)
     spans.wrap(bg_env.BrowserEnv, "_get_obs", "observation (BrowserGym)")
-    for name in ("_pre_extract", "extract_dom_snapshot", "extract_merged_axtree", "extract_focused_element_bid",
-                 "extract_dom_extra_properties", "_post_extract"):
+    for name in (
+        "_pre_extract",
+        "extract_dom_snapshot",
+        "extract_merged_axtree",
+        "extract_focused_element_bid",
+        "extract_dom_extra_properties",
+        "_post_extract",
+    ):
         spans.wrap(bg_env, name, f"  {name.strip('_')}")
     spans.wrap(bg_env, "extract_screenshot", "  screenshot capture (CDP PNG, decoded)")
     spans.wrap(records.StepWriter, "observation", "records per observation")
@@ -117,8 +123,16 @@ def measure(tasks: list[str], actions: list[str], rounds: int = 1) -> tuple[Span
         trace.write_text("".join(json.dumps({"action": a}) + "\n" for a in actions))
 
         def episode(number: int, task: str) -> None:
-            spec = EpisodeSpec("cpu", "miniwob", task, 0, "scripted", "agentlab.agents.replay.REPLAY", len(actions),
-                               {"trace": str(trace)})
+            spec = EpisodeSpec(
+                "cpu",
+                "miniwob",
+                task,
+                0,
+                "scripted",
+                "agentlab.agents.replay.REPLAY",
+                len(actions),
+                {"trace": str(trace)},
+            )
             outcome = run_episode(spec, Path(tmp) / f"episode{number}")
             if outcome.n_steps != len(actions):
                 raise RuntimeError(f"{task}: {outcome.status} after {outcome.n_steps} steps ({outcome.error})")
@@ -137,15 +151,29 @@ def measure(tasks: list[str], actions: list[str], rounds: int = 1) -> tuple[Span
 
 
 def print_breakdown(spans: Spans, total_s: float, episodes: int) -> None:
-    print(f"inside the episode server, per episode (mean of {episodes} in-process episodes, warm browser; "
-          f"CPU of all processes, and of the Python process alone; the reset's and steps' observations are "
-          f"counted under observation):")
+    print(
+        f"inside the episode server, per episode (mean of {episodes} in-process episodes, warm browser; "
+        f"CPU of all processes, and of the Python process alone; the reset's and steps' observations are "
+        f"counted under observation):"
+    )
     for span in (span for span in spans.order if span in spans.cpu_s):
         seconds = spans.cpu_s[span]
         calls = spans.calls[span] / episodes
-        print(f"  {span:<44} {seconds / episodes:6.3f} s  (Python {spans.own_s[span] / episodes:5.3f} s, "
-              f"{calls:.0f} call{'s' if calls != 1 else ''})")
-    outer = sum(spans.cpu_s[s] for s in ("env creation (gym.make)", "reset", "step", "records per observation",
-                                          "steps.jsonl lines", "closing the context") if s in spans.cpu_s)
+        print(
+            f"  {span:<44} {seconds / episodes:6.3f} s  (Python {spans.own_s[span] / episodes:5.3f} s, "
+            f"{calls:.0f} call{'s' if calls != 1 else ''})"
+        )
+    outer = sum(
+        spans.cpu_s[s]
+        for s in (
+            "env creation (gym.make)",
+            "reset",
+            "step",
+            "records per observation",
+            "steps.jsonl lines",
+            "closing the context",
+        )
+        if s in spans.cpu_s
+    )
     print(f"  {'the rest (agent, loop, idle browser during waits)':<44} {(total_s - outer) / episodes:6.3f} s")
     print(f"  {'total':<44} {total_s / episodes:6.3f} s")

@@ -35,8 +35,18 @@ from pathlib import Path
 from common import REPO, RunSampler, agentlab_interpreter, machine_load, snakemake, tool_env
 from cpu_breakdown import measure, print_breakdown
 
-TASKS = ["click-test", "click-button", "click-link", "focus-text", "enter-text",
-         "click-checkboxes", "click-dialog", "click-option", "enter-password", "login-user"]
+TASKS = [
+    "click-test",
+    "click-button",
+    "click-link",
+    "focus-text",
+    "enter-text",
+    "click-checkboxes",
+    "click-dialog",
+    "click-option",
+    "enter-password",
+    "login-user",
+]
 SEEDS = [0, 1]
 ACTIONS = ["noop()"] * 3
 NOOP_WAIT_S = 1.0  # browsergym.core.action.functions.noop(wait_ms=1000)
@@ -98,11 +108,21 @@ def run_peer(jobs: int) -> dict:
     """AgentLab 0.4.2 on the same workload, in its own venv (installed on first use)."""
     python, env = agentlab_interpreter()
     marker = uuid.uuid4().hex
-    command = [python, str(REPO / "bench" / "peer" / "agentlab_run.py"), "--n-jobs", str(jobs), "--tasks",
-               ",".join(TASKS), "--seeds", ",".join(map(str, SEEDS)), *[f"--action={a}" for a in ACTIONS]]
+    command = [
+        python,
+        str(REPO / "bench" / "peer" / "agentlab_run.py"),
+        "--n-jobs",
+        str(jobs),
+        "--tasks",
+        ",".join(TASKS),
+        "--seeds",
+        ",".join(map(str, SEEDS)),
+        *[f"--action={a}" for a in ACTIONS],
+    ]
     with RunSampler(marker) as sampler:
-        output = subprocess.run(command, capture_output=True, text=True, check=True,
-                                env={**env, "AGENTLAB_BENCH_MARK": marker}).stdout
+        output = subprocess.run(
+            command, capture_output=True, text=True, check=True, env={**env, "AGENTLAB_BENCH_MARK": marker}
+        ).stdout
     row = json.loads(output.strip().splitlines()[-1])
     return {**row, "cpu_s_per_episode": sampler.cpu_seconds() / row["episodes"]}  # its imports included
 
@@ -120,11 +140,15 @@ def main() -> None:
     parser.add_argument("--no-breakdown", action="store_true", help="skip the in-process CPU breakdown")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # each row as it is measured
-    print(f"throughput: {len(TASKS)} MiniWoB tasks × {len(SEEDS)} seeds, reset + {len(ACTIONS)} × noop() "
-          f"({machine_load()} at start)")
-    header = f"{'framework':<24} {'jobs':>4} {'episodes':>8} {'err':>3} {'wall s':>7} {'ep/min':>7} " \
-             f"{'PSS/ep MB':>9} {'overhead':>8} {'vs AgentLab':>11} {'busy s/ep':>9} {'vs AgentLab':>11} " \
-             f"{'CPU s/ep':>8}"
+    print(
+        f"throughput: {len(TASKS)} MiniWoB tasks × {len(SEEDS)} seeds, reset + {len(ACTIONS)} × noop() "
+        f"({machine_load()} at start)"
+    )
+    header = (
+        f"{'framework':<24} {'jobs':>4} {'episodes':>8} {'err':>3} {'wall s':>7} {'ep/min':>7} "
+        f"{'PSS/ep MB':>9} {'overhead':>8} {'vs AgentLab':>11} {'busy s/ep':>9} {'vs AgentLab':>11} "
+        f"{'CPU s/ep':>8}"
+    )
     print(header)
     ours = []
     for jobs in args.jobs:
@@ -134,24 +158,30 @@ def main() -> None:
             ratio = f"{row['episodes_per_min'] / peer['episodes_per_min']:.2f}x" if peer else "–"
             overhead = f"{row['overhead']:.1%}" if "overhead" in row else "–"
             busy_ratio = f"{busy_s_per_episode(peer) / busy_s_per_episode(row):.2f}x" if peer else "–"
-            print(f"{row['framework']:<24} {row['n_jobs']:>4} {row['episodes']:>8} {row['errors']:>3} "
-                  f"{row['wall_s']:>7.1f} {row['episodes_per_min']:>7.2f} "
-                  f"{row['peak_pss_per_parallel_episode_mb']:>9.0f} {overhead:>8} {ratio:>11} "
-                  f"{busy_s_per_episode(row):>9.2f} {busy_ratio:>11} {row['cpu_s_per_episode']:>8.2f}")
+            print(
+                f"{row['framework']:<24} {row['n_jobs']:>4} {row['episodes']:>8} {row['errors']:>3} "
+                f"{row['wall_s']:>7.1f} {row['episodes_per_min']:>7.2f} "
+                f"{row['peak_pss_per_parallel_episode_mb']:>9.0f} {overhead:>8} {ratio:>11} "
+                f"{busy_s_per_episode(row):>9.2f} {busy_ratio:>11} {row['cpu_s_per_episode']:>8.2f}"
+            )
         ours.extend(rows[:2])
     print("where our CPU (s per episode) and memory (MB per parallel episode) go, by process:")
     for row in ours:
         parts = ", ".join(f"{kind} {seconds:.2f}" for kind, seconds in row["cpu_by_kind"].items() if seconds >= 0.005)
-        print(f"  {row['framework']} at {row['n_jobs']}: {row['cpu_s_per_episode']:.2f} s = {parts} "
-              f"({row['servers']} servers for {row['episodes']} episodes)")
+        print(
+            f"  {row['framework']} at {row['n_jobs']}: {row['cpu_s_per_episode']:.2f} s = {parts} "
+            f"({row['servers']} servers for {row['episodes']} episodes)"
+        )
         parts = ", ".join(f"{kind} {mb:.0f}" for kind, mb in row["pss_by_kind"].items() if mb >= 1)
         print(f"    peak PSS per parallel episode {row['peak_pss_per_parallel_episode_mb']:.0f} MB = {parts}")
     if not args.no_breakdown:
         print_breakdown(*measure(TASKS, ACTIONS))
     if not args.no_scale:
         print_overhead_at_scale(max(args.jobs))
-    print(f"({machine_load()} at end) targets: >= 2x AgentLab, overhead <= 5%, <= 400 MB per parallel episode, "
-          f"<= 1.5 CPU s per episode")
+    print(
+        f"({machine_load()} at end) targets: >= 2x AgentLab, overhead <= 5%, <= 400 MB per parallel episode, "
+        f"<= 1.5 CPU s per episode"
+    )
 
 
 if __name__ == "__main__":

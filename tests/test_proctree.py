@@ -43,8 +43,12 @@ def test_marked_finds_descendants_whose_environment_lost_the_marker():
     """Chromium's zygote children have no readable environment: they count as descendants of the marked browser."""
     marker = f"proctree-{os.getpid()}-{time.monotonic_ns()}"
     bare = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {GRANDCHILD!r}], env={{}})"
-    child = subprocess.Popen([sys.executable, "-c", bare], stdout=subprocess.PIPE, text=True,
-                             env={**os.environ, "AGENTLAB_PROCTREE_MARK": marker})
+    child = subprocess.Popen(
+        [sys.executable, "-c", bare],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "AGENTLAB_PROCTREE_MARK": marker},
+    )
     unmarked = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3)"])
     try:
         wait_for_grandchild(child)
