@@ -81,10 +81,18 @@ def job_attempt(wildcards, attempt):
 
 
 def episode_limits():
-    """The study's retries, time limits and kind of worker as `agentlab episode` options: in the shell
-    command, not params (changing them reruns nothing) nor resources (each costs time per job)."""
-    return (f"--max-attempts {STUDY.retries + 1} --workers {STUDY.workers} "
-            f"--step-timeout {STUDY.step_timeout_s} --episode-timeout {STUDY.episode_timeout_s}")
+    """The study's retries, time limits, kind of worker, spending limits and per-endpoint request caps
+    as `agentlab episode` options: in the shell command, not params (changing them reruns nothing)
+    nor resources (each costs time per job). Braces doubled: Snakemake formats the command."""
+    import shlex
+
+    options = (
+        f"--max-attempts {STUDY.retries + 1} --workers {STUDY.workers} "
+        f"--step-timeout {STUDY.step_timeout_s} --episode-timeout {STUDY.episode_timeout_s} "
+        f"--budget {shlex.quote(STUDY.budget.to_json())} "
+        f"--max-concurrent-requests {shlex.quote(json.dumps(STUDY.max_concurrent_requests))}"
+    )
+    return options.replace("{", "{{").replace("}", "}}")
 
 
 @per_job

@@ -20,8 +20,6 @@ rule episode:
         wa_instance=instance_slot("webarena"),
         vwa_instance=instance_slot("visualwebarena"),
         attempt=job_attempt,
-        budget=STUDY.budget.to_json(),  # spending limits (agentlab/budget.py)
-        max_concurrent_requests=json.dumps(STUDY.max_concurrent_requests),  # per LLM endpoint
         runtime=episode_runtime,
         mem_mb=1000,
         disk_mb=1000,
@@ -31,5 +29,4 @@ rule episode:
     shell:
         "agentlab episode --spec {params.spec:q} --out {params.dir:q} --attempt {resources.attempt} "
         + episode_limits()
-        + " --budget {resources.budget:q} --max-concurrent-requests {resources.max_concurrent_requests:q}"
-        " --study-dir results/{wildcards.study} >> {log:q} 2>&1"
+        + " --study-dir results/{wildcards.study} >> {log:q} 2>&1"
