@@ -383,12 +383,21 @@ def plant_traces(folder: Path) -> str:
     return str(folder / "{benchmark}" / "{task}" / "seed{seed}.jsonl")
 
 
+def wait_until(page, predicate: str, arg=None, timeout_s: float = 60) -> None:
+    """Poll `predicate` with page.evaluate until it is true. Not wait_for_function: it evaluates the
+    predicate with eval inside the page, which the report's CSP (no 'unsafe-eval') refuses."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(predicate, arg):
+        assert time.monotonic() < deadline, f"still false after {timeout_s} s: {predicate}"
+        time.sleep(0.05)
+
+
 def loaded_images(page, selector: str) -> list[int]:
     """Natural widths of the images matched by `selector`, after scrolling each into view (they load lazily)."""
     images = page.locator(selector)
     for number in range(images.count()):
         images.nth(number).scroll_into_view_if_needed()
-    page.wait_for_function("s => [...document.querySelectorAll(s)].every(i => i.complete)", arg=selector)
+    wait_until(page, "s => [...document.querySelectorAll(s)].every(i => i.complete)", selector)
     return page.eval_on_selector_all(selector, "images => images.map(i => i.naturalWidth)")
 
 
@@ -460,8 +469,8 @@ def test_snakemake_builds_a_report_that_chromium_shows_and_no_planted_script_run
         )["elements"]
         assert page.locator("#step-0 svg rect.som").count() == sum(1 for e in marks.values() if e["set_of_marks"])
         page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
-        page.wait_for_function(
-            "[...document.querySelectorAll('pre[data-field]')].every(p => p.textContent !== 'loading…')"
+        wait_until(
+            page, "() => [...document.querySelectorAll('pre[data-field]')].every(p => p.textContent !== 'loading…')"
         )
         assert page.inner_text("#step-2 pre[data-field=axtree]") == steps[2]["axtree"]  # whole, as recorded
         assert f'value="{PAGE_PAYLOAD}"' in steps[2]["axtree"]  # typed into the page, shown in the next AXTree
