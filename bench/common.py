@@ -17,11 +17,24 @@ def tool_env(**extra: str) -> dict[str, str]:
     return {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", **extra}
 
 
-def snakemake(workdir: Path, config: dict, *args: str, env: dict | None = None) -> float:
-    """Run the real workflow on `config` in `workdir`; return its wall time in seconds."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    (workdir / "config.yaml").write_text(json.dumps(config))
-    command = [
+# Ten MiniWoB++ tasks every side-by-side bench runs: quick ones, with one to three actions each.
+MINIWOB_TASKS = [
+    "click-test",
+    "click-button",
+    "click-link",
+    "focus-text",
+    "enter-text",
+    "click-checkboxes",
+    "click-dialog",
+    "click-option",
+    "enter-password",
+    "login-user",
+]
+
+
+def snakemake_command(workdir: Path, *args: str) -> list[str]:
+    """The real workflow run in `workdir` on its config.yaml."""
+    return [
         str(BIN / "snakemake"),
         "--snakefile",
         str(REPO / "Snakefile"),
@@ -31,6 +44,13 @@ def snakemake(workdir: Path, config: dict, *args: str, env: dict | None = None) 
         str(workdir / "config.yaml"),
         *args,
     ]
+
+
+def snakemake(workdir: Path, config: dict, *args: str, env: dict | None = None) -> float:
+    """Run the real workflow on `config` in `workdir`; return its wall time in seconds."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "config.yaml").write_text(json.dumps(config))
+    command = snakemake_command(workdir, *args)
     started = time.monotonic()
     subprocess.run(command, env=env or tool_env(), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.monotonic() - started

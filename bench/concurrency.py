@@ -34,25 +34,14 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from common import REPO, RunSampler, agentlab_interpreter, machine_load, snakemake, tool_env
+from common import MINIWOB_TASKS, REPO, RunSampler, agentlab_interpreter, machine_load, snakemake, tool_env
 
 sys.path.insert(0, str(REPO / "tests"))
 from llm_server import ScriptedLLMServer  # noqa: E402  (the tests' real HTTP server)
 
 from agentlab.benchmarks.miniwob import miniwob_url  # noqa: E402
 
-TASKS = [
-    "click-test",
-    "click-button",
-    "click-link",
-    "focus-text",
-    "enter-text",
-    "click-checkboxes",
-    "click-dialog",
-    "click-option",
-    "enter-password",
-    "login-user",
-]
+TASKS = MINIWOB_TASKS
 AGENT = "agentlab.agents.generic_agent.AGENT_4o"
 MAX_STEPS = 5
 NOOP_S = 1.0  # BrowserGym's noop() waits 1 s: the browser step of the latency bound

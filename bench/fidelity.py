@@ -28,7 +28,7 @@ from collections import defaultdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from common import REPO, agentlab_interpreter, machine_load, snakemake, tool_env
+from common import MINIWOB_TASKS, REPO, agentlab_interpreter, machine_load, snakemake, tool_env
 
 from agentlab.agents.web_agent import WEB_AGENT_LOCAL
 from agentlab.analyze.stats import paired_bootstrap
@@ -36,18 +36,7 @@ from agentlab.benchmarks.miniwob import miniwob_url
 from agentlab.llm.local_server import SERVER_DIR_ENV, ensure_server, stop_server
 from agentlab.records import read_steps, read_summary
 
-TASKS = [
-    "click-test",
-    "click-button",
-    "click-link",
-    "focus-text",
-    "enter-text",
-    "click-checkboxes",
-    "click-dialog",
-    "click-option",
-    "enter-password",
-    "login-user",
-]
+TASKS = MINIWOB_TASKS
 AGENT = "agentlab.agents.generic_agent.AGENT_4o"
 # The small model has a 4,096-token context: AgentLab fits its prompt into max_prompt_tokens
 # (its own truncation); both runs get exactly these overrides.

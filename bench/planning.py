@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import BIN, REPO, machine_load, tool_env
+from common import BIN, REPO, machine_load, snakemake_command, tool_env
 
 N_TASKS = 125
 STATUSES = ["success"] * 6 + ["failure"] * 3 + ["infra_error"]
@@ -80,21 +80,6 @@ def measured(command: list[str], cwd: Path) -> tuple[float, float]:
     return elapsed, usage.ru_maxrss / 1024
 
 
-def snakemake_command(workdir: Path, *args: str) -> list[str]:
-    return [
-        str(BIN / "snakemake"),
-        "--snakefile",
-        str(REPO / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--configfile",
-        str(workdir / "config.yaml"),
-        "--cores",
-        "2",
-        *args,
-    ]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 20000, 100000])
@@ -122,11 +107,15 @@ def main() -> None:
             ]
             figures = {
                 "snakemake -n (bare, floor)": measured(floor, workdir),
-                "snakemake -n": measured(snakemake_command(workdir, "--dry-run", "--quiet", "all"), workdir),
+                "snakemake -n": measured(
+                    snakemake_command(workdir, "--cores", "2", "--dry-run", "--quiet", "all"), workdir
+                ),
             }
             n = write_synthetic_results(workdir, config)
             study_dir = str(workdir / "results" / config["study"])
-            figures["snakemake (nothing to do)"] = measured(snakemake_command(workdir, "--quiet", "all"), workdir)
+            figures["snakemake (nothing to do)"] = measured(
+                snakemake_command(workdir, "--cores", "2", "--quiet", "all"), workdir
+            )
             figures["agentlab status"] = measured([str(BIN / "agentlab"), "status", study_dir], workdir)
             figures["relaunch --dry-run"] = measured(
                 [str(BIN / "agentlab"), "relaunch", study_dir, "--mode", "server_errors", "--dry-run"], workdir

@@ -32,21 +32,10 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 
-from common import REPO, RunSampler, agentlab_interpreter, machine_load, snakemake, tool_env
+from common import MINIWOB_TASKS, REPO, RunSampler, agentlab_interpreter, machine_load, snakemake, tool_env
 from cpu_breakdown import measure, print_breakdown
 
-TASKS = [
-    "click-test",
-    "click-button",
-    "click-link",
-    "focus-text",
-    "enter-text",
-    "click-checkboxes",
-    "click-dialog",
-    "click-option",
-    "enter-password",
-    "login-user",
-]
+TASKS = MINIWOB_TASKS
 SEEDS = [0, 1]
 ACTIONS = ["noop()"] * 3
 NOOP_WAIT_S = 1.0  # browsergym.core.action.functions.noop(wait_ms=1000)
