@@ -31,23 +31,26 @@ def replay_agent(trace: str = REPLAY_TRACE) -> dict:
     return {"config": "agentlab.agents.replay.REPLAY", "overrides": {"trace": trace}}
 
 
-def run_snakemake(workdir: Path, config: dict, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """Run the real workflow on `config` in `workdir` (no mocks); return the finished process."""
+def snakemake_command(workdir: Path, config: dict, *args: str, snakefile: Path = REPO / "Snakefile") -> list[str]:
+    """Write `config` to `workdir`/config.yaml; return the command running the real workflow on it."""
     workdir.mkdir(parents=True, exist_ok=True)
     config_path = workdir / "config.yaml"
     config_path.write_text(yaml.safe_dump(config))
-    command = [
+    return [
         str(BIN / "snakemake"),
         "--snakefile",
-        str(REPO / "Snakefile"),
+        str(snakefile),
         "--directory",
         str(workdir),
         "--configfile",
         str(config_path),
-        "--cores",
-        "2",
         *args,
     ]
+
+
+def run_snakemake(workdir: Path, config: dict, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run the real workflow on `config` in `workdir` (no mocks); return the finished process."""
+    command = snakemake_command(workdir, config, "--cores", "2", *args)
     process = subprocess.run(command, capture_output=True, text=True, env=tool_env())
     if check and process.returncode != 0:
         raise AssertionError(f"snakemake failed ({process.returncode}):\n{process.stdout}\n{process.stderr}")

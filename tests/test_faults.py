@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import BIN, REPO, chromium_processes, replay_agent, run_snakemake, tool_env
+from conftest import BIN, chromium_processes, replay_agent, run_snakemake, snakemake_command, tool_env
 from llm_server import HANG, ScriptedLLMServer
 
 from agentlab.benchmarks.miniwob import miniwob_url
@@ -102,18 +102,7 @@ def test_an_injected_browser_crash_is_retried_and_recorded(tmp_path, process_mar
         "agents": {"replay": replay_agent(trace_file(tmp_path, "noop(4000)", "click('13')"))},
         "episode": {"retries": 1, "step_timeout_s": 60, "episode_timeout_s": 300},
     }
-    (tmp_path / "config.yaml").write_text(json.dumps(config))
-    command = [
-        str(BIN / "snakemake"),
-        "--snakefile",
-        str(REPO / "Snakefile"),
-        "--directory",
-        str(tmp_path),
-        "--configfile",
-        str(tmp_path / "config.yaml"),
-        "--cores",
-        "1",
-    ]
+    command = snakemake_command(tmp_path, config, "--cores", "1")
     run = subprocess.Popen(command, env=tool_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
     def browser_main_process():
@@ -144,18 +133,7 @@ def test_an_injected_browser_crash_is_retried_and_recorded(tmp_path, process_mar
 def test_kill_9_mid_study_keeps_finished_episodes_byte_identical(tmp_path, tiny_study, process_marker):
     """Finished = recorded by Snakemake; an episode killed between its summary and that record is incomplete."""
     tiny_study["benchmarks"]["miniwob"]["tasks"] = ["click-test", "click-button", "enter-text"]
-    (tmp_path / "config.yaml").write_text(json.dumps(tiny_study))
-    command = [
-        str(BIN / "snakemake"),
-        "--snakefile",
-        str(REPO / "Snakefile"),
-        "--directory",
-        str(tmp_path),
-        "--configfile",
-        str(tmp_path / "config.yaml"),
-        "--cores",
-        "2",
-    ]
+    command = snakemake_command(tmp_path, tiny_study, "--cores", "2")
     run = subprocess.Popen(
         command, env=tool_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
     )

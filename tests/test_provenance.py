@@ -6,7 +6,7 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import BIN, REPO, replay_agent, tool_env
+from conftest import REPO, replay_agent, snakemake_command, tool_env
 
 from agentlab import __version__
 
@@ -25,19 +25,7 @@ def run(workflow, workdir, seeds, strict):
         "agents": {"replay": replay_agent()},
         "episode": {"retries": 0, "strict_provenance": strict},
     }
-    workdir.mkdir(exist_ok=True)
-    (workdir / "config.yaml").write_text(json.dumps(config))
-    command = [
-        str(BIN / "snakemake"),
-        "--snakefile",
-        str(workflow / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--configfile",
-        str(workdir / "config.yaml"),
-        "--cores",
-        "2",
-    ]
+    command = snakemake_command(workdir, config, "--cores", "2", snakefile=workflow / "Snakefile")
     return subprocess.run(command, capture_output=True, text=True, env=tool_env())
 
 

@@ -2,7 +2,6 @@
 `make run`) or a cluster's job killer does: the run stops, leaves no process and no partial episode
 behind, and the next run continues where it stopped."""
 
-import json
 import os
 import re
 import signal
@@ -10,7 +9,7 @@ import subprocess
 import time
 
 import pytest
-from conftest import BIN, REPO, replay_agent, run_snakemake, tool_env
+from conftest import replay_agent, run_snakemake, snakemake_command, tool_env
 from test_faults import trace_file, wait_for
 
 from agentlab.proctree import marked
@@ -29,18 +28,7 @@ def test_a_stopped_study_leaves_nothing_running_or_partial_and_the_next_run_cont
         "agents": {"replay": replay_agent(trace_file(tmp_path, "noop(10000)", "click('13')"))},
         "episode": {"retries": 1, "step_timeout_s": 60, "episode_timeout_s": 300},
     }
-    (tmp_path / "config.yaml").write_text(json.dumps(config))
-    command = [
-        str(BIN / "snakemake"),
-        "--snakefile",
-        str(REPO / "Snakefile"),
-        "--directory",
-        str(tmp_path),
-        "--configfile",
-        str(tmp_path / "config.yaml"),
-        "--cores",
-        "2",
-    ]
+    command = snakemake_command(tmp_path, config, "--cores", "2")
     run = subprocess.Popen(
         command, env=tool_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
     )
