@@ -46,6 +46,12 @@ def snakemake_command(workdir: Path, *args: str) -> list[str]:
     ]
 
 
+def peer_command(python: str, tasks: list[str], seeds: list[int], *options: str) -> list[str]:
+    """The command running ServiceNow AgentLab 0.4.2 on MiniWoB `tasks` x `seeds` (bench/peer/agentlab_run.py)."""
+    script = str(REPO / "bench" / "peer" / "agentlab_run.py")
+    return [python, script, "--tasks", ",".join(tasks), "--seeds", ",".join(map(str, seeds)), *options]
+
+
 def snakemake(workdir: Path, config: dict, *args: str, env: dict | None = None) -> float:
     """Run the real workflow on `config` in `workdir`; return its wall time in seconds."""
     workdir.mkdir(parents=True, exist_ok=True)

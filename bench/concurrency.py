@@ -34,7 +34,16 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from common import MINIWOB_TASKS, REPO, RunSampler, agentlab_interpreter, machine_load, snakemake, tool_env
+from common import (
+    MINIWOB_TASKS,
+    REPO,
+    RunSampler,
+    agentlab_interpreter,
+    machine_load,
+    peer_command,
+    snakemake,
+    tool_env,
+)
 
 sys.path.insert(0, str(REPO / "tests"))
 from llm_server import ScriptedLLMServer  # noqa: E402  (the tests' real HTTP server)
@@ -108,20 +117,9 @@ def run_theirs(server: ScriptedLLMServer, parallel: int, tasks: list[str], seeds
         "MINIWOB_URL": miniwob_url(),
         "AGENTLAB_BENCH_MARK": marker,
     }
-    command = [
-        python,
-        str(REPO / "bench" / "peer" / "agentlab_run.py"),
-        "--tasks",
-        ",".join(tasks),
-        "--seeds",
-        ",".join(map(str, seeds)),
-        "--max-steps",
-        str(MAX_STEPS),
-        "--agent",
-        AGENT,
-        "--n-jobs",
-        str(parallel),
-    ]
+    command = peer_command(
+        python, tasks, seeds, "--max-steps", str(MAX_STEPS), "--agent", AGENT, "--n-jobs", str(parallel)
+    )
     with RunSampler(marker) as sampler:
         process = subprocess.run(command, capture_output=True, text=True, env=env)
     if process.returncode != 0:

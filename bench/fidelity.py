@@ -28,7 +28,7 @@ from collections import defaultdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from common import MINIWOB_TASKS, REPO, agentlab_interpreter, machine_load, snakemake, tool_env
+from common import MINIWOB_TASKS, agentlab_interpreter, machine_load, peer_command, snakemake, tool_env
 
 from agentlab.agents.web_agent import WEB_AGENT_LOCAL
 from agentlab.analyze.stats import paired_bootstrap
@@ -118,20 +118,9 @@ def run_theirs(tasks, seeds, max_steps, proxy) -> tuple[dict, float]:
         "OPENAI_API_KEY": "sk-local",
         "MINIWOB_URL": miniwob_url(),
     }
-    command = [
-        python,
-        str(REPO / "bench" / "peer" / "agentlab_run.py"),
-        "--tasks",
-        ",".join(tasks),
-        "--seeds",
-        ",".join(map(str, seeds)),
-        "--max-steps",
-        str(max_steps),
-        "--agent",
-        AGENT,
-        "--overrides",
-        json.dumps(OVERRIDES),
-    ]
+    command = peer_command(
+        python, tasks, seeds, "--max-steps", str(max_steps), "--agent", AGENT, "--overrides", json.dumps(OVERRIDES)
+    )
     output = subprocess.run(command, capture_output=True, text=True, env=env, check=True).stdout
     result = json.loads(output.strip().splitlines()[-1])
     episodes = {

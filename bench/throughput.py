@@ -32,7 +32,15 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 
-from common import MINIWOB_TASKS, REPO, RunSampler, agentlab_interpreter, machine_load, snakemake, tool_env
+from common import (
+    MINIWOB_TASKS,
+    RunSampler,
+    agentlab_interpreter,
+    machine_load,
+    peer_command,
+    snakemake,
+    tool_env,
+)
 from cpu_breakdown import measure, print_breakdown
 
 TASKS = MINIWOB_TASKS
@@ -97,17 +105,7 @@ def run_peer(jobs: int) -> dict:
     """AgentLab 0.4.2 on the same workload, in its own venv (installed on first use)."""
     python, env = agentlab_interpreter()
     marker = uuid.uuid4().hex
-    command = [
-        python,
-        str(REPO / "bench" / "peer" / "agentlab_run.py"),
-        "--n-jobs",
-        str(jobs),
-        "--tasks",
-        ",".join(TASKS),
-        "--seeds",
-        ",".join(map(str, SEEDS)),
-        *[f"--action={a}" for a in ACTIONS],
-    ]
+    command = peer_command(python, TASKS, SEEDS, "--n-jobs", str(jobs), *[f"--action={a}" for a in ACTIONS])
     with RunSampler(marker) as sampler:
         output = subprocess.run(
             command, capture_output=True, text=True, check=True, env={**env, "AGENTLAB_BENCH_MARK": marker}
