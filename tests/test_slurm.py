@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from conftest import BIN, REPO, tool_env
+from conftest import REPO, snakemake_command, tool_env
 from local_slurm import local_slurm
 
 pytestmark = pytest.mark.slow
@@ -29,26 +29,8 @@ def slurm():
 def start_snakemake(workdir, config, *args):
     """The real workflow with the SLURM profile as README runs it, under a hard timeout. The first
     status check comes after 2 s instead of the profile's 20 s: these jobs take seconds, not hours."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
-    command = [
-        "timeout",
-        "-k",
-        "10",
-        str(HARD_TIMEOUT_S),
-        str(BIN / "snakemake"),
-        "--snakefile",
-        str(REPO / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--configfile",
-        str(workdir / "config.yaml"),
-        "--workflow-profile",
-        str(PROFILE),
-        "--slurm-init-seconds-before-status-checks",
-        "2",
-        *args,
-    ]
+    profile = ("--workflow-profile", str(PROFILE), "--slurm-init-seconds-before-status-checks", "2")
+    command = ["timeout", "-k", "10", str(HARD_TIMEOUT_S), *snakemake_command(workdir, config, *profile, *args)]
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=tool_env())
 
 
