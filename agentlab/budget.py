@@ -20,6 +20,11 @@ from typing import Any
 from .layout import SPEND_FILE
 
 
+def total_tokens(stats: dict[str, Any]) -> int:
+    """Input plus output tokens of an agent's totals (what budget.episode_max_tokens limits)."""
+    return int(stats.get("input_tokens") or 0) + int(stats.get("output_tokens") or 0)
+
+
 @dataclass(frozen=True)
 class Budget:
     """A study's limits (`budget:` in the config); None means no limit."""
@@ -51,7 +56,7 @@ class Budget:
 
     def episode_exceeded(self, stats: dict[str, Any]) -> str | None:
         """Which per-episode limit the agent's totals `stats` reached, or None."""
-        tokens = int(stats.get("input_tokens") or 0) + int(stats.get("output_tokens") or 0)
+        tokens = total_tokens(stats)
         if self.episode_max_tokens is not None and tokens >= self.episode_max_tokens:
             return f"{tokens} tokens reached budget.episode_max_tokens={self.episode_max_tokens}"
         spent = stats.get("cost") or 0.0
@@ -85,7 +90,7 @@ def record_spend(study_dir: Path, episode: str, attempt: int, stats: dict[str, A
             "episode": episode,
             "attempt": attempt,
             "cost_usd": stats.get("cost"),
-            "tokens": int(stats.get("input_tokens") or 0) + int(stats.get("output_tokens") or 0),
+            "tokens": total_tokens(stats),
         }
     )
     fd = os.open(study_dir / SPEND_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
