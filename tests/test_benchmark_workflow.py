@@ -51,6 +51,13 @@ def planned(workdir, study_config):
     return jobs
 
 
+def preflight_failures(output: str, name: str) -> list[str]:
+    """The lines of `output` where `name`'s preflight says it failed, from that phrase on: parallel
+    preflights write to the same stream, so a line may follow another's unfinished one."""
+    phrase = f"agentlab: preflight {name} failed: "
+    return [line[line.index(phrase) :] for line in output.splitlines() if phrase in line]
+
+
 @pytest.mark.parametrize("name", sorted(DEFAULT_STUDIES))
 def test_dry_run_of_each_benchmark_plans_browsergyms_episodes(name, tmp_path):
     tasks, n_episodes, n_resets = DEFAULT_STUDIES[name]
@@ -109,8 +116,8 @@ def test_preflights_without_backends_stop_the_study_before_any_episode(tmp_path,
     assert process.returncode != 0
     study_dir = tmp_path / "results" / "s"
     for name in DEFAULT_STUDIES:
-        lines = [line for line in output.splitlines() if line.startswith(f"agentlab: preflight {name} failed: ")]
-        assert len(lines) == 1, name  # one line, in Snakemake's own output
+        lines = preflight_failures(output, name)
+        assert len(lines) == 1, f"{name}:\n{output}"  # one line, in Snakemake's own output
         assert lines[0] in (study_dir / "logs" / "preflight" / f"{name}.log").read_text()
         assert not (study_dir / name).exists()  # no episode started
     assert "WA_SHOPPING, WA_SHOPPING_ADMIN, WA_REDDIT" in output and "SNOW_INSTANCE_URL" in output
@@ -125,11 +132,8 @@ def test_a_study_with_openai_judged_tasks_and_no_key_stops_in_preflight(tmp_path
     process = run_snakemake(tmp_path, config(benchmarks), check=False)
     output = process.stdout + process.stderr
     assert process.returncode != 0
-    lines = {
-        name: [line for line in output.splitlines() if line.startswith(f"agentlab: preflight {name} failed: ")]
-        for name in benchmarks
-    }
-    assert len(lines["webarena"]) == 1 and len(lines["webarena_lite"]) == 1
+    lines = {name: preflight_failures(output, name) for name in benchmarks}
+    assert len(lines["webarena"]) == 1 and len(lines["webarena_lite"]) == 1, output
     assert (
         "OPENAI_API_KEY not set: 1 of the 2 selected tasks (e.g. 8) are scored by OpenAI's gpt-4-1106-preview"
         in lines["webarena"][0]
