@@ -28,11 +28,14 @@ def cmd_episode(args: argparse.Namespace) -> int:
     from .budget import Budget
     from .episode.spec import EpisodeSpec, RunLimits
     from .llm.limiter import LIMITS_ENV, configured_limits
+    from .slots import RESETS_ENV
 
     spec = EpisodeSpec.from_json(args.spec)
-    if args.max_concurrent_requests:  # workers and warm servers inherit it
+    if args.max_concurrent_requests:  # workers and warm servers inherit them
         os.environ[LIMITS_ENV] = args.max_concurrent_requests
         configured_limits()  # a malformed value: one line now
+    if args.max_concurrent_resets:
+        os.environ[RESETS_ENV] = str(args.max_concurrent_resets)
     if args.debug:
         from .debug import run_in_foreground
 
@@ -253,6 +256,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-concurrent-requests",
         default="",
         help="JSON {LLM base URL: most requests in flight at once from this machine}",
+    )
+    episode.add_argument(
+        "--max-concurrent-resets",
+        type=int,
+        choices=range(1, 1025),
+        metavar="N",
+        help="most page resets at once on this machine (default: its CPUs)",
     )
     episode.add_argument("--study-dir", help="results/<study>: keep its spend ledger, check budget.max_cost_usd")
     episode.add_argument("--debug", action="store_true", help="run in the foreground and raise errors")

@@ -90,6 +90,7 @@ class Study:
     workers: str  # 'warm' or 'cold'
     budget: Budget = NO_BUDGET
     max_concurrent_requests: dict[str, int] = field(default_factory=dict)  # LLM endpoint -> requests at once
+    max_concurrent_resets: int | None = None  # episode resets at once on a machine; None: its CPUs
     strict_provenance: bool = False  # no episodes from a dirty workflow tree
     _config_hashes: dict[tuple[str, str], str] = field(default_factory=dict, repr=False, compare=False)
     _spec_fields: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
@@ -255,6 +256,7 @@ def load_study(config: dict) -> Study:
         workers=episode["workers"],
         budget=Budget(**config["budget"]),
         max_concurrent_requests=episode["max_concurrent_requests"],
+        max_concurrent_resets=episode["max_concurrent_resets"],
         strict_provenance=episode["strict_provenance"],
     )
 

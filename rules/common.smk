@@ -81,8 +81,8 @@ def job_attempt(wildcards, attempt):
 
 
 def episode_limits():
-    """The study's retries, time limits, kind of worker, spending limits and per-endpoint request caps
-    as `agentlab episode` options: in the shell command, not params (changing them reruns nothing)
+    """The study's retries, time limits, kind of worker, spending limits, per-endpoint request caps and
+    reset cap as `agentlab episode` options: in the shell command, not params (changing them reruns nothing)
     nor resources (each costs time per job). Braces doubled: Snakemake formats the command."""
     import shlex
 
@@ -92,6 +92,8 @@ def episode_limits():
         f"--budget {shlex.quote(STUDY.budget.to_json())} "
         f"--max-concurrent-requests {shlex.quote(json.dumps(STUDY.max_concurrent_requests))}"
     )
+    if STUDY.max_concurrent_resets:
+        options += f" --max-concurrent-resets {STUDY.max_concurrent_resets}"
     return options.replace("{", "{{").replace("}", "}}")
 
 

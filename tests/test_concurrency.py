@@ -3,7 +3,10 @@ and 8 parallel episodes (a real Snakemake run, real Chromium and MiniWoB pages) 
 OpenAI-compatible server that answers 429 above its limit all finish with the right rewards."""
 
 import json
+import os
 import re
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -13,6 +16,16 @@ from llm_server import ScriptedLLMServer
 from agentlab.errors import ConfigError
 from agentlab.llm.limiter import LIMITS_ENV, configured_limits, normalize, request_slot
 from agentlab.llm.openai_chat import OpenAIChatArgs
+from agentlab.slots import RESETS_ENV, max_concurrent_resets
+
+HOLD_A_SLOT = """
+import sys, time
+from agentlab.slots import held_slot
+with held_slot("test", "key", int(sys.argv[1])):
+    print(time.monotonic(), flush=True)
+    time.sleep(0.3)
+    print(time.monotonic(), flush=True)
+"""
 
 
 def test_endpoints_are_compared_without_trailing_slash_or_case():
@@ -58,6 +71,27 @@ def test_an_uncapped_endpoint_takes_no_slot(monkeypatch, tmp_path):
     assert len(list(tmp_path.rglob("slot-*"))) == 1
 
 
+@pytest.mark.parametrize("limit", [1, 2])
+def test_slots_hold_across_processes(limit, monkeypatch, tmp_path):
+    """Five processes want the same slot; at most `limit` of them are inside it at any moment."""
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    processes = [
+        subprocess.Popen([sys.executable, "-c", HOLD_A_SLOT, str(limit)], stdout=subprocess.PIPE, text=True)
+        for _ in range(5)
+    ]
+    intervals = [tuple(map(float, process.communicate()[0].split())) for process in processes]
+    events = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals])
+    inside = [sum(change for _, change in events[: i + 1]) for i in range(len(events))]
+    assert max(inside) == limit
+
+
+def test_resets_at_once_default_to_the_cpus_this_process_may_use(monkeypatch):
+    monkeypatch.delenv(RESETS_ENV, raising=False)
+    assert max_concurrent_resets() == len(os.sched_getaffinity(0))
+    monkeypatch.setenv(RESETS_ENV, "3")
+    assert max_concurrent_resets() == 3
+
+
 def click_button(body: dict) -> str:
     """Click the "Click Me!" button of click-test, found in the prompt's accessibility tree."""
     bid = re.search(r"\[(\w+)\] button 'Click Me!'", body["messages"][1]["content"]).group(1)
@@ -93,6 +127,7 @@ def test_eight_parallel_episodes_against_a_slow_rate_limited_server(tmp_path):
     assert len(summaries) == 8 and all((s["status"], s["reward"]) == ("success", 1.0) for s in summaries)
     assert server.rejected == 0 and server.peak_concurrent == 2 and len(server.requests) == 8
     assert most_at_once(summaries) > 2  # more episodes than the cap ran side by side
+    assert all(s["timings"]["reset_wait_s"] >= 0 for s in summaries)  # each took one of the 2 CPUs' reset slots
 
 
 def most_at_once(summaries: list[dict]) -> int:

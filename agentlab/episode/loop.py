@@ -14,6 +14,7 @@ from ..errors import AgentError, EvaluationError, InfraError
 from ..navigation import NavigationGuard
 from ..records import EpisodeError, EpisodeOutcome, Status, StepWriter
 from ..settle import take_settle_seconds
+from ..slots import reset_slot
 from .spec import EpisodeSpec
 
 # Called with (phase, step) when the loop enters a phase; the supervisor times phases with it.
@@ -143,7 +144,13 @@ def run_episode(
     started = time.time()
     writer = StepWriter(directory)
     outcome = EpisodeOutcome(status="failure")
-    timings: dict[str, Any] = {"setup_s": None, "reset_s": None, "agent_s": 0.0, "env_step_s": 0.0}
+    timings: dict[str, Any] = {
+        "setup_s": None,
+        "reset_wait_s": None,
+        "reset_s": None,
+        "agent_s": 0.0,
+        "env_step_s": 0.0,
+    }
     env = agent = None
     blame: Status = "infra_error"  # who is at fault if the code running now raises
     try:
@@ -169,9 +176,13 @@ def run_episode(
         guard_evaluation(env)
         timings["setup_s"] = time.time() - started
 
-        on_phase("reset", 0)
+        on_phase("reset_queue", 0)
         tic = time.time()
-        obs, _ = env.reset(seed=spec.seed)
+        with reset_slot():
+            timings["reset_wait_s"] = time.time() - tic
+            on_phase("reset", 0)
+            tic = time.time()
+            obs, _ = env.reset(seed=spec.seed)
         timings["reset_s"] = time.time() - tic
         outcome.goal = obs.get("goal")
         guard = NavigationGuard(benchmark.navigation_policy())

@@ -2,28 +2,22 @@
 
 Many episodes run at once, each in its own process; a provider's rate limit is per endpoint. The
 study's `episode.max_concurrent_requests` ({base URL: N}) reaches every episode process through
-the environment variable below; a request to a capped endpoint first takes one of its N slots: a
-lock file under the user's runtime folder, held with `flock` for the request and released by the
-kernel if the process dies, so a killed episode never leaks a slot.
+the environment variable below; a request to a capped endpoint first takes one of its N slots
+(agentlab/slots.py) for the time of the request.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import hashlib
 import json
 import os
-import random
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 from ..errors import ConfigError
+from ..slots import held_slot
 
 LIMITS_ENV = "AGENTLAB_MAX_CONCURRENT_REQUESTS"  # JSON {base URL: most requests at once}
 OPENAI_URL = "https://api.openai.com/v1"
-POLL_S = 0.05  # between looks for a free slot; a wait is as long as a request, seconds
 
 
 def normalize(url: str) -> str:
@@ -47,11 +41,6 @@ def configured_limits() -> dict[str, int]:
     return {normalize(url): n for url, n in limits.items()}
 
 
-def slots_dir(endpoint: str) -> Path:
-    base = Path(os.environ.get("XDG_RUNTIME_DIR") or "/tmp") / f"agentlab-{os.getuid()}" / "requests"
-    return base / hashlib.sha256(endpoint.encode()).hexdigest()[:16]
-
-
 @contextlib.contextmanager
 def request_slot(endpoint: str | None) -> Iterator[None]:
     """Hold one of `endpoint`'s slots for the duration (no wait if the endpoint is not capped)."""
@@ -60,22 +49,5 @@ def request_slot(endpoint: str | None) -> Iterator[None]:
     if key is None or limit is None:
         yield
         return
-    directory = slots_dir(key)
-    directory.mkdir(parents=True, exist_ok=True)
-    fd = None
-    while fd is None:
-        start = random.randrange(limit)  # waiters spread over the slots
-        for number in (start + i for i in range(limit)):
-            candidate = os.open(directory / f"slot-{number % limit}", os.O_RDWR | os.O_CREAT, 0o600)
-            try:
-                fcntl.flock(candidate, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                fd = candidate
-                break
-            except BlockingIOError:
-                os.close(candidate)
-        else:
-            time.sleep(POLL_S)
-    try:
+    with held_slot("requests", key, limit):
         yield
-    finally:
-        os.close(fd)  # releases the lock
