@@ -90,7 +90,7 @@ def run_ours(
         summaries = [json.loads(p.read_text()) for p in workdir.glob("results/concurrency/miniwob/*/*/*/summary.json")]
     timings = {
         key: sum(s["timings"].get(key) or 0 for s in summaries) / max(len(summaries), 1)
-        for key in ("setup_s", "reset_s", "agent_s", "env_step_s", "total_s")
+        for key in ("setup_s", "reset_wait_s", "reset_s", "agent_s", "env_step_s", "total_s")
     }
     return {
         "framework": "ours",
