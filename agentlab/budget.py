@@ -3,9 +3,10 @@
 An episode stops asking its agent once its totals reach a limit (`stop_reason: budget`, a failure:
 the agent's, not retried). A study stops starting episodes once the attempts it paid for reach
 `max_cost_usd`: every attempt appends its cost to `spend.jsonl` in the study folder, so the spend
-survives relaunches and counts retried attempts (money spent is spent). Costs are known only for
-priced models (agentlab/llm/pricing.py): a cost limit refuses an agent whose cost is unknown
-before it makes a call; a token limit applies to every model.
+survives relaunches and counts retried attempts (money spent is spent); `spend_total.json` keeps
+its running total, so the check before each episode costs the same at 100 episodes as at 100,000.
+Costs are known only for priced models (agentlab/llm/pricing.py): a cost limit refuses an agent
+whose cost is unknown before it makes a call; a token limit applies to every model.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .layout import SPEND_FILE
+from .io import read_json, write_json_atomic
+from .layout import SPEND_FILE, SPEND_TOTAL_FILE
 
 
 def total_tokens(stats: dict[str, Any]) -> int:
@@ -84,7 +86,8 @@ class Spend:
 
 
 def record_spend(study_dir: Path, episode: str, attempt: int, stats: dict[str, Any]) -> None:
-    """Append one attempt's cost to the study's ledger (one line, under a lock: many episodes append)."""
+    """Append one attempt's cost to the study's ledger and its running total (under a lock: many
+    episodes append)."""
     line = json.dumps(
         {
             "episode": episode,
@@ -96,18 +99,34 @@ def record_spend(study_dir: Path, episode: str, attempt: int, stats: dict[str, A
     fd = os.open(study_dir / SPEND_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
+        before = read_spend(study_dir)
         os.write(fd, (line + "\n").encode())
+        total = Spend(before.cost_usd + known_cost(stats.get("cost")), before.attempts + 1)
+        write_json_atomic(study_dir / SPEND_TOTAL_FILE, {**asdict(total), "ledger_bytes": os.fstat(fd).st_size})
     finally:
         os.close(fd)
 
 
 def read_spend(study_dir: Path) -> Spend:
-    """The study's spend: unknown costs (unpriced models, run without a cost budget) and damaged lines count 0."""
+    """The study's spend: its running total while that matches the ledger's size, else (a ledger
+    edited or copied by hand, a total lost) the sum of the ledger. Unknown costs (unpriced models,
+    run without a cost budget) and damaged lines count 0."""
     from .records import read_records_tolerantly
 
     try:
-        records, _ = read_records_tolerantly(study_dir / SPEND_FILE)
+        ledger_bytes = (study_dir / SPEND_FILE).stat().st_size
     except FileNotFoundError:
         return Spend(0.0, 0)
-    costs = [record.get("cost_usd") for record in records]
-    return Spend(sum(c for c in costs if isinstance(c, (int, float)) and not isinstance(c, bool)), len(records))
+    try:
+        total = read_json(study_dir / SPEND_TOTAL_FILE)
+        if total["ledger_bytes"] == ledger_bytes:
+            return Spend(float(total["cost_usd"]), int(total["attempts"]))
+    except (OSError, ValueError, TypeError, KeyError):
+        pass  # no total, or a damaged one: the ledger says
+    records, _ = read_records_tolerantly(study_dir / SPEND_FILE)
+    return Spend(sum(known_cost(record.get("cost_usd")) for record in records), len(records))
+
+
+def known_cost(cost: Any) -> float:
+    """A recorded cost in USD, 0 where it is unknown (None) or not a number."""
+    return float(cost) if isinstance(cost, (int, float)) and not isinstance(cost, bool) else 0.0

@@ -55,6 +55,23 @@ def test_the_ledger_adds_attempts_and_skips_unknown_costs_and_damaged_lines(tmp_
     assert json.loads((tmp_path / "spend.jsonl").read_text().splitlines()[0])["tokens"] == 12
 
 
+def test_the_running_total_answers_until_the_ledger_is_edited_or_it_is_damaged(tmp_path):
+    for attempt in (1, 2, 3):
+        record_spend(tmp_path, "a/seed0", attempt, {"cost": 0.5})
+    total = json.loads((tmp_path / "spend_total.json").read_text())
+    assert (total["cost_usd"], total["attempts"]) == (1.5, 3)
+    ledger = tmp_path / "spend.jsonl"
+    # the total, not the ledger, answers: a ledger line changed in place (same size) goes unseen
+    ledger.write_text(ledger.read_text().replace('"cost_usd": 0.5', '"cost_usd": 0.7', 1))
+    assert read_spend(tmp_path).cost_usd == pytest.approx(1.5)
+    ledger.write_text("".join(ledger.read_text().splitlines(keepends=True)[1:]))  # a line removed by hand
+    assert (read_spend(tmp_path).cost_usd, read_spend(tmp_path).attempts) == (pytest.approx(1.0), 2)
+    record_spend(tmp_path, "b/seed0", 1, {"cost": 0.25})  # the total is rebuilt from the ledger
+    assert json.loads((tmp_path / "spend_total.json").read_text())["cost_usd"] == pytest.approx(1.25)
+    (tmp_path / "spend_total.json").write_text("{damaged")
+    assert read_spend(tmp_path).cost_usd == pytest.approx(1.25) and read_spend(tmp_path).attempts == 3
+
+
 def test_budget_config_is_validated(tiny_study):
     study = load_study({**tiny_study, "budget": {"max_cost_usd": 2.5, "episode_max_tokens": 5000}})
     assert study.budget == Budget(episode_max_tokens=5000, max_cost_usd=2.5)
