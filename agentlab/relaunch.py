@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .errors import ConfigError
 from .layout import RELAUNCHED_DIR, EpisodeKey, episode_dir, read_manifest, study_episodes
-from .status import episode_status
+from .status import StatusReader
 
 MODES = {
     "incomplete_only": frozenset(),
@@ -29,11 +29,12 @@ def select_episodes(study_dir: Path, mode: str) -> list[EpisodeKey]:
     if mode not in MODES:
         raise ConfigError(f"unknown relaunch mode {mode!r}; allowed: {', '.join(MODES)}")
     statuses = MODES[mode]
-    return [
-        key
-        for key in study_episodes(study_dir, read_manifest(study_dir))
-        if statuses and episode_status(study_dir, key) in statuses
-    ]
+    if not statuses:
+        return []
+    reader = StatusReader(study_dir)
+    selected = [key for key in study_episodes(study_dir, read_manifest(study_dir)) if reader.status(key) in statuses]
+    reader.save()
+    return selected
 
 
 def archive_episodes(study_dir: Path, keys: list[EpisodeKey]) -> Path:
