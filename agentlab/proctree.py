@@ -33,8 +33,9 @@ def die_with_parent() -> None:
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-def descendants(root: int) -> list[int]:
-    """PIDs of every live descendant of `root`."""
+def descendants(root: int, spare_shared: bool = False) -> list[int]:
+    """PIDs of every live descendant of `root`; with `spare_shared`, not the machine-wide servers started
+    from its tree (a bridge fork server) nor their processes: they serve other episodes too."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -48,6 +49,8 @@ def descendants(root: int) -> list[int]:
     found, stack = [], [root]
     while stack:
         for child in children.get(stack.pop(), []):
+            if spare_shared and is_shared_server(command_line(child)):
+                continue
             found.append(child)
             stack.append(child)
     return found
@@ -95,6 +98,11 @@ def command_line(pid: int) -> list[str]:
             return handle.read().decode(errors="replace").split("\0")[:-1]
     except OSError:
         return []
+
+
+def is_shared_server(argv: list[str]) -> bool:
+    """Whether a command line runs the bridge's fork server (`host.py --zygote`) or a host it forked."""
+    return "--zygote" in argv and any(arg.endswith(os.path.join("bridge", "host.py")) for arg in argv)
 
 
 def is_snakemake(argv: list[str]) -> bool:

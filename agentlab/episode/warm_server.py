@@ -24,7 +24,13 @@ from pathlib import Path
 
 from ..records import EpisodeOutcome
 
-IDLE_TIMEOUT_S = float(os.environ.get("AGENTLAB_WARM_IDLE_S", "15"))  # then exit, if the slot is unleased
+
+def idle_timeout_s() -> float:
+    """How long an unused server (this one, the bridge's fork server) waits before it exits."""
+    return float(os.environ.get("AGENTLAB_WARM_IDLE_S", "15"))
+
+
+IDLE_TIMEOUT_S = idle_timeout_s()  # then exit, if the slot is unleased
 
 
 def _watch_client(connection: socket.socket, episode_running: threading.Event) -> None:

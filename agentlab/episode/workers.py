@@ -33,7 +33,7 @@ class ColdWorker:
 
     def __init__(self, spec: EpisodeSpec, staging: Path, budget: Budget = NO_BUDGET):
         become_subreaper()
-        self.unrelated = set(descendants(os.getpid()))
+        self.unrelated = set(descendants(os.getpid(), spare_shared=True))
         self.events, events_write = os.pipe()
         self.process = subprocess.Popen(
             [
@@ -67,10 +67,10 @@ class ColdWorker:
         so the episode is the worker's tree plus the orphans we adopted as subreaper: our
         descendants minus the `unrelated` ones that existed before the worker.
         """
-        tree = set(descendants(self.process.pid))
+        tree = set(descendants(self.process.pid, spare_shared=True))
         kill(tree | {self.process.pid})
         returncode = self.process.wait()
-        adopted = set(descendants(os.getpid())) - self.unrelated - {self.process.pid}
+        adopted = set(descendants(os.getpid(), spare_shared=True)) - self.unrelated - {self.process.pid}
         kill(adopted)
         wait_gone(tree | adopted)
         return returncode
@@ -175,7 +175,7 @@ class WarmWorker:
 
     def kill(self) -> None:
         """SIGKILL the server and its browsers: the next lease of this slot starts a fresh one."""
-        tree = set(descendants(self.server_pid)) | {self.server_pid}
+        tree = set(descendants(self.server_pid, spare_shared=True)) | {self.server_pid}
         kill(tree)
         wait_gone(tree)
 

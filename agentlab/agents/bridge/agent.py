@@ -4,8 +4,8 @@ environment (`host.py`), our episode sends it each observation and records its a
 The agent gets the observation AgentLab's loop would give it: BrowserGym's raw observation,
 passed through the agent's own `obs_preprocessor`, after its `set_benchmark` with our benchmark's
 action set and tabs. Its action is parsed by our safe action parser like any other agent's.
-Host processes are kept between the episodes of one process (a warm episode server): importing
-AgentLab takes ~10 s.
+Host processes are forked from the machine's bridge zygote, which imported AgentLab once (~10 s), and
+kept between the episodes of one process (a warm episode server).
 """
 
 from __future__ import annotations
@@ -13,55 +13,61 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import subprocess
+import select
+import shutil
+import signal
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, TextIO
 
 from ...errors import AgentError, ConfigError, InfraError
 from ...llm.limiter import request_slot
 from ...llm.pricing import add_costs, cost
 from ..base import Agent, AgentArgs, AgentStep, EpisodeContext, goal_image_urls, messages_for_the_record
 from . import host as wire
+from . import zygote
 from .environment import AgentLabEnvironment
 
-HOST_SCRIPT = Path(wire.__file__)
 STAT_KEYS = ("input_tokens", "output_tokens")  # AgentLab's tracker counts these per step
+EXIT_CODE_WAIT_S = 2.0  # for an ended host's zygote to reap it
 
 
 class HostProcess:
-    """A `host.py` process in AgentLab's environment, talking JSON lines over two pipes."""
+    """A host forked from the machine's bridge zygote (see `zygote`) for us, talking JSON lines over a Unix socket."""
 
-    def __init__(self, environment: AgentLabEnvironment):
-        from ...proctree import die_with_parent
-
+    def __init__(self, environment: AgentLabEnvironment, preload: tuple[str, ...]):
         self.scratch = Path(tempfile.mkdtemp(prefix="agentlab-bridge-", dir=_scratch_root()))
-        to_host, from_us = os.pipe()
-        to_us, from_host = os.pipe()
         self.log_path = self.scratch / "host.log"
-        self._log: BinaryIO = open(self.log_path, "wb")
-        self.process = subprocess.Popen(
-            [str(environment.python), "-P", str(HOST_SCRIPT), "--in-fd", str(to_host), "--out-fd", str(from_host)],
-            pass_fds=(to_host, from_host),
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            env=host_environment(environment),
-            cwd=self.scratch,
-            preexec_fn=die_with_parent,
-        )
-        os.close(to_host)
-        os.close(from_host)
-        self.requests = os.fdopen(from_us, "w", encoding="utf-8", buffering=1)
-        self.answers = os.fdopen(to_us, "r", encoding="utf-8")
+        self.log_path.touch()
         self._log_read = 0
-        hello = self._receive()
+        self.streams: list[TextIO] = []
+        self.pid: int | None = None
+        self.exited: int | None = None  # a pidfd of the host: readable once it has exited
+        try:
+            hello = self._connect(environment, preload)
+        except BaseException:
+            self.close()
+            raise
         if hello.get("protocol") != wire.PROTOCOL_VERSION:
             raise InfraError(
                 f"AgentLab bridge host speaks protocol {hello.get('protocol')}, we speak {wire.PROTOCOL_VERSION}"
             )
+
+    def _connect(self, environment: AgentLabEnvironment, preload: tuple[str, ...]) -> dict[str, Any]:
+        """Get a host forked for us, pointed at our scratch folder and log; its hello."""
+        connection = zygote.connect(environment.python, host_environment(environment), preload)
+        connection.sendall((json.dumps({"scratch": str(self.scratch), "log": str(self.log_path)}) + "\n").encode())
+        fd = connection.detach()
+        self.answers = os.fdopen(fd, "r", encoding="utf-8")
+        self.requests = os.fdopen(os.dup(fd), "w", encoding="utf-8", buffering=1)
+        self.streams = [self.requests, self.answers]
+        hello = self._receive()
+        self.pid = int(hello["pid"])
+        self.exited = os.pidfd_open(self.pid)
+        return hello
 
     def ask(self, message: dict[str, Any]) -> dict[str, Any]:
         """Send one request; its answer, or the host's error raised as AgentError / InfraError."""
@@ -76,12 +82,27 @@ class HostProcess:
         return answer
 
     def _receive(self) -> dict[str, Any]:
-        line = self.answers.readline()
+        try:
+            line = self.answers.readline()
+        except OSError:
+            line = ""
         self.relay_output()
         if not line:
-            code = self.process.wait()
-            raise InfraError(f"the AgentLab agent process exited with code {code}; its output is in the episode log")
+            raise InfraError(
+                f"the AgentLab agent process exited with code {self.exit_code()}; its output is in the episode log"
+            )
         return json.loads(line)
+
+    def exit_code(self) -> int | str:
+        """The ended host's exit code, as its zygote wrote it when it reaped the host ("unknown" if it did not)."""
+        written = self.scratch / wire.EXIT_CODE_FILE
+        deadline = time.monotonic() + EXIT_CODE_WAIT_S
+        while not written.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        try:
+            return int(written.read_text())
+        except (OSError, ValueError):
+            return "unknown"
 
     def relay_output(self) -> None:
         """Copy what the host printed since last time to our stderr (the episode's log)."""
@@ -94,32 +115,34 @@ class HostProcess:
             sys.stderr.flush()
 
     def alive(self) -> bool:
-        return self.process.poll() is None
+        return self.exited is not None and not select.select([self.exited], [], [], 0)[0]
 
     def close(self) -> None:
-        for stream in (self.requests, self.answers, self._log):
+        for stream in self.streams:
             try:
                 stream.close()
             except OSError:
                 pass
-        if self.alive():
-            self.process.kill()
-        self.process.wait()
-        for leftover in self.scratch.iterdir():
-            leftover.unlink(missing_ok=True)
-        self.scratch.rmdir()
+        if self.exited is not None:
+            if self.alive():
+                signal.pidfd_send_signal(self.exited, signal.SIGKILL)
+            select.select([self.exited], [], [], EXIT_CODE_WAIT_S)
+            os.close(self.exited)
+            self.exit_code()  # its zygote writes it into the scratch folder: wait for it before removing the folder
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 _idle_hosts: dict[Path, HostProcess] = {}  # per AgentLab interpreter: kept between episodes
 
 
-def acquire_host(environment: AgentLabEnvironment) -> HostProcess:
+def acquire_host(environment: AgentLabEnvironment, agent: str) -> HostProcess:
+    """An idle host of this process, else a new one from the zygote that preloads `agent`'s module."""
     host = _idle_hosts.pop(environment.python, None)
     if host is not None and host.alive():
         return host
     if host is not None:
         host.close()
-    return HostProcess(environment)
+    return HostProcess(environment, preload=(agent,))
 
 
 def release_host(environment: AgentLabEnvironment, host: HostProcess) -> None:
@@ -194,31 +217,34 @@ class BridgeAgentArgs(AgentArgs):
         return BridgeAgent(self, context)
 
 
+def start_message(args: BridgeAgentArgs, context: EpisodeContext) -> dict[str, Any]:
+    """The request that makes the host's agent for one episode."""
+    return {
+        "kind": "start",
+        "agent": args.agent,
+        "overrides": args.overrides,
+        "set_benchmark": args.set_benchmark,
+        "benchmark": {
+            "name": context.benchmark,
+            "is_multi_tab": context.is_multi_tab,
+            "high_level_action_set_args": {
+                **dataclasses.asdict(context.action_set),
+                "subsets": list(context.action_set.subsets),
+            },
+        },
+        "task_name": f"{context.benchmark}.{context.task}",
+        "seed": context.seed,
+    }
+
+
 class BridgeAgent(Agent):
     """Our side of one episode of an AgentLab agent."""
 
     def __init__(self, args: BridgeAgentArgs, context: EpisodeContext):
         self.environment = AgentLabEnvironment.configured()
         self.environment.check()
-        self.host: HostProcess | None = acquire_host(self.environment)
-        ready = self.host.ask(
-            {
-                "kind": "start",
-                "agent": args.agent,
-                "overrides": args.overrides,
-                "set_benchmark": args.set_benchmark,
-                "benchmark": {
-                    "name": context.benchmark,
-                    "is_multi_tab": context.is_multi_tab,
-                    "high_level_action_set_args": {
-                        **dataclasses.asdict(context.action_set),
-                        "subsets": list(context.action_set.subsets),
-                    },
-                },
-                "task_name": f"{context.benchmark}.{context.task}",
-                "seed": context.seed,
-            }
-        )
+        self.host: HostProcess | None = acquire_host(self.environment, args.agent)
+        ready = self.host.ask(start_message(args, context))
         self.agent_args = ready["agent_args"]
         self.agent_class = ready["agent_class"]
         self.versions = ready["versions"]

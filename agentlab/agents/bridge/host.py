@@ -1,14 +1,17 @@
 """Runs ServiceNow AgentLab agents for our episodes, in AgentLab's own Python environment.
 
-Both projects are Python packages named `agentlab`, so they never share an interpreter: our
-episode (`agentlab.agents.bridge.agent`) starts this file with AgentLab's interpreter
-(`python -P host.py`: its own folder is not put on sys.path) and exchanges JSON lines with it
-on two pipes. Large arrays (the screenshot) travel as `.npy` files, never pickled.
+Both projects are Python packages named `agentlab`, so they never share an interpreter: this file
+runs with AgentLab's interpreter (`python -P host.py`: its own folder is not put on sys.path) as a
+fork server (`--zygote SOCKET`, see `zygote.py`): it imports AgentLab's agent modules once, then
+forks a host for each episode server that connects, which exchanges JSON lines with it on that
+connection (with `--in-fd/--out-fd`, one host on two pipes instead). The client's first line is
+{"scratch": folder, "log": file}: the host's working folder and where its output goes.
+Large arrays (the screenshot) travel as `.npy` files, never pickled.
 
 Both ends of the wire are in this file, which imports only the standard library at the top:
 our side imports `encode`/`decode` from it, AgentLab's side runs `main()`.
 
-Messages to the host, and its answers:
+The host first says {"kind": "hello", "protocol": PROTOCOL_VERSION, "pid": its pid}. Messages to it, and its answers:
   {"kind": "start", "agent": path, "overrides": {...}, "benchmark": {...}, "task_name": ..., "seed": ...}
       -> {"kind": "ready", "agent_args": ..., "action_set": ..., "versions": ..., "endpoint": base URL | None}
   {"kind": "act", "obs": <encoded observation>}
@@ -22,17 +25,26 @@ from __future__ import annotations
 import argparse
 import copy
 import dataclasses
+import gc
 import importlib
 import itertools
 import json
 import os
+import select
+import socket
+import struct
 import sys
+import threading
+import time
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 PROTOCOL_VERSION = 1
 INLINE_ARRAY_SIZE = 64  # larger arrays (the screenshot) go through .npy files
+EXIT_CODE_FILE = "host-exit-code"  # a zygote writes a forked host's exit code there, in its client's scratch folder
+REAP_INTERVAL_S = 0.2  # how often a zygote looks for ended hosts
+SETUP_TIMEOUT_S = 10.0  # a client sends its setup line at once after connecting
 # Exceptions of LLM clients that mean the API, not the agent, failed (an outage after retries).
 INFRA_ERROR_NAMES = {
     "APIConnectionError",
@@ -237,30 +249,174 @@ class Host:
         return handlers[message["kind"]](message)
 
 
+def serve(requests: TextIO, answers: TextIO) -> None:
+    """Answer requests (JSON lines) until they end: hello first, then one answer per request."""
+    host = Host()
+    answers.write(json.dumps({"kind": "hello", "protocol": PROTOCOL_VERSION, "pid": os.getpid()}) + "\n")
+    for line in requests:
+        try:
+            answer = host.handle(json.loads(line))
+        except Exception as error:
+            answer = {
+                "kind": "error",
+                "type": type(error).__name__,
+                "message": (str(error).strip().splitlines() or [type(error).__name__])[0],
+                "traceback": traceback.format_exc(),
+                "infra": is_infra_error(error),
+            }
+        answers.write(json.dumps(answer, default=str) + "\n")
+    host.end()
+
+
+# ---------------------------------------------------------------- the fork server (zygote)
+
+
+def preload(path: str) -> str | None:
+    """Import the longest importable prefix of the dotted `path` (a module, or an attribute of one)."""
+    parts = path.split(".")
+    for end in range(len(parts), 0, -1):
+        name = ".".join(parts[:end])
+        try:
+            importlib.import_module(name)
+            return name
+        except Exception:  # not a module, or it fails: the episode's `start` reports why
+            continue
+    return None
+
+
+def serve_forked(connection: socket.socket, setup: dict[str, str]) -> None:
+    """A forked host: output to the client's log, cwd its scratch folder, the protocol on `connection`.
+    It dies at once when the client (its episode server) does, even mid-request."""
+    log = os.open(setup["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(log)
+    os.chdir(setup["scratch"])
+    if "numpy" in sys.modules:  # its global generator would otherwise repeat the zygote's draws in every host
+        sys.modules["numpy"].random.seed()
+    client = struct.unpack("3i", connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[0]
+    threading.Thread(target=exit_with, args=(client,), daemon=True).start()
+    fd = connection.detach()
+    with (
+        os.fdopen(fd, "r", encoding="utf-8") as requests,
+        os.fdopen(os.dup(fd), "w", encoding="utf-8", buffering=1) as answers,
+    ):
+        serve(requests, answers)
+
+
+def exit_with(pid: int) -> None:
+    """Exit this process as soon as `pid` has exited."""
+    try:
+        watch = os.pidfd_open(pid)
+        select.select([watch], [], [])
+    except ProcessLookupError:
+        pass
+    os._exit(0)
+
+
+class Zygote:
+    """Forks a host per connection from a process that imported AgentLab once (~10 s, ~150 MB spared
+    per host); exits after `idle_s` with no connection and no live host. (Not a dataclass: test and
+    bench agents load this file by path, outside sys.modules, where @dataclass fails.)"""
+
+    def __init__(self, path: Path, idle_s: float):
+        self.path = path
+        self.idle_s = idle_s
+        self.scratch_of: dict[int, str] = {}  # live hosts: pid -> their client's scratch folder
+
+    def run(self) -> int:
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        bound = self.path.with_name(f"{self.path.name}.{os.getpid()}")
+        bound.unlink(missing_ok=True)
+        listener.bind(str(bound))
+        listener.listen(64)
+        os.rename(bound, self.path)  # clients connect only once it listens
+        inode = self.path.stat().st_ino
+        print(f"bridge zygote {os.getpid()} listening on {self.path}", flush=True)
+        idle_since = time.monotonic()
+        while True:
+            if select.select([listener], [], [], REAP_INTERVAL_S)[0]:
+                self.fork_host(listener.accept()[0])
+            if self.reap():
+                idle_since = time.monotonic()
+            if self.scratch_of or time.monotonic() - idle_since < self.idle_s:
+                continue
+            if self.path.exists() and self.path.stat().st_ino == inode:
+                self.path.unlink()  # no new clients from here; one that connected meanwhile is still served
+            listener.setblocking(False)
+            try:
+                self.fork_host(listener.accept()[0])
+            except BlockingIOError:
+                print(f"bridge zygote {os.getpid()} idle for {self.idle_s:g} s: exiting", flush=True)
+                return 0
+            finally:
+                listener.setblocking(True)
+
+    def fork_host(self, connection: socket.socket) -> None:
+        """Fork a host serving `connection`; its client first sends {"scratch": folder, "log": file}."""
+        connection.settimeout(SETUP_TIMEOUT_S)
+        try:
+            with connection.makefile("r", encoding="utf-8") as lines:  # the client then waits for hello
+                setup = json.loads(lines.readline())
+        except (OSError, ValueError):
+            connection.close()  # a client that died or spoke nonsense
+            return
+        connection.settimeout(None)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                serve_forked(connection, setup)
+            except BaseException:
+                traceback.print_exc()
+                code = 1
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        connection.close()
+        self.scratch_of[pid] = setup["scratch"]
+
+    def reap(self) -> bool:
+        """Collect ended hosts, writing each one's exit code for its client; whether any ended."""
+        ended = False
+        while self.scratch_of:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+            if pid == 0:
+                break
+            ended = True
+            scratch = self.scratch_of.pop(pid, None)
+            if scratch is not None:
+                try:
+                    Path(scratch, EXIT_CODE_FILE).write_text(str(os.waitstatus_to_exitcode(status)))
+                except OSError:  # the client removed its folder already
+                    pass
+        return ended
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="host.py", description=__doc__.splitlines()[0])
-    parser.add_argument("--in-fd", type=int, required=True, help="pipe of requests (JSON lines)")
-    parser.add_argument("--out-fd", type=int, required=True, help="pipe of answers (JSON lines)")
+    parser.add_argument("--in-fd", type=int, help="pipe of requests (JSON lines)")
+    parser.add_argument("--out-fd", type=int, help="pipe of answers (JSON lines)")
+    parser.add_argument("--zygote", type=Path, help="serve as a fork server on this Unix socket instead")
+    parser.add_argument("--preload", action="append", default=[], help="(zygote) import this dotted path first")
+    parser.add_argument("--idle-s", type=float, default=15.0, help="(zygote) exit after this long unused")
     args = parser.parse_args(argv)
-    host = Host()
+    if args.zygote:
+        for path in args.preload:
+            print(f"preloaded {preload(path)} for {path}", flush=True)
+        gc.collect()
+        gc.freeze()  # the imported objects stay out of collections: their pages stay shared with the hosts
+        return Zygote(args.zygote, args.idle_s).run()
+    if args.in_fd is None or args.out_fd is None:
+        parser.error("give --in-fd and --out-fd, or --zygote")
     with (
         os.fdopen(args.in_fd, "r", encoding="utf-8") as requests,
         os.fdopen(args.out_fd, "w", encoding="utf-8", buffering=1) as answers,
     ):
-        answers.write(json.dumps({"kind": "hello", "protocol": PROTOCOL_VERSION, "pid": os.getpid()}) + "\n")
-        for line in requests:
-            try:
-                answer = host.handle(json.loads(line))
-            except Exception as error:
-                answer = {
-                    "kind": "error",
-                    "type": type(error).__name__,
-                    "message": (str(error).strip().splitlines() or [type(error).__name__])[0],
-                    "traceback": traceback.format_exc(),
-                    "infra": is_infra_error(error),
-                }
-            answers.write(json.dumps(answer, default=str) + "\n")
-        host.end()
+        serve(requests, answers)
     return 0
 
 
