@@ -104,6 +104,17 @@ def test_two_hosts_forked_from_one_zygote_serve_two_episodes_at_once(slow_echo):
             agent.close()
 
 
+@needs_agentlab
+def test_a_host_that_dies_is_an_infra_error_with_its_exit_code(slow_echo):
+    host = HostProcess(AgentLabEnvironment.configured(), (slow_echo.agent,))
+    os.kill(host.pid, signal.SIGKILL)
+    with pytest.raises(InfraError, match=r"^the AgentLab agent process exited with code -9; its output is in"):
+        host.ask({"kind": "end"})
+    assert not host.alive()
+    host.close()
+    assert not host.scratch.exists()
+
+
 EPISODE_SERVER = """
 import sys
 from agentlab.actions import ActionSetArgs

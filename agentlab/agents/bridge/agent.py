@@ -47,17 +47,13 @@ class HostProcess:
         self.pid: int | None = None
         self.exited: int | None = None  # a pidfd of the host: readable once it has exited
         try:
-            hello = self._connect(environment, preload)
+            self._connect(environment, preload)
         except BaseException:
             self.close()
             raise
-        if hello.get("protocol") != wire.PROTOCOL_VERSION:
-            raise InfraError(
-                f"AgentLab bridge host speaks protocol {hello.get('protocol')}, we speak {wire.PROTOCOL_VERSION}"
-            )
 
-    def _connect(self, environment: AgentLabEnvironment, preload: tuple[str, ...]) -> dict[str, Any]:
-        """Get a host forked for us, pointed at our scratch folder and log; its hello."""
+    def _connect(self, environment: AgentLabEnvironment, preload: tuple[str, ...]) -> None:
+        """Get a host forked for us, pointed at our scratch folder and log, speaking our protocol."""
         connection = zygote.connect(environment.python, host_environment(environment), preload)
         connection.sendall((json.dumps({"scratch": str(self.scratch), "log": str(self.log_path)}) + "\n").encode())
         fd = connection.detach()
@@ -67,7 +63,10 @@ class HostProcess:
         hello = self._receive()
         self.pid = int(hello["pid"])
         self.exited = os.pidfd_open(self.pid)
-        return hello
+        if hello.get("protocol") != wire.PROTOCOL_VERSION:
+            raise InfraError(
+                f"AgentLab bridge host speaks protocol {hello.get('protocol')}, we speak {wire.PROTOCOL_VERSION}"
+            )
 
     def ask(self, message: dict[str, Any]) -> dict[str, Any]:
         """Send one request; its answer, or the host's error raised as AgentError / InfraError."""
