@@ -336,7 +336,7 @@ class Zygote:
         idle_since = time.monotonic()
         while True:
             if select.select([listener], [], [], REAP_INTERVAL_S)[0]:
-                self.fork_host(listener.accept()[0])
+                self.fork_host(listener, listener.accept()[0])
             if self.reap():
                 idle_since = time.monotonic()
             if self.scratch_of or time.monotonic() - idle_since < self.idle_s:
@@ -345,14 +345,14 @@ class Zygote:
                 self.path.unlink()  # no new clients from here; one that connected meanwhile is still served
             listener.setblocking(False)
             try:
-                self.fork_host(listener.accept()[0])
+                self.fork_host(listener, listener.accept()[0])
             except BlockingIOError:
                 print(f"bridge zygote {os.getpid()} idle for {self.idle_s:g} s: exiting", flush=True)
                 return 0
             finally:
                 listener.setblocking(True)
 
-    def fork_host(self, connection: socket.socket) -> None:
+    def fork_host(self, listener: socket.socket, connection: socket.socket) -> None:
         """Fork a host serving `connection`; its client first sends {"scratch": folder, "log": file}."""
         connection.settimeout(SETUP_TIMEOUT_S)
         try:
@@ -366,6 +366,7 @@ class Zygote:
         sys.stderr.flush()
         pid = os.fork()
         if pid == 0:
+            listener.close()  # a zygote killed with live hosts must refuse connections, not leave them unanswered
             code = 0
             try:
                 serve_forked(connection, setup)

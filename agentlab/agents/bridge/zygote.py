@@ -32,7 +32,8 @@ SET_BY_IMPORTS = ("PYGAME_HIDE_SUPPORT_PROMPT",)  # importing browsergym sets it
 def connect(python: Path, environment: dict[str, str], preload: tuple[str, ...]) -> socket.socket:
     """A connection to the zygote of `python`, `environment` and `preload`, started if none answers."""
     variables = sorted((k, v) for k, v in environment.items() if k not in (*VOLATILE_ENVIRONMENT, *SET_BY_IMPORTS))
-    key = json.dumps([str(python), variables, list(preload)])
+    script = Path(wire.__file__)  # edited since: another zygote, running the new code
+    key = json.dumps([str(python), str(script), script.stat().st_mtime_ns, variables, list(preload)])
     directory = slots_dir("bridge-zygotes", key)
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "socket"
@@ -59,7 +60,7 @@ def _start(python: Path, environment: dict[str, str], preload: tuple[str, ...], 
     """Start a zygote listening on `path` and connect to it; InfraError (one line) if it cannot start."""
     path.unlink(missing_ok=True)  # a dead zygote's socket
     log_path = path.with_name("zygote.log")
-    command = [str(python), "-P", str(Path(wire.__file__)), "--zygote", str(path), "--idle-s", str(idle_timeout_s())]
+    command = [str(python), "-P", wire.__file__, "--zygote", str(path), "--idle-s", str(idle_timeout_s())]
     command += [argument for name in preload for argument in ("--preload", name)]
     try:
         with open(log_path, "wb") as log:
