@@ -84,7 +84,9 @@ def run_ours(
         env = tool_env(AGENTLAB_BENCH_MARK=marker, OPENAI_BASE_URL=server.base_url, OPENAI_API_KEY="sk-local")
         with RunSampler(marker) as sampler:
             try:
-                wall = snakemake(workdir, config, "--resources", f"browser={parallel}", env=env)
+                # --cores too: Snakemake's local executor runs at most --cores + 5 jobs at once
+                cores = str(max(2, parallel))
+                wall = snakemake(workdir, config, "--cores", cores, "--resources", f"browser={parallel}", env=env)
             except subprocess.CalledProcessError as error:
                 return {"framework": "ours", "failed": f"snakemake exited with {error.returncode}"}
         summaries = [json.loads(p.read_text()) for p in workdir.glob("results/concurrency/miniwob/*/*/*/summary.json")]

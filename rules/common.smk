@@ -132,6 +132,21 @@ def refuse_dirty_tree():
         sys.exit(2)
 
 
+def warn_of_the_local_job_cap():
+    """One line if --resources browser=N asks for more episodes at once than Snakemake's local executor
+    runs jobs at once: --cores + 5 (its thread pool), whatever the resources allow."""
+    browser = workflow.global_resources.get("browser")
+    browser = getattr(browser, "value", browser)
+    cores = workflow.cores
+    if workflow.local_exec and isinstance(cores, int) and isinstance(browser, int) and browser > cores + 5:
+        print(
+            f"agentlab: --resources browser={browser} with --cores {cores} runs at most {cores + 5} jobs at once "
+            f"(Snakemake's local executor: --cores + 5); give --cores {browser - 5} or more for {browser} "
+            "episodes at once (episodes take no core of the count)",
+            file=sys.stderr,
+        )
+
+
 def start_local_llm_server():
     """Start the study's local LLM server, if it has local-model agents (`agentlab llm-server`)."""
     settings = STUDY.local_llm_server()

@@ -119,7 +119,7 @@ def test_eight_parallel_episodes_against_a_slow_rate_limited_server(tmp_path):
             },
             "episode": {"retries": 0, "max_concurrent_requests": {server.base_url: 2}},
         }
-        run_snakemake(tmp_path, config, "--resources", "browser=8")
+        run_snakemake(tmp_path, config, "--cores", "3", "--resources", "browser=8")  # 3 + 5 jobs at once
     summaries = [
         json.loads(path.read_text())
         for path in (tmp_path / "results/parallel/miniwob/ours/click-test").glob("*/summary.json")
@@ -138,3 +138,15 @@ def most_at_once(summaries: list[dict]) -> int:
         running += change
         peak = max(peak, running)
     return peak
+
+
+@pytest.mark.slow
+def test_more_browsers_than_snakemakes_local_jobs_is_said_in_one_line(tmp_path, tiny_study):
+    """Snakemake's local executor runs at most --cores + 5 jobs at once: browser=16 with --cores 2 would
+    silently run 7 episodes at once, so the run says so (and still runs)."""
+    process = run_snakemake(tmp_path, tiny_study, "--resources", "browser=16")
+    assert (
+        "agentlab: --resources browser=16 with --cores 2 runs at most 7 jobs at once (Snakemake's local "
+        "executor: --cores + 5); give --cores 11 or more for 16 episodes at once" in process.stderr
+    )
+    assert "runs at most" not in run_snakemake(tmp_path / "again", tiny_study, "--resources", "browser=7").stderr
