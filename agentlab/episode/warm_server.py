@@ -23,12 +23,7 @@ import threading
 from pathlib import Path
 
 from ..records import EpisodeOutcome
-
-
-def idle_timeout_s() -> float:
-    """How long an unused server (this one, the bridge's fork server) waits before it exits."""
-    return float(os.environ.get("AGENTLAB_WARM_IDLE_S", "15"))
-
+from ..shared_servers import idle_timeout_s
 
 IDLE_TIMEOUT_S = idle_timeout_s()  # then exit, if the slot is unleased
 

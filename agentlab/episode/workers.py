@@ -21,10 +21,9 @@ from pathlib import Path
 
 from ..budget import NO_BUDGET, Budget
 from ..proctree import become_subreaper, descendants, die_with_parent, kill, run_owner, wait_gone
+from ..shared_servers import VOLATILE_ENVIRONMENT
 from .spec import EpisodeSpec
 
-# Environment variables that differ between otherwise identical runs and do not affect episodes.
-VOLATILE_ENVIRONMENT = ("OLDPWD", "PWD", "SHLVL", "_", "TERM", "COLUMNS", "LINES")
 SERVER_START_TIMEOUT_S = 60.0
 
 

@@ -17,9 +17,8 @@ import threading
 import time
 from pathlib import Path
 
-from ...episode.warm_server import idle_timeout_s
-from ...episode.workers import VOLATILE_ENVIRONMENT
 from ...errors import InfraError
+from ...shared_servers import VOLATILE_ENVIRONMENT, idle_timeout_s
 from ...slots import slots_dir
 from . import host as wire
 
