@@ -1,9 +1,18 @@
 """Exceptions that decide an episode's status (whose fault a failed episode is), and the one-line refusals
 of a bad config or an unready backend."""
 
+from typing import Any
+
 
 class AgentError(Exception):
-    """The agent could not produce a valid action (e.g. unparseable LLM answers after retries)."""
+    """The agent could not produce a valid action (e.g. unparseable LLM answers after retries).
+
+    `step` holds what the failed step still tells a reader of the trace (its messages, agent_stats,
+    agent_extra), recorded with the step's observation."""
+
+    def __init__(self, message: str, step: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.step = step or {}
 
 
 class InfraError(Exception):

@@ -206,9 +206,13 @@ def test_a_malformed_answer_is_reasked_with_the_parse_error(obs):
 def test_malformed_answers_after_the_retries_are_an_agent_error_and_still_counted(obs):
     with ScriptedLLMServer(then="<action>rm -rf /</action>") as server:
         agent = scripted_agent(server, max_parse_retries=2)
-        with pytest.raises(AgentError, match=r"no valid action in 3 answers; the last: invalid action 'rm -rf /'"):
+        last = r"no valid action in 3 answers; the last: invalid action 'rm -rf /'"
+        with pytest.raises(AgentError, match=last) as raised:
             agent.get_action(obs)
     assert len(server.requests) == 3 and agent.stats()["n_llm_calls"] == 3 and agent.stats()["input_tokens"] > 0
+    step = raised.value.step  # what the trace shows of the failed step
+    assert [m["role"] for m in step["messages"]] == ["system", "user"] + ["assistant", "user"] * 2 + ["assistant"]
+    assert len(step["agent_extra"]["parse_errors"]) == 3 and step["agent_stats"]["n_llm_calls"] == 3
 
 
 def test_history_carries_actions_and_their_errors_to_the_next_step(obs):

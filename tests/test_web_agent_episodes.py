@@ -68,6 +68,17 @@ def test_scripted_answers_solve_a_task_after_a_malformed_one(tmp_path):
     assert summary["agent_args"]["fields"]["chat_model_args"]["model_name"] == "scripted-model"
 
 
+def test_an_agent_error_keeps_the_failed_steps_observation_answers_and_parse_errors(tmp_path):
+    with ScriptedLLMServer(then="I would rather not say.") as server:
+        out, summary, _ = run(tmp_path, server, **{"flags.max_parse_retries": 1})
+    assert summary["status"] == "agent_error" and summary["n_steps"] == 0
+    (step,) = [json.loads(line) for line in (out / "steps.jsonl").read_text().splitlines()]
+    assert step["step"] == 0 and step["action"] is None and (out / step["screenshot"]).is_file()
+    answers = [m["content"] for m in step["messages"] if m["role"] == "assistant"]
+    assert answers == ["I would rather not say."] * 2 and len(step["agent_extra"]["parse_errors"]) == 2
+    assert step["agent_stats"]["n_llm_calls"] == 2 and step["timings"]["agent_s"] > 0
+
+
 def test_vision_request_carries_the_screenshot_with_set_of_marks(tmp_path):
     with ScriptedLLMServer([click_button("Click Me!")]) as server:
         out, summary, steps = run(tmp_path, server, config="agentlab.agents.web_agent.WEB_AGENT_4o_VISION")

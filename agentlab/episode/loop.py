@@ -207,7 +207,11 @@ def run_episode(
             on_phase("agent", step)
             blame = "agent_error"
             tic = time.time()
-            answer = agent.get_action(obs)
+            try:
+                answer = agent.get_action(obs)
+            except AgentError as error:  # the trace keeps what the agent saw and answered
+                writer.write({**record, "action": None, **error.step, "timings": {"agent_s": time.time() - tic}})
+                raise
             agent_s = time.time() - tic
             blame = "infra_error"
             timings["agent_s"] += agent_s

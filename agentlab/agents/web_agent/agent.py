@@ -108,7 +108,15 @@ class WebAgent(Agent):
                         }
                     )
             else:
-                raise AgentError(f"no valid action in {len(problems)} answers; the last: {problems[-1]}")
+                sent = messages[:-1]  # the last re-ask was never sent
+                raise AgentError(
+                    f"no valid action in {len(problems)} answers; the last: {problems[-1]}",
+                    step={
+                        "messages": messages_for_the_record(sent, page.goal_images),
+                        "agent_stats": stats,
+                        "agent_extra": {"prompt_cuts": prompt.cuts, "parse_errors": problems},
+                    },
+                )
         finally:
             for key, value in stats.items():
                 self.totals[key] = add_costs(self.totals[key], value) if key == "cost" else self.totals[key] + value
