@@ -7,6 +7,7 @@ pages' state in real Chromium, and the study runs through the real Snakemake wor
 
 import functools
 import http.server
+import json
 import os
 import subprocess
 import textwrap
@@ -187,6 +188,30 @@ def test_a_study_of_the_custom_benchmark_runs_end_to_end(user_modules, pages_ser
     assert episodes.loc[("seed0", "sign-up-form", 1), "status"] == "failure"
     assert episodes.loc[("replay", "order-plan", 1), "n_steps"] == 3
     assert (study / "logs" / "preflight" / "shop.log").read_text().startswith("preflight shop: ready for 3 tasks")
+
+
+@pytest.mark.slow
+def test_the_local_model_plays_the_custom_benchmark(user_modules, pages_server, tmp_path):
+    """The offline LLM agent (Qwen2.5-Coder-0.5B on llama.cpp) on the user's pages: each episode ends
+    scored (solved, not solved, or unusable answers), from prompts that showed it that task's page."""
+    agents = {"qwen": {"config": "agentlab.agents.web_agent.WEB_AGENT_LOCAL"}}
+    config = {
+        **study_config(agents=agents, seeds=[0], max_steps=1),
+        "episode": {"retries": 0, "step_timeout_s": 600, "episode_timeout_s": 1800},
+    }
+    run_snakemake(tmp_path, config)
+    study = tmp_path / "results" / "mine"
+    assert pd.read_csv(study / "summary.csv").set_index("agent").loc["qwen", "n_scored"] == 3
+    episodes = pd.read_csv(study / "episodes.csv").set_index("task")
+    pages = {"sign-up-form": ("Sign up ", "Sign up"), "filter-list": ("Filter the products", "Products")}
+    pages["order-plan"] = ("Order the Pro plan.", "Plans")
+    for task, (goal, title) in pages.items():
+        episode = episodes.loc[task]
+        assert episode["status"] in ("success", "failure", "agent_error"), episode["error_message"]
+        first = json.loads((study / "shop" / "qwen" / task / "seed0" / "steps.jsonl").read_text().splitlines()[0])
+        prompt = "\n".join(str(message["content"]) for message in first["messages"] if message["role"] == "user")
+        assert goal in prompt and f"RootWebArea '{title}'" in prompt  # the model was shown this task's page
+        assert any(message["role"] == "assistant" and message["content"] for message in first["messages"])
 
 
 @pytest.mark.slow
