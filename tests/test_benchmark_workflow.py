@@ -132,7 +132,8 @@ def test_a_study_with_openai_judged_tasks_and_no_key_stops_in_preflight(tmp_path
     process = run_snakemake(tmp_path, config(benchmarks), check=False)
     output = process.stdout + process.stderr
     assert process.returncode != 0
-    lines = {name: preflight_failures(output, name) for name in benchmarks}
+    logs = tmp_path / "results" / "s" / "logs" / "preflight"  # each preflight's own output, unmixed
+    lines = {name: preflight_failures((logs / f"{name}.log").read_text(), name) for name in benchmarks}
     assert len(lines["webarena"]) == 1 and len(lines["webarena_lite"]) == 1, output
     assert (
         "OPENAI_API_KEY not set: 1 of the 2 selected tasks (e.g. 8) are scored by OpenAI's gpt-4-1106-preview"
