@@ -7,12 +7,12 @@ from typing import Any
 class AgentError(Exception):
     """The agent could not produce a valid action (e.g. unparseable LLM answers after retries).
 
-    `step` holds what the failed step still tells a reader of the trace (its messages, agent_stats,
-    agent_extra), recorded with the step's observation."""
+    `step` is the failed step's AgentStep (action None: its messages, stats and extras), which the
+    episode records with the step's observation so the trace shows what the agent answered."""
 
-    def __init__(self, message: str, step: dict[str, Any] | None = None):
+    def __init__(self, message: str, step: Any = None):
         super().__init__(message)
-        self.step = step or {}
+        self.step = step
 
 
 class InfraError(Exception):

@@ -211,8 +211,9 @@ def test_malformed_answers_after_the_retries_are_an_agent_error_and_still_counte
             agent.get_action(obs)
     assert len(server.requests) == 3 and agent.stats()["n_llm_calls"] == 3 and agent.stats()["input_tokens"] > 0
     step = raised.value.step  # what the trace shows of the failed step
-    assert [m["role"] for m in step["messages"]] == ["system", "user"] + ["assistant", "user"] * 2 + ["assistant"]
-    assert len(step["agent_extra"]["parse_errors"]) == 3 and step["agent_stats"]["n_llm_calls"] == 3
+    assert step.action is None
+    assert [m["role"] for m in step.messages] == ["system", "user"] + ["assistant", "user"] * 2 + ["assistant"]
+    assert len(step.extra["parse_errors"]) == 3 and step.stats["n_llm_calls"] == 3
 
 
 def test_history_carries_actions_and_their_errors_to_the_next_step(obs):

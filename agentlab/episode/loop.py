@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..agents.base import AgentStep, EpisodeContext
 from ..budget import NO_BUDGET, Budget
 from ..errors import AgentError, EvaluationError, InfraError
 from ..navigation import NavigationGuard
@@ -103,6 +104,17 @@ def action_targets_with_boxes(action: str, obs: dict, signatures: dict, multiact
     ]
 
 
+def answer_fields(answer: AgentStep) -> dict[str, Any]:
+    """A step record's fields from the agent's answer (an action, or the failed step of an agent error)."""
+    return {
+        "action": answer.action,
+        "think": answer.think,
+        "messages": answer.messages,
+        "agent_stats": answer.stats,
+        "agent_extra": answer.extra,
+    }
+
+
 def step_timings(agent_s: float, env_s: float, info: dict, settle_s: float | None) -> dict[str, Any]:
     """The step's profiling timeline in seconds: agent call, then BrowserGym's phases of the browser
     step (the action, its settle wait, page loading, task validation, observation) where it timed them."""
@@ -136,7 +148,6 @@ def run_episode(
     """Run one episode, writing step records into `directory`; return the outcome for its summary.
     The agent is not asked again once its totals reach `budget`'s per-episode limits."""
     from ..actions import action_signatures
-    from ..agents.base import EpisodeContext
     from ..agents.registry import agent_args_to_dict, load_agent_args
     from ..benchmarks import get_benchmark
     from .spec import config_hash
@@ -210,18 +221,13 @@ def run_episode(
             try:
                 answer = agent.get_action(obs)
             except AgentError as error:  # the trace keeps what the agent saw and answered
-                writer.write({**record, "action": None, **error.step, "timings": {"agent_s": time.time() - tic}})
+                failed = answer_fields(error.step) if error.step else {"action": None}
+                writer.write({**record, **failed, "timings": {"agent_s": time.time() - tic}})
                 raise
             agent_s = time.time() - tic
             blame = "infra_error"
             timings["agent_s"] += agent_s
-            record.update(
-                action=answer.action,
-                think=answer.think,
-                messages=answer.messages,
-                agent_stats=answer.stats,
-                agent_extra=answer.extra,
-            )
+            record.update(answer_fields(answer))
             if answer.action is None:
                 outcome.stop_reason = "agent_stopped"
                 writer.write({**record, "timings": {"agent_s": agent_s}})

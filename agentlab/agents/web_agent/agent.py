@@ -111,11 +111,12 @@ class WebAgent(Agent):
                 sent = messages[:-1]  # the last re-ask was never sent
                 raise AgentError(
                     f"no valid action in {len(problems)} answers; the last: {problems[-1]}",
-                    step={
-                        "messages": messages_for_the_record(sent, page.goal_images),
-                        "agent_stats": stats,
-                        "agent_extra": {"prompt_cuts": prompt.cuts, "parse_errors": problems},
-                    },
+                    step=AgentStep(
+                        action=None,
+                        messages=messages_for_the_record(sent, page.goal_images),
+                        stats=stats,
+                        extra={"prompt_cuts": prompt.cuts, "parse_errors": problems},
+                    ),
                 )
         finally:
             for key, value in stats.items():
