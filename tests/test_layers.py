@@ -13,7 +13,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "agentlab"
 LAYERS = [
     ["errors", "io", "layout", "records", "revision", "settle", "proctree", "budget", "slots", "shared_servers"],
-    ["actions", "navigation", "browser"],
+    ["actions", "tool_calls", "navigation", "browser"],
     ["llm"],
     ["benchmarks"],
     ["agents"],

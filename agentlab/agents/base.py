@@ -10,6 +10,7 @@ from typing import Any
 
 from ..actions import ActionSetArgs
 from ..errors import ConfigError
+from ..tool_calls import ToolCall
 
 
 @dataclass(frozen=True)
@@ -22,13 +23,19 @@ class EpisodeContext:
     max_steps: int
     action_set: ActionSetArgs  # the benchmark's action set
     is_multi_tab: bool = False  # the benchmark's tasks may open several tabs
+    # the actions as JSON-schema tools (OpenAI's shape): a CUBE task's own, else the action set's
+    tools: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass
 class AgentStep:
-    """An agent's answer to one observation. `action` None means the agent stops the episode."""
+    """An agent's answer to one observation. `action` None means the agent stops the episode.
+
+    A tool-calling agent answers with `tool_call` (checked against the episode's tools) and its rendering
+    as a BrowserGym action string in `action`, which is what records and string-action envs use."""
 
     action: str | None
+    tool_call: ToolCall | None = None
     think: str = ""  # the agent's reasoning, shown in the trace
     messages: list[dict] = field(default_factory=list)  # the prompt and answer, as chat messages
     stats: dict[str, Any] = field(default_factory=dict)  # numbers for this step (tokens, cost, latency)
