@@ -6,10 +6,10 @@ fork server (`--zygote SOCKET`, see `zygote.py`): it imports AgentLab's agent mo
 forks a host for each episode server that connects, which exchanges JSON lines with it on that
 connection (with `--in-fd/--out-fd`, one host on two pipes instead). The client's first line is
 {"scratch": folder, "log": file}: the host's working folder and where its output goes.
-Large arrays (the screenshot) travel as `.npy` files, never pickled.
+Large arrays (the screenshot) travel as `.npy` files, never pickled (`agentlab/wire.py`, loaded by path).
 
-Both ends of the wire are in this file, which imports only the standard library at the top:
-our side imports `encode`/`decode` from it, AgentLab's side runs `main()`.
+Both ends of the protocol are in this file, which imports only the standard library at the top:
+our side imports its constants and `encode`/`decode`, AgentLab's side runs `main()`.
 
 The host first says {"kind": "hello", "protocol": PROTOCOL_VERSION, "pid": its pid}. Messages to it, and its answers:
   {"kind": "start", "agent": path, "overrides": {...}, "benchmark": {...}, "task_name": ..., "seed": ...}
@@ -27,7 +27,7 @@ import copy
 import dataclasses
 import gc
 import importlib
-import itertools
+import importlib.util
 import json
 import os
 import select
@@ -41,7 +41,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 PROTOCOL_VERSION = 1
-INLINE_ARRAY_SIZE = 64  # larger arrays (the screenshot) go through .npy files
 EXIT_CODE_FILE = "host-exit-code"  # a zygote writes a forked host's exit code there, in its client's scratch folder
 REAP_INTERVAL_S = 0.2  # how often a zygote looks for ended hosts
 SETUP_TIMEOUT_S = 10.0  # a client sends its setup line at once after connecting
@@ -56,56 +55,19 @@ INFRA_ERROR_NAMES = {
 }
 INFRA_ERROR_MODULES = ("openai", "litellm", "httpx", "anthropic", "huggingface_hub", "requests")
 
-_files = itertools.count()
+
+def load_wire() -> Any:
+    """Our `agentlab/wire.py` (the JSON codec), loaded by path: in this interpreter `agentlab` is ServiceNow's."""
+    path = Path(__file__).resolve().parents[2] / "wire.py"
+    spec = importlib.util.spec_from_file_location("agentlab_wire", path)
+    assert spec is not None and spec.loader is not None, path
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def encode(value: Any, array_dir: Path) -> Any:
-    """`value` as JSON: tuples, numpy arrays and numpy scalars tagged, large arrays saved as .npy files."""
-    kind = type(value).__module__
-    if isinstance(value, tuple):
-        return {"__tuple__": [encode(item, array_dir) for item in value]}
-    if isinstance(value, list):
-        return [encode(item, array_dir) for item in value]
-    if isinstance(value, dict):
-        return {str(key): encode(item, array_dir) for key, item in value.items()}
-    if kind == "numpy" and hasattr(value, "shape") and value.shape != ():
-        if value.size <= INLINE_ARRAY_SIZE:
-            return {"__ndarray__": value.tolist(), "dtype": str(value.dtype)}
-        import numpy as np
-
-        path = array_dir / f"array-{os.getpid()}-{next(_files)}.npy"
-        np.save(path, value, allow_pickle=False)
-        return {"__npy__": str(path)}
-    if kind == "numpy" and hasattr(value, "item"):
-        return {"__numpy_scalar__": value.item(), "dtype": str(value.dtype)}
-    return value
-
-
-def decode(value: Any) -> Any:
-    """The value `encode` wrote (its .npy files are read and deleted)."""
-    if isinstance(value, list):
-        return [decode(item) for item in value]
-    if not isinstance(value, dict):
-        return value
-    if "__tuple__" in value:
-        return tuple(decode(item) for item in value["__tuple__"])
-    if "__ndarray__" in value or "__npy__" in value or "__numpy_scalar__" in value:
-        import numpy as np
-
-        if "__ndarray__" in value:
-            return np.asarray(value["__ndarray__"], dtype=value["dtype"])
-        if "__numpy_scalar__" in value:
-            return np.dtype(value["dtype"]).type(value["__numpy_scalar__"])
-        path = Path(value["__npy__"])
-        array = np.load(path, allow_pickle=False)
-        path.unlink(missing_ok=True)
-        return array
-    return {key: decode(item) for key, item in value.items()}
-
-
-def jsonable(value: Any) -> Any:
-    """`value` in plain JSON types, for the record (an agent's info may hold any object)."""
-    return json.loads(json.dumps(value, default=lambda item: item.tolist() if hasattr(item, "tolist") else str(item)))
+wire = load_wire()
+encode, decode, jsonable = wire.encode, wire.decode, wire.jsonable
 
 
 # ---------------------------------------------------------------- AgentLab's side (its interpreter)

@@ -31,8 +31,10 @@ SET_BY_IMPORTS = ("PYGAME_HIDE_SUPPORT_PROMPT",)  # importing browsergym sets it
 def connect(python: Path, environment: dict[str, str], preload: tuple[str, ...]) -> socket.socket:
     """A connection to the zygote of `python`, `environment` and `preload`, started if none answers."""
     variables = sorted((k, v) for k, v in environment.items() if k not in (*VOLATILE_ENVIRONMENT, *SET_BY_IMPORTS))
-    script = Path(wire.__file__)  # edited since: another zygote, running the new code
-    key = json.dumps([str(python), str(script), script.stat().st_mtime_ns, variables, list(preload)])
+    script, codec = Path(wire.__file__), Path(wire.wire.__file__)  # edited since: another zygote, running the new code
+    key = json.dumps(
+        [str(python), str(script), script.stat().st_mtime_ns, codec.stat().st_mtime_ns, variables, list(preload)]
+    )
     directory = slots_dir("bridge-zygotes", key)
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "socket"
