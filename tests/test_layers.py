@@ -24,6 +24,7 @@ LAYERS = [
         "slots",
         "shared_servers",
         "wire",
+        "hosts",
     ],
     ["actions", "tool_calls", "navigation", "browser"],
     ["llm"],
