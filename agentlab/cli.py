@@ -109,7 +109,7 @@ def cmd_preflight(args: argparse.Namespace) -> int:
     from .benchmarks.preflight import run_preflight
     from .io import read_json, write_json_atomic
 
-    benchmark = get_benchmark(args.benchmark, args.module)
+    benchmark = get_benchmark(args.benchmark, args.module, args.cube)
     if args.manifest:
         tasks = read_json(args.manifest)["benchmarks"][args.benchmark]["tasks"]
     else:
@@ -337,6 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
     preflight = commands.add_parser("preflight", help="check a benchmark's package and backend (server, credentials)")
     preflight.add_argument("benchmark")
     preflight.add_argument("--module", default="", help="Python path of a custom benchmark, 'package.module:NAME'")
+    preflight.add_argument("--cube", default="", help="the cube of a CUBE benchmark (miniwob-cube, 'pkg.mod:Config')")
     preflight.add_argument("--manifest", type=Path, help="study.json whose tasks to check (default: all tasks)")
     preflight.add_argument("--out", type=Path, help="where to write the record of the check")
     preflight.set_defaults(func=cmd_preflight)

@@ -42,6 +42,11 @@ def benchmark_module(wildcards):
     return STUDY.benchmarks[wildcards.benchmark].module
 
 
+def benchmark_cube(wildcards):
+    """The cube a CUBE benchmark runs ('' for a BrowserGym one): the preflight checks its environment."""
+    return STUDY.benchmarks[wildcards.benchmark].cube
+
+
 @per_job
 def episode_inputs(wildcards):
     """Preflight, instance reset and the episodes it depends on; nothing once the episode is done."""
