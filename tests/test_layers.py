@@ -25,6 +25,7 @@ LAYERS = [
         "shared_servers",
         "wire",
         "hosts",
+        "pinned_venv",
     ],
     ["actions", "tool_calls", "navigation", "browser"],
     ["llm"],
