@@ -52,7 +52,8 @@ def test_agentlab_check_counts_every_web_cubes_tasks_from_the_snapshots(tmp_path
     assert process.returncode == 0, process.stderr
     counts = {name: len(task_metadata(cube)) for name, cube in KNOWN_CUBES.items()}
     assert counts["miniwob-cube"] == 125 and all(count > 0 for count in counts.values())
-    assert process.stdout.splitlines()[0] == f"study 'web-cubes': {sum(counts.values())} episodes (4 benchmarks, 1 agents)"
+    total = sum(counts.values())
+    assert process.stdout.splitlines()[0] == f"study 'web-cubes': {total} episodes (4 benchmarks, 1 agents)"
 
 
 def test_cube_tasks_are_selected_by_name_glob_and_metadata():
