@@ -1,0 +1,243 @@
+"""A shared machine: another local user may prepare our runtime folder, listen where we connect,
+or connect where we listen. Two real uids (the tests run as root:
+`setpriv` turns processes into the victim and the attacker), real sockets, real servers."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+
+from agentlab.agents.bridge import host
+from agentlab.private_runtime import UnsafeRuntimeFolder, open_log
+
+VICTIM, ATTACKER = 54321, 54322
+SYSTEM_PYTHON = Path("/usr/bin/python3")  # the venv's interpreter lives under /root, which other uids cannot read
+
+pytestmark = pytest.mark.skipif(
+    os.getuid() != 0 or not shutil.which("setpriv") or not SYSTEM_PYTHON.exists(),
+    reason="two real uids need root, setpriv and a Python other users can run",
+)
+
+
+@pytest.fixture
+def shared_tmp() -> Iterator[Path]:
+    """A folder like /tmp (mode 1777: everybody creates, nobody removes another's), which other uids reach."""
+    folder = Path(tempfile.mkdtemp(prefix="agentlab-shared-", dir="/tmp"))
+    folder.chmod(0o1777)
+    yield folder
+    shutil.rmtree(folder)
+
+
+def as_user(uid: int, command: list[str], base: Path, **options) -> subprocess.Popen:
+    """`command` run as `uid` (no groups), with this checkout's package and `base` as its runtime base."""
+    environment = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(REPO),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "XDG_RUNTIME_DIR": str(base),
+        "HOME": str(base),  # imports look for one; nothing is written there
+    }
+    setpriv = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
+    options = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "cwd": base, **options}
+    return subprocess.Popen([*setpriv, *command], env=environment, text=True, **options)
+
+
+def run_as(uid: int, code: str, base: Path) -> subprocess.CompletedProcess:
+    """Python `code` run as `uid`; it prints what it got, or the one line of the error that stopped it."""
+    script = f"try:\n{textwrap.indent(textwrap.dedent(code), '    ')}\nexcept Exception as error:\n    print(error)\n"
+    process = as_user(uid, [str(SYSTEM_PYTHON), "-c", script], base)
+    stdout, stderr = process.communicate(timeout=60)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def victim_root(base: Path) -> Path:
+    return base / f"agentlab-{VICTIM}"
+
+
+def attacker(code: str, base: Path) -> None:
+    """The attacker's preparations (Python `code` run as ATTACKER), which must succeed."""
+    done = run_as(ATTACKER, code + "\nprint('done')", base)
+    assert done.stdout == "done\n", done.stdout + done.stderr
+
+
+def refusal(folder: Path, problem: str) -> str:
+    return (
+        f"runtime folder {folder} {problem}: another local user may have prepared it, so it is not used; "
+        "remove it, or set XDG_RUNTIME_DIR to a folder only you can write (e.g. mkdir -m 700 ~/.agentlab-run)\n"
+    )
+
+
+HOLD_A_SLOT = "from agentlab.slots import held_slot\nwith held_slot('resets', 'machine', 1):\n    print('held')"
+
+
+@pytest.mark.parametrize("prepared", ["a folder of mode 777", "a symlink to the attacker's folder"])
+def test_a_runtime_folder_another_user_made_first_is_refused(shared_tmp, prepared):
+    root = victim_root(shared_tmp)
+    if prepared.startswith("a symlink"):
+        trap = shared_tmp / "trap"
+        attacker(f"import os; os.mkdir({str(trap)!r}); os.chmod({str(trap)!r}, 0o777)", shared_tmp)
+        attacker(f"import os; os.symlink({str(trap)!r}, {str(root)!r})", shared_tmp)
+        problem = "is a symlink"
+    else:
+        attacker(f"import os; os.mkdir({str(root)!r}); os.chmod({str(root)!r}, 0o777)", shared_tmp)
+        problem = f"belongs to uid {ATTACKER}, not to you (uid {VICTIM})"
+
+    held = run_as(VICTIM, HOLD_A_SLOT, shared_tmp)
+
+    assert held.stdout == refusal(root, problem), held.stderr
+    assert not [path for path in root.rglob("*") if path.is_file()]  # no slot lock was made in it
+
+
+def test_the_users_own_runtime_folder_is_made_private_and_a_writable_one_refused(shared_tmp):
+    root = victim_root(shared_tmp)
+    assert run_as(VICTIM, HOLD_A_SLOT, shared_tmp).stdout == "held\n"
+    folders = [root, *(path for path in root.rglob("*") if path.is_dir())]
+    assert len(folders) == 3  # agentlab-<uid>/resets/<key>
+    assert {(os.lstat(path).st_uid, os.lstat(path).st_mode & 0o777) for path in folders} == {(VICTIM, 0o700)}
+
+    run_as(VICTIM, f"import os; os.chmod({str(root)!r}, 0o777)", shared_tmp)  # as an older version left it at umask 000
+    held = run_as(VICTIM, HOLD_A_SLOT, shared_tmp)
+    assert held.stdout == refusal(root, "is writable by other users (mode 0777)")
+
+    run_as(VICTIM, f"import os; os.chmod({str(root)!r}, 0o755)", shared_tmp)  # umask 022: nobody else wrote in it
+    assert run_as(VICTIM, HOLD_A_SLOT, shared_tmp).stdout == "held\n"
+    assert os.lstat(root).st_mode & 0o777 == 0o700
+
+
+ZYGOTE_ENVIRONMENT = {"PATH": "/usr/bin:/bin", "AGENTLAB_WARM_IDLE_S": "2"}  # a fork server needs only the stdlib
+CONNECT_TO_A_ZYGOTE = (
+    "from pathlib import Path\nfrom agentlab.agents.bridge.zygote import connect\n"
+    f"connect(Path({str(SYSTEM_PYTHON)!r}), {ZYGOTE_ENVIRONMENT!r}, ())\nprint('connected')"
+)
+
+
+def test_a_log_symlink_planted_in_a_prepared_folder_overwrites_nothing(shared_tmp, monkeypatch):
+    """The attack on today's code: the fork server's log, opened "wb", truncated the victim's file."""
+    from agentlab.agents.bridge.zygote import zygote_dir
+    from agentlab.private_runtime import runtime_root
+
+    precious = shared_tmp / "victims-files" / "precious"
+    run_as(
+        VICTIM,
+        f"import os; os.mkdir({str(precious.parent)!r}, 0o700); open({str(precious)!r}, 'w').write('mine')",
+        shared_tmp,
+    )
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(shared_tmp))  # where the victim's folder is, named as ours
+    folder = victim_root(shared_tmp) / zygote_dir(SYSTEM_PYTHON, ZYGOTE_ENVIRONMENT, ()).relative_to(runtime_root())
+    levels = [*reversed(folder.relative_to(shared_tmp).parents), folder.relative_to(shared_tmp)][1:]
+    attacker(
+        f"import os\nfor level in {[str(shared_tmp / level) for level in levels]!r}:\n"
+        "    os.mkdir(level)\n    os.chmod(level, 0o777)\n"
+        f"os.symlink({str(precious)!r}, {str(folder / 'zygote.log')!r})",
+        shared_tmp,
+    )
+
+    connected = run_as(VICTIM, CONNECT_TO_A_ZYGOTE, shared_tmp)
+
+    assert connected.stdout == refusal(victim_root(shared_tmp), f"belongs to uid {ATTACKER}, not to you (uid {VICTIM})")
+    assert precious.read_text() == "mine"
+
+
+def test_a_log_is_never_opened_through_a_symlink(tmp_path):
+    target = tmp_path / "target"
+    target.write_text("mine")
+    (tmp_path / "server.log").symlink_to(target)
+    with pytest.raises(UnsafeRuntimeFolder, match=f"^log {tmp_path}/server.log is a symlink: not followed"):
+        open_log(tmp_path / "server.log", truncate=True)
+    assert target.read_text() == "mine"
+    with open_log(tmp_path / "real.log") as log:
+        log.write(b"line\n")
+    assert os.stat(tmp_path / "real.log").st_mode & 0o777 == 0o600
+
+
+def wait_for(path: Path, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 30
+    while not path.exists():
+        assert process.poll() is None and time.monotonic() < deadline, "the server did not listen"
+        time.sleep(0.05)
+
+
+def ask_for_a_host(scratch: Path) -> str:
+    """Python code connecting to the fork server at SOCKET (set by the caller) and printing its first line."""
+    return (
+        "import json, socket\nconnection = socket.socket(socket.AF_UNIX)\nconnection.settimeout(10)\n"
+        "connection.connect(SOCKET)\n"
+        f"setup = {{'scratch': {str(scratch)!r}, 'log': {str(scratch / 'host.log')!r}}}\n"
+        "connection.sendall(json.dumps(setup).encode() + b'\\n')\n"
+        "print(connection.makefile().readline().strip() or 'closed')"
+    )
+
+
+def test_the_fork_server_forks_no_host_for_another_user(shared_tmp):
+    """Today's code, started at umask 000: another uid connected and had a host forked under the victim's identity."""
+    open_folder = shared_tmp / "open"
+    open_folder.mkdir(mode=0o777)
+    open_folder.chmod(0o777)
+    shutil.chown(open_folder, VICTIM, VICTIM)
+    path = open_folder / "socket"
+    log = open(shared_tmp / "zygote.log", "w")
+    zygote = as_user(
+        VICTIM,
+        [str(SYSTEM_PYTHON), "-P", host.__file__, "--zygote", str(path), "--idle-s", "30"],
+        shared_tmp,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        preexec_fn=lambda: os.umask(0),
+    )
+    try:
+        wait_for(path, zygote)
+        scratch = shared_tmp / "victims-scratch"
+        run_as(VICTIM, f"import os; os.mkdir({str(scratch)!r}, 0o700)", shared_tmp)
+        ask = f"SOCKET = {str(path)!r}\n" + ask_for_a_host(scratch)
+
+        assert json.loads(run_as(VICTIM, ask, shared_tmp).stdout)["kind"] == "hello"  # its own user is served
+        assert run_as(ATTACKER, ask, shared_tmp).stdout == "[Errno 13] Permission denied\n"  # socket 0600
+        path.chmod(0o777)  # were its mode to let the attacker in, the uid check still refuses
+        refused = run_as(ATTACKER, ask, shared_tmp).stdout  # closed unanswered: reset, broken pipe or end of file
+        assert refused in ("closed\n", "[Errno 104] Connection reset by peer\n", "[Errno 32] Broken pipe\n")
+    finally:
+        zygote.kill()
+        zygote.wait()
+        log.close()
+    assert f"refused a client of uid {ATTACKER}" in (shared_tmp / "zygote.log").read_text()
+
+
+def test_a_client_talks_to_no_server_of_another_user(shared_tmp):
+    """Today's code connected to whatever listened there and sent its setup (and then every observation)."""
+    open_folder = shared_tmp / "open"
+    path = open_folder / "socket"
+    listen = (
+        f"import os, socket\nos.umask(0)\nos.mkdir({str(open_folder)!r})\n"
+        "listener = socket.socket(socket.AF_UNIX)\n"
+        f"listener.bind({str(path)!r})\nlistener.listen(1)\nlistener.settimeout(20)\n"
+        "connection, _ = listener.accept()\nconnection.settimeout(5)\n"
+        "print(connection.recv(4096).decode() or 'nothing')"
+    )
+    fake_server = as_user(ATTACKER, [str(SYSTEM_PYTHON), "-c", listen], shared_tmp)
+    try:
+        wait_for(path, fake_server)
+        client = run_as(
+            VICTIM,
+            "from pathlib import Path\nfrom agentlab.agents.bridge.zygote import _connect\n"
+            f"_connect(Path({str(path)!r})).sendall(b'setup and observations')\nprint('sent')",
+            shared_tmp,
+        )
+        assert client.stdout == (
+            f"the AgentLab bridge's fork server at {path} runs as uid {ATTACKER}, not as you (uid {VICTIM}): "
+            "not used, another local user may be listening there\n"
+        ), client.stderr
+        stolen, _ = fake_server.communicate(timeout=30)
+        assert "setup" not in stolen
+    finally:
+        fake_server.kill()
+        fake_server.wait()
