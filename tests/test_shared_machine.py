@@ -1,5 +1,5 @@
 """A shared machine: another local user may prepare our runtime folder, listen where we connect,
-or connect where we listen. Two real uids (the tests run as root:
+connect where we listen, or run a second copy of our study. Two real uids (the tests run as root:
 `setpriv` turns processes into the victim and the attacker), real sockets, real servers."""
 
 from __future__ import annotations
@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
 import textwrap
 import time
@@ -15,10 +17,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import REPO, run_snakemake, snakemake_command, tool_env
 
 from agentlab.agents.bridge import host
 from agentlab.private_runtime import UnsafeRuntimeFolder, open_log
+from agentlab.slots import held_slot
 
 VICTIM, ATTACKER = 54321, 54322
 SYSTEM_PYTHON = Path("/usr/bin/python3")  # the venv's interpreter lives under /root, which other uids cannot read
@@ -34,6 +37,14 @@ def shared_tmp() -> Iterator[Path]:
     """A folder like /tmp (mode 1777: everybody creates, nobody removes another's), which other uids reach."""
     folder = Path(tempfile.mkdtemp(prefix="agentlab-shared-", dir="/tmp"))
     folder.chmod(0o1777)
+    yield folder
+    shutil.rmtree(folder)
+
+
+@pytest.fixture
+def short_runtime() -> Iterator[Path]:
+    """A private XDG_RUNTIME_DIR with a short path: warm servers' socket paths (108 bytes at most) live in it."""
+    folder = Path(tempfile.mkdtemp(prefix="agentlab-runtime-"))
     yield folder
     shutil.rmtree(folder)
 
@@ -241,3 +252,67 @@ def test_a_client_talks_to_no_server_of_another_user(shared_tmp):
     finally:
         fake_server.kill()
         fake_server.wait()
+
+
+def test_a_second_run_of_a_live_study_is_refused_after_another_study_in_its_folder_ended(
+    tmp_path, tiny_study, short_runtime, monkeypatch
+):
+    """Snakemake deletes all of .snakemake/locks when any run in the folder ends: the live run's lock too."""
+    folder = tmp_path / "studies"
+    runtime = short_runtime  # the live run's only episode waits there for the reset slot the test holds
+    study_a = {
+        **tiny_study,
+        "study": "a",
+        "benchmarks": {"miniwob": {"tasks": ["click-test"], "seeds": [0], "max_steps": 1}},
+        "episode": {**tiny_study["episode"], "max_concurrent_resets": 1},
+    }
+    environment = {**tool_env(), "XDG_RUNTIME_DIR": str(runtime)}
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    with held_slot("resets", "machine", 1):
+        live = subprocess.Popen(
+            snakemake_command(folder, study_a, "--cores", "2"),
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            wait_for(folder / "results" / "a" / "study.json", live)  # past onstart: its jobs run
+            other = run_snakemake(folder, {**study_a, "study": "b"}, "results/b/study.json")
+            assert other.returncode == 0
+            assert not (folder / ".snakemake" / "locks").exists()  # the live run's lock went with the other's
+
+            second = subprocess.Popen(
+                snakemake_command(folder, study_a, "--cores", "2"),
+                env=environment,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                start_new_session=True,
+            )
+            try:
+                _, stderr = second.communicate(timeout=120)
+            except subprocess.TimeoutExpired:
+                os.killpg(second.pid, signal.SIGKILL)
+                second.wait()
+                raise AssertionError("a second run of the live study was not refused: it ran its episode") from None
+            assert second.returncode != 0, stderr
+            assert [line for line in stderr.splitlines() if line.startswith("agentlab:")] == [
+                f"agentlab: study 'a' is already running in {folder.resolve()} (snakemake pid {live.pid}); "
+                "wait for it to finish or stop it (Ctrl-C, or kill -INT that pid), then run again"
+            ]
+            assert live.poll() is None
+        finally:
+            os.killpg(live.pid, signal.SIGKILL)  # a crash: the kernel releases the study's lock with it
+            live.wait()
+    taken = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import pathlib, agentlab.runlock as r; r.hold_study_lock('a', pathlib.Path({str(folder)!r}))",
+        ],
+        capture_output=True,
+        text=True,
+        env=tool_env(),
+    )
+    assert taken.returncode == 0, taken.stderr
