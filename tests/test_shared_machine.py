@@ -316,3 +316,39 @@ def test_a_second_run_of_a_live_study_is_refused_after_another_study_in_its_fold
         env=tool_env(),
     )
     assert taken.returncode == 0, taken.stderr
+
+
+def ask_the_model(base_url: str, key: str | None) -> str:
+    """Python code posting one chat request to `base_url` (with `key`, if any) and printing the HTTP status."""
+    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {key}"} if key else {})}
+    body = {"messages": [{"role": "user", "content": "Say hi"}], "max_tokens": 1}
+    return (
+        "import json, urllib.error, urllib.request\n"
+        f"request = urllib.request.Request({base_url + '/v1/chat/completions'!r}, "
+        f"data=json.dumps({body!r}).encode(), headers={headers!r})\n"
+        "try:\n    print(urllib.request.urlopen(request, timeout=120).status)\n"
+        "except urllib.error.HTTPError as error:\n    print(error.code)"
+    )
+
+
+@pytest.mark.slow
+def test_the_local_llm_server_serves_only_requests_with_its_runs_key(shared_tmp, tmp_path, monkeypatch):
+    """Loopback is open to every local user: today's server answered the attacker's requests."""
+    from agentlab.llm.local_chat import LocalChatArgs
+    from agentlab.llm.local_server import SERVER_DIR_ENV, STATE_FILE, ServerSettings, ensure_server, stop_server
+
+    directory = tmp_path / "llm-server"
+    settings = ServerSettings(idle_timeout_s=120)
+    state = ensure_server(settings, directory)
+    try:
+        assert os.stat(directory).st_mode & 0o777 == 0o700  # the key is in its server.json
+        assert os.stat(directory / STATE_FILE).st_mode & 0o777 == 0o600
+        assert run_as(ATTACKER, ask_the_model(state.base_url, None), shared_tmp).stdout == "401\n"
+        assert run_as(ATTACKER, ask_the_model(state.base_url, "guessed"), shared_tmp).stdout == "401\n"
+        assert run_as(ATTACKER, ask_the_model(state.base_url, state.api_key), shared_tmp).stdout == "200\n"
+
+        monkeypatch.setenv(SERVER_DIR_ENV, str(directory))  # our own client finds the key where it finds the server
+        model = LocalChatArgs(server=settings, max_new_tokens=1, max_retries=0).make_model()
+        assert model.chat([{"role": "user", "content": "Say hi"}]).text  # a 401 would raise
+    finally:
+        stop_server(directory)
