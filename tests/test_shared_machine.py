@@ -352,3 +352,14 @@ def test_the_local_llm_server_serves_only_requests_with_its_runs_key(shared_tmp,
         assert model.chat([{"role": "user", "content": "Say hi"}]).text  # a 401 would raise
     finally:
         stop_server(directory)
+
+
+def test_a_server_state_without_a_key_is_no_server(tmp_path):
+    """server.json of a server an older version started (no key): not used, a keyed one is started instead."""
+    from agentlab.llm.local_server import STATE_FILE, read_state
+
+    state = {"pid": os.getpid(), "base_url": "http://127.0.0.1:1", "settings": {}, "started_at": 0.0}
+    (tmp_path / STATE_FILE).write_text(json.dumps(state))
+    assert read_state(tmp_path) is None
+    (tmp_path / STATE_FILE).write_text(json.dumps({**state, "api_key": "k"}))
+    assert read_state(tmp_path).api_key == "k"

@@ -98,11 +98,11 @@ def _private(directory: Path) -> Path:
 def read_state(directory: Path) -> ServerState | None:
     try:
         data = json.loads((directory / STATE_FILE).read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
+        return ServerState(
+            data["pid"], data["base_url"], ServerSettings(**data["settings"]), data["started_at"], data["api_key"]
+        )
+    except (FileNotFoundError, json.JSONDecodeError, KeyError):  # KeyError: an older version's, without a key
         return None
-    return ServerState(
-        data["pid"], data["base_url"], ServerSettings(**data["settings"]), data["started_at"], data["api_key"]
-    )
 
 
 def _is_our_server(pid: int) -> bool:
