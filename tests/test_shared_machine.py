@@ -223,6 +223,35 @@ def test_the_fork_server_forks_no_host_for_another_user(shared_tmp):
     assert f"refused a client of uid {ATTACKER}" in (shared_tmp / "zygote.log").read_text()
 
 
+def test_an_episode_server_runs_no_episode_for_another_user(shared_tmp):
+    """Today's server took any client's episode (its spec, its staging folder) and reported to it."""
+    slot = shared_tmp / "slot"
+    slot.mkdir()
+    slot.chmod(0o777)  # as an older version left it at umask 000
+    with open(shared_tmp / "server.log", "w") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "agentlab.episode.warm_server", "--slot", str(slot)],
+            env={**tool_env(), "AGENTLAB_WARM_IDLE_S": "120"},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=lambda: os.umask(0),
+        )
+    try:
+        wait_for(slot / "socket", server)
+        ask = "import socket\nconnection = socket.socket(socket.AF_UNIX)\nconnection.settimeout(30)\n"
+        ask += f"connection.connect({str(slot / 'socket')!r})\nconnection.sendall(b'{{}}')\n"
+        ask += "print(connection.recv(4096).decode() or 'closed')"
+        assert run_as(ATTACKER, ask, shared_tmp).stdout == "[Errno 13] Permission denied\n"  # socket 0600
+        (slot / "socket").chmod(0o777)  # were its mode to let the attacker in, the uid check still refuses
+        refused = run_as(ATTACKER, ask, shared_tmp).stdout
+        assert refused in ("closed\n", "[Errno 104] Connection reset by peer\n", "[Errno 32] Broken pipe\n")
+        assert server.poll() is None  # and goes on listening
+    finally:
+        server.kill()
+        server.wait()
+    assert f"refused a client of uid {ATTACKER}" in (shared_tmp / "server.log").read_text()
+
+
 def test_a_client_talks_to_no_server_of_another_user(shared_tmp):
     """Today's code connected to whatever listened there and sent its setup (and then every observation)."""
     open_folder = shared_tmp / "open"
