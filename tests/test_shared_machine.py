@@ -223,6 +223,7 @@ def test_the_fork_server_forks_no_host_for_another_user(shared_tmp):
     assert f"refused a client of uid {ATTACKER}" in (shared_tmp / "zygote.log").read_text()
 
 
+@pytest.mark.slow
 def test_an_episode_server_runs_no_episode_for_another_user(shared_tmp):
     """Today's server took any client's episode (its spec, its staging folder) and reported to it."""
     slot = shared_tmp / "slot"
@@ -283,6 +284,7 @@ def test_a_client_talks_to_no_server_of_another_user(shared_tmp):
         fake_server.wait()
 
 
+@pytest.mark.slow
 def test_a_second_run_of_a_live_study_is_refused_after_another_study_in_its_folder_ended(
     tmp_path, tiny_study, short_runtime, monkeypatch
 ):
