@@ -8,6 +8,7 @@ from pathlib import Path
 from agentlab.layout import PLOTS, TABLES
 from agentlab.errors import ConfigError
 from agentlab.revision import check_clean, export_provenance
+from agentlab.runlock import hold_study_lock
 from agentlab.schedule import Schedule
 from agentlab.study import load_study
 
@@ -126,6 +127,16 @@ def study_manifest_digest(wildcards):
 @per_job
 def study_summaries(wildcards):
     return STUDY.summary_paths()
+
+
+def refuse_a_second_run():
+    """Stop in one line if this study already runs in this folder; otherwise hold its lock for the run
+    (Snakemake's own lock is gone as soon as any other run in the folder ends: agentlab/runlock.py)."""
+    try:
+        hold_study_lock(STUDY.name, Path.cwd())
+    except ConfigError as error:
+        print(f"agentlab: {error}", file=sys.stderr)
+        sys.exit(2)
 
 
 def refuse_dirty_tree():

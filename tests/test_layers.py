@@ -26,6 +26,7 @@ LAYERS = [
         "wire",
         "hosts",
         "pinned_venv",
+        "private_runtime",
     ],
     ["actions", "tool_calls", "navigation", "browser"],
     ["llm"],
