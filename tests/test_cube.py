@@ -6,6 +6,7 @@ miniwob-cube, whose host process serves its tasks to our episodes.
 """
 
 import json
+import re
 import subprocess
 
 import pandas as pd
@@ -21,6 +22,8 @@ from agentlab.errors import InfraError
 from agentlab.tool_calls import ToolCall
 
 TASKS = ["click-test", "click-button", "enter-text", "focus-text", "click-checkboxes"]
+CROSS_CHECKED = ["click-button", "enter-text", "click-checkboxes"]
+NATIVE_SEED_OF_CUBE = 374076  # our native miniwob's seed whose page seed is miniwob-cube's Math.seedrandom(42)
 CUBE_TRACES = str(REPO / "agentlab" / "agents" / "traces" / "miniwob-cube" / "{task}" / "seed0.jsonl")
 
 needs_cube = pytest.mark.skipif(
@@ -76,36 +79,52 @@ def test_a_study_naming_a_cube_without_its_environment_stops_in_one_line(tmp_pat
 
 @needs_cube
 @pytest.mark.slow
-def test_a_study_of_miniwob_cube_runs_end_to_end(tmp_path):
-    """Replayed solutions (string actions, and a cube episode's recorded calls replayed as tool calls) score 1
-    on the cube's pages; a wrong click scores 0; the report's trace pages render the cube episodes."""
-    run_snakemake(tmp_path, cube_study(agents={"replay": replay_agent(CUBE_TRACES)}))
+def test_a_study_of_miniwob_cube_runs_end_to_end_and_matches_native_miniwob(tmp_path):
+    """Replayed solutions score 1 on the cube's pages and a wrong answer 0; the same actions on our native
+    miniwob at seed 374076 (whose page seed, RandomState(374076).randint(0, 10**6), is the 42 miniwob-cube
+    hard-codes) meet the same goals, the same pages (AXTree and bids) and the same rewards; the report renders."""
+    wrong = tmp_path / "wrong.jsonl"  # a box ticked, then Submit: wrong on "Select nothing and click Submit."
+    wrong.write_text(json.dumps({"action": "click('18')"}) + "\n" + json.dumps({"action": "click('24')"}) + "\n")
+    config = cube_study(
+        tasks=CROSS_CHECKED, agents={"replay": replay_agent(CUBE_TRACES), "wrong": replay_agent(str(wrong))}
+    )
+    config["benchmarks"]["miniwob"] = {"tasks": CROSS_CHECKED, "seeds": [NATIVE_SEED_OF_CUBE], "max_steps": 3}
+    run_snakemake(tmp_path, config)
     study = tmp_path / "results" / "cubes"
-    episodes = pd.read_csv(study / "episodes.csv").set_index("task")
-    assert episodes["status"].to_dict() == dict.fromkeys(TASKS, "success")
-    assert episodes.loc["enter-text", "n_steps"] == 2
-    folder = study / "miniwob-cube" / "replay" / "enter-text" / "seed0"
-    steps = [json.loads(line) for line in (folder / "steps.jsonl").read_text().splitlines()]
+    episodes = pd.read_csv(study / "episodes.csv").set_index(["benchmark", "agent", "task"])
+    for task in CROSS_CHECKED:
+        assert episodes.loc[("miniwob-cube", "replay", task), "reward"] == 1.0
+        assert episodes.loc[("miniwob", "replay", task), "reward"] == 1.0
+    assert episodes.loc[("miniwob-cube", "wrong", "click-checkboxes"), "reward"] == 0.0
+    assert episodes.loc[("miniwob", "wrong", "click-checkboxes"), "reward"] == 0.0
+    assert episodes.loc[("miniwob-cube", "replay", "enter-text"), "n_steps"] == 2
+
+    cube = study / "miniwob-cube" / "replay" / "enter-text" / "seed0"
+    native = study / "miniwob" / "replay" / "enter-text" / f"seed{NATIVE_SEED_OF_CUBE}"
+    steps = [json.loads(line) for line in (cube / "steps.jsonl").read_text().splitlines()]
+    native_steps = [json.loads(line) for line in (native / "steps.jsonl").read_text().splitlines()]
     assert steps[0]["tool_calls"] == [{"name": "fill", "arguments": {"bid": "14", "value": "Keli"}, "id": None}]
     assert steps[1]["reward"] == 1.0 and steps[1]["terminated"] is True
-    assert (folder / steps[0]["screenshot"]).stat().st_size > 1000 and "textbox" in steps[0]["axtree"]
-    summary = json.loads((folder / "summary.json").read_text())
-    assert summary["goal"] == 'Enter "Keli" into the text field and press Submit.'
+    assert (cube / steps[0]["screenshot"]).stat().st_size > 1000
+    assert without_urls(steps[0]["axtree"]) == without_urls(native_steps[0]["axtree"])
+    summary, native_summary = (json.loads((folder / "summary.json").read_text()) for folder in (cube, native))
+    assert summary["goal"] == native_summary["goal"] == 'Enter "Keli" into the text field and press Submit.'
     assert summary["spec"]["cube"] == "miniwob-cube"
     assert summary["benchmark_details"]["versions"]["cube-standard"] == "0.1.0rc10"
     assert (study / "report" / "index.html").is_file()
     assert list((study / "report").rglob("*enter-text*")), "no trace page of a cube episode"
 
-    # The recorded episodes replayed: their calls go to the cube as tool calls, with the same rewards.
+    # A cube episode's recorded calls, replayed: they reach the cube as tool calls, with the same reward.
     recorded = str(study / "miniwob-cube" / "replay" / "{task}" / "seed0" / "steps.jsonl")
-    wrong = tmp_path / "wrong.jsonl"
-    wrong.write_text(json.dumps({"action": "click('18')"}) + "\n" + json.dumps({"action": "click('24')"}) + "\n")
-    agents = {"recorded": replay_agent(recorded), "wrong": replay_agent(str(wrong))}  # a box ticked, then Submit
-    run_snakemake(tmp_path / "again", cube_study(tasks=["enter-text", "click-checkboxes"], agents=agents))
-    again = pd.read_csv(tmp_path / "again" / "results" / "cubes" / "episodes.csv").set_index(["agent", "task"])
-    assert again.loc[("recorded", "enter-text"), "reward"] == 1.0
-    assert again.loc[("recorded", "click-checkboxes"), "reward"] == 1.0
-    assert again.loc[("wrong", "click-checkboxes"), "reward"] == 0.0
+    run_snakemake(tmp_path / "again", cube_study(tasks=["enter-text"], agents={"recorded": replay_agent(recorded)}))
+    again = tmp_path / "again" / "results" / "cubes" / "miniwob-cube" / "recorded" / "enter-text" / "seed0"
+    assert json.loads((again / "summary.json").read_text())["reward"] == 1.0
+    assert json.loads((again / "steps.jsonl").read_text().splitlines()[0])["tool_calls"] == steps[0]["tool_calls"]
+
+
+def without_urls(axtree: str) -> str:
+    """An AXTree without its URLs: the cube serves its pages over HTTP, our native MiniWoB from files."""
+    return re.sub(r"url='[^']*'", "url=", axtree)
 
 
 @needs_cube
@@ -138,3 +157,10 @@ def test_calls_are_checked_before_they_reach_the_cube():
             env.reset()
     finally:
         env.close()
+
+
+def test_native_miniwob_seed_374076_seeds_its_page_as_miniwob_cube_does():
+    """BrowserGym's MiniWoB task seeds its page with RandomState(seed).randint(0, 10**6); miniwob-cube with 42."""
+    import numpy as np
+
+    assert np.random.RandomState(NATIVE_SEED_OF_CUBE).randint(0, 1000000) == 42

@@ -254,10 +254,13 @@ class Host:
                 f"{type(tool).__name__} gives no BrowserGym observation: only BrowserGym-based cube tools run"
             )
         obs = dict(extracted)
-        if "screenshot" not in obs:  # the cube's config shows none to agents; the record keeps one
-            from browsergym.core.observation import extract_screenshot
+        from browsergym.core.observation import extract_dom_extra_properties, extract_screenshot
 
+        if "screenshot" not in obs:  # the cube's config shows none to agents; the record keeps one
             obs["screenshot"] = extract_screenshot(tool.page)
+        if not obs.get("extra_element_properties") and obs.get("dom_object"):  # boxes, visibility: as BrowserGym's
+            scale = getattr(tool.page, "_bgym_scale_factor", 1.0)
+            obs["extra_element_properties"] = extract_dom_extra_properties(obs["dom_object"], scale_factor=scale)
         texts = [{"name": c.name, "text": c.data} for c in cube_obs.contents if isinstance(c.data, str)]
         return {
             **obs,
