@@ -98,8 +98,9 @@ def scripted(actions, **overrides) -> dict:
 @needs_agentlab
 def test_agentlab_agents_run_real_episodes_through_the_bridge(tmp_path, monkeypatch):
     """A user's AgentLab AgentArgs (scripted) and AgentLab's own GenericAgent (AGENT_4o's flags and
-    prompts, its OpenAI client pointed at a real local HTTP server) solve MiniWoB tasks in a
-    real Snakemake study; our tables count them like any agent."""
+    prompts, its OpenAI client pointed at a real local HTTP server) solve MiniWoB tasks, native and
+    miniwob-cube's (their string actions mapped to the cube's tool calls), in a real Snakemake study;
+    our tables count them like any agent."""
     monkeypatch.setenv("PYTHONPATH", str(PEER_AGENTS))
     with ScriptedLLMServer(
         then=lambda body: f"<think>The button is the only one.</think>\n<action>click('{button_bid(body)}')</action>"
@@ -108,7 +109,10 @@ def test_agentlab_agents_run_real_episodes_through_the_bridge(tmp_path, monkeypa
         monkeypatch.setenv("OPENAI_API_KEY", "sk-local-test")
         config = {
             "study": "bridged",
-            "benchmarks": {"miniwob": {"tasks": ["click-test"], "seeds": [0, 1], "max_steps": 3}},
+            "benchmarks": {
+                "miniwob": {"tasks": ["click-test"], "seeds": [0, 1], "max_steps": 3},
+                "miniwob-cube": {"cube": "miniwob-cube", "tasks": ["click-test"], "max_steps": 3},
+            },
             "agents": {
                 "scripted": scripted(["click('13')"]),
                 "gpt4o": {
@@ -121,9 +125,15 @@ def test_agentlab_agents_run_real_episodes_through_the_bridge(tmp_path, monkeypa
         run_snakemake(tmp_path, config)
         prompts = list(server.requests)
     study = tmp_path / "results" / "bridged"
-    table = pd.read_csv(study / "summary.csv").set_index("agent")
-    assert table.loc["scripted", "n_success"] == 2 and table.loc["gpt4o", "n_success"] == 2
-    assert table.loc["gpt4o", "avg_reward"] == 1.0 and table.loc["gpt4o", "n_completed"] == "2/2"
+    table = pd.read_csv(study / "summary.csv").set_index(["benchmark", "agent"])
+    assert table.loc[("miniwob", "scripted"), "n_success"] == 2 and table.loc[("miniwob", "gpt4o"), "n_success"] == 2
+    assert (
+        table.loc[("miniwob", "gpt4o"), "avg_reward"] == 1.0 and table.loc[("miniwob", "gpt4o"), "n_completed"] == "2/2"
+    )
+    assert table.loc[("miniwob-cube", "scripted"), "n_success"] == 1
+    assert table.loc[("miniwob-cube", "gpt4o"), "n_success"] == 1
+    cube_steps, _ = read_steps(study / "miniwob-cube" / "gpt4o" / "click-test" / "seed0")
+    assert cube_steps[0]["tool_calls"] == [{"name": "click", "arguments": {"bid": "13"}, "id": None}]
 
     summary = read_summary(study / "miniwob" / "gpt4o" / "click-test" / "seed0" / "summary.json")
     details = summary.agent_details

@@ -31,6 +31,7 @@ import shutil
 import socket
 import sys
 import tempfile
+import time
 import traceback
 from collections.abc import Mapping
 from pathlib import Path
@@ -197,13 +198,15 @@ def warm_tool_config(tool_config: Any) -> Any:
 
 
 def page_state(page: Any) -> dict[str, Any]:
-    """BrowserGym's page fields of an observation: the URL and the open tabs."""
+    """BrowserGym's page fields of an observation: the URL and the open tabs (its index an array, as BrowserGym's)."""
+    import numpy as np
+
     pages = page.context.pages
     return {
         "url": page.url,
         "open_pages_urls": [tab.url for tab in pages],
         "open_pages_titles": [tab.title() for tab in pages],
-        "active_page_index": [pages.index(page)] if page in pages else [0],
+        "active_page_index": np.asarray([pages.index(page) if page in pages else 0]),
     }
 
 
@@ -214,6 +217,8 @@ class Host:
         self.benchmarks: dict[str, Any] = {}
         self.task: Any = None
         self.goal = ""
+        self.started = 0.0  # when the episode's task was reset
+        self.last_action = ""
 
     def benchmark(self, config_path: str) -> Any:
         if config_path not in self.benchmarks:
@@ -247,6 +252,8 @@ class Host:
     def observation(self, cube_obs: Any) -> dict[str, Any]:
         """The BrowserGym-shaped observation our agents and records read (the tool's own BrowserGym extraction),
         with the goal and the cube's text contents beside it."""
+        import numpy as np
+
         tool = self.task.tool
         extracted = getattr(tool, "_last_obs", None)
         if not isinstance(extracted, dict):
@@ -268,10 +275,13 @@ class Host:
             "goal": self.goal,
             "goal_object": [{"type": "text", "text": self.goal}],
             "chat_messages": [],
+            "last_action": self.last_action,
+            "elapsed_time": np.asarray([time.time() - self.started]),
             "cube_contents": texts,
         }
 
     def reset(self, scratch: Path) -> dict[str, Any]:
+        self.started, self.last_action = time.time(), ""
         cube_obs, info = self.task.reset()
         unnamed = [c.data for c in cube_obs.contents if c.name is None and isinstance(c.data, str)]
         self.goal = str(info.get("goal") or (unnamed[0] if unnamed else ""))
@@ -281,7 +291,11 @@ class Host:
     def step(self, message: dict[str, Any], scratch: Path) -> dict[str, Any]:
         from cube.core import Action
 
-        output = self.task.step([Action(**call) for call in message["calls"]])
+        actions = [Action(**call) for call in message["calls"]]
+        self.last_action = "\n".join(
+            f"{a.name}({', '.join(f'{k}={v!r}' for k, v in a.arguments.items())})" for a in actions
+        )
+        output = self.task.step(actions)
         obs = self.observation(output.obs)
         return {
             "kind": "observation",
