@@ -8,6 +8,7 @@ miniwob-cube, whose host process serves its tasks to our episodes.
 import json
 import re
 import subprocess
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -16,9 +17,11 @@ from conftest import BIN, REPO, replay_agent, run_snakemake, tool_env
 
 from agentlab.actions import action_signatures
 from agentlab.benchmarks import get_benchmark
+from agentlab.benchmarks.cube import client
 from agentlab.benchmarks.cube.catalog import KNOWN_CUBES, task_metadata
 from agentlab.benchmarks.cube.environment import CubeEnvironment
 from agentlab.errors import InfraError
+from agentlab.proctree import descendants, kill, wait_gone
 from agentlab.tool_calls import ToolCall
 
 TASKS = ["click-test", "click-button", "enter-text", "focus-text", "click-checkboxes"]
@@ -152,11 +155,29 @@ def test_calls_are_checked_before_they_reach_the_cube():
         obs, reward, done, _, _ = env.step("click('13')", None, signatures, False)
         assert (reward, done, env.evaluate()) == (1.0, True, 1.0)
         assert env.host is not None
+        left = set(descendants(env.host.pid))  # its page server, Playwright's driver, Chromium
         env.host.process.kill()
         with pytest.raises(InfraError, match="the CUBE task process exited with code -9"):
             env.reset()
     finally:
         env.close()
+    kill(left)  # in an episode, the supervisor's kill of the episode server's tree takes them
+
+
+@needs_cube
+@pytest.mark.slow
+def test_a_host_that_ends_takes_its_page_server_and_browser_along():
+    benchmark = get_benchmark("miniwob-cube", "", "miniwob-cube")
+    env = benchmark.make_env("click-test", 0)
+    env.reset()
+    assert env.host is not None
+    host, tree = env.host, set(descendants(env.host.pid))
+    assert len(tree) >= 3, tree  # miniwob-cube's page server, Playwright's driver and Chromium at least
+    env.close()  # the host waits for this process's next episode
+    assert client._idle_hosts.pop(env.python) is host
+    host.close()
+    wait_gone(tree)
+    assert not [pid for pid in tree if Path(f"/proc/{pid}").exists()]
 
 
 def test_native_miniwob_seed_374076_seeds_its_page_as_miniwob_cube_does():

@@ -7,7 +7,9 @@ keeps it, and the host keeps its Chromium and the cube's servers), like the Agen
 
 from __future__ import annotations
 
+import contextlib
 import os
+import select
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,7 @@ from ...browser import EXTRA_CHROMIUM_ARGS, find_chromium
 from ...errors import EvaluationError
 from ...hosts import EXIT_WAIT_S, HostProcess
 from ...navigation import NavigationPolicy
-from ...proctree import die_with_parent
+from ...proctree import descendants, kill, wait_gone
 from ...tool_calls import ToolCall, ToolCallError, call_from_action, check_call
 from ...wire import decode
 from . import host as cube_host
@@ -47,7 +49,6 @@ class CubeHost(HostProcess):
                     stderr=subprocess.STDOUT,
                     env=host_environment(self.scratch),
                     cwd=self.scratch,
-                    preexec_fn=die_with_parent,
                 )
             os.close(to_host[0])
             os.close(from_host[1])
@@ -55,6 +56,19 @@ class CubeHost(HostProcess):
         except BaseException:
             self.close()
             raise
+
+    def close(self) -> None:
+        """End the host and everything it started: its requests end, so it closes the cube's servers and its
+        Chromium itself; what is left after EXIT_WAIT_S (a host stuck in a step) is killed with its tree."""
+        tree = set(descendants(self.pid)) if self.pid else set()
+        for stream in self.streams:
+            with contextlib.suppress(OSError):
+                stream.close()
+        if self.exited is not None:
+            select.select([self.exited], [], [], EXIT_WAIT_S)
+        super().close()
+        kill(tree)
+        wait_gone(tree)
 
     def exit_code(self) -> int | str:
         try:

@@ -371,12 +371,20 @@ def serve(requests: TextIO, answers: TextIO, scratch: Path) -> None:
         host.close()
 
 
+def become_subreaper() -> None:
+    """Adopt what Chromium detaches (its crash handlers), so the host's process tree holds its whole browser."""
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="host.py", description=__doc__.splitlines()[0])
     parser.add_argument("--in-fd", type=int, required=True, help="pipe of requests (JSON lines)")
     parser.add_argument("--out-fd", type=int, required=True, help="pipe of answers (JSON lines)")
     parser.add_argument("--scratch", type=Path, required=True, help="where the screenshots' .npy files go")
     args = parser.parse_args(argv)
+    become_subreaper()
     with (
         os.fdopen(args.in_fd, "r", encoding="utf-8") as requests,
         os.fdopen(args.out_fd, "w", encoding="utf-8", buffering=1) as answers,
