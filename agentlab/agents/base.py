@@ -81,7 +81,7 @@ class AgentArgs(ABC):
 
 def _override(obj: Any, keys: list[str], value: Any, path: str, parent: str = "") -> Any:
     head, rest = keys[0], keys[1:]
-    if not dataclasses.is_dataclass(obj):
+    if not dataclasses.is_dataclass(obj) or isinstance(obj, type):
         raise ConfigError(
             f"agent config {path!r}: field {parent!r} is a {type(obj).__name__}, which has no field {head!r}; "
             "allowed: dotted keys through dataclass fields only"
