@@ -20,6 +20,7 @@ from typing import Any, Literal, get_args
 
 from .io import RefusedFile, open_inside, read_inside
 from .layout import OBSERVATIONS_DIR, SCREENSHOTS_DIR, STEPS_FILE
+from .masking import key_values, mask_keys
 
 # 3: summaries carry `provenance`; 2: they carry `format_version`; 1: those written before it
 # (all read the same way: older ones have no provenance).
@@ -348,10 +349,12 @@ def read_steps(directory: Path) -> tuple[list[dict[str, Any]], list[str]]:
 
 
 class StepWriter:
-    """Appends step records to `steps.jsonl` (flushed per step); writes screenshots and page details in `directory`."""
+    """Appends step records to `steps.jsonl` (flushed per step, key values masked); writes screenshots and
+    page details in `directory`."""
 
     def __init__(self, directory: Path):
         self.directory = directory
+        self.keys = key_values()
         (directory / SCREENSHOTS_DIR).mkdir(parents=True, exist_ok=True)
         (directory / OBSERVATIONS_DIR).mkdir(exist_ok=True)
         self._steps = open(directory / STEPS_FILE, "a", encoding="utf-8")
@@ -372,7 +375,7 @@ class StepWriter:
         }
 
     def write(self, record: dict[str, Any]) -> None:
-        self._steps.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+        self._steps.write(mask_keys(json.dumps(record, ensure_ascii=False, default=str), self.keys) + "\n")
         self._steps.flush()
 
     def close(self) -> None:

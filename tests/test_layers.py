@@ -12,7 +12,19 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "agentlab"
 LAYERS = [
-    ["errors", "io", "layout", "records", "revision", "settle", "proctree", "budget", "slots", "shared_servers"],
+    [
+        "errors",
+        "io",
+        "layout",
+        "masking",
+        "records",
+        "revision",
+        "settle",
+        "proctree",
+        "budget",
+        "slots",
+        "shared_servers",
+    ],
     ["actions", "navigation", "browser"],
     ["llm"],
     ["benchmarks"],
