@@ -249,6 +249,16 @@ def test_a_manifest_task_out_of_the_study_is_damaged_not_read(tmp_path):
     assert dict(count_statuses(study)[("miniwob", "a")]) == {"success": 1, "damaged": 1}
 
 
+def test_relaunch_of_damaged_episodes_moves_nothing_a_manifest_names_outside_the_study(tmp_path):
+    from agentlab.relaunch import select_episodes
+
+    study = write_manifest(tmp_path / "deep" / "s", ["../../..", "t1"], [0], ["a"])
+    (write_episode(study, "a", "t1", 0, {"status": "success"}) / "summary.json").write_text("{")
+    outside = write_episode(tmp_path / "deep" / "s", "a", "../../..", 0, {"status": "success"})
+    assert [key.task for key in select_episodes(study, "damaged")] == ["t1"]
+    assert outside.is_dir()
+
+
 def test_a_summary_in_an_episode_folder_that_links_out_of_the_study_is_damaged(tmp_path):
     study = write_manifest(tmp_path / "s", ["t1"], [0], ["a"])
     elsewhere = write_episode(tmp_path / "elsewhere", "a", "t1", 0, {"status": "success", "reward": 1.0})
