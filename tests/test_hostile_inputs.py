@@ -145,6 +145,15 @@ def test_a_yaml_alias_bomb_is_refused_at_once_in_one_line(tmp_path, where):
     assert seconds < 30  # its import time on a busy machine; the bomb took minutes and GBs
 
 
+def test_agentlab_launch_refuses_a_yaml_alias_bomb_in_one_line(tmp_path, capsys):
+    from agentlab.cli import main
+
+    (tmp_path / "bomb.yaml").write_text(ALIAS_BOMBS["task names"])
+    assert main(["launch", "--exp_root", str(tmp_path / "runs"), "--exp_config", str(tmp_path / "bomb.yaml")]) == 2
+    error = capsys.readouterr().err
+    assert "values once its YAML aliases are expanded" in error and error.count("\n") == 1
+
+
 def test_a_config_that_contains_itself_is_refused():
     config = config_with()
     config["benchmarks"]["miniwob"]["loop"] = config
