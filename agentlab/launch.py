@@ -116,7 +116,7 @@ def n_cores(n_jobs: int) -> int:
 
 def launch(args: Any) -> int:
     """Write the study config under --exp_root, relaunch what --relaunch_mode selects, run Snakemake."""
-    from .study import load_study
+    from .study import check_config_size, load_study
 
     cores = n_cores(args.n_jobs)
     try:
@@ -124,6 +124,7 @@ def launch(args: Any) -> int:
     except json.JSONDecodeError as error:
         raise ConfigError(f"--extra_kwargs {args.extra_kwargs!r} is not JSON ({error.msg})") from None
     config = study_config(args.exp_config, args.agent_config, args.benchmark, extra_kwargs)
+    check_config_size(config)  # before the copy below walks a YAML alias bomb
     study = load_study(json.loads(json.dumps(config)))  # validated before anything starts
     root = Path(args.exp_root).resolve()
     root.mkdir(parents=True, exist_ok=True)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
+
+from .io import RefusedFile, read_inside
 
 RESULTS_DIR = "results"
 MANIFEST_FILE = "study.json"  # the study's expected episodes and configs
@@ -41,11 +45,51 @@ STAGING_DIR = ".staging"  # files of the attempt in progress
 ATTEMPTS_DIR = "attempts"  # failed attempts that were retried
 
 
+# Names that become folders: a study's, benchmarks' and agents' as config/schema.yaml allows them (sweep
+# variants add '='), and tasks as one folder name; `\Z`, not `$`, which matches before a final newline.
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
+AGENT_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.=-]*\Z")
+TASK_PATTERN = re.compile(r"[^./\\\x00-\x1f][^/\\\x00-\x1f]*\Z")
+MAX_FOLDER_NAME_BYTES = 255  # Linux's NAME_MAX
+MAX_MANIFEST_BYTES = 256 * 2**20
+
+
 class EpisodeKey(NamedTuple):
     benchmark: str
     agent: str
     task: str
     seed: int
+
+
+def key_problem(key: EpisodeKey) -> str | None:
+    """Why `key` (from a manifest or a folder someone else wrote) cannot name a folder inside its
+    study, in one phrase; None if it can."""
+    problem = _name_problem("benchmark", key.benchmark) or _name_problem("agent", key.agent)
+    problem = problem or _name_problem("task", key.task)
+    if problem is None and (not isinstance(key.seed, int) or isinstance(key.seed, bool) or key.seed < 0):
+        problem = f"seed {key.seed!r} cannot be a folder of the study; allowed: a whole number from 0"
+    return problem
+
+
+NAME_RULES = {  # kind of name: its pattern, and what it allows in words
+    "benchmark": (NAME_PATTERN, "letters, digits, '_', '.', '-', not first '.'"),
+    "agent": (AGENT_PATTERN, "letters, digits, '_', '.', '=', '-', not first '.'"),
+    "task": (TASK_PATTERN, "one folder name, no '/' or '\\', not first '.'"),
+}
+
+
+def _name_problem(kind: str, name: Any) -> str | None:
+    if not isinstance(name, str):
+        return f"{kind} name {name!r} cannot be a folder of the study; allowed: a text"
+    return _text_name_problem(kind, name)
+
+
+@functools.lru_cache(maxsize=4096)  # a study's names repeat in every key
+def _text_name_problem(kind: str, name: str) -> str | None:
+    pattern, allowed = NAME_RULES[kind]
+    if not pattern.match(name) or len(name.encode()) > MAX_FOLDER_NAME_BYTES:
+        return f"{kind} name {name!r} cannot be a folder of the study; allowed: {allowed}"
+    return None
 
 
 def episode_dir(study_dir: Path, key: EpisodeKey) -> Path:
@@ -70,8 +114,8 @@ def read_manifest(study_dir: Path) -> dict[str, Any] | None:
     """The study's manifest (written by the workflow), or None before its first run or if it is
     damaged (the next run rewrites it; meanwhile readers fall back to the episodes on disk)."""
     try:
-        manifest = json.loads((study_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
-    except (FileNotFoundError, UnicodeDecodeError, json.JSONDecodeError):
+        manifest = json.loads(read_inside(study_dir, MANIFEST_FILE, MAX_MANIFEST_BYTES).decode("utf-8"))
+    except (FileNotFoundError, RefusedFile, UnicodeDecodeError, json.JSONDecodeError):
         return None
     return manifest if isinstance(manifest, dict) and isinstance(manifest.get("benchmarks"), dict) else None
 

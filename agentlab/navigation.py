@@ -9,21 +9,39 @@ script, a form) is aborted in the browser by `NavigationGuard` and recorded.
 from __future__ import annotations
 
 import posixpath
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 ALWAYS_ALLOWED = ("about:blank", "chrome-error://")  # an empty tab; Chromium's page for a refused load
+# Schemes whose URLs browsers parse the WHATWG "special" way: '\\' is '/', and '%2e' is a dot in '..'.
+SPECIAL_SCHEMES = ("http", "https", "file", "ftp", "ws", "wss")
+ENCODED_DOTS = re.compile(r"%2e", re.IGNORECASE)
 
 
 def normalize_url(url: str) -> str:
-    """The URL with its path resolved ('..' removed), as Chromium would request it."""
-    parts = urlsplit(url.strip())
+    """The URL with its path resolved as Chromium resolves it before it requests it: '\\' read as '/'
+    and '%2e' as '.' in dot segments (special schemes), then '.' and '..' segments removed."""
+    url = url.strip()
+    scheme, colon, rest = url.partition(":")
+    if colon and scheme.lower() in SPECIAL_SCHEMES:
+        end = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
+        url = f"{scheme}:{rest[:end].replace(chr(92), '/')}{rest[end:]}"  # chr(92): a backslash
+    parts = urlsplit(url)
     path = parts.path
     if path:
+        if parts.scheme.lower() in SPECIAL_SCHEMES:
+            path = "/".join(_decoded_dots(segment) for segment in path.split("/"))
         resolved = posixpath.normpath(path)
         path = resolved + ("/" if path.endswith("/") and resolved != "/" else "")
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, parts.fragment))
+
+
+def _decoded_dots(segment: str) -> str:
+    """'.' or '..' for a segment the URL standard reads as one ('%2e', '.%2E', '%2e%2e'...); else the segment."""
+    decoded = ENCODED_DOTS.sub(".", segment)
+    return decoded if decoded in (".", "..") else segment
 
 
 def origin_prefix(url: str) -> str:

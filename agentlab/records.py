@@ -12,11 +12,15 @@ import gzip
 import io
 import json
 import math
+import os
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args
 
+from .io import RefusedFile, open_inside, read_inside
 from .layout import OBSERVATIONS_DIR, SCREENSHOTS_DIR, STEPS_FILE
+from .masking import key_values, mask_keys
 
 # 3: summaries carry `provenance`; 2: they carry `format_version`; 1: those written before it
 # (all read the same way: older ones have no provenance).
@@ -31,6 +35,12 @@ RETRIED_STATUSES = ("infra_error", "eval_error")
 ERROR_STATUSES = ("agent_error", "infra_error", "eval_error")
 StopReason = Literal["terminated", "truncated", "max_steps", "agent_stopped", "error", "timeout", "budget"]
 STOP_REASONS: tuple[str, ...] = get_args(StopReason)
+# The most a reader takes of one file of an episode folder (far above what episodes write): a folder
+# from someone else cannot make it read without end.
+MAX_SUMMARY_BYTES = 64 * 2**20
+MAX_STEPS_BYTES = 2**30
+MAX_PAGE_DETAILS_BYTES = 64 * 2**20  # gzipped, and again once inflated
+MAX_SCREENSHOT_BYTES = 64 * 2**20
 
 
 class DamagedRecord(ValueError):
@@ -216,10 +226,14 @@ def _field_names(cls: type) -> tuple[str, ...]:
     return _FIELD_NAMES[cls]
 
 
-def read_summary(path: Path | str) -> EpisodeSummary:
-    """The summary at `path`. FileNotFoundError if there is none; DamagedRecord if it is damaged."""
-    with open(path, "rb") as handle:
-        data = handle.read()
+def read_summary(path: Path | str, inside: Path | str | None = None) -> EpisodeSummary:
+    """The summary at `path`, a regular file inside the folder `inside` (default: its own folder).
+    FileNotFoundError if there is none; DamagedRecord if it is damaged or refused (see io.open_inside)."""
+    folder, name = os.path.split(path) if inside is None else (inside, _relative(str(path), str(inside)))
+    try:
+        data = read_inside(folder, name, MAX_SUMMARY_BYTES)
+    except RefusedFile as error:
+        raise DamagedRecord(path, f"refused: {error}") from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -231,6 +245,12 @@ def read_summary(path: Path | str) -> EpisodeSummary:
     except json.JSONDecodeError as error:
         raise DamagedRecord(path, f"not JSON ({error.msg} at line {error.lineno} column {error.colno})") from None
     return EpisodeSummary.from_dict(data, path)
+
+
+def _relative(path: str, folder: str) -> str:
+    """`path` relative to `folder` (cheaply when it is spelt under it, as readers spell summaries)."""
+    prefix = os.path.join(folder, "")
+    return path[len(prefix) :] if path.startswith(prefix) else os.path.relpath(path, folder)
 
 
 def screenshot_name(step: int) -> str:
@@ -281,8 +301,10 @@ def read_page_details(directory: Path, record: dict[str, Any]) -> dict[str, Any]
     if not isinstance(name, str):
         return None
     try:
-        details = json.loads(gzip.decompress((directory / name).read_bytes()))
-    except (OSError, EOFError, ValueError):
+        inflater = zlib.decompressobj(wbits=31)  # gzip, inflated to at most the cap
+        text = inflater.decompress(read_inside(directory, name, MAX_PAGE_DETAILS_BYTES), MAX_PAGE_DETAILS_BYTES)
+        details = json.loads(text) if inflater.eof else None
+    except (OSError, EOFError, ValueError, zlib.error):  # RefusedFile is a ValueError
         return None
     return details if isinstance(details, dict) else None
 
@@ -297,9 +319,15 @@ def read_records(path: Path) -> list[dict[str, Any]]:
 
 
 def read_records_tolerantly(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
-    """The JSON-object lines of `path`, in order, and one problem line per line that is not one."""
-    records, problems = [], []
-    with open(path, encoding="utf-8", errors="replace") as handle:
+    """The JSON-object lines of `path`, in order, and one problem line per line that is not one (or
+    one for the whole file if it is refused: see io.open_inside). FileNotFoundError if it is missing."""
+    records: list[dict[str, Any]] = []
+    problems: list[str] = []
+    try:
+        raw = open_inside(path.parent, path.name, MAX_STEPS_BYTES)
+    except RefusedFile as error:
+        return records, [f"refused: {error}"]
+    with io.TextIOWrapper(raw, encoding="utf-8", errors="replace") as handle:
         for number, line in enumerate(handle, 1):
             if not line.strip():
                 continue
@@ -324,10 +352,12 @@ def read_steps(directory: Path) -> tuple[list[dict[str, Any]], list[str]]:
 
 
 class StepWriter:
-    """Appends step records to `steps.jsonl` (flushed per step); writes screenshots and page details in `directory`."""
+    """Appends step records to `steps.jsonl` (flushed per step, key values masked); writes screenshots and
+    page details in `directory`."""
 
     def __init__(self, directory: Path):
         self.directory = directory
+        self.keys = key_values()
         (directory / SCREENSHOTS_DIR).mkdir(parents=True, exist_ok=True)
         (directory / OBSERVATIONS_DIR).mkdir(exist_ok=True)
         self._steps = open(directory / STEPS_FILE, "a", encoding="utf-8")
@@ -348,7 +378,7 @@ class StepWriter:
         }
 
     def write(self, record: dict[str, Any]) -> None:
-        self._steps.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+        self._steps.write(mask_keys(json.dumps(record, ensure_ascii=False, default=str), self.keys) + "\n")
         self._steps.flush()
 
     def close(self) -> None:

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from .errors import ConfigError
-from .layout import RELAUNCHED_DIR, EpisodeKey, episode_dir, read_manifest, study_episodes
+from .layout import RELAUNCHED_DIR, EpisodeKey, episode_dir, key_problem, read_manifest, study_episodes
 from .status import StatusReader
 
 MODES = {
@@ -25,14 +25,16 @@ NO_RELAUNCH = "None"  # the original AgentLab's `--relaunch_mode None`: relaunch
 
 
 def select_episodes(study_dir: Path, mode: str) -> list[EpisodeKey]:
-    """The study's episodes whose summary status the relaunch `mode` selects."""
+    """The study's episodes whose summary status the relaunch `mode` selects (never one whose manifest
+    name is no folder of the study: there is nothing of the study to move)."""
     if mode not in MODES:
         raise ConfigError(f"unknown relaunch mode {mode!r}; allowed: {', '.join(MODES)}")
     statuses = MODES[mode]
     if not statuses:
         return []
     reader = StatusReader(study_dir)
-    selected = [key for key in study_episodes(study_dir, read_manifest(study_dir)) if reader.status(key) in statuses]
+    keys = [key for key in study_episodes(study_dir, read_manifest(study_dir)) if key_problem(key) is None]
+    selected = [key for key in keys if reader.status(key) in statuses]
     reader.save()
     return selected
 

@@ -17,6 +17,7 @@ from .layout import (
     STATUS_CACHE_FILE,
     SUMMARY_FILE,
     EpisodeKey,
+    key_problem,
     read_manifest,
     study_episodes,
     summary_path_text,
@@ -45,6 +46,8 @@ class StatusReader:
     def status(self, key: EpisodeKey) -> str:
         """The status in the episode's summary; 'damaged' if it cannot be read; 'in_progress' if only
         staged files exist; else 'missing'. Paths are strings: pathlib would be most of the time spent."""
+        if key_problem(key) is not None:  # a manifest's name that is no folder of the study
+            return "damaged"
         summary = summary_path_text(self.study_dir, key)
         try:
             stat = os.stat(summary)
@@ -58,7 +61,7 @@ class StatusReader:
             return entry[3]
         status: str
         try:
-            status = read_summary(summary).status
+            status = read_summary(summary, inside=self.study_dir).status
         except DamagedRecord:
             status = "damaged"
         except FileNotFoundError:  # removed since the stat

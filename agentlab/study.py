@@ -20,9 +20,48 @@ def schema_error_line(error: Exception) -> str:
     where = ".".join(str(part) for part in getattr(error, "absolute_path", [])) or "top level"
     message = getattr(error, "message", str(error))
     schema = getattr(error, "schema", {})
-    if getattr(error, "validator", None) == "additionalProperties" and "properties" in schema:
+    validator, instance = getattr(error, "validator", None), getattr(error, "instance", None)
+    value = repr(instance) if len(repr(instance)) <= 60 else repr(instance)[:56] + "...'"
+    if validator == "additionalProperties" and "properties" in schema:
         message += f"; allowed: {', '.join(schema['properties'])}"
+    elif validator == "pattern":  # the pattern as written, not repr'd: one backslash before Z
+        message = f"{value} does not match {schema['pattern']}"
+    elif validator == "maxLength" and isinstance(instance, str):
+        message = f"{value} has {len(instance)} characters; allowed: at most {schema['maxLength']}"
     return f"config error at {where}: {message}"
+
+
+MAX_CONFIG_VALUES = 1_000_000  # keys and values of a config, counted as often as YAML aliases repeat them
+MAX_CONFIG_DEPTH = 50
+
+
+def check_config_size(config: Any) -> None:
+    """ConfigError (one line) if `config` holds more than MAX_CONFIG_VALUES values once its YAML aliases
+    are expanded (an alias bomb: a few lines that validation would walk as billions), refers to itself
+    or nests deeper than MAX_CONFIG_DEPTH. Counts each shared list or mapping once: linear in the file."""
+    sizes: dict[int, int] = {}
+
+    def size(value: Any, where: str, depth: int) -> int:
+        if not isinstance(value, (dict, list)):
+            return 1
+        if depth > MAX_CONFIG_DEPTH:
+            raise ConfigError(f"config error at {where or 'top level'}: nested deeper than {MAX_CONFIG_DEPTH} levels")
+        known = sizes.get(id(value))
+        if known == -1:
+            raise ConfigError(f"config error at {where or 'top level'}: contains itself (an alias inside its anchor)")
+        if known is None:
+            sizes[id(value)] = -1
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            known = 1 + sum(1 + size(item, f"{where}.{key}".lstrip("."), depth + 1) for key, item in items)
+            sizes[id(value)] = known
+            if known > MAX_CONFIG_VALUES:
+                raise ConfigError(
+                    f"config error at {where or 'top level'}: {known:,} values once its YAML aliases are "
+                    f"expanded; allowed: at most {MAX_CONFIG_VALUES:,} (fewer '*' aliases)"
+                )
+        return known
+
+    size(config, "", 0)
 
 
 def validate_config(config: dict) -> None:
@@ -206,6 +245,7 @@ def load_study(config: dict) -> Study:
     from .agents.registry import agent_args_to_dict, load_agent_args
     from .benchmarks import CustomBenchmarkError, TaskSelectionError, UnknownBenchmarkError, get_benchmark
 
+    check_config_size(config)
     validate_config(config)
     benchmarks = {}
     for name, settings in config["benchmarks"].items():

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ConfigError
+from .layout import MAX_FOLDER_NAME_BYTES
 
 UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")  # what a value may not bring into an agent folder name
 
@@ -70,6 +71,11 @@ def expand_entry(name: str, settings: dict[str, Any]) -> list[AgentEntry]:
     for values in itertools.product(*(sweep[key] for key in keys)):
         swept = dict(zip(keys, values, strict=True))
         variant = "-".join([name] + [f"{labels[key]}={value_label(value)}" for key, value in swept.items()])
+        if len(variant.encode()) > MAX_FOLDER_NAME_BYTES:
+            raise ConfigError(
+                f"config error at agents.{name}.sweep: the variant name {variant[:60]!r}... has "
+                f"{len(variant.encode())} characters, too long for a folder; allowed: at most {MAX_FOLDER_NAME_BYTES}"
+            )
         entries.append(AgentEntry(variant, settings["config"], {**overrides, **swept}, swept, name))
     return entries
 

@@ -28,4 +28,4 @@ rule aggregate:
     conda:
         "../envs/agentlab.yaml"
     shell:
-        "agentlab aggregate results/{wildcards.study} > {log:q} 2>&1"
+        "agentlab aggregate results/{wildcards.study:q} > {log:q} 2>&1"

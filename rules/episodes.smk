@@ -29,4 +29,4 @@ rule episode:
     shell:
         "agentlab episode --spec {params.spec:q} --out {params.dir:q} --attempt {resources.attempt} "
         + episode_limits()
-        + " --study-dir results/{wildcards.study} >> {log:q} 2>&1"
+        + " --study-dir results/{wildcards.study:q} >> {log:q} 2>&1"

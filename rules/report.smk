@@ -17,4 +17,4 @@ rule report:
     conda:
         "../envs/agentlab.yaml"
     shell:
-        "agentlab report results/{wildcards.study} --repo {params.repo:q} > {log:q} 2>&1"
+        "agentlab report results/{wildcards.study:q} --repo {params.repo:q} > {log:q} 2>&1"

@@ -30,6 +30,7 @@ HANG = "<hang>"
 class Fail:
     status: int
     retry_after: float | None = None
+    echo_key: bool = False  # the error message repeats the request's Authorization header, as some proxies do
 
 
 Reply = str | Callable[[dict], str] | Fail
@@ -161,7 +162,10 @@ class ScriptedLLMServer:
                     server.closing.wait()
                 elif isinstance(reply, Fail):
                     headers = {"Retry-After": str(reply.retry_after)} if reply.retry_after is not None else {}
-                    self._send(reply.status, {"error": {"message": f"scripted HTTP {reply.status}"}}, headers)
+                    message = f"scripted HTTP {reply.status}"
+                    if reply.echo_key:
+                        message += f"; Incorrect API key provided: {self.headers.get('Authorization')}"
+                    self._send(reply.status, {"error": {"message": message}}, headers)
                 else:
                     text = reply(body) if callable(reply) else reply
                     self._send(

@@ -239,7 +239,7 @@ def test_the_report_of_a_damaged_study_is_built(tmp_path):
     index = (study / "report" / "index.html").read_text()
     assert "Damaged results: 3 left out" in index and "unknown status" in index
     trace = (study / "report" / "episodes" / "miniwob" / "a" / "t2" / "seed2.html").read_text()
-    assert "1 damaged line(s), left out: line 2: not a JSON record" in trace
+    assert "1 damaged line(s) or refused file(s), left out: line 2: not a JSON record" in trace
 
 
 def test_continuous_rewards_are_averaged_and_agentlab_columns_weigh_repeated_draws(tmp_path):

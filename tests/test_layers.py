@@ -16,6 +16,7 @@ LAYERS = [
         "errors",
         "io",
         "layout",
+        "masking",
         "records",
         "revision",
         "settle",

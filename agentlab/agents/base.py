@@ -86,13 +86,18 @@ class AgentArgs(ABC):
         return _override(self, keys, value, path)
 
 
-def _override(obj: Any, keys: list[str], value: Any, path: str) -> Any:
+def _override(obj: Any, keys: list[str], value: Any, path: str, parent: str = "") -> Any:
     head, rest = keys[0], keys[1:]
+    if not dataclasses.is_dataclass(obj) or isinstance(obj, type):
+        raise ConfigError(
+            f"agent config {path!r}: field {parent!r} is a {type(obj).__name__}, which has no field {head!r}; "
+            "allowed: dotted keys through dataclass fields only"
+        )
     names = [f.name for f in dataclasses.fields(obj)]
     if head not in names:
         raise ConfigError(f"agent config {path!r} has no field {head!r}; allowed: {', '.join(names)}")
     if rest:
-        value = _override(getattr(obj, head), rest, value, path)
+        value = _override(getattr(obj, head), rest, value, path, f"{parent}.{head}".lstrip("."))
     return dataclasses.replace(obj, **{head: value})
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..layout import EpisodeKey, read_manifest, relaunched_episodes, study_episodes, summary_path
+from ..layout import EpisodeKey, key_problem, read_manifest, relaunched_episodes, study_episodes, summary_path
 from ..records import ERROR_STATUSES, DamagedRecord, EpisodeSummary, read_steps, read_summary
 
 EPISODE_KEYS = list(EpisodeKey._fields)
@@ -160,15 +160,20 @@ def add_scores(episodes: pd.DataFrame, manifest: dict[str, Any]) -> pd.DataFrame
 def load_results(path: str | Path) -> StudyResults:
     """Read every summary.json of the study at `path` (results/<study>); steps are read on first use.
 
-    A damaged summary (truncated, not JSON, wrong types, unknown status) is listed in `damaged`
-    with its reason, never raised: one bad file does not stop a study's tables."""
+    A damaged summary (truncated, not JSON, wrong types, unknown status; a link, FIFO or device, or
+    one the manifest names outside the study) is listed in `damaged` with its reason, never raised:
+    one bad file does not stop a study's tables."""
     study_dir = Path(path)
     manifest = read_manifest(study_dir)
     rows, missing, damaged = [], [], []
     for key in study_episodes(study_dir, manifest):
         summary_file = summary_path(study_dir, key)
+        problem = key_problem(key)
+        if problem is not None:
+            damaged.append({**key._asdict(), "path": str(summary_file), "reason": problem})
+            continue
         try:
-            summary = read_summary(summary_file)
+            summary = read_summary(summary_file, inside=study_dir)
         except FileNotFoundError:
             missing.append(key._asdict())
             continue

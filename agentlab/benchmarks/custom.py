@@ -20,7 +20,7 @@ from ..navigation import NavigationPolicy
 from .base import Backend, Benchmark, RewardKind
 
 GYM_PREFIX = "browsergym/"  # BrowserGym's register_task prefixes every id with it
-TASK_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")  # a task is a folder of the study's results
+TASK_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}\Z")  # a task is a folder of the study's results
 PATH_FORMAT = "'package.module:NAME'"
 
 
@@ -139,8 +139,8 @@ def task_gym_ids(name: str, path: str, tasks: Sequence[type | str]) -> tuple[dic
             )
         if not TASK_NAME.match(task_name):
             raise CustomBenchmarkError(
-                f"benchmark {name} ({path}): task name {task_name!r} is not a folder name; allowed: letters, "
-                f"digits, '_', '.', '-'"
+                f"benchmark {name} ({path}): task name {task_name!r} is not a folder name; allowed: up to 100 "
+                f"letters, digits, '_', '.', '-'"
             )
         if task_name in gym_ids:
             raise CustomBenchmarkError(f"benchmark {name} ({path}): task {task_name!r} is listed twice")

@@ -34,6 +34,7 @@ from typing import BinaryIO
 from ..budget import read_spend, record_spend
 from ..io import remove_stale_temporaries, write_json_atomic
 from ..layout import ATTEMPTS_DIR, EPISODE_LOG, OBSERVATIONS_DIR, SCREENSHOTS_DIR, STAGING_DIR, STEPS_FILE, SUMMARY_FILE
+from ..masking import declared_key_names, key_values, mask_keys_in
 from ..records import RETRIED_STATUSES, EpisodeOutcome, EpisodeSummary
 from ..revision import run_provenance
 from .spec import EpisodeSpec, RunLimits
@@ -74,12 +75,25 @@ def versions(chromium: str | None) -> dict[str, str | None]:
 
 
 class _Tee:
-    """Copies the worker's output to the episode log (kept across attempts) and to our stderr."""
+    """Copies the worker's output to the episode log (kept across attempts) and to our stderr, whole
+    lines at a time with key values masked (a key split between two reads is masked too)."""
+
+    MAX_PENDING = 65536  # a longer unfinished line is written as it is
 
     def __init__(self, log: BinaryIO | None):
         self.log = log
+        self.keys = {value.encode(): f"[${name}]".encode() for value, name in key_values().items()}
+        self.pending = b""
 
     def write(self, data: bytes) -> None:
+        data, self.pending = self.pending + data, b""
+        if not data.endswith(b"\n") and len(data) < self.MAX_PENDING:
+            data, newline, self.pending = data.rpartition(b"\n")
+            data += newline
+        for value, mask in self.keys.items():
+            data = data.replace(value, mask)
+        if not data:
+            return
         if self.log is not None:
             try:
                 self.log.write(data)
@@ -174,8 +188,10 @@ def _place(staging: Path, target: Path) -> None:
 
 
 def build_summary(spec: EpisodeSpec, limits: RunLimits, outcome: EpisodeOutcome, started: float) -> EpisodeSummary:
+    """The episode's summary, with the values of the key variables its agent needs masked (an LLM
+    error may repeat the key it was sent): what the tables and the report show of it."""
     results = {key: value for key, value in vars(outcome).items() if key != "chromium_version"}
-    return EpisodeSummary(
+    summary = EpisodeSummary(
         study=spec.study,
         benchmark=spec.benchmark,
         agent=spec.agent_name,
@@ -194,6 +210,11 @@ def build_summary(spec: EpisodeSpec, limits: RunLimits, outcome: EpisodeOutcome,
         spec=json.loads(spec.to_json()),
         provenance=run_provenance(Path.cwd()),  # the study run's (exported once), else the working folder's
     )
+    keys = key_values(declared_key_names(outcome.agent_args))
+    text = json.dumps(summary.to_dict(), default=str)
+    if any(value in text for value in keys):
+        return EpisodeSummary.from_dict(mask_keys_in(summary.to_dict(), keys))
+    return summary
 
 
 def run_supervised(spec: EpisodeSpec, limits: RunLimits, episode_dir: Path, debug: bool = False) -> int:

@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from ..analyze.load import step_row
+from ..io import RefusedFile, open_inside, read_inside
 from ..layout import EPISODE_LOG, STEPS_FILE, SUMMARY_FILE, EpisodeKey, episode_dir, episode_id
-from ..records import read_steps, read_summary
+from ..records import MAX_PAGE_DETAILS_BYTES, MAX_SCREENSHOT_BYTES, read_steps, read_summary
 from .finder import ASSETS_DIR, data_script
 from .render import relative_url, render
 
@@ -118,6 +119,27 @@ def overlay(targets: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     return boxes, points
 
 
+RECORDED_FILES = {"screenshot": MAX_SCREENSHOT_BYTES, "page_details": MAX_PAGE_DETAILS_BYTES}
+
+
+def refuse_unsafe_files(records: list[dict[str, Any]], folder: Path) -> list[str]:
+    """Drop from `records` the file names io.open_inside refuses (outside the episode folder, links,
+    FIFOs, devices, too large): the report neither embeds nor links them. One problem line each."""
+    problems = []
+    for record in records:
+        for name, max_bytes in RECORDED_FILES.items():
+            if not isinstance(record.get(name), str):
+                continue
+            try:
+                open_inside(folder, record[name], max_bytes).close()
+            except FileNotFoundError:
+                pass  # shown as not recorded
+            except (OSError, RefusedFile) as error:
+                problems.append(f"step {record.get('step')}: {name} refused: {error}")
+                record[name] = None
+    return problems
+
+
 def step_view(record: dict[str, Any], folder: Path, folder_url: str) -> dict[str, Any]:
     """What the template shows of one step record (the AXTree and pruned HTML load on demand)."""
     messages = record.get("messages") or []
@@ -164,8 +186,8 @@ def details_payload(record: dict[str, Any], folder: Path) -> dict[str, str | Non
 
     name = record.get("page_details")
     try:
-        details = packed((folder / name).read_bytes()) if isinstance(name, str) else None
-    except OSError:  # shown as not recorded; one missing file never stops the report
+        details = packed(read_inside(folder, name, MAX_PAGE_DETAILS_BYTES)) if isinstance(name, str) else None
+    except (OSError, RefusedFile):  # shown as not recorded; one missing file never stops the report
         details = None
     axtree = (record.get("axtree") or "").encode()
     return {"axtree": packed(gzip.compress(axtree, compresslevel=6, mtime=0)), "details": details}
@@ -179,6 +201,7 @@ def write_trace_page(
     folder = episode_dir(study_dir, key)
     summary = read_summary(folder / SUMMARY_FILE).to_dict()
     records, damaged_lines = read_steps(folder)
+    damaged_lines += refuse_unsafe_files(records, folder)
     folder_url = relative_url(folder, page.parent)
     steps = [step_view(record, folder, folder_url) for record in records]
     for before, after in zip(steps, steps[1:]):

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import ConfigError
-from ...records import read_page_details
+from ...io import RefusedFile, read_inside
+from ...records import MAX_SCREENSHOT_BYTES, read_page_details
 from ..base import EpisodeContext
 from .agent import WebAgentArgs
 from .flags import PromptFlags
@@ -60,7 +61,10 @@ def recorded_page(records: list[dict[str, Any]], step: int, goal: str, directory
         html = details.get("pruned_html") or ""
     screenshot = None
     if flags.use_screenshot:
-        screenshot = (directory / record["screenshot"]).read_bytes()
+        try:
+            screenshot = read_inside(directory, record["screenshot"], MAX_SCREENSHOT_BYTES)
+        except RefusedFile as error:
+            raise ConfigError(f"step {record.get('step')}: screenshot refused: {error}") from None
     return Page(
         goal=goal,
         axtree=recorded_axtree(record.get("axtree") or "", flags) if flags.use_axtree else "",
