@@ -185,3 +185,13 @@ def test_native_miniwob_seed_374076_seeds_its_page_as_miniwob_cube_does():
     import numpy as np
 
     assert np.random.RandomState(NATIVE_SEED_OF_CUBE).randint(0, 1000000) == 42
+
+
+@pytest.mark.parametrize("cube", ["miniwob-cube\n", "../x:Y", "pkg.mod:X; rm -rf /", "x" * 201])
+def test_a_bad_cube_name_is_refused_in_one_line(cube):
+    from agentlab.errors import ConfigError
+    from agentlab.study import load_study
+
+    with pytest.raises(ConfigError) as refused:
+        load_study(cube_study() | {"benchmarks": {"mw": {"cube": cube, "tasks": "all"}}})
+    assert "\n" not in str(refused.value) and "cube" in str(refused.value)
