@@ -86,6 +86,18 @@ def process_kind(pid: int) -> str:
     line = b" ".join(argv).decode(errors="replace")
     kinds = [
         ("chromium", "chromium"),
+        # cube-harness's Ray (bench/cube.py): the raylet's command line names its agents' scripts
+        ("ray::", "Ray worker"),
+        ("/raylet/raylet", "Ray raylet"),
+        ("gcs_server", "Ray GCS"),
+        ("dashboard/agent.py", "Ray dashboard agent"),
+        ("dashboard/dashboard.py", "Ray dashboard"),
+        ("runtime_env/agent", "Ray runtime-env agent"),
+        ("log_monitor.py", "Ray log monitor"),
+        ("autoscaler/_private/monitor.py", "Ray monitor"),
+        ("default_worker.py", "Ray worker"),
+        ("cube_harness_run.py", "cube-harness main"),
+        ("http.server", "MiniWoB page server"),
         ("snakemake", "snakemake"),
         ("agentlab.episode.warm_server", "episode server"),
         ("agentlab.episode.cold_worker", "cold worker"),
