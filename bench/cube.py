@@ -147,6 +147,7 @@ def run_theirs(parallel: int, tasks: list[str]) -> dict:
         "peak_pss_mb": sampler.peak_mb,
         "peak_pss_by_kind": sampler.peak_by_kind_mb,
         "phases": {"import_s": result["import_s"], "ray_init_s": result["ray_init_s"]},
+        "ray_failed_starts": result["ray_failed_starts"],
         "statuses": result["statuses"],
     }
 
@@ -183,6 +184,8 @@ def print_where(row: dict, parallel: int) -> None:
         f"    peak PSS {row['peak_pss_mb']:.0f} MB: " + ", ".join(f"{kind} {mb:.0f}" for kind, mb in memory if mb >= 1)
     )
     print("    " + ", ".join(f"{key} {seconds:.2f}" for key, seconds in row["phases"].items()))
+    if row.get("ray_failed_starts"):
+        print(f"    Ray failed to start {row['ray_failed_starts']} time(s) first (its raylet's 30 s), not timed")
     bad = {task: status for task, status in row.get("statuses", {}).items() if status != "COMPLETED"}
     if bad:
         print(f"    episodes not COMPLETED: {bad}")

@@ -8,9 +8,10 @@ launch options, a free port for miniwob-cube's page server (its default, 8000, i
 started on this node without its dashboard, results in a temp dir deleted afterwards.
 
 wall_s times ray.init and `run_with_ray` (Ray's start, the page server, episodes, Ray's shutdown),
-not the imports (import_s); ray_init_s is Ray's start alone. Each task is one episode
-(miniwob-cube seeds every page with 42). statuses maps each task to cube-harness's episode status
-(COMPLETED when the agent ended it); errors counts the episodes with another status or none.
+not the imports (import_s), nor Ray's failed starts (ray_failed_starts: retried up to twice);
+ray_init_s is Ray's start alone. Each task is one episode (miniwob-cube seeds every page with
+42). statuses maps each task to cube-harness's episode status (COMPLETED when the agent ended
+it); errors counts the episodes with another status or none.
 """
 
 from __future__ import annotations
@@ -35,6 +36,24 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def start_ray(n_jobs: int, attempts: int = 3) -> tuple[float, int]:
+    """Start Ray as run_with_ray would, minus the dashboard (it would serve on 0.0.0.0:8265); return
+    when the successful start began and how many failed before it. Ray gives its raylet a fixed 30 s
+    to register, which a loaded machine misses ("The current node timed out during startup")."""
+    import ray
+
+    for failed in range(attempts):
+        tic = time.perf_counter()
+        try:
+            ray.init(num_cpus=n_jobs, include_dashboard=False, log_to_driver=True)
+            return tic, failed
+        except Exception as error:
+            if "timed out during startup" not in str(error) or failed == attempts - 1:
+                raise
+            ray.shutdown()
+    raise AssertionError("unreachable")
 
 
 def make_experiment(tasks: list[str], actions: list[str], max_steps: int, chromium: str, output_dir: Path):
@@ -81,16 +100,13 @@ def run(tasks: list[str], n_jobs: int, actions: list[str], max_steps: int, chrom
         try:
             with stdout_to_stderr():
                 tic = time.perf_counter()
-                import ray
                 from cube_harness.exp_runner import run_with_ray
                 from cube_harness.storage import FileStorage
 
                 import_s = time.perf_counter() - tic
                 exp = make_experiment(tasks, actions, max_steps, chromium, Path(scratch) / "experiment")
                 with load_proctree().PeakPssSampler() as memory:
-                    tic = time.perf_counter()
-                    # run_with_ray's own ray.init, minus the dashboard (it would serve on 0.0.0.0:8265)
-                    ray.init(num_cpus=n_jobs, include_dashboard=False, log_to_driver=True)
+                    tic, failed_starts = start_ray(n_jobs)
                     ray_init_s = time.perf_counter() - tic
                     run_with_ray(exp, n_cpus=n_jobs)
                     wall_s = time.perf_counter() - tic
@@ -108,6 +124,7 @@ def run(tasks: list[str], n_jobs: int, actions: list[str], max_steps: int, chrom
         "import_s": round(import_s, 2),
         "wall_s": round(wall_s, 2),
         "ray_init_s": round(ray_init_s, 2),
+        "ray_failed_starts": failed_starts,
         "episodes_per_min": round(len(tasks) / wall_s * 60, 2),
         "peak_pss_mb": round(memory.peak_mb, 1),
         "peak_pss_per_parallel_episode_mb": round(memory.peak_mb / min(n_jobs, len(tasks)), 1),
