@@ -12,14 +12,14 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Snakemake's shell jobs call `agentlab`: put the venv first on PATH for them.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: run test test-quick lint bench setup chromium slurm bridge clean-results
+.PHONY: run test test-quick lint bench setup chromium slurm bridge cube clean-results
 
 # A lock left by a killed run is removed first (one line says so); a live run in this folder stops us.
 run: setup
 	agentlab unlock-stale
 	snakemake --cores $(CORES)
 
-test: setup slurm bridge lint
+test: setup slurm bridge cube lint
 	pytest
 
 # Lint, format and type checks (configured in pyproject.toml); `make test` runs them first.
@@ -42,6 +42,12 @@ setup: chromium $(VENV)/.installed
 # seed's agent names (agentlab.agents.generic_agent.AGENT_4o...) run its agents through the bridge.
 bridge: setup
 	agentlab bridge install
+
+# The CUBE benchmarks (cube-standard) in a Python 3.12 venv of their own (~/.cache/agentlab/cube-*, or
+# $$AGENTLAB_CUBE_VENV), from agentlab/benchmarks/cube/cube.lock.txt; Python 3.12 comes from
+# $$AGENTLAB_CUBE_PYTHON, python3.12 on PATH, pyenv or uv (one line says how to get one when none is there).
+cube: setup
+	agentlab cube install
 
 chromium:
 	@if [ ! -x /usr/lib/chromium/chromium ] && ! command -v chromium >/dev/null; then \

@@ -32,6 +32,7 @@ rule all:
 
 # The local LLM server (if the study has local-model agents) is shared by all episodes of a run.
 onstart:
+    refuse_a_second_run()
     refuse_dirty_tree()
     warn_of_the_local_job_cap()
     start_local_llm_server()

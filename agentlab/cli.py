@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from .errors import ConfigError
+from .pinned_venv import PinnedVenv
 from .relaunch import MODES as RELAUNCH_MODES
 from .relaunch import NO_RELAUNCH
 
@@ -109,7 +110,7 @@ def cmd_preflight(args: argparse.Namespace) -> int:
     from .benchmarks.preflight import run_preflight
     from .io import read_json, write_json_atomic
 
-    benchmark = get_benchmark(args.benchmark, args.module)
+    benchmark = get_benchmark(args.benchmark, args.module, args.cube)
     if args.manifest:
         tasks = read_json(args.manifest)["benchmarks"][args.benchmark]["tasks"]
     else:
@@ -208,17 +209,27 @@ def cmd_llm_server(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_bridge(args: argparse.Namespace) -> int:
-    from .agents.bridge.environment import AgentLabEnvironment
-
-    environment = AgentLabEnvironment.configured()
-    if args.action == "install":
+def venv_action(environment: PinnedVenv, action: str) -> int:
+    """`install` a pinned venv (idempotent), or say where it is (`status`; when missing, one line on installing it)."""
+    if action == "install":
         print(environment.install())
     elif environment.installed():
-        print(f"ServiceNow AgentLab 0.4.2 is installed in {environment.venv} ({environment.python})")
+        print(f"{environment.name} is installed in {environment.venv} ({environment.python})")
     else:
         environment.check()  # raises the one-line ConfigError saying how to install it
     return 0
+
+
+def cmd_bridge(args: argparse.Namespace) -> int:
+    from .agents.bridge.environment import AgentLabEnvironment
+
+    return venv_action(AgentLabEnvironment.configured(), args.action)
+
+
+def cmd_cube(args: argparse.Namespace) -> int:
+    from .benchmarks.cube.environment import CubeEnvironment
+
+    return venv_action(CubeEnvironment.configured(), args.action)
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -337,6 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
     preflight = commands.add_parser("preflight", help="check a benchmark's package and backend (server, credentials)")
     preflight.add_argument("benchmark")
     preflight.add_argument("--module", default="", help="Python path of a custom benchmark, 'package.module:NAME'")
+    preflight.add_argument("--cube", default="", help="the cube of a CUBE benchmark (miniwob-cube, 'pkg.mod:Config')")
     preflight.add_argument("--manifest", type=Path, help="study.json whose tasks to check (default: all tasks)")
     preflight.add_argument("--out", type=Path, help="where to write the record of the check")
     preflight.set_defaults(func=cmd_preflight)
@@ -395,6 +407,10 @@ def build_parser() -> argparse.ArgumentParser:
     bridge = commands.add_parser("bridge", help="ServiceNow AgentLab 0.4.2's environment, where its agents run")
     bridge.add_argument("action", choices=["install", "status"], help="install (idempotent) or say where it is")
     bridge.set_defaults(func=cmd_bridge)
+
+    cube = commands.add_parser("cube", help="the CUBE benchmarks' environment (Python 3.12), where cubes run")
+    cube.add_argument("action", choices=["install", "status"], help="install (idempotent) or say where it is")
+    cube.set_defaults(func=cmd_cube)
 
     server = commands.add_parser("llm-server", help="the local LLM server shared by a run's episodes")
     server.add_argument(

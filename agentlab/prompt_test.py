@@ -153,7 +153,7 @@ def run_prompt_test(test: PromptTest) -> PromptTestResult:
         )
     overrides = {**({} if test.agent else spec.get("agent_overrides") or {}), **test.overrides}
     agent_args = load_agent_args(config, overrides)
-    benchmark = get_benchmark(summary.benchmark)
+    benchmark = get_benchmark(summary.benchmark, spec.get("benchmark_module", ""), spec.get("cube", ""))
     context = EpisodeContext(
         summary.benchmark,
         summary.task,

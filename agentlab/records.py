@@ -89,6 +89,7 @@ class EpisodeOutcome:
     chromium_version: str | None = None
     agent_args: dict[str, Any] | None = None  # the resolved agent config (agent_args_to_dict)
     agent_details: dict[str, Any] = field(default_factory=dict)  # what the agent said of itself (Agent.details)
+    benchmark_details: dict[str, Any] = field(default_factory=dict)  # a cube's name, version and packages
     config_hash: str | None = None
     agent_stats: dict[str, Any] = field(default_factory=dict)  # totals: tokens, cost, LLM calls...
     timings: dict[str, Any] = field(default_factory=dict)  # seconds: setup, reset, agent, browser steps, total
@@ -131,6 +132,7 @@ class EpisodeSummary:
     goal: str | None = None
     agent_args: dict[str, Any] | None = None
     agent_details: dict[str, Any] = field(default_factory=dict)
+    benchmark_details: dict[str, Any] = field(default_factory=dict)
     config_hash: str | None = None
     agent_stats: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, Any] = field(default_factory=dict)
@@ -193,6 +195,7 @@ SUMMARY_TYPES: dict[str, tuple[type, ...]] = {
     "stop_reason": (str,),
     "agent_stats": (dict,),
     "agent_details": (dict,),
+    "benchmark_details": (dict,),
     "timings": (dict,),
     "elapsed_s": (int, float),
     "attempt": (int,),

@@ -1,12 +1,16 @@
 """Crash recovery without a new command: a Snakemake lock left by a killed run is removed before the
-next run starts; a lock held by a live run in the same folder never is.
+next run starts; a lock held by a live run in the same folder never is. And one run of a study at a time.
 
 Snakemake locks its working folder (.snakemake/locks) for the length of a run and leaves the lock
-behind when killed (kill -9, a lost terminal), after which every run asks for `--unlock`.
+behind when killed (kill -9, a lost terminal), after which every run asks for `--unlock`. It is no
+guard against a second run of a live study, though: any run ending in the folder (another study's)
+deletes the whole .snakemake/locks, the live run's lock included. So each run also holds a lock of
+its study of ours (`hold_study_lock`), which the kernel releases when the run's process ends.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 from dataclasses import dataclass
@@ -16,6 +20,9 @@ from .errors import ConfigError
 from .proctree import command_line, is_snakemake
 
 LOCKS_DIR = Path(".snakemake") / "locks"
+STUDY_LOCKS_DIR = Path(".agentlab") / "studies"  # <study>.lock, holding the pid of the run that holds it
+
+_held_study_locks: list[int] = []  # open for the rest of the process: closing one would release it
 
 
 class RunInProgress(ConfigError):
@@ -64,3 +71,23 @@ def remove_stale_lock(directory: Path) -> str | None:
         f"removed the lock left by an interrupted run in {directory.resolve()} (no snakemake works there); "
         "its finished episodes are kept"
     )
+
+
+def hold_study_lock(study: str, directory: Path) -> None:
+    """Lock `study` in `directory` until this process (the Snakemake run) ends; RunInProgress (one line
+    with the holder's pid) if a live run of the same study holds it, whatever other runs did meanwhile."""
+    folder = directory / STUDY_LOCKS_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = os.open(folder / f"{study}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.read(lock, 32).decode(errors="replace").strip()
+        os.close(lock)
+        raise RunInProgress(
+            f"study {study!r} is already running in {directory.resolve()} (snakemake pid {holder}); "
+            "wait for it to finish or stop it (Ctrl-C, or kill -INT that pid), then run again"
+        ) from None
+    os.ftruncate(lock, 0)
+    os.write(lock, f"{os.getpid()}\n".encode())
+    _held_study_locks.append(lock)

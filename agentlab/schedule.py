@@ -72,7 +72,7 @@ class Schedule:
         from .benchmarks import get_benchmark
 
         self.study = study
-        self.benchmarks = {name: get_benchmark(name, plan.module) for name, plan in study.benchmarks.items()}
+        self.benchmarks = {name: get_benchmark(name, plan.module, plan.cube) for name, plan in study.benchmarks.items()}
         self.parents = {
             name: {}
             if plan.ignore_dependencies

@@ -1,7 +1,7 @@
 """Machine-wide slots: at most N processes of a run inside one section at once (LLM requests to one
 endpoint, page resets), whatever process they run in.
 
-A slot is a lock file under the user's runtime folder, held with `flock` for the section and
+A slot is a lock file under the user's private runtime folder (`private_runtime`), held with `flock` for the section and
 released by the kernel if the process dies, so a killed episode never leaks one.
 """
 
@@ -16,20 +16,20 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from .private_runtime import user_runtime_dir
+
 POLL_S = 0.05  # between looks for a free slot; the sections held are seconds long
 
 
 def slots_dir(kind: str, key: str) -> Path:
-    """The folder of `key`'s slots among those of `kind` ("requests", "resets")."""
-    base = Path(os.environ.get("XDG_RUNTIME_DIR") or "/tmp") / f"agentlab-{os.getuid()}" / kind
-    return base / hashlib.sha256(key.encode()).hexdigest()[:16]
+    """The folder of `key`'s slots among those of `kind` ("requests", "resets"), made private if missing."""
+    return user_runtime_dir(kind, hashlib.sha256(key.encode()).hexdigest()[:16])
 
 
 @contextlib.contextmanager
 def held_slot(kind: str, key: str, limit: int) -> Iterator[None]:
     """Hold one of `key`'s `limit` slots for the duration, waiting for one to be free."""
     directory = slots_dir(kind, key)
-    directory.mkdir(parents=True, exist_ok=True)
     fd = None
     while fd is None:
         start = random.randrange(limit)  # waiters spread over the slots

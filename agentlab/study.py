@@ -47,6 +47,7 @@ class BenchmarkPlan:
     reward_kind: str = "binary"  # the benchmark's: binary rewards score as success rate, continuous as mean reward
     repeats: tuple[tuple[str, int, int], ...] = ()  # (task, seed, n): pairs its default seeds draw n > 1 times
     module: str = ""  # Python path of a custom benchmark ('package.module:NAME'); '' for a built-in one
+    cube: str = ""  # the cube it runs (a known cube's name or 'pkg.mod:Config'); '' for a BrowserGym benchmark
 
     @property
     def tasks(self) -> tuple[str, ...]:
@@ -113,6 +114,7 @@ class Study:
             pre_observation_delay=plan.pre_observation_delay,
             config_hash=self.config_hash(benchmark, agent),
             benchmark_module=plan.module,
+            cube=plan.cube,
         )
 
     def spec_json(self, benchmark: str, agent: str, task: str, seed: int) -> str:
@@ -192,6 +194,8 @@ class Study:
             entry["task_seeds"] = plan.task_seeds()
         if plan.module:
             entry["module"] = plan.module
+        if plan.cube:
+            entry["cube"] = plan.cube
         if plan.repeats:  # AgentLab runs these (task, seed) draws n times; its averages weigh them so
             entry["repeats"] = [list(repeat) for repeat in plan.repeats]
         return entry
@@ -206,7 +210,7 @@ def load_study(config: dict) -> Study:
     benchmarks = {}
     for name, settings in config["benchmarks"].items():
         try:
-            benchmark = get_benchmark(name, settings.get("module", ""))
+            benchmark = get_benchmark(name, settings.get("module", ""), settings.get("cube", ""))
             episodes = benchmark.episodes(benchmark.select_tasks(settings["tasks"]), settings.get("seeds"))
         except (UnknownBenchmarkError, CustomBenchmarkError, TaskSelectionError) as error:
             raise ConfigError(f"config error at benchmarks.{name}: {error}") from None
@@ -221,6 +225,7 @@ def load_study(config: dict) -> Study:
             reward_kind=benchmark.reward_kind,
             repeats=tuple((task, seed, n) for (task, seed), n in repeats.items() if (task, seed) in chosen),
             module=settings.get("module", ""),
+            cube=settings.get("cube", ""),
         )
     agents = {}
     for name, entry in expand_agents(config["agents"]).items():

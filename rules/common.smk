@@ -8,6 +8,7 @@ from pathlib import Path
 from agentlab.layout import PLOTS, TABLES
 from agentlab.errors import ConfigError
 from agentlab.revision import check_clean, export_provenance
+from agentlab.runlock import hold_study_lock
 from agentlab.schedule import Schedule
 from agentlab.study import load_study
 
@@ -40,6 +41,11 @@ def episode_spec(wildcards):
 def benchmark_module(wildcards):
     """A custom benchmark's Python path ('' for a built-in one): the preflight and reset load it."""
     return STUDY.benchmarks[wildcards.benchmark].module
+
+
+def benchmark_cube(wildcards):
+    """The cube a CUBE benchmark runs ('' for a BrowserGym one): the preflight checks its environment."""
+    return STUDY.benchmarks[wildcards.benchmark].cube
 
 
 @per_job
@@ -121,6 +127,16 @@ def study_manifest_digest(wildcards):
 @per_job
 def study_summaries(wildcards):
     return STUDY.summary_paths()
+
+
+def refuse_a_second_run():
+    """Stop in one line if this study already runs in this folder; otherwise hold its lock for the run
+    (Snakemake's own lock is gone as soon as any other run in the folder ends: agentlab/runlock.py)."""
+    try:
+        hold_study_lock(STUDY.name, Path.cwd())
+    except ConfigError as error:
+        print(f"agentlab: {error}", file=sys.stderr)
+        sys.exit(2)
 
 
 def refuse_dirty_tree():

@@ -9,7 +9,8 @@ rule preflight:
         "results/{study}/logs/preflight/{benchmark}.log",
     params:
         module=benchmark_module,
+        cube=benchmark_cube,
     conda:
         "../envs/agentlab.yaml"
     shell:
-        "agentlab preflight {wildcards.benchmark:q} --module={params.module:q} --manifest {input:q} --out {output:q} 2>&1 | tee {log:q}"
+        "agentlab preflight {wildcards.benchmark:q} --module={params.module:q} --cube={params.cube:q} --manifest {input:q} --out {output:q} 2>&1 | tee {log:q}"

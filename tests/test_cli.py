@@ -29,6 +29,7 @@ BAD_ARGUMENTS = [
     (["launch", "--relaunch_mode", "sometimes"], "invalid choice: 'sometimes'"),
     (["llm-server", "status", "--settings", '{"threads": 2, "gpu": true}'], "has unknown fields gpu"),
     (["bridge", "uninstall"], "invalid choice: 'uninstall'"),
+    (["cube", "uninstall"], "invalid choice: 'uninstall'"),
     (["no-such-command"], "invalid choice: 'no-such-command'"),
 ]
 

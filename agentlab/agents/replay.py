@@ -2,7 +2,8 @@
 
 A trace is JSON lines with an "action" field per step, the format of an episode's `steps.jsonl`,
 so a finished study can be replayed by pointing `trace` at its episodes. A record's "think" and
-"messages", when present, are replayed too, so the replayed trace reads like the recorded one.
+"messages", when present, are replayed too, so the replayed trace reads like the recorded one; a
+record of one function call ("tool_calls", as a CUBE episode records it) is replayed as that call.
 The package ships solutions of a few MiniWoB tasks and seeds (`traces/`), REPLAY's default.
 """
 
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from ..errors import AgentError
 from ..records import read_records
+from ..tool_calls import ToolCall
 from .base import Agent, AgentArgs, AgentStep, EpisodeContext
 
 PACKAGE_PREFIX = "agentlab:"  # a trace path inside this package, the same on every machine
@@ -54,8 +56,11 @@ class ReplayAgent(Agent):
             return AgentStep(action=None, think=f"trace {self.source} has no more actions")
         record = self.records[self.played]
         self.played += 1
+        calls = record.get("tool_calls") or []
+        call = ToolCall(str(calls[0]["name"]), dict(calls[0].get("arguments") or {})) if len(calls) == 1 else None
         return AgentStep(
-            action=record["action"],
+            action=str(call) if call else record["action"],
+            tool_call=call,
             think=record.get("think") or f"replaying step {self.played} of {self.source}",
             messages=record.get("messages") or [],
         )

@@ -32,8 +32,15 @@ class UnknownBenchmarkError(ConfigError):
 
 
 @cache
-def get_benchmark(name: str, module: str = "") -> Benchmark:
-    """The benchmark `name`: built in, or with `module` ('package.module:NAME') the user's own."""
+def get_benchmark(name: str, module: str = "", cube: str = "") -> Benchmark:
+    """The benchmark `name`: built in, with `module` ('package.module:NAME') the user's own, or with `cube`
+    a CUBE benchmark (a known cube's name, e.g. miniwob-cube, or its config's path 'pkg.mod:Config')."""
+    if cube:
+        if module:
+            raise UnknownBenchmarkError(f"benchmark {name!r} names both a module and a cube; allowed: one of them")
+        from .cube.benchmark import load_cube
+
+        return load_cube(name, cube)
     if module:
         if name in BENCHMARK_MODULES:
             raise UnknownBenchmarkError(
@@ -45,7 +52,7 @@ def get_benchmark(name: str, module: str = "") -> Benchmark:
     if name not in BENCHMARK_MODULES:
         raise UnknownBenchmarkError(
             f"unknown benchmark {name!r}; allowed: {', '.join(sorted(BENCHMARK_MODULES))}, "
-            f"or your own with module: 'package.module:NAME'"
+            f"your own with module: 'package.module:NAME', or a cube with cube: miniwob-cube"
         )
     return importlib.import_module(BENCHMARK_MODULES[name]).load(name)
 

@@ -10,7 +10,7 @@ from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from ..actions import ActionSetArgs
 from ..errors import ConfigError
@@ -70,6 +70,7 @@ class Benchmark:
     reward_kind: RewardKind = "binary"
     is_multi_tab: bool = False  # tasks may open several tabs (agents are shown the open tabs)
     opens_browser: bool = True  # False: its env replays recorded observations (WebLINX) and opens no browser
+    split_column: ClassVar[str] = SPLIT_COLUMN  # the metadata column of its tasks' train/valid/test split
 
     def env_id(self, task: str) -> str:
         return f"{self.env_prefix}{task}"
@@ -115,7 +116,7 @@ class Benchmark:
         tasks = self.select_tasks(selection.get("names", "all"))
         conditions = dict(selection.get("match", {}))
         if "split" in selection:
-            conditions[SPLIT_COLUMN] = selection["split"]
+            conditions[self.split_column] = selection["split"]
         columns = sorted({column for row in self.task_metadata.values() for column in row})
         for column, pattern in conditions.items():
             if column not in columns:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..agents.base import AgentStep, EpisodeContext
+from ..benchmarks.cube.benchmark import CubeBenchmark
 from ..budget import NO_BUDGET, Budget
 from ..errors import AgentError, EvaluationError, InfraError
 from ..navigation import NavigationGuard
@@ -63,7 +64,10 @@ def preload() -> None:
 
 
 def make_env(spec: EpisodeSpec, benchmark: Any, action_set: Any) -> Any:
-    """A BrowserGym env for the spec's task, launched through `agentlab.browser`, with safe actions."""
+    """A BrowserGym env for the spec's task, launched through `agentlab.browser`, with safe actions; for a
+    CUBE benchmark, its task in the CUBE host (`benchmarks.cube.client.CubeEnv`)."""
+    if isinstance(benchmark, CubeBenchmark):
+        return benchmark.make_env(spec.task, spec.seed)
     import gymnasium as gym
 
     from .. import browser
@@ -166,14 +170,21 @@ def run_episode(
     blame: Status = "infra_error"  # who is at fault if the code running now raises
     try:
         on_phase("setup", 0)
-        benchmark = get_benchmark(spec.benchmark, spec.benchmark_module)
+        benchmark = get_benchmark(spec.benchmark, spec.benchmark_module, spec.cube)
+        cube = isinstance(benchmark, CubeBenchmark)
         agent_args = load_agent_args(spec.agent_config, spec.agent_overrides)
         outcome.agent_args = agent_args_to_dict(agent_args)
         outcome.config_hash = config_hash(
             spec.benchmark, spec.max_steps, spec.pre_observation_delay, outcome.agent_args
         )
         context = EpisodeContext(
-            spec.benchmark, spec.task, spec.seed, spec.max_steps, benchmark.action_set, benchmark.is_multi_tab
+            spec.benchmark,
+            spec.task,
+            spec.seed,
+            spec.max_steps,
+            benchmark.action_set,
+            benchmark.is_multi_tab,
+            benchmark.tools if isinstance(benchmark, CubeBenchmark) else (),
         )
         blame = "agent_error"
         agent = agent_args.make_agent(context)
@@ -184,7 +195,8 @@ def run_episode(
         blame = "infra_error"
         env = make_env(spec, benchmark, agent.action_set)
         signatures = action_signatures(agent.action_set)
-        guard_evaluation(env)
+        if not cube:
+            guard_evaluation(env)
         timings["setup_s"] = time.time() - started
 
         on_phase("reset_queue", 0)
@@ -197,7 +209,10 @@ def run_episode(
         timings["reset_s"] = time.time() - tic
         outcome.goal = obs.get("goal")
         guard = NavigationGuard(benchmark.navigation_policy())
-        if benchmark.opens_browser:
+        if cube:
+            outcome.chromium_version = env.chromium_version
+            outcome.benchmark_details = env.details
+        elif benchmark.opens_browser:
             outcome.chromium_version = env.unwrapped.browser.version
             guard.install(env.unwrapped.context)
 
@@ -236,9 +251,14 @@ def run_episode(
             record["targets"] = action_targets_with_boxes(answer.action, obs, signatures, agent.action_set.multiaction)
             on_phase("step", step)
             tic = time.time()
-            obs, reward, terminated, truncated, info = env.step(answer.action)
+            if cube:
+                answer_calls = (answer.action, answer.tool_call, signatures, agent.action_set.multiaction)
+                obs, reward, terminated, truncated, info = env.step(*answer_calls)
+                record["tool_calls"] = info["tool_calls"]
+            else:
+                obs, reward, terminated, truncated, info = env.step(answer.action)
             env_s = time.time() - tic
-            settle_s = take_settle_seconds(env.unwrapped.page)
+            settle_s = None if cube else take_settle_seconds(env.unwrapped.page)
             timings["env_step_s"] += env_s
             report_refused_navigations(guard, obs, record)
             outcome.reward += float(reward)
@@ -257,6 +277,9 @@ def run_episode(
                 outcome.stop_reason = "terminated" if terminated else "truncated"
                 writer.write({**writer.observation(step + 1, obs), "action": None})
                 break
+        if cube:  # the cube's score is its evaluation at the end, whatever its steps said
+            on_phase("evaluate", outcome.n_steps)
+            outcome.reward = env.evaluate()
         outcome.success = outcome.reward > 0
         outcome.status = "success" if outcome.success else "failure"
     except Exception as error:  # recorded, not raised: an episode's failure is a result

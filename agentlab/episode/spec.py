@@ -26,13 +26,15 @@ class EpisodeSpec:
     pre_observation_delay: float = 0.5  # at most this long, the page may settle before each observation
     config_hash: str = ""  # of the agent's resolved config when planned: its change reruns the episode
     benchmark_module: str = ""  # Python path of a custom benchmark; '' for a built-in one
+    cube: str = ""  # the cube a CUBE benchmark runs (agentlab.benchmarks.cube); '' for a BrowserGym one
 
     def to_json(self) -> str:
-        """The spec as JSON; an empty benchmark_module is left out, so built-in benchmarks' specs (and
-        the episodes planned from them) stay as they were before custom benchmarks existed."""
+        """The spec as JSON; an empty benchmark_module or cube is left out, so built-in benchmarks' specs (and
+        the episodes planned from them) stay as they were before custom and CUBE benchmarks existed."""
         fields = dataclasses.asdict(self)
-        if not fields["benchmark_module"]:
-            del fields["benchmark_module"]
+        for optional in ("benchmark_module", "cube"):
+            if not fields[optional]:
+                del fields[optional]
         return json.dumps(fields, sort_keys=True)
 
     @classmethod

@@ -22,6 +22,7 @@ import sys
 import threading
 from pathlib import Path
 
+from ..private_runtime import is_own_peer, peer_uid
 from ..records import EpisodeOutcome
 from ..shared_servers import idle_timeout_s
 
@@ -93,6 +94,7 @@ def serve(slot: Path, owner: int | None = None) -> int:
     path = slot / "socket"
     path.unlink(missing_ok=True)
     listener.bind(str(path))
+    os.chmod(path, 0o600)  # whatever the umask: only this user may connect (its folder is private too)
     listener.listen(1)
     owner_exit = exit_watch(owner)
 
@@ -121,6 +123,10 @@ def serve(slot: Path, owner: int | None = None) -> int:
             print(f"episode server {os.getpid()} idle for {IDLE_TIMEOUT_S:g} s: exiting", flush=True)
             return 0
         connection, _ = listener.accept()
+        if not is_own_peer(connection):  # it would get our setup and observations, or send its own episode
+            print(f"episode server {os.getpid()} refused a client of uid {peer_uid(connection)}", flush=True)
+            connection.close()
+            continue
         with connection:
             outcome = _serve_one(connection, retire_after_infra_error)
         if outcome.status == "infra_error":

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from ..budget import NO_BUDGET, Budget
+from ..private_runtime import connect_own, open_log, private_dir, user_runtime_dir
 from ..proctree import become_subreaper, descendants, die_with_parent, kill, run_owner, wait_gone
 from ..shared_servers import VOLATILE_ENVIRONMENT
 from .spec import EpisodeSpec
@@ -97,8 +98,8 @@ def environment_key() -> str:
 
 
 def servers_dir() -> Path:
-    base = Path(os.environ.get("XDG_RUNTIME_DIR") or "/tmp")
-    return base / f"agentlab-{os.getuid()}" / environment_key()
+    """The private folder of the slots of this environment's warm servers."""
+    return user_runtime_dir(environment_key())
 
 
 class WarmWorker:
@@ -125,10 +126,8 @@ class WarmWorker:
     @staticmethod
     def _lease_slot(directory: Path) -> tuple[Path, int]:
         """The first slot whose lock is free, locked by us: its server serves only us meanwhile."""
-        directory.mkdir(parents=True, exist_ok=True)
         for number in range(1024):
-            slot = directory / f"slot-{number}"
-            slot.mkdir(exist_ok=True)
+            slot = private_dir(directory / f"slot-{number}")
             lock = os.open(slot / "lock", os.O_RDWR | os.O_CREAT, 0o600)
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -138,16 +137,14 @@ class WarmWorker:
         raise RuntimeError(f"no free episode server slot in {directory}")
 
     def _connect(self) -> socket.socket:
-        """Connect to the slot's server, starting one if none is listening."""
-        path = str(self.slot / "socket")
-        connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        """Connect to the slot's server (one of this user's), starting one if none is listening."""
+        path = self.slot / "socket"
         try:
-            connection.connect(path)
-            return connection
+            return connect_own(path, "episode server")
         except (FileNotFoundError, ConnectionRefusedError):
             pass
         owner = run_owner()  # the server ends with the Snakemake run, if there is one
-        with open(self.slot / "server.log", "ab") as log:
+        with open_log(self.slot / "server.log") as log:
             subprocess.Popen(
                 [
                     sys.executable,
@@ -165,8 +162,7 @@ class WarmWorker:
         deadline = time.monotonic() + SERVER_START_TIMEOUT_S
         while True:
             try:
-                connection.connect(path)
-                return connection
+                return connect_own(path, "episode server")
             except (FileNotFoundError, ConnectionRefusedError):
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"episode server in {self.slot} did not start; see its server.log") from None

@@ -39,7 +39,7 @@ class LocalChatArgs(OpenAIChatArgs):
         directory = runtime_dir()
         state = ensure_server(self.server, directory)
         args = dataclasses.replace(self, base_url=f"{state.base_url}/v1")
-        return LocalChatModel(args, args.make_client(), "the local llama.cpp server", directory)
+        return LocalChatModel(args, args.client_with_key(state.api_key), "the local llama.cpp server", directory)
 
 
 class LocalChatModel(OpenAIChatModel):

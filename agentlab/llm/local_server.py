@@ -1,9 +1,10 @@
 """A local llama.cpp chat server (xllamacpp) shared by the episodes of a run, managed as a service.
 
 `start` spawns this module (`python -m agentlab.llm.local_server`) detached, in a process session
-of its own; it writes
-`server.json` (pid, base URL, settings) into the runtime folder once the model is loaded and the
-OpenAI-compatible HTTP API listens. A lock makes concurrent starters start it at most once.
+of its own; it writes `server.json` (pid, base URL, settings, the run's API key) into its private
+runtime folder (0700, see `private_runtime`) once the model is loaded and the OpenAI-compatible HTTP
+API listens on loopback. The key is new at every start: another local user reaches the port but is
+refused (401) without it. A lock makes concurrent starters start it at most once.
 Clients touch the `lease` file at every request; the server exits by itself after
 `idle_timeout_s` without one, so a killed workflow leaves no server behind for long; started
 under a Snakemake run, it also exits as soon as that run's snakemake process does (Ctrl-C, kill). The
@@ -19,6 +20,7 @@ import dataclasses
 import fcntl
 import json
 import os
+import secrets
 import select
 import signal
 import subprocess
@@ -33,6 +35,7 @@ from typing import Any
 
 from ..errors import InfraError
 from ..io import write_json_atomic
+from ..private_runtime import open_log, private_dir
 from ..proctree import exit_watch, run_owner
 
 SERVER_DIR_ENV = "AGENTLAB_LLM_SERVER_DIR"
@@ -77,6 +80,7 @@ class ServerState:
     base_url: str  # e.g. http://127.0.0.1:41361 (the OpenAI API is under /v1)
     settings: ServerSettings
     started_at: float
+    api_key: str  # the Bearer token every request but /health needs
 
 
 def runtime_dir() -> Path:
@@ -85,12 +89,20 @@ def runtime_dir() -> Path:
     return Path(os.environ.get(SERVER_DIR_ENV) or Path.cwd() / ".agentlab" / "llm-server").absolute()
 
 
+def _private(directory: Path) -> Path:
+    """`directory` made private (0700, this user's): its server.json holds the key."""
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    return private_dir(directory)
+
+
 def read_state(directory: Path) -> ServerState | None:
     try:
         data = json.loads((directory / STATE_FILE).read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
+        return ServerState(
+            data["pid"], data["base_url"], ServerSettings(**data["settings"]), data["started_at"], data["api_key"]
+        )
+    except (FileNotFoundError, json.JSONDecodeError, KeyError):  # KeyError: an older version's, without a key
         return None
-    return ServerState(data["pid"], data["base_url"], ServerSettings(**data["settings"]), data["started_at"])
 
 
 def _is_our_server(pid: int) -> bool:
@@ -124,8 +136,7 @@ def status(directory: Path | None = None) -> ServerState | None:
 
 @contextlib.contextmanager
 def _locked(directory: Path) -> Iterator[None]:
-    directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / LOCK_FILE, "w") as lock:
+    with open(_private(directory) / LOCK_FILE, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield
@@ -161,7 +172,7 @@ def ensure_server(settings: ServerSettings, directory: Path | None = None, timeo
             return state
         (directory / STATE_FILE).unlink(missing_ok=True)
         touch_lease(directory)
-        with open(directory / LOG_FILE, "ab") as log:
+        with open_log(directory / LOG_FILE) as log:
             owner = run_owner()
             process = subprocess.Popen(
                 [
@@ -210,7 +221,7 @@ def stop_server(directory: Path | None = None, timeout_s: float = 15.0) -> Serve
         return state
 
 
-def _server_params(settings: ServerSettings, model_path: Path) -> Any:
+def _server_params(settings: ServerSettings, model_path: Path, api_key: str) -> Any:
     import xllamacpp
 
     params = xllamacpp.CommonParams()
@@ -224,6 +235,7 @@ def _server_params(settings: ServerSettings, model_path: Path) -> Any:
     params.cache_prompt = True  # reuse the KV cache of a common prompt prefix across requests
     params.offline = True  # never reach for a model hub
     params.cors_origins = ""  # no browser access
+    params.api_keys = [api_key]  # loopback is open to every local user: requests need the run's key
     return params
 
 
@@ -234,15 +246,15 @@ def serve(settings: ServerSettings, directory: Path | None = None, owner: int | 
 
     from .local_model import QWEN_05B, ensure_model_file
 
-    directory = directory or runtime_dir()
-    directory.mkdir(parents=True, exist_ok=True)
+    directory = _private(directory or runtime_dir())
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     model_path = Path(settings.model_file) if settings.model_file else ensure_model_file(QWEN_05B)
     started = time.time()
-    server = xllamacpp.Server(_server_params(settings, model_path))  # returns once it listens
-    state = ServerState(os.getpid(), server.listening_address.rstrip("/"), settings, started)
+    api_key = secrets.token_urlsafe(32)
+    server = xllamacpp.Server(_server_params(settings, model_path, api_key))  # returns once it listens
+    state = ServerState(os.getpid(), server.listening_address.rstrip("/"), settings, started, api_key)
     write_json_atomic(directory / STATE_FILE, dataclasses.asdict(state))
     print(f"serving {model_path} at {state.base_url}", flush=True)
     owner_exit = exit_watch(owner)

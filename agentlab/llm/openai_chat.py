@@ -20,9 +20,12 @@ class OpenAIChatArgs(ChatModelArgs):
         require_env(self.api_key_env, f"model {self.model_name!r}")
 
     def make_client(self) -> Any:
+        return self.client_with_key(require_env(self.api_key_env, f"model {self.model_name!r}") or "no-key")
+
+    def client_with_key(self, api_key: str) -> Any:
+        """An OpenAI client of `base_url` sending `api_key` (a server's own key, e.g. the local server's)."""
         from openai import OpenAI
 
-        api_key = require_env(self.api_key_env, f"model {self.model_name!r}") or "no-key"
         return OpenAI(base_url=self.base_url, api_key=api_key, timeout=self.timeout_s, max_retries=0)
 
     def make_model(self) -> ChatModel:

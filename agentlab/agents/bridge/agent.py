@@ -13,16 +13,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import select
-import shutil
-import signal
-import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
+from ... import hosts
 from ...errors import AgentError, ConfigError, InfraError
 from ...llm.limiter import request_slot
 from ...llm.pricing import add_costs, cost
@@ -32,103 +28,36 @@ from . import zygote
 from .environment import AgentLabEnvironment
 
 STAT_KEYS = ("input_tokens", "output_tokens")  # AgentLab's tracker counts these per step
-EXIT_CODE_WAIT_S = 2.0  # for an ended host's zygote to reap it
 
 
-class HostProcess:
+class HostProcess(hosts.HostProcess):
     """A host forked from the machine's bridge zygote (see `zygote`) for us, talking JSON lines over a Unix socket."""
 
+    kind = "AgentLab agent"
+    protocol = wire.PROTOCOL_VERSION
+
     def __init__(self, environment: AgentLabEnvironment, preload: tuple[str, ...]):
-        self.scratch = Path(tempfile.mkdtemp(prefix="agentlab-bridge-", dir=_scratch_root()))
-        self.log_path = self.scratch / "host.log"
-        self.log_path.touch()
-        self._log_read = 0
-        self.streams: list[TextIO] = []
-        self.pid: int | None = None
-        self.exited: int | None = None  # a pidfd of the host: readable once it has exited
+        super().__init__(prefix="agentlab-bridge-")
         try:
-            self._connect(environment, preload)
+            connection = zygote.connect(environment.python, host_environment(environment), preload)
+            setup = {"scratch": str(self.scratch), "log": str(self.log_path)}  # where the forked host works and writes
+            connection.sendall((json.dumps(setup) + "\n").encode())
+            fd = connection.detach()
+            self.open(fd, os.dup(fd))
         except BaseException:
             self.close()
             raise
 
-    def _connect(self, environment: AgentLabEnvironment, preload: tuple[str, ...]) -> None:
-        """Get a host forked for us, pointed at our scratch folder and log, speaking our protocol."""
-        connection = zygote.connect(environment.python, host_environment(environment), preload)
-        connection.sendall((json.dumps({"scratch": str(self.scratch), "log": str(self.log_path)}) + "\n").encode())
-        fd = connection.detach()
-        self.answers = os.fdopen(fd, "r", encoding="utf-8")
-        self.requests = os.fdopen(os.dup(fd), "w", encoding="utf-8", buffering=1)
-        self.streams = [self.requests, self.answers]
-        hello = self._receive()
-        self.pid = int(hello["pid"])
-        self.exited = os.pidfd_open(self.pid)
-        if hello.get("protocol") != wire.PROTOCOL_VERSION:
-            raise InfraError(
-                f"AgentLab bridge host speaks protocol {hello.get('protocol')}, we speak {wire.PROTOCOL_VERSION}"
-            )
-
-    def ask(self, message: dict[str, Any]) -> dict[str, Any]:
-        """Send one request; its answer, or the host's error raised as AgentError / InfraError."""
-        try:
-            self.requests.write(json.dumps(message) + "\n")
-        except (BrokenPipeError, OSError):
-            pass  # the host died: _receive says how
-        answer = self._receive()
-        if answer.get("kind") == "error":
-            error = InfraError if answer.get("infra") else AgentError
-            raise error(f"AgentLab agent raised {answer['type']}: {answer['message']}\n{answer['traceback']}")
-        return answer
-
-    def _receive(self) -> dict[str, Any]:
-        try:
-            line = self.answers.readline()
-        except OSError:
-            line = ""
-        self.relay_output()
-        if not line:
-            raise InfraError(
-                f"the AgentLab agent process exited with code {self.exit_code()}; its output is in the episode log"
-            )
-        return json.loads(line)
-
     def exit_code(self) -> int | str:
         """The ended host's exit code, as its zygote wrote it when it reaped the host ("unknown" if it did not)."""
         written = self.scratch / wire.EXIT_CODE_FILE
-        deadline = time.monotonic() + EXIT_CODE_WAIT_S
+        deadline = time.monotonic() + hosts.EXIT_WAIT_S
         while not written.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
         try:
             return int(written.read_text())
         except (OSError, ValueError):
             return "unknown"
-
-    def relay_output(self) -> None:
-        """Copy what the host printed since last time to our stderr (the episode's log)."""
-        with open(self.log_path, "rb") as log:
-            log.seek(self._log_read)
-            data = log.read()
-        self._log_read += len(data)
-        if data:
-            sys.stderr.buffer.write(data)
-            sys.stderr.flush()
-
-    def alive(self) -> bool:
-        return self.exited is not None and not select.select([self.exited], [], [], 0)[0]
-
-    def close(self) -> None:
-        for stream in self.streams:
-            try:
-                stream.close()
-            except OSError:
-                pass
-        if self.exited is not None:
-            if self.alive():
-                signal.pidfd_send_signal(self.exited, signal.SIGKILL)
-            select.select([self.exited], [], [], EXIT_CODE_WAIT_S)
-            os.close(self.exited)
-            self.exit_code()  # its zygote writes it into the scratch folder: wait for it before removing the folder
-        shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 _idle_hosts: dict[Path, HostProcess] = {}  # per AgentLab interpreter: kept between episodes
@@ -149,11 +78,6 @@ def release_host(environment: AgentLabEnvironment, host: HostProcess) -> None:
         _idle_hosts[environment.python] = host
     else:
         host.close()
-
-
-def _scratch_root() -> str | None:
-    """Where observations' arrays travel: memory (/dev/shm) when there is one."""
-    return "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
 
 
 def host_environment(environment: AgentLabEnvironment) -> dict[str, str]:

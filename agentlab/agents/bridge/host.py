@@ -249,14 +249,14 @@ def preload(path: str) -> str | None:
 def serve_forked(connection: socket.socket, setup: dict[str, str]) -> None:
     """A forked host: output to the client's log, cwd its scratch folder, the protocol on `connection`.
     It dies at once when the client (its episode server) does, even mid-request."""
-    log = os.open(setup["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    log = os.open(setup["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
     os.dup2(log, 1)
     os.dup2(log, 2)
     os.close(log)
     os.chdir(setup["scratch"])
     if "numpy" in sys.modules:  # its global generator would otherwise repeat the zygote's draws in every host
         sys.modules["numpy"].random.seed()
-    client = struct.unpack("3i", connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[0]
+    client, _ = peer(connection)
     threading.Thread(target=exit_with, args=(client,), daemon=True).start()
     fd = connection.detach()
     with (
@@ -264,6 +264,13 @@ def serve_forked(connection: socket.socket, setup: dict[str, str]) -> None:
         os.fdopen(os.dup(fd), "w", encoding="utf-8", buffering=1) as answers,
     ):
         serve(requests, answers)
+
+
+def peer(connection: socket.socket) -> tuple[int, int]:
+    """The pid and uid of the process at the other end of the Unix socket `connection`.
+    (agentlab.private_runtime has its own: this file imports only the standard library.)"""
+    pid, uid, _ = struct.unpack("3i", connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))
+    return pid, uid
 
 
 def exit_with(pid: int) -> None:
@@ -291,6 +298,7 @@ class Zygote:
         bound = self.path.with_name(f"{self.path.name}.{os.getpid()}")
         bound.unlink(missing_ok=True)
         listener.bind(str(bound))
+        os.chmod(bound, 0o600)  # whatever the umask: only this user may connect
         listener.listen(64)
         os.rename(bound, self.path)  # clients connect only once it listens
         inode = self.path.stat().st_ino
@@ -315,7 +323,13 @@ class Zygote:
                 listener.setblocking(True)
 
     def fork_host(self, listener: socket.socket, connection: socket.socket) -> None:
-        """Fork a host serving `connection`; its client first sends {"scratch": folder, "log": file}."""
+        """Fork a host serving `connection`; its client first sends {"scratch": folder, "log": file}.
+        A client of another user is refused: the host would run as us (the socket's folder is private too)."""
+        client_pid, client_uid = peer(connection)
+        if client_uid != os.getuid():
+            print(f"refused a client of uid {client_uid} (pid {client_pid}): not this user's", flush=True)
+            connection.close()
+            return
         connection.settimeout(SETUP_TIMEOUT_S)
         try:
             with connection.makefile("r", encoding="utf-8") as lines:  # the client then waits for hello

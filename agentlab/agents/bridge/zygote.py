@@ -2,8 +2,9 @@
 server instead of a new interpreter each (~10 s and ~150 MB spared per host).
 
 One per AgentLab interpreter, host environment and preload list, named by their hash in the user's
-runtime folder. The first client to find none starts it (detached, under a lock: sixteen slots
-starting at once start one) and waits until it listens; it exits when unused (AGENTLAB_WARM_IDLE_S).
+private runtime folder; each end checks that the other runs as this user. The first client to find
+none starts it (detached, under a lock: sixteen slots starting at once start one) and waits until it
+listens; it exits when unused (AGENTLAB_WARM_IDLE_S).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import time
 from pathlib import Path
 
 from ...errors import InfraError
+from ...private_runtime import connect_own, open_log
 from ...shared_servers import VOLATILE_ENVIRONMENT, idle_timeout_s
 from ...slots import slots_dir
 from . import host as wire
@@ -28,15 +30,19 @@ LOG_TAIL_LINES = 3
 SET_BY_IMPORTS = ("PYGAME_HIDE_SUPPORT_PROMPT",)  # importing browsergym sets it in our process: not another environment
 
 
-def connect(python: Path, environment: dict[str, str], preload: tuple[str, ...]) -> socket.socket:
-    """A connection to the zygote of `python`, `environment` and `preload`, started if none answers."""
+def zygote_dir(python: Path, environment: dict[str, str], preload: tuple[str, ...]) -> Path:
+    """The private folder of the zygote of `python`, `environment` and `preload`: its socket, lock and log."""
     variables = sorted((k, v) for k, v in environment.items() if k not in (*VOLATILE_ENVIRONMENT, *SET_BY_IMPORTS))
     script, codec = Path(wire.__file__), Path(wire.wire.__file__)  # edited since: another zygote, running the new code
     key = json.dumps(
         [str(python), str(script), script.stat().st_mtime_ns, codec.stat().st_mtime_ns, variables, list(preload)]
     )
-    directory = slots_dir("bridge-zygotes", key)
-    directory.mkdir(parents=True, exist_ok=True)
+    return slots_dir("bridge-zygotes", key)
+
+
+def connect(python: Path, environment: dict[str, str], preload: tuple[str, ...]) -> socket.socket:
+    """A connection to the zygote of `python`, `environment` and `preload`, started if none answers."""
+    directory = zygote_dir(python, environment, preload)
     path = directory / "socket"
     with contextlib.suppress(FileNotFoundError, ConnectionRefusedError):
         return _connect(path)
@@ -48,13 +54,7 @@ def connect(python: Path, environment: dict[str, str], preload: tuple[str, ...])
 
 
 def _connect(path: Path) -> socket.socket:
-    connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        connection.connect(str(path))
-    except OSError:
-        connection.close()
-        raise
-    return connection
+    return connect_own(path, "AgentLab bridge's fork server")
 
 
 def _start(python: Path, environment: dict[str, str], preload: tuple[str, ...], path: Path) -> socket.socket:
@@ -64,7 +64,7 @@ def _start(python: Path, environment: dict[str, str], preload: tuple[str, ...], 
     command = [str(python), "-P", wire.__file__, "--zygote", str(path), "--idle-s", str(idle_timeout_s())]
     command += [argument for name in preload for argument in ("--preload", name)]
     try:
-        with open(log_path, "wb") as log:
+        with open_log(log_path, truncate=True) as log:
             process = subprocess.Popen(
                 command,
                 stdin=subprocess.DEVNULL,
