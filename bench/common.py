@@ -103,6 +103,7 @@ def process_kind(pid: int) -> str:
         ("agentlab.episode.cold_worker", "cold worker"),
         ("agentlab episode", "supervisor"),
         ("bin/agentlab", "supervisor"),
+        ("benchmarks/cube/host.py", "CUBE host"),
         ("host.py", "AgentLab agent host"),
         ("playwright", "playwright driver"),
         ("node", "playwright driver"),

@@ -25,18 +25,19 @@ episodes/min at 8 parallel.
 from __future__ import annotations
 
 import argparse
-import glob
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 from common import MINIWOB_TASKS, REPO, RunSampler, machine_load, snakemake, tool_env
+
+from agentlab.benchmarks.cube.environment import CubeEnvironment
 
 TASKS = MINIWOB_TASKS
 ACTIONS = ["noop()"] * 3
@@ -45,51 +46,34 @@ CUBE = "miniwob-cube"
 PEER = "cube-harness-0.1.0rc2"
 PEER_LOCK = REPO / "bench" / "peer" / f"{PEER}.lock.txt"
 PEER_RUN = REPO / "bench" / "peer" / "cube_harness_run.py"
-PEER_VENV = Path(os.environ.get("AGENTLAB_CUBE_PEER_VENV") or Path.home() / ".cache" / "agentlab" / PEER)
-MARKER = ".installed-lock.txt"  # a copy of the lock it was installed from: a complete install
 ERRORS = ("agent_error", "infra_error", "eval_error")
 
 
-def python_for_peer() -> str:
-    """A Python 3.12 or 3.13 (cube-harness needs >= 3.12), found as a user would: $AGENTLAB_CUBE_PYTHON,
-    then python3.12 and python3.13 on PATH that run (a pyenv shim fails unless its version is selected),
-    then pyenv's ~/.pyenv/versions/3.12* and 3.13*."""
-    if os.environ.get("AGENTLAB_CUBE_PYTHON"):
-        candidates = [os.environ["AGENTLAB_CUBE_PYTHON"]]
-    else:
-        pyenv = sorted(glob.glob(str(Path.home() / ".pyenv" / "versions" / "3.1[23]*" / "bin" / "python3.1[23]")))
-        candidates = [path for path in (shutil.which("python3.12"), shutil.which("python3.13"), *pyenv) if path]
-    for python in candidates:
-        check = [python, "-c", "import sys, venv; sys.exit(sys.version_info[:2] not in ((3, 12), (3, 13)))"]
-        if subprocess.run(check, capture_output=True).returncode == 0:
-            return python
-    raise SystemExit(
-        f"cube.py: no working Python 3.12 or 3.13 among {candidates or 'python3.12, python3.13, ~/.pyenv/versions'}: "
-        "set AGENTLAB_CUBE_PYTHON to one"
-    )
+@dataclass(frozen=True)
+class CubeHarnessEnvironment(CubeEnvironment):
+    """cube-harness 0.1.0rc2's venv: made, as the CUBE environment is, by a Python 3.12 found the way a
+    user has one ($AGENTLAB_CUBE_PYTHON, python3.12 on PATH that runs, pyenv's versions, uv), from its lock."""
+
+    lock: Path = PEER_LOCK
+    name: str = PEER
+    variable: str = "AGENTLAB_CUBE_HARNESS_VENV"
+    install_hint: str = "python bench/cube.py (installs it on first use)"
+
+    @classmethod
+    def configured(cls) -> CubeHarnessEnvironment:
+        """$AGENTLAB_CUBE_HARNESS_VENV, else ~/.cache/agentlab/cube-harness-0.1.0rc2."""
+        return cls(Path(os.environ.get(cls.variable) or Path.home() / ".cache" / "agentlab" / PEER).expanduser())
 
 
-def peer_interpreter() -> str:
-    """cube-harness 0.1.0rc2's python, its venv installed from the pinned lock on first use (--no-deps)."""
-    python = PEER_VENV / "bin" / "python"
-    marker = PEER_VENV / MARKER
-    if python.is_file() and marker.is_file() and marker.read_bytes() == PEER_LOCK.read_bytes():
-        print(f"{PEER} is installed in {PEER_VENV}", flush=True)
-        return str(python)
+def install(environment: CubeEnvironment) -> None:
+    """Install a pinned venv on first use, saying what was done and how long it took."""
     started = time.monotonic()
-    marker.unlink(missing_ok=True)
-    subprocess.run([python_for_peer(), "-m", "venv", "--clear", str(PEER_VENV)], check=True)
-    log = PEER_VENV / "install.log"
-    with open(log, "wb") as output:
-        install = [str(python), "-m", "pip", "install", "--no-deps", "--no-input", "-r", str(PEER_LOCK)]
-        if subprocess.run(install, stdout=output, stderr=subprocess.STDOUT).returncode != 0:
-            raise SystemExit(f"cube.py: installing {PEER} into {PEER_VENV} failed; see {log}")
-    marker.write_bytes(PEER_LOCK.read_bytes())
-    print(f"installed {PEER} into {PEER_VENV} in {time.monotonic() - started:.0f} s", flush=True)
-    return str(python)
+    done = environment.install()
+    print(done + (f" in {time.monotonic() - started:.0f} s" if done.startswith("installed") else ""), flush=True)
 
 
 def run_ours(parallel: int, tasks: list[str]) -> dict:
+    install(CubeEnvironment.configured())  # the cubes' venv (agentlab cube install)
     with tempfile.TemporaryDirectory(prefix="agentlab-cube-bench-") as tmp:
         workdir = Path(tmp)
         trace = workdir / "noops.jsonl"
@@ -127,11 +111,11 @@ def run_ours(parallel: int, tasks: list[str]) -> dict:
 
 
 def run_theirs(parallel: int, tasks: list[str]) -> dict:
-    python = peer_interpreter()
+    environment = CubeHarnessEnvironment.configured()
+    install(environment)
     marker = uuid.uuid4().hex
-    # litellm (imported by cube-harness) fetches its price table from GitHub unless told otherwise
-    env = {**os.environ, "AGENTLAB_BENCH_MARK": marker, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
-    command = [python, str(PEER_RUN), "--tasks", ",".join(tasks), "--n-jobs", str(parallel)]
+    env = {**os.environ, **environment.offline_variables(), "AGENTLAB_BENCH_MARK": marker}
+    command = [str(environment.python), str(PEER_RUN), "--tasks", ",".join(tasks), "--n-jobs", str(parallel)]
     with RunSampler(marker) as sampler:
         process = subprocess.run(command, capture_output=True, text=True, env=env)
     if process.returncode != 0:
