@@ -87,6 +87,8 @@ def process_kind(pid: int) -> str:
     kinds = [
         ("chromium", "chromium"),
         # cube-harness's Ray (bench/cube.py): the raylet's command line names its agents' scripts
+        ("ray::DashboardAgent", "Ray dashboard agent"),
+        ("ray::RuntimeEnvAgent", "Ray runtime-env agent"),
         ("ray::", "Ray worker"),
         ("/raylet/raylet", "Ray raylet"),
         ("gcs_server", "Ray GCS"),
