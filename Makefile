@@ -29,9 +29,9 @@ lint: setup
 	mypy
 
 # Every benchmark script, each printing its figures (~1.5 h, concurrency.py most of it; the first run installs ServiceNow
-# AgentLab 0.4.2 into its own venv for the side-by-side comparison, ~5 min).
+# AgentLab 0.4.2 and cube-harness 0.1.0rc2 into their own venvs for the side-by-side comparisons, ~5 min each).
 bench: setup
-	cd bench && python throughput.py && python planning.py && python report_build.py && python llm_local.py && python fidelity.py && python concurrency.py
+	cd bench && python throughput.py && python planning.py && python report_build.py && python llm_local.py && python fidelity.py && python concurrency.py && python cube.py
 
 test-quick: setup
 	pytest -m "not slow"

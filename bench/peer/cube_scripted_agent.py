@@ -1,0 +1,41 @@
+"""A scripted agent for cube-harness 0.1.0rc2: plays a fixed list of tool calls, then stops. No LLM.
+
+The peer of our ReplayAgent fed the same actions (bench/cube.py): per episode, cube-harness resets
+the task, then each `step` returns one action, the cube's BrowserGym-named tool call (`noop`);
+after the script a step with no actions ends the episode as COMPLETED (cube-harness's graceful
+end, see its Agent.run). Not `final_step`: miniwob-cube's tool (cube_browser_tool's BgymTool) has
+only BrowserGym's actions, and sends every call to BrowserGym, where final_step() is no function.
+A top-level module because cube-harness stores the config's class by its import path and Ray's
+workers import it from PYTHONPATH.
+"""
+
+from __future__ import annotations
+
+from cube.core import Action, ActionSchema, Observation
+from cube_harness.agent import Agent, AgentConfig
+from cube_harness.core import AgentOutput
+
+
+class ScriptedCubeAgentConfig(AgentConfig):
+    actions: list[str] = ["noop"] * 3  # tool names, called without arguments
+
+    def make(self, action_set: list[ActionSchema] | None = None, **kwargs) -> ScriptedCubeAgent:
+        names = {schema.name for schema in action_set or []}
+        unknown = sorted(set(self.actions) - names)
+        if unknown:
+            raise ValueError(f"scripted actions {unknown} are not in the task's action set {sorted(names)}")
+        return ScriptedCubeAgent(self)
+
+
+class ScriptedCubeAgent(Agent):
+    def __init__(self, config: ScriptedCubeAgentConfig):
+        super().__init__(config)
+        self.actions = list(config.actions)
+        self.played = 0
+
+    def step(self, obs: Observation) -> AgentOutput:
+        """The next scripted call; no call (the end) once the script is over."""
+        if self.played >= len(self.actions):
+            return AgentOutput(actions=[])
+        self.played += 1
+        return AgentOutput(actions=[Action(id=f"call-{self.played}", name=self.actions[self.played - 1])])
