@@ -222,6 +222,9 @@ def _server_params(settings: ServerSettings, model_path: Path) -> Any:
     params.hostnames = ["127.0.0.1"]
     params.port = 0  # a free port, read back from the server
     params.cache_prompt = True  # reuse the KV cache of a common prompt prefix across requests
+    # the model's own Jinja chat template (xllamacpp's default, stated): the tools API needs it, and a text
+    # chat renders as with the built-in ChatML
+    params.use_jinja = True
     params.offline = True  # never reach for a model hub
     params.cors_origins = ""  # no browser access
     return params
