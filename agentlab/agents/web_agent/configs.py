@@ -6,6 +6,8 @@ as AgentLab's AGENT_4o); their prompts are ours (README: "Agents")."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from ...llm.hf_chat import HFChatArgs
 from ...llm.local_chat import LocalChatArgs
 from ...llm.openai_chat import OpenAIChatArgs
@@ -30,6 +32,9 @@ FLAGS_LOCAL = PromptFlags(
     use_focused_element=False,
     max_parse_retries=2,
 )
+# The local model acting by tool calls: the tools stand for the action space; no <think>, which the
+# server's forced tool call leaves no room for.
+FLAGS_LOCAL_TOOLS = dataclasses.replace(FLAGS_LOCAL, use_tools=True, use_thinking=False)
 
 WEB_AGENT_3_5 = WebAgentArgs(
     chat_model_args=OpenAIChatArgs(model_name="gpt-3.5-turbo-1106", max_input_tokens=15_000, max_new_tokens=512),
@@ -76,3 +81,5 @@ WEB_AGENT_LOCAL = WebAgentArgs(
     chat_model_args=LocalChatArgs(max_input_tokens=3_000, max_new_tokens=120, timeout_s=120.0, max_retries=2),
     flags=FLAGS_LOCAL,
 )
+# The offline model acting through the tools API (llama.cpp's server forcing a call of the action set's tools).
+WEB_AGENT_LOCAL_TOOLS = dataclasses.replace(WEB_AGENT_LOCAL, flags=FLAGS_LOCAL_TOOLS)
