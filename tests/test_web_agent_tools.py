@@ -143,20 +143,31 @@ def test_tool_mode_is_refused_in_one_line_where_the_backend_cannot_call_tools():
 
 
 @pytest.mark.slow
-def test_the_local_model_answers_a_real_observation_with_a_valid_call(obs, tmp_path, monkeypatch):
+def test_the_local_model_is_asked_through_the_tools_api_of_the_real_server(obs, tmp_path, monkeypatch):
+    """One ask (no re-asks: ~2 min on a busy machine). The 0.5B model mostly writes its call as bare JSON,
+    which llama.cpp does not read as a call: the answer is a checked call or a recorded re-ask reason."""
     monkeypatch.setenv("AGENTLAB_LLM_SERVER_DIR", str(tmp_path))
     args = WEB_AGENT_LOCAL_TOOLS
-    args = dataclasses.replace(
-        args, chat_model_args=dataclasses.replace(args.chat_model_args, server=ServerSettings(idle_timeout_s=60))
-    )
+    # a busy 2-core machine reads the ~1,900-token prompt (tools included) at ~15 tokens/s: no timeout mid-answer
+    chat = dataclasses.replace(args.chat_model_args, server=ServerSettings(idle_timeout_s=60), timeout_s=900.0)
+    args = dataclasses.replace(args, chat_model_args=chat, flags=dataclasses.replace(args.flags, max_parse_retries=0))
+    args.check()
     agent = args.make_agent(CONTEXT)
     try:
         started = time.monotonic()
-        step = agent.get_action(obs)
-        print(f"{step.action} in {time.monotonic() - started:.0f} s, {step.stats}")
+        try:
+            step = agent.get_action(obs)
+        except AgentError as error:
+            step = error.step
+        print(f"{step.action} in {time.monotonic() - started:.0f} s: {step.messages[-1]}")
     finally:
         agent.close()
         stop_server(tmp_path)
-    assert step.tool_call is not None and step.action == str(step.tool_call)
-    check_call(step.tool_call, TOOLS)
-    assert step.stats["input_tokens"] > 300 and step.stats["cost"] == 0.0
+    # the server's chat template put the tools (~1,300 tokens) into the prompt: the messages alone are ~500
+    assert step.stats["n_llm_calls"] == 1 and step.stats["input_tokens"] > 1_500 and step.stats["cost"] == 0.0
+    if step.tool_call is not None:
+        assert step.action == str(step.tool_call) and step.extra["parse_errors"] == []
+        check_call(step.tool_call, TOOLS)
+    else:
+        assert step.action is None and step.messages[-1]["role"] == "assistant"
+        assert step.extra["parse_errors"][0].startswith((NO_TOOL, "invalid call of "))

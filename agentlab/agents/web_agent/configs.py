@@ -32,9 +32,15 @@ FLAGS_LOCAL = PromptFlags(
     use_focused_element=False,
     max_parse_retries=2,
 )
-# The local model acting by tool calls: the tools stand for the action space; no <think>, which the
-# server's forced tool call leaves no room for.
-FLAGS_LOCAL_TOOLS = dataclasses.replace(FLAGS_LOCAL, use_tools=True, use_thinking=False)
+# The local model acting by tool calls: the tools stand for the action space; no <think>; and an
+# example of the tags llama.cpp reads a call from (unprompted, the 0.5B model writes bare JSON).
+FLAGS_LOCAL_TOOLS = dataclasses.replace(
+    FLAGS_LOCAL,
+    use_tools=True,
+    use_thinking=False,
+    extra_instructions='Answer with the call only, in tags:\n<tool_call>\n{"name": "click", "arguments": {"bid": "12"}}'
+    "\n</tool_call>",
+)
 
 WEB_AGENT_3_5 = WebAgentArgs(
     chat_model_args=OpenAIChatArgs(model_name="gpt-3.5-turbo-1106", max_input_tokens=15_000, max_new_tokens=512),
@@ -81,5 +87,10 @@ WEB_AGENT_LOCAL = WebAgentArgs(
     chat_model_args=LocalChatArgs(max_input_tokens=3_000, max_new_tokens=120, timeout_s=120.0, max_retries=2),
     flags=FLAGS_LOCAL,
 )
-# The offline model acting through the tools API (llama.cpp's server forcing a call of the action set's tools).
-WEB_AGENT_LOCAL_TOOLS = dataclasses.replace(WEB_AGENT_LOCAL, flags=FLAGS_LOCAL_TOOLS)
+# The offline model acting through the tools API. tool_choice "auto": llama.cpp's "required" grammar lets
+# the 0.5B model write its call untagged, then newlines to max_new_tokens, and the server parses no call.
+WEB_AGENT_LOCAL_TOOLS = dataclasses.replace(
+    WEB_AGENT_LOCAL,
+    chat_model_args=dataclasses.replace(WEB_AGENT_LOCAL.chat_model_args, tool_choice="auto"),
+    flags=FLAGS_LOCAL_TOOLS,
+)
