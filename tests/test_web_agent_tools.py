@@ -148,8 +148,10 @@ def test_the_local_model_is_asked_through_the_tools_api_of_the_real_server(obs, 
     which llama.cpp does not read as a call: the answer is a checked call or a recorded re-ask reason."""
     monkeypatch.setenv("AGENTLAB_LLM_SERVER_DIR", str(tmp_path))
     args = WEB_AGENT_LOCAL_TOOLS
-    # a busy 2-core machine reads the ~1,900-token prompt (tools included) at ~15 tokens/s: no timeout mid-answer
-    chat = dataclasses.replace(args.chat_model_args, server=ServerSettings(idle_timeout_s=60), timeout_s=900.0)
+    # a busy 2-core machine may take minutes over the ~1,900-token prompt (tools included): no client timeout
+    # mid-answer, and no idle exit either (the lease is touched as a request starts; stop_server ends it)
+    server = ServerSettings(idle_timeout_s=1800)
+    chat = dataclasses.replace(args.chat_model_args, server=server, timeout_s=1200.0, max_retries=0)
     args = dataclasses.replace(args, chat_model_args=chat, flags=dataclasses.replace(args.flags, max_parse_retries=0))
     args.check()
     agent = args.make_agent(CONTEXT)
