@@ -4,9 +4,10 @@
         ... OpenAIChatArgs(base_url=server.base_url, api_key_env=None, ...)
 
 Each request takes the next reply of the script; when the script runs out, `then` answers every
-request (e.g. Fail(500) for a server that fails forever). A reply is the answer text, a function
-of the request body returning it, Fail(status) for an HTTP error, or HANG: accept the request
-and never answer (until the server is closed). Usage counts are deterministic: 4 characters a
+request (e.g. Fail(500) for a server that fails forever). A reply is the answer text, Calls(...)
+for an answer with tool calls in OpenAI's format (`Calls([("click", {"bid": "12"})], text="...")`),
+a function of the request body returning either, Fail(status) for an HTTP error, or HANG: accept
+the request and never answer (until the server is closed). Usage counts are deterministic: 4 characters a
 token, and cached tokens are the common prefix with the previous request, as a prefix cache does.
 
 A provider's latency and rate limit: `delay_s` (seconds, or a function of the request number
@@ -33,7 +34,15 @@ class Fail:
     echo_key: bool = False  # the error message repeats the request's Authorization header, as some proxies do
 
 
-Reply = str | Callable[[dict], str] | Fail
+@dataclass(frozen=True)
+class Calls:
+    """An answer with tool calls: (name, arguments) pairs, arguments an object or JSON text (sent as is)."""
+
+    calls: Iterable[tuple[str, Any]]
+    text: str = ""
+
+
+Reply = str | Calls | Callable[[dict], str | Calls] | Fail
 
 
 def _texts(body: dict) -> str:
@@ -167,7 +176,11 @@ class ScriptedLLMServer:
                         message += f"; Incorrect API key provided: {self.headers.get('Authorization')}"
                     self._send(reply.status, {"error": {"message": message}}, headers)
                 else:
-                    text = reply(body) if callable(reply) else reply
+                    answer = reply(body) if callable(reply) else reply
+                    message, finish = _message(answer, len(server.requests))
+                    written = len(message["content"] or "") + len(
+                        json.dumps(message["tool_calls"]) if finish == "tool_calls" else ""
+                    )
                     self._send(
                         200,
                         {
@@ -175,16 +188,29 @@ class ScriptedLLMServer:
                             "object": "chat.completion",
                             "created": 0,
                             "model": body.get("model", ""),
-                            "choices": [
-                                {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}
-                            ],
+                            "choices": [{"index": 0, "finish_reason": finish, "message": message}],
                             "usage": {
                                 "prompt_tokens": usage["prompt_tokens"],
-                                "completion_tokens": len(text) // 4 + 1,
-                                "total_tokens": usage["prompt_tokens"] + len(text) // 4 + 1,
+                                "completion_tokens": written // 4 + 1,
+                                "total_tokens": usage["prompt_tokens"] + written // 4 + 1,
                                 "prompt_tokens_details": {"cached_tokens": usage["cached_tokens"]},
                             },
                         },
                     )
 
         return Handler
+
+
+def _message(answer: str | Calls, number: int) -> tuple[dict[str, Any], str]:
+    """The assistant message of an answer and its finish reason, as OpenAI's API writes them."""
+    if isinstance(answer, str):
+        return {"role": "assistant", "content": answer}, "stop"
+    calls = [
+        {
+            "id": f"call_{number}_{index}",
+            "type": "function",
+            "function": {"name": name, "arguments": arguments if isinstance(arguments, str) else json.dumps(arguments)},
+        }
+        for index, (name, arguments) in enumerate(answer.calls)
+    ]
+    return {"role": "assistant", "content": answer.text or None, "tool_calls": calls}, "tool_calls"

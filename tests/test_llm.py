@@ -1,10 +1,10 @@
 """LLM backends against a real local HTTP server speaking the OpenAI chat API; prices; key checks."""
 
 import pytest
-from llm_server import HANG, Fail, ScriptedLLMServer
+from llm_server import HANG, Calls, Fail, ScriptedLLMServer
 
 from agentlab.errors import AgentError, ConfigError, InfraError
-from agentlab.llm.chat import LLMRequestRejected, LLMUnavailable
+from agentlab.llm.chat import ChatToolCall, LLMRequestRejected, LLMUnavailable
 from agentlab.llm.hf_chat import HFChatArgs
 from agentlab.llm.openai_chat import OpenAIChatArgs
 from agentlab.llm.pricing import PRICES, add_costs, cost
@@ -70,6 +70,27 @@ def test_huggingface_inference_client_backend_retries_and_reads_usage():
     assert response.text == "bonjour" and response.retries == 1 and response.input_tokens > 0
     assert server.requests[-1]["max_tokens"] == 9 and server.requests[-1]["messages"] == HELLO
     assert server.requests[-1]["model"] == "meta-llama/Meta-Llama-3-8B-Instruct"  # what vLLM serves it as
+
+
+CLICK = {
+    "type": "function",
+    "function": {"name": "click", "parameters": {"type": "object", "properties": {"bid": {"type": "string"}}}},
+}
+
+
+def test_asked_with_tools_the_backends_send_them_and_return_the_calls():
+    calls = Calls([("click", {"bid": "12"}), ("click", '{"bid": "13"}')], text="Two buttons.")
+    with ScriptedLLMServer([calls, "plain", calls]) as server:
+        model = openai_args(server).make_model()
+        answer, plain = model.chat(HELLO, [CLICK]), model.chat(HELLO)
+        hf_args = HFChatArgs(model_name="m", base_url=server.base_url, token_env=None, tool_choice="auto")
+        hf_answer = hf_args.make_model().chat(HELLO, [CLICK])
+    expected = (ChatToolCall("click", '{"bid": "12"}', "call_1_0"), ChatToolCall("click", '{"bid": "13"}', "call_1_1"))
+    assert answer.tool_calls == expected and answer.text == "Two buttons." and answer.output_tokens > 10
+    assert server.requests[0]["tools"] == [CLICK] and server.requests[0]["tool_choice"] == "required"
+    assert plain.tool_calls == () and "tools" not in server.requests[1] and "tool_choice" not in server.requests[1]
+    assert [(call.name, call.id) for call in hf_answer.tool_calls] == [("click", "call_3_0"), ("click", "call_3_1")]
+    assert server.requests[2]["tools"] == [CLICK] and server.requests[2]["tool_choice"] == "auto"
 
 
 def test_cost_arithmetic():

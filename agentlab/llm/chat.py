@@ -1,4 +1,5 @@
-"""The chat interface every backend implements: messages in, text plus usage out."""
+"""The chat interface every backend implements: messages (and tools, for a tool call) in, text, tool calls
+and usage out."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import os
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, overload
+from typing import Any, ClassVar, overload
 
 from ..errors import AgentError, ConfigError, InfraError
 
@@ -22,6 +23,18 @@ class LLMRequestRejected(AgentError):
     """The backend rejected the request the agent built (HTTP 400/413/422, e.g. a prompt too long)."""
 
 
+TOOL_CHOICES = ("required", "auto")  # the OpenAI API's, bar "none": asked with tools, the model must or may call one
+
+
+@dataclass(frozen=True)
+class ChatToolCall:
+    """A function call as the model wrote it (OpenAI's `tool_calls`): unchecked, arguments as JSON text."""
+
+    name: str
+    arguments: str
+    id: str | None = None
+
+
 @dataclass
 class ChatResponse:
     """One answer of a chat model, with what it cost."""
@@ -32,6 +45,7 @@ class ChatResponse:
     cached_tokens: int  # input tokens served from the server's prompt cache
     latency_s: float  # wall time of the call, retries and backoff included
     retries: int  # failed attempts before this answer
+    tool_calls: tuple[ChatToolCall, ...] = ()  # the calls the model made, when asked with tools
 
 
 class ChatModel(ABC):
@@ -40,8 +54,9 @@ class ChatModel(ABC):
     model_name: str
 
     @abstractmethod
-    def chat(self, messages: list[dict[str, Any]]) -> ChatResponse:
-        """The model's answer; LLMUnavailable (InfraError) or LLMRequestRejected (AgentError) on failure."""
+    def chat(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None) -> ChatResponse:
+        """The model's answer; with `tools` (OpenAI's shape) through the tools API, its calls in `tool_calls`.
+        LLMUnavailable (InfraError) or LLMRequestRejected (AgentError) on failure."""
 
     def close(self) -> None:
         """Release connections."""
@@ -61,6 +76,10 @@ class ChatModelArgs(ABC):
     max_retries: int = 4  # extra attempts after a rate limit, 5xx, timeout or connection error
     backoff_s: float = 2.0  # first wait between attempts; doubles each time, capped at 60 s
     price_as: str | None = None  # price table entry, when model_name is a deployment or alias
+    # asked with tools: "required" makes the model call one (where the server can force it), "auto" lets it
+    tool_choice: str = "required"
+
+    supports_tools: ClassVar[bool] = False  # the backend speaks the OpenAI tools API
 
     @abstractmethod
     def make_model(self) -> ChatModel:
@@ -68,6 +87,19 @@ class ChatModelArgs(ABC):
 
     def check(self) -> None:
         """Raise ConfigError (one line) if this backend cannot be used here, before any episode starts."""
+
+    def check_tools(self) -> None:
+        """Raise ConfigError (one line) unless this backend can be asked with tools as configured."""
+        if not self.supports_tools:
+            raise ConfigError(
+                f"model {self.model_name!r}: {type(self).__name__} cannot call tools; allowed: a backend with "
+                "the OpenAI tools API (OpenAIChatArgs, AzureChatArgs, LocalChatArgs, HFChatArgs)"
+            )
+        if self.tool_choice not in TOOL_CHOICES:
+            raise ConfigError(
+                f"model {self.model_name!r}: tool_choice {self.tool_choice!r} is not allowed; "
+                f"allowed: {', '.join(TOOL_CHOICES)}"
+            )
 
     def local_server(self) -> Any:
         """The local server settings this model needs started by the workflow, or None."""

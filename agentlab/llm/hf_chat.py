@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from .chat import ChatModel, ChatModelArgs, require_env
 from .retry import RetryingChatModel, RetryPolicy, TransientError, raise_for_status
@@ -13,6 +13,8 @@ from .retry import RetryingChatModel, RetryPolicy, TransientError, raise_for_sta
 class HFChatArgs(ChatModelArgs):
     base_url: str | None = None  # a TGI server or endpoint URL; None = the model id on HF's router
     token_env: str | None = "HF_TOKEN"  # None for servers without tokens
+
+    supports_tools: ClassVar[bool] = True  # TGI's and HF's router's tools API
 
     def check(self) -> None:
         require_env(self.token_env, f"model {self.model_name!r}")
@@ -39,7 +41,7 @@ class HFChatModel(RetryingChatModel):
         self.args = args
         self.client = client
 
-    def _create(self, messages: list[dict[str, Any]]) -> Any:
+    def _create(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None) -> Any:
         import httpx2
         from huggingface_hub.errors import HfHubHTTPError, InferenceTimeoutError
 
@@ -49,6 +51,7 @@ class HFChatModel(RetryingChatModel):
                 model=self.model_name if self.args.base_url else None,
                 temperature=self.args.temperature,
                 max_tokens=self.args.max_new_tokens,
+                **({"tools": tools, "tool_choice": self.args.tool_choice} if tools else {}),
             )
         except InferenceTimeoutError as error:
             raise TransientError(f"timeout: {error}") from error

@@ -49,6 +49,6 @@ class LocalChatModel(OpenAIChatModel):
         super().__init__(args, client, where)
         self.server_dir = server_dir
 
-    def chat(self, messages: list[dict[str, Any]]) -> ChatResponse:
+    def chat(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None) -> ChatResponse:
         touch_lease(self.server_dir)
-        return super().chat(messages)
+        return super().chat(messages, tools)

@@ -233,6 +233,9 @@ def _server_params(settings: ServerSettings, model_path: Path, api_key: str) -> 
     params.hostnames = ["127.0.0.1"]
     params.port = 0  # a free port, read back from the server
     params.cache_prompt = True  # reuse the KV cache of a common prompt prefix across requests
+    # the model's own Jinja chat template (xllamacpp's default, stated): the tools API needs it, and a text
+    # chat renders as with the built-in ChatML
+    params.use_jinja = True
     params.offline = True  # never reach for a model hub
     params.cors_origins = ""  # no browser access
     params.api_keys = [api_key]  # loopback is open to every local user: requests need the run's key

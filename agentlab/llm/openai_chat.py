@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from .chat import ChatModel, ChatModelArgs, require_env
 from .retry import RetryingChatModel, RetryPolicy, TransientError, raise_for_status
@@ -15,6 +15,8 @@ class OpenAIChatArgs(ChatModelArgs):
     base_url: str | None = None  # None = OpenAI's API; e.g. http://localhost:8000/v1 for vLLM
     api_key_env: str | None = "OPENAI_API_KEY"  # None for servers without keys
     extra_body: dict[str, Any] = field(default_factory=dict)  # server-specific request fields
+
+    supports_tools: ClassVar[bool] = True
 
     def check(self) -> None:
         require_env(self.api_key_env, f"model {self.model_name!r}")
@@ -63,9 +65,10 @@ class OpenAIChatModel(RetryingChatModel):
         self.args = args
         self.client = client
 
-    def _create(self, messages: list[dict[str, Any]]) -> Any:
+    def _create(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None) -> Any:
         import openai
 
+        with_tools = {"tools": tools, "tool_choice": self.args.tool_choice} if tools else {}
         try:
             return self.client.chat.completions.create(
                 model=self.args.model_name,
@@ -73,6 +76,7 @@ class OpenAIChatModel(RetryingChatModel):
                 temperature=self.args.temperature,
                 max_tokens=self.args.max_new_tokens,
                 extra_body=self.args.extra_body or None,
+                **with_tools,
             )
         except openai.APIStatusError as error:
             raise_for_status(

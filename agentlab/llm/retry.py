@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from abc import abstractmethod
@@ -9,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar
 
-from .chat import ChatModel, ChatResponse, LLMRequestRejected, LLMUnavailable
+from .chat import ChatModel, ChatResponse, ChatToolCall, LLMRequestRejected, LLMUnavailable
 from .limiter import request_slot
 
 T = TypeVar("T")
@@ -78,26 +79,36 @@ class RetryingChatModel(ChatModel):
         self.policy = policy
         self.endpoint = endpoint
 
-    def _attempt(self, messages: list[dict[str, Any]]) -> Any:
+    def _attempt(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None) -> Any:
         with request_slot(self.endpoint):
-            return self._create(messages)
+            return self._create(messages, tools)
 
     @abstractmethod
-    def _create(self, messages: list[dict[str, Any]]) -> Any:
-        """One request: an OpenAI-format completion, or TransientError / LLMUnavailable / LLMRequestRejected."""
+    def _create(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None) -> Any:
+        """One request (through the tools API when `tools` are given): an OpenAI-format completion, or
+        TransientError / LLMUnavailable / LLMRequestRejected."""
 
-    def chat(self, messages: list[dict[str, Any]]) -> ChatResponse:
+    def chat(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None) -> ChatResponse:
         started = time.monotonic()
         completion, retries = call_with_retries(
-            lambda: self._attempt(messages), self.policy, f"{self.model_name} at {self.where}"
+            lambda: self._attempt(messages, tools), self.policy, f"{self.model_name} at {self.where}"
         )
         usage = completion.usage
         details = getattr(usage, "prompt_tokens_details", None) if usage else None
+        message = completion.choices[0].message if completion.choices else None
         return ChatResponse(
-            text=(completion.choices[0].message.content if completion.choices else None) or "",
+            text=(message.content if message else None) or "",
             input_tokens=(usage.prompt_tokens or 0) if usage else 0,
             output_tokens=(usage.completion_tokens or 0) if usage else 0,
             cached_tokens=(getattr(details, "cached_tokens", None) or 0) if details else 0,
             latency_s=time.monotonic() - started,
             retries=retries,
+            tool_calls=tuple(tool_call(call) for call in (getattr(message, "tool_calls", None) or ())),
         )
+
+
+def tool_call(call: Any) -> ChatToolCall:
+    """A completion's tool call; arguments as JSON text (TGI may give them as an object)."""
+    arguments = call.function.arguments
+    text = arguments if isinstance(arguments, str) else json.dumps(arguments)
+    return ChatToolCall(str(call.function.name), text, getattr(call, "id", None))

@@ -7,6 +7,7 @@ from .configs import (
     WEB_AGENT_70B,
     WEB_AGENT_CUSTOM,
     WEB_AGENT_LOCAL,
+    WEB_AGENT_LOCAL_TOOLS,
     WEB_AGENT_4o,
     WEB_AGENT_4o_VISION,
 )
@@ -23,4 +24,5 @@ __all__ = [
     "WEB_AGENT_70B",
     "WEB_AGENT_CUSTOM",
     "WEB_AGENT_LOCAL",
+    "WEB_AGENT_LOCAL_TOOLS",
 ]

@@ -1,8 +1,10 @@
-"""WebAgent: one LLM call per step (plus re-asks after malformed answers) chooses one action."""
+"""WebAgent: one LLM call per step (plus re-asks after malformed answers) chooses one action, written in
+the answer's text or, with flags.use_tools, called through the tools API."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,8 +13,10 @@ from ...errors import AgentError, ConfigError
 from ...llm.chat import ChatModel, ChatModelArgs, ChatResponse
 from ...llm.local_chat import LocalChatArgs
 from ...llm.pricing import add_costs, cost
+from ...llm.tokens import estimate_tokens
+from ...tool_calls import tool_schemas
 from ..base import Agent, AgentArgs, AgentStep, EpisodeContext, messages_for_the_record
-from .answer import AnswerParseError, parse_answer
+from .answer import Answer, AnswerParseError, parse_answer, parse_tool_answer
 from .flags import PromptFlags
 from .prompt import PastStep, build_prompt, observe, system_message
 
@@ -31,6 +35,8 @@ class WebAgentArgs(AgentArgs):
                 f"has vision=False (allowed: use_screenshot false, or chat_model_args.vision true)"
             )
         self.chat_model_args.check()
+        if self.flags.use_tools:
+            self.chat_model_args.check_tools()
 
     def local_llm_server(self) -> Any:
         return self.chat_model_args.local_server()
@@ -42,7 +48,9 @@ class WebAgentArgs(AgentArgs):
         return dataclasses.replace(self, flags=dataclasses.replace(self.flags, use_tabs=context.is_multi_tab))
 
     def make_agent(self, context: EpisodeContext) -> Agent:
-        return WebAgent(self.for_episode(context), context.action_set.make(), self.chat_model_args.make_model())
+        return WebAgent(
+            self.for_episode(context), context.action_set.make(), self.chat_model_args.make_model(), context.tools
+        )
 
 
 def new_stats(priced: bool) -> dict[str, Any]:
@@ -62,13 +70,43 @@ def add_response(stats: dict[str, Any], response: ChatResponse, model: str) -> N
     )
 
 
+def assistant_message(response: ChatResponse) -> dict[str, Any]:
+    """The model's answer as the chat message that carries it on, its tool calls included."""
+    if not response.tool_calls:
+        return {"role": "assistant", "content": response.text}
+    calls = []
+    for index, call in enumerate(response.tool_calls):
+        function = {"name": call.name, "arguments": call.arguments}
+        calls.append({"id": call_id(call.id, index), "type": "function", "function": function})
+    return {"role": "assistant", "content": response.text or None, "tool_calls": calls}
+
+
+def call_id(given: str | None, index: int) -> str:
+    """The call's id, or one made up: a tool message must name the call it answers."""
+    return given or f"call_{index}"
+
+
+def reask_messages(response: ChatResponse, error: AnswerParseError) -> list[dict[str, Any]]:
+    """What tells the model its answer was unusable: a user message, or a tool message for each call made."""
+    text = f"Your answer could not be used: {error}. Answer again, in the format above."
+    if not response.tool_calls:
+        return [{"role": "user", "content": text}]
+    return [
+        {"role": "tool", "tool_call_id": call_id(call.id, index), "content": text}
+        for index, call in enumerate(response.tool_calls)
+    ]
+
+
 class WebAgent(Agent):
-    def __init__(self, args: WebAgentArgs, action_set: Any, model: ChatModel):
+    def __init__(self, args: WebAgentArgs, action_set: Any, model: ChatModel, tools: tuple[dict, ...] = ()):
         self.args = args
         self.flags = args.flags
         self.action_set = action_set
         self.model = model
         self.signatures = action_signatures(action_set)
+        # in tool mode, the episode's tools (a CUBE task's own), else the action set's
+        self.tools = (list(tools) or tool_schemas(action_set)) if self.flags.use_tools else None
+        self.tool_tokens = estimate_tokens(json.dumps(self.tools)) if self.tools else 0
         self.system = system_message(self.flags, action_set)
         self.history: list[PastStep] = []
         self.memory: str | None = None
@@ -85,7 +123,7 @@ class WebAgent(Agent):
             self.memory,
             self.flags,
             self.system,
-            self.args.chat_model_args.max_input_tokens,
+            self.args.chat_model_args.max_input_tokens - self.tool_tokens,  # the tools are sent too
             self.args.chat_model_args.vision,
         )
         messages = list(prompt.messages)
@@ -93,22 +131,18 @@ class WebAgent(Agent):
         problems: list[str] = []
         try:
             for _ in range(self.flags.max_parse_retries + 1):
-                response = self.model.chat(messages)
+                response = self.model.chat(messages, self.tools)
                 add_response(stats, response, self.pricing)
-                messages.append({"role": "assistant", "content": response.text})
+                messages.append(assistant_message(response))
                 try:
-                    answer = parse_answer(response.text, self.signatures, self.flags.use_memory)
+                    answer = self.read(response)
                     break
                 except AnswerParseError as error:
                     problems.append(str(error))
-                    messages.append(
-                        {
-                            "role": "user",
-                            "content": f"Your answer could not be used: {error}. Answer again, in the format above.",
-                        }
-                    )
+                    reask = reask_messages(response, error)
+                    messages.extend(reask)
             else:
-                sent = messages[:-1]  # the last re-ask was never sent
+                sent = messages[: -len(reask)]  # the last re-ask was never sent
                 raise AgentError(
                     f"no valid action in {len(problems)} answers; the last: {problems[-1]}",
                     step=AgentStep(
@@ -126,6 +160,7 @@ class WebAgent(Agent):
             self.memory = answer.memory
         return AgentStep(
             action=answer.action,
+            tool_call=answer.tool_call,
             think=answer.think,
             messages=messages_for_the_record(messages, page.goal_images),
             stats=stats,
@@ -136,6 +171,12 @@ class WebAgent(Agent):
                 "memory": self.memory,
             },
         )
+
+    def read(self, response: ChatResponse) -> Answer:
+        """The answer's action: its first tool call in tool mode, else its <action>; AnswerParseError if unusable."""
+        if self.tools is not None:
+            return parse_tool_answer(response, self.tools, self.flags.use_memory)
+        return parse_answer(response.text, self.signatures, self.flags.use_memory)
 
     def stats(self) -> dict[str, Any]:
         return dict(self.totals)

@@ -1,12 +1,17 @@
-"""Reading an LLM answer: <think>, <memory> and one <action>, checked by the safe action parser."""
+"""Reading an LLM answer: <think>, <memory> and one <action>, checked by the safe action parser; or, in
+tool mode, the model's first tool call, checked against the tools, its text the reasoning."""
 
 from __future__ import annotations
 
 import inspect
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ...actions import ActionParseError, parse_action
+from ...llm.chat import ChatResponse
+from ...tool_calls import ToolCall, ToolCallError, parse_tool_call
 
 
 class AnswerParseError(ValueError):
@@ -18,6 +23,7 @@ class Answer:
     action: str  # canonical form of the parsed call
     think: str
     memory: str | None
+    tool_call: ToolCall | None = None  # in tool mode: the checked call, which `action` renders
 
 
 def extract_tag(text: str, tag: str) -> str | None:
@@ -48,3 +54,17 @@ def parse_answer(text: str, signatures: dict[str, inspect.Signature], with_memor
     except ActionParseError as error:
         raise AnswerParseError(f"invalid action {action[:200]!r}: {error}") from None
     return Answer(str(call), extract_tag(text, "think") or "", extract_tag(text, "memory") if with_memory else None)
+
+
+def parse_tool_answer(response: ChatResponse, tools: Sequence[Mapping[str, Any]], with_memory: bool = False) -> Answer:
+    """The first tool call of `response` checked against `tools`, its text the reasoning (or its <think>)."""
+    if not response.tool_calls:
+        raise AnswerParseError("the answer calls no tool; call exactly one of the tools given")
+    first = response.tool_calls[0]
+    try:
+        call = parse_tool_call(first.name, first.arguments, tools, first.id)
+    except ToolCallError as error:
+        raise AnswerParseError(f"invalid call of {first.name[:100]!r}: {error}") from None
+    text = response.text
+    memory = extract_tag(text, "memory") if with_memory else None
+    return Answer(str(call), extract_tag(text, "think") or text.strip(), memory, call)

@@ -6,6 +6,8 @@ as AgentLab's AGENT_4o); their prompts are ours (README: "Agents")."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from ...llm.hf_chat import HFChatArgs
 from ...llm.local_chat import LocalChatArgs
 from ...llm.openai_chat import OpenAIChatArgs
@@ -29,6 +31,15 @@ FLAGS_LOCAL = PromptFlags(
     use_examples=True,
     use_focused_element=False,
     max_parse_retries=2,
+)
+# The local model acting by tool calls: the tools stand for the action space; no <think>; and an
+# example of the tags llama.cpp reads a call from (unprompted, the 0.5B model writes bare JSON).
+FLAGS_LOCAL_TOOLS = dataclasses.replace(
+    FLAGS_LOCAL,
+    use_tools=True,
+    use_thinking=False,
+    extra_instructions='Answer with the call only, in tags:\n<tool_call>\n{"name": "click", "arguments": {"bid": "12"}}'
+    "\n</tool_call>",
 )
 
 WEB_AGENT_3_5 = WebAgentArgs(
@@ -75,4 +86,11 @@ WEB_AGENT_CUSTOM = WebAgentArgs(
 WEB_AGENT_LOCAL = WebAgentArgs(
     chat_model_args=LocalChatArgs(max_input_tokens=3_000, max_new_tokens=120, timeout_s=120.0, max_retries=2),
     flags=FLAGS_LOCAL,
+)
+# The offline model acting through the tools API. tool_choice "auto": llama.cpp's "required" grammar lets
+# the 0.5B model write its call untagged, then newlines to max_new_tokens, and the server parses no call.
+WEB_AGENT_LOCAL_TOOLS = dataclasses.replace(
+    WEB_AGENT_LOCAL,
+    chat_model_args=dataclasses.replace(WEB_AGENT_LOCAL.chat_model_args, tool_choice="auto"),
+    flags=FLAGS_LOCAL_TOOLS,
 )

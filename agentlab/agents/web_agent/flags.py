@@ -24,6 +24,9 @@ class PromptFlags:
     use_history: bool = True  # past actions and their errors
     use_think_history: bool = False  # the reasoning given with each past action
     # the answer
+    # act by a call of the episode's tools (the OpenAI tools API) in place of an <action> in text: the
+    # prompt keeps the page and drops the action space and examples, which the tools stand for
+    use_tools: bool = False
     use_thinking: bool = True  # ask for <think> before the action
     use_memory: bool = False  # ask for <memory>, shown again at the next step
     # the instructions

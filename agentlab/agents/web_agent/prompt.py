@@ -167,10 +167,8 @@ Answer:
 
 
 def system_message(flags: PromptFlags, action_set: Any) -> str:
-    """Instructions, the action space and examples: the stable start of every prompt."""
-    description = action_set.describe(
-        with_long_description=flags.long_action_description, with_examples=flags.action_examples
-    )
+    """Instructions, the action space and examples (or, in tool mode, the tools stand for them): the
+    stable start of every prompt."""
     screenshot = "a screenshot" + (" with element ids drawn on it" if flags.use_som else "")
     seen = [
         "an accessibility tree" if flags.use_axtree else "",
@@ -178,19 +176,35 @@ def system_message(flags: PromptFlags, action_set: Any) -> str:
         screenshot if flags.use_screenshot else "",
         "the open tabs" if flags.use_tabs else "",
     ]
-    answer = [
+    intro = (
+        "You are a web agent: you operate a web browser to reach a goal. At each step you see the page "
+        f"({', '.join(s for s in seen if s)}) and answer with ONE action"
+    )
+    reasoning = [
         "<think>one or two sentences: what the page shows and what to do next</think>" if flags.use_thinking else "",
         "<memory>what to remember for the next steps</memory>" if flags.use_memory else "",
-        "<action>exactly one action of the action space</action>",
     ]
-    parts = [
-        "You are a web agent: you operate a web browser to reach a goal. At each step you see the page "
-        f"({', '.join(s for s in seen if s)}) and answer with ONE action. Elements are named by the id "
-        "in square brackets (the bid), e.g. [12] is clicked with click('12').",
-        f"# Action space\n{description.strip()}",
-        "# Answer format\nAnswer exactly in this format:\n" + "\n".join(a for a in answer if a),
-    ]
-    if flags.use_examples and {"click", "fill"} <= set(action_set.action_set):
+    if flags.use_tools:
+        said = "\n".join(r for r in reasoning if r)
+        parts = [
+            f"{intro}: a call of one of the tools given. Elements are named by the id in square brackets "
+            "(the bid), e.g. [12] is clicked by calling click with bid '12'.",
+            "# Answer format\n"
+            + (f"Write in your message:\n{said}\nthen call" if said else "Call")
+            + " exactly one tool.",
+        ]
+    else:
+        description = action_set.describe(
+            with_long_description=flags.long_action_description, with_examples=flags.action_examples
+        )
+        answer = [*reasoning, "<action>exactly one action of the action space</action>"]
+        parts = [
+            f"{intro}. Elements are named by the id in square brackets (the bid), e.g. [12] is clicked with "
+            "click('12').",
+            f"# Action space\n{description.strip()}",
+            "# Answer format\nAnswer exactly in this format:\n" + "\n".join(a for a in answer if a),
+        ]
+    if flags.use_examples and not flags.use_tools and {"click", "fill"} <= set(action_set.action_set):
         parts.append(
             EXAMPLES.format(
                 think1="<think>The goal names the Submit button: it is [7] button 'Submit'.</think>\n"
@@ -335,7 +349,7 @@ def user_content(
         f"Goal (again): {instruction}\nAnswer in the format above: "
         + ("<think>, then " if flags.use_thinking else "")
         + ("<memory>, then " if flags.use_memory else "")
-        + "one <action>."
+        + ("one tool call." if flags.use_tools else "one <action>.")
     )
     content = goal_section(page, vision)
     rest = "\n\n".join(sections)

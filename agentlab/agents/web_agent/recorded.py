@@ -3,7 +3,7 @@ what another config would have asked the model at that step (`agentlab prompt-te
 
 Steps record the AXTree as BrowserGym prints it (every element, clickable marks), the pruned HTML,
 the focused element, the error each action raised and the screenshot; the flags that need more of
-the page (set-of-marks, visible elements only, open tabs) are refused in one line.
+the page (set-of-marks, visible elements only, open tabs), and tool mode, are refused in one line.
 """
 
 from __future__ import annotations
@@ -22,10 +22,11 @@ from .prompt import BARE_GENERIC, Page, PastStep, Prompt, build_prompt, system_m
 
 INLINE_TEXT = re.compile(r"\s*(\[[^\]]*\] )?InlineTextBox\b")  # WebAgent leaves these out; steps keep them
 CLICKABLE_MARK = re.compile(r", clickable(?=,|$)")
-UNRECORDED = {  # flag: why a recorded step cannot give what it needs
+UNRECORDED = {  # flag: why a recorded step (or a prompt test) cannot give what it needs
     "use_som": "steps record no element positions for set-of-marks",
     "visible_only": "steps record the AXTree of the whole page",
     "use_tabs": "steps record no open tabs",
+    "use_tools": "prompt tests ask for a text answer, without tools",
 }
 
 
