@@ -52,6 +52,13 @@ class DamagedRecord(ValueError):
         self.reason = reason
 
 
+# Metadata of a config field added after results existed: agent configs write it only when it is set
+# (agents.registry.agent_args_to_dict), so configs that leave it at its default keep their hash and the
+# episodes planned with them do not rerun.
+SINCE_SET = "written_when_set"
+ADDED_LATER = {SINCE_SET: True}
+
+
 @dataclass
 class EpisodeError:
     """The exception that ended an episode."""

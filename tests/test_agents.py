@@ -69,3 +69,20 @@ def test_replay_reads_actions_of_a_steps_file_and_then_stops(tmp_path):
 def test_replay_without_a_trace_is_an_agent_error():
     with pytest.raises(AgentError, match="no trace to replay"):
         REPLAY.make_agent(EpisodeContext("miniwob", "no-such-task", 0, 10, ActionSetArgs(("miniwob_all",))))
+
+
+def test_fields_added_later_keep_the_config_hashes_of_agents_that_leave_them_at_their_defaults():
+    """WebAgent's tool mode came after studies were run: its fields are written only when set, so those
+    studies' WebAgent episodes keep their config hash (these are the hashes before the fields existed)."""
+    from agentlab.agents.registry import agent_args_to_dict, load_agent_args
+    from agentlab.episode.spec import config_hash
+
+    def hashed(path: str, overrides: dict) -> tuple[str, dict]:
+        args = agent_args_to_dict(load_agent_args(path, overrides))
+        return config_hash("miniwob", 3, 0.5, args), args["fields"]
+
+    assert hashed("agentlab.agents.web_agent.WEB_AGENT_4o", {})[0] == "6886b73f33d1007e"
+    assert hashed("agentlab.agents.web_agent.WEB_AGENT_LOCAL", {})[0] == "e1afa1582d8d8ae6"
+    digest, fields = hashed("agentlab.agents.web_agent.WEB_AGENT_4o", {"flags.use_tools": True})
+    assert digest != "6886b73f33d1007e" and fields["flags"]["use_tools"] is True
+    assert "tool_choice" not in fields["chat_model_args"]

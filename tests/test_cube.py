@@ -195,3 +195,30 @@ def test_a_bad_cube_name_is_refused_in_one_line(cube):
     with pytest.raises(ConfigError) as refused:
         load_study(cube_study() | {"benchmarks": {"mw": {"cube": cube, "tasks": "all"}}})
     assert "\n" not in str(refused.value) and "cube" in str(refused.value)
+
+
+@needs_cube
+@pytest.mark.slow
+def test_the_local_model_plays_miniwob_cube_through_tool_calls(tmp_path):
+    """The offline model (Qwen2.5-Coder-0.5B on llama.cpp) in WebAgent's tool mode, asked through the OpenAI
+    tools API with the cube's own tools: each episode ends scored, from a prompt that showed it that task's page;
+    a call it makes reaches the cube as that call, one it makes wrong is re-asked or ends as its error."""
+    local = "agentlab.agents.web_agent.WEB_AGENT_LOCAL_TOOLS"
+    agents = {"qwen": {"config": local, "overrides": {"flags.max_parse_retries": 0}}}  # one call a task: CI time
+    config = cube_study(tasks=["click-test", "focus-text"], agents=agents, max_steps=1)
+    config["episode"] = {"retries": 0, "step_timeout_s": 600, "episode_timeout_s": 1800}
+    run_snakemake(tmp_path, config)
+    study = tmp_path / "results" / "cubes"
+    episodes = pd.read_csv(study / "episodes.csv").set_index("task")
+    for task, goal in {"click-test": "Click the button.", "focus-text": "Focus into the textbox."}.items():
+        assert episodes.loc[task, "status"] in ("success", "failure", "agent_error"), episodes.loc[
+            task, "error_message"
+        ]
+        first = json.loads(
+            (study / "miniwob-cube" / "qwen" / task / "seed0" / "steps.jsonl").read_text().splitlines()[0]
+        )
+        prompt = "\n".join(str(message["content"]) for message in first["messages"] if message["role"] != "assistant")
+        assert goal in prompt and "RootWebArea" in prompt  # its page, and the tools through the API:
+        assert first["agent_stats"]["input_tokens"] > 1200  # the server's template put the cube's 18 tools in
+        if first.get("tool_calls"):  # the model's call went to the cube as it made it
+            assert first["action"] == str(ToolCall(**{k: first["tool_calls"][0][k] for k in ("name", "arguments")}))

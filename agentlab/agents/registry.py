@@ -8,6 +8,7 @@ import importlib
 from typing import Any
 
 from ..errors import ConfigError
+from ..records import SINCE_SET
 from .base import AgentArgs
 
 
@@ -35,6 +36,22 @@ def load_agent_args(path: str, overrides: dict[str, Any] | None = None) -> Agent
 
 
 def agent_args_to_dict(args: AgentArgs) -> dict[str, Any]:
-    """JSON-able description of resolved agent args: their class and every field."""
+    """JSON-able description of resolved agent args: their class and every field, but a field added after
+    results existed (metadata SINCE_SET) only when it differs from its default, so the config hashes of
+    agents planned before it, and the episodes that carry them, stay what they were."""
     cls = type(args)
-    return {"class": f"{cls.__module__}.{cls.__qualname__}", "fields": dataclasses.asdict(args)}
+    return {"class": f"{cls.__module__}.{cls.__qualname__}", "fields": _fields(args)}
+
+
+def _fields(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            field.name: _fields(getattr(value, field.name))
+            for field in dataclasses.fields(value)
+            if not (field.metadata.get(SINCE_SET) and getattr(value, field.name) == field.default)
+        }
+    if isinstance(value, (list, tuple)):
+        return type(value)(_fields(item) for item in value)
+    if isinstance(value, dict):
+        return {key: _fields(item) for key, item in value.items()}
+    return copy.deepcopy(value)

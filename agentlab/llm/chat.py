@@ -7,10 +7,11 @@ import base64
 import os
 import re
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, overload
 
 from ..errors import AgentError, ConfigError, InfraError
+from ..records import ADDED_LATER
 
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")  # upper case: a mixed-case token is never echoed as a name
 
@@ -77,7 +78,7 @@ class ChatModelArgs(ABC):
     backoff_s: float = 2.0  # first wait between attempts; doubles each time, capped at 60 s
     price_as: str | None = None  # price table entry, when model_name is a deployment or alias
     # asked with tools: "required" makes the model call one (where the server can force it), "auto" lets it
-    tool_choice: str = "required"
+    tool_choice: str = field(default="required", metadata=ADDED_LATER)
 
     supports_tools: ClassVar[bool] = False  # the backend speaks the OpenAI tools API
 

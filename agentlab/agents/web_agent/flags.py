@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from ...records import ADDED_LATER
 
 
 @dataclass(frozen=True)
@@ -26,7 +28,7 @@ class PromptFlags:
     # the answer
     # act by a call of the episode's tools (the OpenAI tools API) in place of an <action> in text: the
     # prompt keeps the page and drops the action space and examples, which the tools stand for
-    use_tools: bool = False
+    use_tools: bool = field(default=False, metadata=ADDED_LATER)
     use_thinking: bool = True  # ask for <think> before the action
     use_memory: bool = False  # ask for <memory>, shown again at the next step
     # the instructions
