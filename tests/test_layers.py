@@ -33,7 +33,7 @@ LAYERS = [
     ["benchmarks"],
     ["agents"],
     ["episode"],
-    ["study", "sweep", "schedule", "status", "relaunch"],
+    ["study", "sweep", "schedule", "status", "relaunch", "results_io"],
     ["analyze"],
     ["report"],
     ["launch", "runlock", "debug", "prompt_test", "cli", "__main__", "__init__"],
@@ -63,7 +63,7 @@ def upward_imports(module: tuple[str, ...], source: str) -> list[str]:
 
 def package_modules():
     for path in sorted(PACKAGE.rglob("*.py")):
-        if path.name == "host.py":  # runs in ServiceNow AgentLab's interpreter: imports nothing of ours
+        if path.name.endswith("host.py"):  # runs in another interpreter (AgentLab's, CUBE's): imports nothing of ours
             continue
         yield path.relative_to(PACKAGE).with_suffix("").parts, path
 
