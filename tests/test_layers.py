@@ -1,8 +1,8 @@
 """The package's layers import downward only: a module may import its own layer and those below.
 
 Bottom to top: the records and helpers everything uses; browser-side helpers; LLM backends;
-benchmarks; agents; the episode runner; the study and its bookkeeping; analysis; the report; the
-command line. Lazy imports inside functions count too.
+benchmarks; agents; the episode runner; the study and its bookkeeping; analysis; the report; other
+frameworks' results in and submissions out; the command line. Lazy imports inside functions count too.
 """
 
 import ast
@@ -33,9 +33,10 @@ LAYERS = [
     ["benchmarks"],
     ["agents"],
     ["episode"],
-    ["study", "sweep", "schedule", "status", "relaunch", "results_io"],
+    ["study", "sweep", "schedule", "status", "relaunch"],
     ["analyze"],
     ["report"],
+    ["results_io"],
     ["launch", "runlock", "debug", "prompt_test", "cli", "__main__", "__init__"],
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
