@@ -97,8 +97,9 @@ print(json.dumps({key: (value.item() if hasattr(value, "item") else value) for k
 def imported(agentlab_study, tmp_path_factory) -> Path:
     source, _ = agentlab_study
     study = tmp_path_factory.mktemp("ours") / "baselines"
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PEER), os.environ.get("PYTHONPATH")]))
-    report = import_results(source, study)
+    with pytest.MonkeyPatch.context() as patch:  # the agent's module, for AgentLab to unpickle its args
+        patch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(PEER), os.environ.get("PYTHONPATH")])))
+        report = import_results(source, study)
     assert report.problems == [] and len(report.written) == len(TASKS) * len(SEEDS)
     return study
 
@@ -136,7 +137,9 @@ def test_an_agentlab_study_imports_with_agentlabs_own_numbers(agentlab_study, im
 
     # importing again changes nothing
     before = {path: path.stat().st_mtime_ns for path in imported.rglob("*") if path.is_file()}
-    again = import_results(source, imported)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(PEER), os.environ.get("PYTHONPATH")])))
+        again = import_results(source, imported)
     assert len(again.unchanged) == 6 and again.written == []
     assert {path: path.stat().st_mtime_ns for path in imported.rglob("*") if path.is_file()} == before
 
@@ -149,13 +152,13 @@ def test_an_agentlab_study_imports_with_agentlabs_own_numbers(agentlab_study, im
 
 @pytest.mark.slow
 @needs_agentlab
-def test_an_unreadable_agentlab_episode_is_listed_not_fatal(agentlab_study, tmp_path, capsys):
+def test_an_unreadable_agentlab_episode_is_listed_not_fatal(agentlab_study, tmp_path, capsys, monkeypatch):
     source, _ = agentlab_study
     copy = tmp_path / "copy"
     shutil.copytree(source, copy)
     broken = sorted(copy.glob("*click-button_1*"))[0]
     (broken / "exp_args.pkl").write_bytes(b"\x80\x05truncated")
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PEER), os.environ.get("PYTHONPATH")]))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(PEER), os.environ.get("PYTHONPATH")])))
     assert cli_main(["import", str(copy), "--study", "partial", "--results", str(tmp_path / "results")]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[-1].startswith("5 episodes imported, 0 unchanged, 1 not imported")
