@@ -258,7 +258,38 @@ def test_exports_refuse_a_dirty_unfinished_or_mixed_study_in_one_line(tmp_path, 
     assert cli_main(["export", str(study), "--format", "eee"]) == 2
     assert capsys.readouterr().err.count("\n") == 1
     assert export_study(study, "journal", allow_dirty=True).startswith("1 journal rows")
-    with pytest.raises(ConfigError, match=r"^unknown export format 'csv'; allowed: eee, journal$"):
+    with pytest.raises(ConfigError, match=r"^unknown export format 'csv'; allowed: eee, journal, leaderboard$"):
         export_study(study, "csv")
     with pytest.raises(ConfigError, match=r"holds no exp_args.pkl: not an AgentLab study folder"):
         import_results(study, tmp_path / "into")
+
+
+# The entry of the BrowserGym leaderboard's README (ServiceNow/browsergym-leaderboard space), its keys and types
+LEADERBOARD_TEMPLATE = {
+    "agent_name": str,
+    "study_id": str,
+    "date_time": str,
+    "benchmark": str,
+    "score": float,
+    "std_err": float,
+    "benchmark_specific": str,
+    "benchmark_tuned": str,
+    "followed_evaluation_protocol": str,
+    "reproducible": str,
+    "comments": str,
+    "original_or_reproduced": str,
+}
+
+
+@pytest.mark.slow
+@needs_agentlab
+def test_the_leaderboard_export_has_the_shape_of_its_submissions(imported, tmp_path):
+    assert export_study(imported, "leaderboard", tmp_path) == f"1 leaderboard files: {tmp_path}"
+    entries = json.loads((tmp_path / "ScriptedAgent" / "miniwob.json").read_text())
+    assert len(entries) == 1 and list(entries[0]) == list(LEADERBOARD_TEMPLATE)
+    assert {key: type(value) for key, value in entries[0].items()} == LEADERBOARD_TEMPLATE
+    assert entries[0]["date_time"][:4].isdigit() and len(entries[0]["date_time"]) == len("YYYY-MM-DD HH:MM:SS")
+    assert (entries[0]["benchmark"], entries[0]["score"], entries[0]["std_err"]) == ("MiniWoB", 0.5, 0.204)
+    assert entries[0]["reproducible"] == "No"  # imported: no commit of ours to reproduce it from
+    for claim in ("benchmark_specific", "benchmark_tuned", "followed_evaluation_protocol", "reproducible"):
+        assert entries[0][claim] in ("Yes", "No")

@@ -13,8 +13,9 @@ from ..io import write_text_atomic
 if TYPE_CHECKING:
     from .episode_files import ImportReport
 
-# --format of `agentlab export`: Every Eval Ever records, AgentLab's reproducibility journal rows
-EXPORT_FORMATS = ("eee", "journal")
+# --format of `agentlab export`: Every Eval Ever records, AgentLab's reproducibility journal rows,
+# the BrowserGym leaderboard's per-benchmark JSON
+EXPORT_FORMATS = ("eee", "journal", "leaderboard")
 EXPORTS_DIR = "exports"  # in the study folder, unless --out says otherwise
 
 
@@ -47,6 +48,7 @@ def export_study(
     from ..analyze.summarize import summarize
     from .eee import eee_records
     from .journal import journal_csv, journal_rows
+    from .leaderboard import leaderboard_files
     from .readiness import check_exportable, chosen
 
     if fmt not in EXPORT_FORMATS:
@@ -58,6 +60,12 @@ def export_study(
         path = out or study_dir / EXPORTS_DIR / "reproducibility_journal.csv"
         write_text_atomic(path, journal_csv(journal_rows(results, summary)))
         return f"{len(summary)} journal rows: {path}"
+    if fmt == "leaderboard":
+        folder = out or study_dir / EXPORTS_DIR / "leaderboard"
+        files = leaderboard_files(results, summary)
+        for name, entries in files.items():
+            write_text_atomic(folder / name, json.dumps(entries, indent=2) + "\n")
+        return f"{len(files)} leaderboard files: {folder}"
     folder = out or study_dir / EXPORTS_DIR / "eee"
     records = eee_records(results, summary, organization)
     for record in records:
