@@ -204,7 +204,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from .results_io import export_study
 
-    print(export_study(existing_study(args.study_dir), args.format, args.out, args.allow_dirty))
+    study = existing_study(args.study_dir)
+    print(export_study(study, args.format, args.out, args.allow_dirty, args.benchmark, args.agent))
     return 0
 
 
@@ -331,6 +332,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("study_dir", type=Path, help="results/<study>")
     export.add_argument("--format", required=True, choices=list(EXPORT_FORMATS))
     export.add_argument("--out", type=Path, default=None, help="output file (default: in the study's exports/)")
+    export.add_argument("--benchmark", default=None, help="export this benchmark only")
+    export.add_argument("--agent", default=None, help="export this agent only")
     export.add_argument(
         "--allow-dirty", action="store_true", help="export an unfinished study, a dirty tree or mixed commits"
     )

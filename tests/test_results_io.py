@@ -258,6 +258,14 @@ def test_exports_refuse_a_dirty_unfinished_or_mixed_study_in_one_line(tmp_path, 
     assert cli_main(["export", str(study), "--format", "eee"]) == 2
     assert capsys.readouterr().err.count("\n") == 1
     assert export_study(study, "journal", allow_dirty=True).startswith("1 journal rows")
+    write_episode(
+        study, "b", "click-test", 0, {**fields, "provenance": {"commit": "3" * 40, "dirty": False, "agentlab": "0.1.0"}}
+    )
+    assert export_study(study, "journal", tmp_path / "b.csv", agent="b") == f"1 journal rows: {tmp_path / 'b.csv'}"
+    with pytest.raises(
+        ConfigError, match=r"^study mixed has no episodes of benchmark miniwob × agent c; allowed: miniwob × a, b$"
+    ):
+        export_study(study, "eee", benchmark="miniwob", agent="c")
     with pytest.raises(ConfigError, match=r"^unknown export format 'csv'; allowed: eee, journal, leaderboard$"):
         export_study(study, "csv")
     with pytest.raises(ConfigError, match=r"holds no exp_args.pkl: not an AgentLab study folder"):
