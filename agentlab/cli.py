@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import NoReturn
 
 from .errors import ConfigError
+from .layout import RESULTS_DIR
 from .pinned_venv import PinnedVenv
 from .relaunch import MODES as RELAUNCH_MODES
 from .relaunch import NO_RELAUNCH
+from .results_io import EXPORT_FORMATS
 
 
 def existing_study(path: Path) -> Path:
@@ -189,6 +191,24 @@ def cmd_relaunch(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from .results_io import import_results
+
+    report = import_results(args.source, args.results / args.study)
+    for problem in report.problems:
+        print(f"not imported: {problem}")
+    print(report.line())
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .results_io import export_study
+
+    study = existing_study(args.study_dir)
+    print(export_study(study, args.format, args.out, args.allow_dirty, args.benchmark, args.agent))
+    return 0
+
+
 def cmd_llm_server(args: argparse.Namespace) -> int:
     from .llm import local_server
 
@@ -299,6 +319,25 @@ def build_parser() -> argparse.ArgumentParser:
     relaunch.add_argument("--mode", required=True, choices=list(RELAUNCH_MODES))
     relaunch.add_argument("--dry-run", action="store_true", help="list the episodes, move nothing")
     relaunch.set_defaults(func=cmd_relaunch)
+
+    importer = commands.add_parser(
+        "import", help="another framework's results (an AgentLab study folder) as episodes of a study"
+    )
+    importer.add_argument("source", type=Path, help="ServiceNow AgentLab's study folder (with exp_args.pkl files)")
+    importer.add_argument("--study", required=True, help="the study to import into: <results>/<study>")
+    importer.add_argument("--results", type=Path, default=Path(RESULTS_DIR), help="results folder (default: results)")
+    importer.set_defaults(func=cmd_import)
+
+    export = commands.add_parser("export", help="a finished study in a submission format of the field")
+    export.add_argument("study_dir", type=Path, help="results/<study>")
+    export.add_argument("--format", required=True, choices=list(EXPORT_FORMATS))
+    export.add_argument("--out", type=Path, default=None, help="output file (default: in the study's exports/)")
+    export.add_argument("--benchmark", default=None, help="export this benchmark only")
+    export.add_argument("--agent", default=None, help="export this agent only")
+    export.add_argument(
+        "--allow-dirty", action="store_true", help="export an unfinished study, a dirty tree or mixed commits"
+    )
+    export.set_defaults(func=cmd_export)
 
     debug = commands.add_parser("debug", help="run one episode of a study in the foreground, raising errors")
     debug.add_argument("config", type=Path, help="a study config (YAML)")

@@ -71,11 +71,13 @@ class EpisodeError:
 @dataclass(frozen=True)
 class Provenance:
     """The code an episode ran: the workflow's git commit and whether its tree had uncommitted
-    changes (None: not a git checkout), and the agentlab package version."""
+    changes (None: not a git checkout), and the agentlab package version. An episode imported from
+    another framework's results says so in `imported`: from what (framework, its version, folder)."""
 
     commit: str | None
     dirty: bool | None
     agentlab: str
+    imported: dict[str, str] | None = None
 
     @classmethod
     def from_dict(cls, data: Any, path: Path | str) -> Provenance:
@@ -87,7 +89,12 @@ class Provenance:
             or not isinstance(data.get("agentlab"), str)
         ):
             raise DamagedRecord(path, f"provenance is {data!r}, not an object with commit, dirty and agentlab")
-        return cls(data["commit"], data["dirty"], data["agentlab"])
+        imported = data.get("imported")
+        if imported is not None and not (
+            isinstance(imported, dict) and all(isinstance(value, str) for value in imported.values())
+        ):
+            raise DamagedRecord(path, f"provenance.imported is {imported!r}, not an object of strings")
+        return cls(data["commit"], data["dirty"], data["agentlab"], imported)
 
 
 @dataclass

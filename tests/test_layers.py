@@ -1,8 +1,8 @@
 """The package's layers import downward only: a module may import its own layer and those below.
 
 Bottom to top: the records and helpers everything uses; browser-side helpers; LLM backends;
-benchmarks; agents; the episode runner; the study and its bookkeeping; analysis; the report; the
-command line. Lazy imports inside functions count too.
+benchmarks; agents; the episode runner; the study and its bookkeeping; analysis; the report; other
+frameworks' results in and submissions out; the command line. Lazy imports inside functions count too.
 """
 
 import ast
@@ -37,6 +37,7 @@ LAYERS = [
     ["study", "sweep", "schedule", "status", "relaunch"],
     ["analyze"],
     ["report"],
+    ["results_io"],
     ["launch", "runlock", "debug", "prompt_test", "cli", "__main__", "__init__"],
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
@@ -64,7 +65,7 @@ def upward_imports(module: tuple[str, ...], source: str) -> list[str]:
 
 def package_modules():
     for path in sorted(PACKAGE.rglob("*.py")):
-        if path.name == "host.py":  # runs in ServiceNow AgentLab's interpreter: imports nothing of ours
+        if path.name.endswith("host.py"):  # runs in another interpreter (AgentLab's, CUBE's): imports nothing of ours
             continue
         yield path.relative_to(PACKAGE).with_suffix("").parts, path
 

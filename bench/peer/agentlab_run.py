@@ -9,7 +9,8 @@ pre_observation_delay, relaunches) and only adds what running offline here needs
 wall_s times `Study.run` (worker start-up, episodes, AgentLab's bookkeeping), not the imports
 (import_s). peak_pss_mb is the whole process tree's peak PSS (Chromiums included), sampled every
 0.2 s; per parallel episode it is divided by min(n_jobs, episodes). rewards maps "task/seedN" to
-AgentLab's cum_reward; errors counts episodes with an err_msg or without a result.
+AgentLab's cum_reward; errors counts episodes with an err_msg or without a result. With
+--results-dir the study folder AgentLab wrote is kept there (its path is `study_dir` in the output).
 """
 
 from __future__ import annotations
@@ -106,13 +107,17 @@ def make_benchmark(tasks: list[str], seeds: list[int], max_steps: int):
     return dataclasses.replace(miniwob, name="miniwob_peer_bench", env_args_list=env_args)
 
 
-def make_agent_args(actions: list[str], record_dir: str | None, agent: str | None, overrides: dict):
+def make_agent_args(
+    actions: list[str], record_dir: str | None, agent: str | None, overrides: dict, fail_on: list[str] | None = None
+):
     """AgentLab AgentArgs: `agent` (a Python path, e.g. agentlab.agents.generic_agent.AGENT_4o) with dotted
-    `overrides`, applied as the bridge applies them; else the scripted agent playing `actions`."""
+    `overrides`, applied as the bridge applies them; else the scripted agent playing `actions` (raising
+    on the tasks of `fail_on`)."""
     from scripted_agent import ScriptedAgentArgs, wire
 
     if agent is None:
-        return ScriptedAgentArgs(actions=tuple(actions), record_dir=record_dir)
+        failing = tuple(f"miniwob.{task}" for task in fail_on or [])
+        return ScriptedAgentArgs(actions=tuple(actions), record_dir=record_dir, fail_on_tasks=failing)
     return wire.apply_overrides(wire.load_agent_args(agent), overrides)
 
 
@@ -139,10 +144,15 @@ def run(
     record_dir: str | None = None,
     agent: str | None = None,
     overrides: dict | None = None,
+    results_dir: str | None = None,
+    fail_on: list[str] | None = None,
 ) -> dict:
-    """Run the study in a temp dir that is deleted afterwards; return the figures."""
+    """Run the study in a temp dir that is deleted afterwards (its results kept in `results_dir` if given);
+    return the figures."""
     with tempfile.TemporaryDirectory(prefix="agentlab-peer-") as scratch:
         os.environ.update(offline_environment(Path(scratch), chromium))
+        if results_dir is not None:
+            os.environ["AGENTLAB_EXP_ROOT"] = str(Path(results_dir).resolve())
         previous_cwd = os.getcwd()
         os.chdir(scratch)  # workers put the cwd on sys.path: our repo's `agentlab` must not shadow theirs
         try:
@@ -152,11 +162,19 @@ def run(
                 from agentlab.experiments.study import Study
 
                 import_s = time.perf_counter() - tic
-                agent_args = make_agent_args(actions, record_dir, agent, overrides or {})
+                agent_args = make_agent_args(actions, record_dir, agent, overrides or {}, fail_on)
                 study = Study([agent_args], make_benchmark(tasks, seeds, max_steps))
                 with load_proctree().PeakPssSampler() as memory:
                     tic = time.perf_counter()
-                    study.run(n_jobs=n_jobs, parallel_backend="joblib")
+                    try:
+                        study.run(n_jobs=n_jobs, parallel_backend="joblib")
+                    except AttributeError as error:
+                        # AgentLab 0.4.2's Study.run summarizes its results after the episodes and its
+                        # error_report fails on a study that mixes errors and results (a NaN err_msg):
+                        # the episodes are on disk; say so and go on
+                        study_error = f"{type(error).__name__}: {error}"
+                    else:
+                        study_error = None
                     wall_s = time.perf_counter() - tic
                 results = list(yield_all_exp_results(study.dir, progress_fn=None))
                 episodes = len(tasks) * len(seeds)
@@ -184,6 +202,8 @@ def run(
         "peak_pss_per_parallel_episode_mb": round(memory.peak_mb / min(n_jobs, episodes), 1),
         "rewards": dict(sorted(rewards.items())),
         "errors": errors,
+        **({"study_dir": str(study.dir)} if results_dir is not None else {}),
+        **({"study_error": study_error} if study_error else {}),
         **({"steps": dict(sorted(steps.items()))} if agent is not None else {}),
     }
 
@@ -213,6 +233,8 @@ def main() -> None:
         "(the output then has each step's first request and action)",
     )
     parser.add_argument("--overrides", type=json.loads, default={}, help="dotted overrides of --agent, as JSON")
+    parser.add_argument("--results-dir", help="keep AgentLab's study folder under this folder")
+    parser.add_argument("--fail-on", type=comma_list, default=[], help="tasks on which the scripted agent raises")
     args = parser.parse_args()
     actions = args.actions or REFERENCE_ACTIONS
     max_steps = len(actions) if args.max_steps is None else args.max_steps
@@ -230,6 +252,8 @@ def main() -> None:
         args.record_dir,
         args.agent,
         args.overrides,
+        args.results_dir,
+        args.fail_on,
     )
     print(json.dumps(figures), flush=True)
 

@@ -8,7 +8,8 @@ into its joblib workers, which import it from PYTHONPATH; the bridge imports it 
 
 With `record_dir`, every observation the agent is given (after AgentLab's preprocessing) is
 saved as `<record_dir>/<task name>/step_<n>.json` (numpy arrays in .npy files beside it), so that
-AgentLab's own loop and our bridge can be compared key by key on the same task and seed.
+AgentLab's own loop and our bridge can be compared key by key on the same task and seed. On the
+tasks in `fail_on_tasks` the agent raises instead of acting: an episode AgentLab records as an error.
 """
 
 from __future__ import annotations
@@ -35,17 +36,26 @@ class ScriptedAgentArgs(AgentArgs):
     actions: tuple[str, ...] = ()
     action_set_args: bgym.HighLevelActionSetArgs | None = None
     record_dir: str | None = None  # save each preprocessed observation here
+    fail_on_tasks: tuple[str, ...] = ()  # BrowserGym task names (miniwob.click-test) whose first step raises
 
     def set_benchmark(self, benchmark: bgym.Benchmark, demo_mode: bool) -> None:
         """Use the benchmark's action set, as AgentLab's own agents do."""
         self.action_set_args = benchmark.high_level_action_set_args
 
     def make_agent(self) -> ScriptedAgent:
-        return ScriptedAgent(self.actions, self.action_set_args.make_action_set(), self.record_dir)
+        return ScriptedAgent(
+            self.actions, self.action_set_args.make_action_set(), self.record_dir, tuple(self.fail_on_tasks)
+        )
 
 
 class ScriptedAgent(bgym.Agent):
-    def __init__(self, actions: tuple[str, ...], action_set: bgym.HighLevelActionSet, record_dir: str | None = None):
+    def __init__(
+        self,
+        actions: tuple[str, ...],
+        action_set: bgym.HighLevelActionSet,
+        record_dir: str | None = None,
+        fail_on_tasks: tuple[str, ...] = (),
+    ):
         from agentlab.agents.generic_agent.agent_configs import FLAGS_GPT_4o
 
         from agentlab.agents import dynamic_prompting as dp
@@ -55,6 +65,7 @@ class ScriptedAgent(bgym.Agent):
         self.played = 0
         self.record_dir = Path(record_dir) if record_dir else None
         self.task_name = "task"
+        self.fail_on_tasks = fail_on_tasks
         # GenericAgent's preprocessing (DOM/AXTree text, pruned HTML, set-of-marks screenshot)
         self._preprocess = dp.make_obs_preprocessor(FLAGS_GPT_4o.obs)
 
@@ -71,6 +82,8 @@ class ScriptedAgent(bgym.Agent):
             folder = self.record_dir / self.task_name
             folder.mkdir(parents=True, exist_ok=True)
             (folder / f"step_{self.played}.json").write_text(json.dumps(wire.encode(obs, folder)))
+        if self.task_name in self.fail_on_tasks:
+            raise RuntimeError(f"scripted failure on {self.task_name}")
         if self.played >= len(self.actions):
             return None, bgym.AgentInfo(think="script finished")
         action = self.actions[self.played]

@@ -1,0 +1,86 @@
+"""Writing an imported episode's folder: summary.json, steps.jsonl and screenshots, placed whole, and
+left untouched when the same import already wrote the same files (importing twice changes nothing)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..io import replace_dir, to_json
+from ..layout import STEPS_FILE, SUMMARY_FILE, EpisodeKey, episode_dir
+from ..records import EpisodeSummary
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+STAGING = ".import-staging"
+
+
+@dataclass
+class ImportReport:
+    """What an import did: episodes written, episodes already there as imported, and the problems."""
+
+    study_dir: Path
+    written: list[EpisodeKey] = field(default_factory=list)
+    unchanged: list[EpisodeKey] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # one line each: the source folder and why
+
+    def line(self) -> str:
+        return (
+            f"{len(self.written)} episodes imported, {len(self.unchanged)} unchanged, "
+            f"{len(self.problems)} not imported, into {self.study_dir}"
+        )
+
+
+def folder_name(text: str) -> str:
+    """`text` as one folder name of ours (letters, digits, '.', '_', '-')."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.") or "unnamed"
+
+
+def same_files(a: Path, b: Path) -> bool:
+    """Whether folders `a` and `b` hold the same files with the same bytes."""
+    files_a = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    files_b = sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
+    return files_a == files_b and all((a / f).read_bytes() == (b / f).read_bytes() for f in files_a)
+
+
+def place_episode(
+    report: ImportReport,
+    summary: EpisodeSummary,
+    steps: list[dict],
+    screenshots: dict[str, Path],
+) -> None:
+    """Write the episode (its screenshots copied from `screenshots`: our name -> a PNG file) into the
+    study; a screenshot that is not a PNG file is left out of the record and listed."""
+    key = EpisodeKey(summary.benchmark, summary.agent, summary.task, summary.seed)
+    target = episode_dir(report.study_dir, key)
+    staging = report.study_dir / STAGING / target.relative_to(report.study_dir)
+    if staging.exists():
+        shutil.rmtree(staging)
+    (staging / "screenshots").mkdir(parents=True)
+    for record in steps:
+        name = record.get("screenshot")
+        if name is None:
+            continue
+        source = screenshots[name]
+        data = source.read_bytes() if source.is_file() else b""
+        if not data.startswith(PNG_SIGNATURE):
+            report.problems.append(f"{source}: not a PNG file, step {record['step']} has no screenshot")
+            record["screenshot"] = None
+            continue
+        (staging / name).write_bytes(data)
+    lines = "".join(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n" for record in steps)
+    (staging / STEPS_FILE).write_text(lines, encoding="utf-8")
+    (staging / SUMMARY_FILE).write_text(to_json(summary.to_dict()), encoding="utf-8")
+    if target.is_dir() and same_files(staging, target):
+        shutil.rmtree(staging)
+        report.unchanged.append(key)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    replace_dir(staging, target)
+    report.written.append(key)
+
+
+def clean_staging(study_dir: Path) -> None:
+    shutil.rmtree(study_dir / STAGING, ignore_errors=True)
