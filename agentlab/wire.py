@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -64,3 +65,15 @@ def decode(value: Any) -> Any:
 def jsonable(value: Any) -> Any:
     """`value` in plain JSON types, for the record (an agent's info may hold any object)."""
     return json.loads(json.dumps(value, default=lambda item: item.tolist() if hasattr(item, "tolist") else str(item)))
+
+
+def error_answer(error: BaseException, **flags: bool) -> dict[str, Any]:
+    """A host's answer to a request that failed: the exception's type, first line and traceback, and `flags`
+    saying whose fault it is (infra, evaluation), which our end maps to the episode's status."""
+    return {
+        "kind": "error",
+        "type": type(error).__name__,
+        "message": (str(error).strip().splitlines() or [type(error).__name__])[0],
+        "traceback": "".join(traceback.format_exception(error)),
+        **flags,
+    }

@@ -13,24 +13,16 @@ a folder whose files cannot be read is a problem, never fatal.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
+import importlib
 import os
+import runpy
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
-
-def load_wire() -> Any:
-    """Our `agentlab/wire.py`, loaded by path: in this interpreter `agentlab` is ServiceNow's."""
-    path = Path(__file__).resolve().parents[1] / "wire.py"
-    spec = importlib.util.spec_from_file_location("agentlab_wire", path)
-    assert spec is not None and spec.loader is not None, path
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-wire = load_wire()
+WIRE_FILE = Path(__file__).resolve().parents[1] / "wire.py"  # our JSON codec, by path: `agentlab` is ServiceNow's here
+wire = SimpleNamespace(**runpy.run_path(str(WIRE_FILE)))
 
 
 def package_versions(folder: Path) -> dict[str, str]:

@@ -27,9 +27,9 @@ import copy
 import dataclasses
 import gc
 import importlib
-import importlib.util
 import json
 import os
+import runpy
 import select
 import socket
 import struct
@@ -38,6 +38,7 @@ import threading
 import time
 import traceback
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, TextIO
 
 PROTOCOL_VERSION = 1
@@ -56,17 +57,8 @@ INFRA_ERROR_NAMES = {
 INFRA_ERROR_MODULES = ("openai", "litellm", "httpx", "anthropic", "huggingface_hub", "requests")
 
 
-def load_wire() -> Any:
-    """Our `agentlab/wire.py` (the JSON codec), loaded by path: in this interpreter `agentlab` is ServiceNow's."""
-    path = Path(__file__).resolve().parents[2] / "wire.py"
-    spec = importlib.util.spec_from_file_location("agentlab_wire", path)
-    assert spec is not None and spec.loader is not None, path
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-wire = load_wire()
+WIRE_FILE = Path(__file__).resolve().parents[2] / "wire.py"  # our JSON codec, by path: `agentlab` is ServiceNow's here
+wire = SimpleNamespace(**runpy.run_path(str(WIRE_FILE)))
 encode, decode, jsonable = wire.encode, wire.decode, wire.jsonable
 
 
@@ -219,13 +211,7 @@ def serve(requests: TextIO, answers: TextIO) -> None:
         try:
             answer = host.handle(json.loads(line))
         except Exception as error:
-            answer = {
-                "kind": "error",
-                "type": type(error).__name__,
-                "message": (str(error).strip().splitlines() or [type(error).__name__])[0],
-                "traceback": traceback.format_exc(),
-                "infra": is_infra_error(error),
-            }
+            answer = wire.error_answer(error, infra=is_infra_error(error))
         answers.write(json.dumps(answer, default=str) + "\n")
     host.end()
 

@@ -33,7 +33,7 @@ SET_BY_IMPORTS = ("PYGAME_HIDE_SUPPORT_PROMPT",)  # importing browsergym sets it
 def zygote_dir(python: Path, environment: dict[str, str], preload: tuple[str, ...]) -> Path:
     """The private folder of the zygote of `python`, `environment` and `preload`: its socket, lock and log."""
     variables = sorted((k, v) for k, v in environment.items() if k not in (*VOLATILE_ENVIRONMENT, *SET_BY_IMPORTS))
-    script, codec = Path(wire.__file__), Path(wire.wire.__file__)  # edited since: another zygote, running the new code
+    script, codec = Path(wire.__file__), wire.WIRE_FILE  # edited since: another zygote, running the new code
     key = json.dumps(
         [str(python), str(script), script.stat().st_mtime_ns, codec.stat().st_mtime_ns, variables, list(preload)]
     )

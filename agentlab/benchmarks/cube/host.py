@@ -24,34 +24,27 @@ from __future__ import annotations
 import argparse
 import functools
 import importlib
-import importlib.util
 import json
 import os
+import runpy
 import shutil
 import socket
 import sys
 import tempfile
 import time
-import traceback
 from collections.abc import Mapping
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, TextIO
 
 PROTOCOL_VERSION = 1
 VERSIONED_PACKAGES = ("cube-standard", "cube-browser-tool", "cube-browser-playwright", "browsergym-core", "playwright")
 
 
-def load_wire() -> Any:
-    """Our `agentlab/wire.py` (the JSON codec), loaded by path: our package is not installed in this interpreter."""
-    path = Path(__file__).resolve().parents[2] / "wire.py"
-    spec = importlib.util.spec_from_file_location("agentlab_wire", path)
-    assert spec is not None and spec.loader is not None, path
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-wire = load_wire()
+WIRE_FILE = (
+    Path(__file__).resolve().parents[2] / "wire.py"
+)  # our JSON codec, by path: our package is not installed here
+wire = SimpleNamespace(**runpy.run_path(str(WIRE_FILE)))
 
 
 def resolve_config(path: str) -> Any:
@@ -358,14 +351,8 @@ def serve(requests: TextIO, answers: TextIO, scratch: Path) -> None:
                     raise ValueError(f"unknown message kind {kind!r}; allowed: {', '.join(handlers)}")
                 answer = handlers[kind](message)
             except Exception as error:
-                answer = {
-                    "kind": "error",
-                    "type": type(error).__name__,
-                    "message": (str(error).strip().splitlines() or [type(error).__name__])[0],
-                    "traceback": traceback.format_exc(),
-                    "infra": kind != "evaluate",  # a cube's own step errors come back in its observation
-                    "evaluation": kind == "evaluate",
-                }
+                # a cube's own step errors come back in its observation: an exception here is the environment's
+                answer = wire.error_answer(error, infra=kind != "evaluate", evaluation=kind == "evaluate")
             answers.write(json.dumps(answer, default=str) + "\n")
     finally:
         host.close()
