@@ -1,0 +1,72 @@
+"""The LiteLLM backend against a real OpenAI-compatible server on 127.0.0.1 (vLLM's API, `hosted_vllm/`),
+and prices from LiteLLM's map."""
+
+import pytest
+from llm_server import Calls, Fail, ScriptedLLMServer
+
+from agentlab.errors import ConfigError, InfraError
+from agentlab.llm.chat import ChatToolCall, LLMUnavailable
+from agentlab.llm.litellm_chat import LiteLLMChatArgs
+from agentlab.llm.pricing import cost, price_of
+
+HELLO = [{"role": "user", "content": "Say hello."}]
+CLICK = {
+    "type": "function",
+    "function": {"name": "click", "parameters": {"type": "object", "properties": {"bid": {"type": "string"}}}},
+}
+
+
+def vllm_args(server, **fields):
+    return LiteLLMChatArgs(model_name="hosted_vllm/scripted", api_base=server.base_url, backoff_s=0.01, **fields)
+
+
+def test_text_usage_cached_tokens_and_tool_calls_through_litellm():
+    calls = Calls([("click", {"bid": "12"})], text="One button.")
+    with ScriptedLLMServer(["hello there", "hello again", calls]) as server:
+        model = vllm_args(server, max_new_tokens=7).make_model()
+        first, second, called = model.chat(HELLO), model.chat(HELLO), model.chat(HELLO, [CLICK])
+    assert first.text == "hello there" and first.retries == 0
+    assert first.input_tokens == len("Say hello.") // 4 + 1 and first.output_tokens == len("hello there") // 4 + 1
+    assert first.cached_tokens == 0 and second.cached_tokens == len("Say hello.") // 4
+    assert server.requests[0]["model"] == "scripted" and server.requests[0]["max_tokens"] == 7
+    assert called.tool_calls == (ChatToolCall("click", '{"bid": "12"}', "call_3_0"),)
+    assert server.requests[2]["tools"] == [CLICK] and server.requests[2]["tool_choice"] == "required"
+
+
+def test_an_image_part_reaches_the_server():
+    image = {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}
+    message = [{"role": "user", "content": [{"type": "text", "text": "What is it?"}, image]}]
+    with ScriptedLLMServer(["a square"]) as server:
+        assert vllm_args(server, vision=True).make_model().chat(message).text == "a square"
+    assert image in server.requests[0]["messages"][0]["content"]
+
+
+def test_our_retries_not_litellms_a_429_then_success_and_an_outage_ending_as_infra_error():
+    with ScriptedLLMServer([Fail(429, retry_after=0), "ok"]) as server:
+        response = vllm_args(server, max_retries=2).make_model().chat(HELLO)
+    assert response.text == "ok" and response.retries == 1 and len(server.requests) == 2
+    with ScriptedLLMServer(then=Fail(500)) as server:
+        with pytest.raises(LLMUnavailable, match=r"HTTP 500.*gave up after 3 attempts") as caught:
+            vllm_args(server, max_retries=2).make_model().chat(HELLO)
+    assert isinstance(caught.value, InfraError) and len(server.requests) == 3  # one request per attempt of ours
+
+
+def test_a_missing_provider_key_is_one_line_naming_it(monkeypatch):
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    with pytest.raises(
+        ConfigError,
+        match=r"^model 'anthropic/claude-sonnet-4-5-20250929': environment variable "
+        r"ANTHROPIC_API_KEY is not set",
+    ):
+        LiteLLMChatArgs(model_name="anthropic/claude-sonnet-4-5-20250929").check()
+
+
+def test_prices_come_from_litellms_map_with_cache_reads_and_our_table_wins():
+    priced = price_of("anthropic/claude-sonnet-4-5-20250929")
+    assert priced is not None and priced.source.startswith("litellm 1.110.2 model_cost")
+    assert cost("gpt-5-mini-2025-08-07", 2_000, 500, cached_tokens=1_000) == pytest.approx(
+        (1_000 * 0.25 + 1_000 * 0.025 + 500 * 2.00) / 1e6
+    )
+    assert price_of("gpt-4o-2024-08-06").source == "agentlab table"
+    assert price_of("qwen2.5-coder-0.5b-instruct-q4_k_m").source == "agentlab table"
+    assert price_of("hosted_vllm/scripted") is None
