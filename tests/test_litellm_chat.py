@@ -4,6 +4,7 @@ and prices from LiteLLM's map."""
 import pytest
 from llm_server import Calls, Fail, ScriptedLLMServer
 
+from agentlab.agents.web_agent import WEB_AGENT_4_1, WEB_AGENT_CLAUDE_SONNET, WEB_AGENT_GPT5_MINI, WEB_AGENT_LLAMA4
 from agentlab.errors import ConfigError, InfraError
 from agentlab.llm.chat import ChatToolCall, LLMUnavailable
 from agentlab.llm.litellm_chat import LiteLLMChatArgs
@@ -70,3 +71,10 @@ def test_prices_come_from_litellms_map_with_cache_reads_and_our_table_wins():
     assert price_of("gpt-4o-2024-08-06").source == "agentlab table"
     assert price_of("qwen2.5-coder-0.5b-instruct-q4_k_m").source == "agentlab table"
     assert price_of("hosted_vllm/scripted") is None
+
+
+def test_the_provider_configs_are_priced_from_the_map_but_llama4_on_openrouter():
+    for config in (WEB_AGENT_CLAUDE_SONNET, WEB_AGENT_4_1, WEB_AGENT_GPT5_MINI):
+        priced = price_of(config.chat_model_args.pricing_name)
+        assert priced is not None and priced.source == "litellm 1.110.2 model_cost", config
+    assert price_of(WEB_AGENT_LLAMA4.chat_model_args.pricing_name) is None
