@@ -52,6 +52,34 @@ def test_our_retries_not_litellms_a_429_then_success_and_an_outage_ending_as_inf
     assert isinstance(caught.value, InfraError) and len(server.requests) == 3  # one request per attempt of ours
 
 
+def test_anthropics_messages_api_text_tools_image_cache_reads_and_our_retries(monkeypatch):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
+    image = {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}
+    looking = [{"role": "user", "content": [{"type": "text", "text": "Say hello."}, image]}]
+    calls = Calls([("click", {"bid": "12"})])
+    with ScriptedLLMServer([Fail(429, retry_after=0), "hello there", "hello again", calls]) as server:
+        args = LiteLLMChatArgs(
+            model_name="anthropic/claude-sonnet-4-5-20250929", api_base=server.root_url, backoff_s=0.01, vision=True
+        )
+        model = args.make_model()
+        first, second, called = model.chat(looking), model.chat(HELLO), model.chat(HELLO, [CLICK])
+    assert first.text == "hello there" and first.retries == 1 and len(server.requests) == 4
+    assert server.requests[1]["messages"][0]["content"][1]["type"] == "image"  # sent as Anthropic's image block
+    assert second.text == "hello again" and second.cached_tokens == len("Say hello.") // 4
+    assert second.input_tokens == len("Say hello.") // 4 + 1  # cache reads are part of the input tokens
+    assert called.tool_calls == (ChatToolCall("click", '{"bid": "12"}', "toolu_4_0"),)
+    assert server.requests[3]["tools"][0]["name"] == "click" and server.requests[3]["tool_choice"] == {"type": "any"}
+    with ScriptedLLMServer(then=Fail(500)) as server:
+        with pytest.raises(LLMUnavailable, match=r"HTTP 500.*gave up after 2 attempts"):
+            LiteLLMChatArgs(
+                model_name="anthropic/claude-sonnet-4-5-20250929",
+                api_base=server.root_url,
+                backoff_s=0.01,
+                max_retries=1,
+            ).make_model().chat(HELLO)
+    assert len(server.requests) == 2
+
+
 def test_a_missing_provider_key_is_one_line_naming_it(monkeypatch):
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     with pytest.raises(
