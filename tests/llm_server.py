@@ -83,6 +83,7 @@ class ScriptedLLMServer:
         self.rejected = 0  # requests answered 429 for exceeding max_concurrent
         self.requests: list[dict[str, Any]] = []  # bodies of every chat request, in arrival order
         self.authorizations: list[str | None] = []  # their Authorization headers
+        self.paths: list[str] = []  # their URL paths (which API was spoken)
         self.closing = threading.Event()
         self._lock = threading.Lock()
         self._previous = ""
@@ -170,6 +171,7 @@ class ScriptedLLMServer:
 
             def _answer(self, body: dict) -> None:
                 server.authorizations.append(self.headers.get("Authorization"))
+                server.paths.append(self.path)
                 reply, usage = server._next(body)
                 if reply is None:
                     self._send(500, {"error": {"message": "the test script has no more replies"}})

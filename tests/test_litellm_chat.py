@@ -1,10 +1,14 @@
 """The LiteLLM backend against a real OpenAI-compatible server on 127.0.0.1 (vLLM's API, `hosted_vllm/`),
 and prices from LiteLLM's map."""
 
+import json
+
 import pytest
+from conftest import run_snakemake
 from llm_server import Calls, Fail, ScriptedLLMServer
 
 from agentlab.agents.web_agent import WEB_AGENT_4_1, WEB_AGENT_CLAUDE_SONNET, WEB_AGENT_GPT5_MINI, WEB_AGENT_LLAMA4
+from agentlab.budget import read_spend
 from agentlab.errors import ConfigError, InfraError
 from agentlab.llm.chat import ChatToolCall, LLMUnavailable
 from agentlab.llm.litellm_chat import LiteLLMChatArgs
@@ -106,3 +110,39 @@ def test_the_provider_configs_are_priced_from_the_map_but_llama4_on_openrouter()
         priced = price_of(config.chat_model_args.pricing_name)
         assert priced is not None and priced.source == "litellm 1.110.2 model_cost", config
     assert price_of(WEB_AGENT_LLAMA4.chat_model_args.pricing_name) is None
+
+
+@pytest.mark.slow
+def test_a_study_of_claude_through_anthropics_api_is_priced_from_the_map_and_stops_at_its_budget(tmp_path, monkeypatch):
+    """Real Snakemake episodes of WEB_AGENT_CLAUDE_SONNET against the scripted Messages API: the first
+    episode (~$0.003 at Sonnet 4.5's $3 / $15 per million) spends the $0.001 budget; none starts after it."""
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
+    with ScriptedLLMServer(then="<think>Wait.</think>\n<action>noop()</action>") as server:
+        config = {
+            "study": "claude",
+            "benchmarks": {"miniwob": {"tasks": ["click-test", "click-button"], "seeds": [0], "max_steps": 2}},
+            "agents": {
+                "claude": {
+                    "config": "agentlab.agents.web_agent.WEB_AGENT_CLAUDE_SONNET",
+                    "overrides": {"chat_model_args.api_base": server.root_url, "chat_model_args.backoff_s": 0.01},
+                }
+            },
+            "episode": {"retries": 0},
+            "budget": {"max_cost_usd": 0.001},
+        }
+        stopped = run_snakemake(tmp_path, config, "--resources", "browser=1", check=False)
+    study = tmp_path / "results" / "claude"
+    finished = sorted(study.glob("miniwob/claude/*/seed*/summary.json"))
+    assert stopped.returncode != 0 and len(finished) == 1 and read_spend(study).attempts == 1
+    assert "reaching budget.max_cost_usd=0.001" in stopped.stderr
+    stats = json.loads(finished[0].read_text())["agent_stats"]
+    assert stats["cost_source"] == "litellm 1.110.2 model_cost" and stats["n_llm_calls"] == 2
+    assert stats["cost"] == pytest.approx(
+        cost(
+            "anthropic/claude-sonnet-4-5-20250929",
+            stats["input_tokens"],
+            stats["output_tokens"],
+            stats["cached_tokens"],
+        )
+    )
+    assert stats["cached_tokens"] > 0 and all(path.endswith("/v1/messages") for path in server.paths)
