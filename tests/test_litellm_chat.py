@@ -94,13 +94,14 @@ def test_a_missing_provider_key_is_one_line_naming_it(monkeypatch):
         LiteLLMChatArgs(model_name="anthropic/claude-sonnet-4-5-20250929").check()
 
 
-def test_prices_come_from_litellms_map_with_cache_reads_and_our_table_wins():
+def test_prices_come_from_litellms_map_with_cache_reads_and_our_table_for_the_local_model():
     priced = price_of("anthropic/claude-sonnet-4-5-20250929")
     assert priced is not None and priced.source.startswith("litellm 1.110.2 model_cost")
     assert cost("gpt-5-mini-2025-08-07", 2_000, 500, cached_tokens=1_000) == pytest.approx(
         (1_000 * 0.25 + 1_000 * 0.025 + 500 * 2.00) / 1e6
     )
-    assert price_of("gpt-4o-2024-08-06").source == "agentlab table"
+    assert price_of("gpt-4o-2024-05-13").source.startswith("litellm")
+    assert cost("gpt-4o-2024-05-13", 1_000, 0, cached_tokens=1_000) == pytest.approx(5.0 / 1e3)  # no cache price
     assert price_of("qwen2.5-coder-0.5b-instruct-q4_k_m").source == "agentlab table"
     assert price_of("hosted_vllm/scripted") is None
 

@@ -1,9 +1,9 @@
 """What LLM calls cost: LiteLLM's maintained price map, our own table for what it lacks, and the arithmetic.
 
 A model priced by neither has an unknown cost (None), never 0: a total over episodes with an unknown
-cost is unknown too. Our table (PRICES) wins over the map: it holds the local model (at 0) and the
-pinned versions our configs were measured with. The map is the `model_prices_and_context_window_backup.json`
-of the installed litellm (the `providers` extra), read as a file: no import, no network.
+cost is unknown too. Our table (PRICES) holds only what the map lacks (the local model, at 0). The map
+is the installed litellm's `model_prices_and_context_window_backup.json` (the `providers` extra), read
+as a file: no import, no network.
 """
 
 from __future__ import annotations
@@ -26,13 +26,8 @@ class Price:
     output: float
 
 
+# Only what LiteLLM's map lacks (it prices every OpenAI, Anthropic, Gemini... model our configs name).
 PRICES: dict[str, Price] = {
-    "gpt-3.5-turbo-1106": Price(1.00, 1.00, 2.00),
-    "gpt-3.5-turbo-0125": Price(0.50, 0.50, 1.50),
-    "gpt-4o-2024-05-13": Price(5.00, 5.00, 15.00),
-    "gpt-4o-2024-08-06": Price(2.50, 1.25, 10.00),
-    "gpt-4o-2024-11-20": Price(2.50, 1.25, 10.00),
-    "gpt-4o-mini-2024-07-18": Price(0.15, 0.075, 0.60),
     "qwen2.5-coder-0.5b-instruct-q4_k_m": Price(0.0, 0.0, 0.0),  # the local model: no charge
 }
 
@@ -61,10 +56,8 @@ def litellm_prices() -> tuple[dict[str, Any], str]:
 
 
 def price_of(model: str) -> Priced | None:
-    """`model`'s price: our table first, then the map under its name or its name without the provider
-    prefix (`anthropic/claude-...` is priced as `claude-...`, as LiteLLM does); None if neither has it."""
-    if model in PRICES:
-        return Priced(PRICES[model], TABLE_SOURCE)
+    """`model`'s price: the map under its name or its name without the provider prefix
+    (`anthropic/claude-...` is priced as `claude-...`, as LiteLLM does), else our table; None if neither has it."""
     prices, source = litellm_prices()
     for name in (model, model.partition("/")[2]):
         entry = prices.get(name) if name else None
@@ -79,7 +72,7 @@ def price_of(model: str) -> Priced | None:
                 ),
                 source,
             )
-    return None
+    return Priced(PRICES[model], TABLE_SOURCE) if model in PRICES else None
 
 
 def price_source(model: str) -> str | None:
