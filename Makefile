@@ -67,7 +67,7 @@ $(VENV)/.installed: pyproject.toml Makefile
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-venv; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test,llm,slurm,workarena,weblinx]'
+	$(BIN)/pip install -q -e '.[test,llm,providers,slurm,workarena,weblinx]'
 	touch $@
 
 clean-results:

@@ -5,8 +5,8 @@ the agent's, not retried). A study stops starting episodes once the attempts it 
 `max_cost_usd`: every attempt appends its cost to `spend.jsonl` in the study folder, so the spend
 survives relaunches and counts retried attempts (money spent is spent); `spend_total.json` keeps
 its running total, so the check before each episode costs the same at 100 episodes as at 100,000.
-Costs are known only for priced models (agentlab/llm/pricing.py): a cost limit refuses an agent
-whose cost is unknown before it makes a call; a token limit applies to every model.
+Costs are known only for priced models (agentlab/llm/pricing.py: LiteLLM's price map and our table):
+a cost limit refuses an agent whose cost is unknown before it makes a call; a token limit applies to every model.
 """
 
 from __future__ import annotations
@@ -51,8 +51,9 @@ class Budget:
         """Why an agent with these totals cannot run under a cost limit (its cost is unknown), or None."""
         if self.needs_prices() and "cost" in stats and stats["cost"] is None:
             return (
-                "a cost budget is set but the agent's model has no price (agentlab/llm/pricing.py): "
-                "add its price, or use budget.episode_max_tokens only"
+                "a cost budget is set but the agent's model has no price (neither LiteLLM's price map, from the "
+                "providers extra, nor agentlab/llm/pricing.py has it): add its price, or use "
+                "budget.episode_max_tokens only"
             )
         return None
 

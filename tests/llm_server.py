@@ -9,6 +9,8 @@ for an answer with tool calls in OpenAI's format (`Calls([("click", {"bid": "12"
 a function of the request body returning either, Fail(status) for an HTTP error, or HANG: accept
 the request and never answer (until the server is closed). Usage counts are deterministic: 4 characters a
 token, and cached tokens are the common prefix with the previous request, as a prefix cache does.
+The same script answers Anthropic's Messages API too (POST .../v1/messages: `content` blocks, `tool_use`,
+usage with `cache_read_input_tokens`), for clients of that API pointed at `root_url`.
 
 A provider's latency and rate limit: `delay_s` (seconds, or a function of the request number
 returning them) before each answer, and `max_concurrent`: a request arriving while that many are
@@ -82,6 +84,7 @@ class ScriptedLLMServer:
         self.rejected = 0  # requests answered 429 for exceeding max_concurrent
         self.requests: list[dict[str, Any]] = []  # bodies of every chat request, in arrival order
         self.authorizations: list[str | None] = []  # their Authorization headers
+        self.paths: list[str] = []  # their URL paths (which API was spoken)
         self.closing = threading.Event()
         self._lock = threading.Lock()
         self._previous = ""
@@ -93,6 +96,11 @@ class ScriptedLLMServer:
     def base_url(self) -> str:
         """The OpenAI API root, e.g. http://127.0.0.1:PORT/v1."""
         return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
+
+    @property
+    def root_url(self) -> str:
+        """The server's root, e.g. http://127.0.0.1:PORT (Anthropic's clients add /v1/messages)."""
+        return self.base_url.removesuffix("/v1")
 
     def __enter__(self) -> ScriptedLLMServer:
         self._thread.start()
@@ -148,7 +156,7 @@ class ScriptedLLMServer:
 
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
-                if not self.path.endswith("/chat/completions"):
+                if not self.path.endswith(("/chat/completions", "/messages")):
                     self._send(404, {"error": {"message": f"no route {self.path}"}})
                     return
                 number = server._enter()
@@ -164,6 +172,7 @@ class ScriptedLLMServer:
 
             def _answer(self, body: dict) -> None:
                 server.authorizations.append(self.headers.get("Authorization"))
+                server.paths.append(self.path)
                 reply, usage = server._next(body)
                 if reply is None:
                     self._send(500, {"error": {"message": "the test script has no more replies"}})
@@ -177,6 +186,9 @@ class ScriptedLLMServer:
                     self._send(reply.status, {"error": {"message": message}}, headers)
                 else:
                     answer = reply(body) if callable(reply) else reply
+                    if self.path.endswith("/messages"):
+                        self._send(200, _anthropic_message(answer, len(server.requests), body, usage))
+                        return
                     message, finish = _message(answer, len(server.requests))
                     written = len(message["content"] or "") + len(
                         json.dumps(message["tool_calls"]) if finish == "tool_calls" else ""
@@ -214,3 +226,33 @@ def _message(answer: str | Calls, number: int) -> tuple[dict[str, Any], str]:
         for index, (name, arguments) in enumerate(answer.calls)
     ]
     return {"role": "assistant", "content": answer.text or None, "tool_calls": calls}, "tool_calls"
+
+
+def _anthropic_message(answer: str | Calls, number: int, body: dict, usage: dict[str, int]) -> dict[str, Any]:
+    """An answer as Anthropic's Messages API writes it; its input_tokens exclude the cache reads."""
+    content: list[dict[str, Any]] = [{"type": "text", "text": answer if isinstance(answer, str) else answer.text}]
+    if isinstance(answer, Calls):
+        content = [block for block in content if block["text"]] + [
+            {
+                "type": "tool_use",
+                "id": f"toolu_{number}_{index}",
+                "name": name,
+                "input": json.loads(arguments) if isinstance(arguments, str) else arguments,
+            }
+            for index, (name, arguments) in enumerate(answer.calls)
+        ]
+    written = len(json.dumps(content))
+    return {
+        "id": f"msg_{number}",
+        "type": "message",
+        "role": "assistant",
+        "model": body.get("model", ""),
+        "content": content,
+        "stop_reason": "tool_use" if isinstance(answer, Calls) else "end_turn",
+        "usage": {
+            "input_tokens": usage["prompt_tokens"] - usage["cached_tokens"],
+            "output_tokens": written // 4 + 1,
+            "cache_read_input_tokens": usage["cached_tokens"],
+            "cache_creation_input_tokens": 0,
+        },
+    }

@@ -7,7 +7,7 @@ from agentlab.errors import AgentError, ConfigError, InfraError
 from agentlab.llm.chat import ChatToolCall, LLMRequestRejected, LLMUnavailable
 from agentlab.llm.hf_chat import HFChatArgs
 from agentlab.llm.openai_chat import OpenAIChatArgs
-from agentlab.llm.pricing import PRICES, add_costs, cost
+from agentlab.llm.pricing import add_costs, cost, price_of
 
 HELLO = [{"role": "user", "content": "Say hello."}]
 
@@ -94,7 +94,7 @@ def test_asked_with_tools_the_backends_send_them_and_return_the_calls():
 
 
 def test_cost_arithmetic():
-    price = PRICES["gpt-4o-2024-08-06"]  # 2.50 in, 1.25 cached in, 10.00 out per million
+    price = price_of("gpt-4o-2024-08-06").price  # 2.50 in, 1.25 cached in, 10.00 out per million (LiteLLM's map)
     assert cost("gpt-4o-2024-08-06", 1_000_000, 0) == pytest.approx(price.input)
     assert cost("gpt-4o-2024-08-06", 2_000, 500, cached_tokens=1_000) == pytest.approx(
         (1_000 * 2.50 + 1_000 * 1.25 + 500 * 10.00) / 1e6

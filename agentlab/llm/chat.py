@@ -94,7 +94,7 @@ class ChatModelArgs(ABC):
         if not self.supports_tools:
             raise ConfigError(
                 f"model {self.model_name!r}: {type(self).__name__} cannot call tools; allowed: a backend with "
-                "the OpenAI tools API (OpenAIChatArgs, AzureChatArgs, LocalChatArgs, HFChatArgs)"
+                "the OpenAI tools API (OpenAIChatArgs, AzureChatArgs, LiteLLMChatArgs, LocalChatArgs, HFChatArgs)"
             )
         if self.tool_choice not in TOOL_CHOICES:
             raise ConfigError(

@@ -1,13 +1,18 @@
-"""What LLM calls cost: a price table in USD per million tokens, and the arithmetic.
+"""What LLM calls cost: LiteLLM's maintained price map, our own table for what it lacks, and the arithmetic.
 
-A model missing from the table has an unknown cost (None), never 0: a total over episodes with
-an unknown cost is unknown too. Local models are in the table at 0. Prices are the providers'
-list prices for the pinned model versions; edit PRICES when they change.
+A model priced by neither has an unknown cost (None), never 0: a total over episodes with an unknown
+cost is unknown too. Our table (PRICES) holds only what the map lacks (the local model, at 0). The map
+is the installed litellm's `model_prices_and_context_window_backup.json` (the `providers` extra), read
+as a file: no import, no network.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 from dataclasses import dataclass
+from importlib import metadata
+from typing import Any
 
 PER_TOKENS = 1_000_000
 
@@ -21,22 +26,67 @@ class Price:
     output: float
 
 
+# Only what LiteLLM's map lacks (it prices every OpenAI, Anthropic, Gemini... model our configs name).
 PRICES: dict[str, Price] = {
-    "gpt-3.5-turbo-1106": Price(1.00, 1.00, 2.00),
-    "gpt-3.5-turbo-0125": Price(0.50, 0.50, 1.50),
-    "gpt-4o-2024-05-13": Price(5.00, 5.00, 15.00),
-    "gpt-4o-2024-08-06": Price(2.50, 1.25, 10.00),
-    "gpt-4o-2024-11-20": Price(2.50, 1.25, 10.00),
-    "gpt-4o-mini-2024-07-18": Price(0.15, 0.075, 0.60),
     "qwen2.5-coder-0.5b-instruct-q4_k_m": Price(0.0, 0.0, 0.0),  # the local model: no charge
 }
 
 
+TABLE_SOURCE = "agentlab table"
+LITELLM_MAP = "model_prices_and_context_window_backup.json"
+
+
+@dataclass(frozen=True)
+class Priced:
+    """A model's price and where it comes from (recorded with every cost computed from it)."""
+
+    price: Price
+    source: str
+
+
+@functools.cache
+def litellm_prices() -> tuple[dict[str, Any], str]:
+    """LiteLLM's price map and its source label; empty when litellm is not installed."""
+    try:
+        distribution = metadata.distribution("litellm")
+    except metadata.PackageNotFoundError:
+        return {}, ""
+    path = distribution.locate_file(f"litellm/{LITELLM_MAP}")
+    return json.loads(path.read_text()), f"litellm {distribution.version} model_cost"
+
+
+def price_of(model: str) -> Priced | None:
+    """`model`'s price: the map under its name or its name without the provider prefix
+    (`anthropic/claude-...` is priced as `claude-...`, as LiteLLM does), else our table; None if neither has it."""
+    prices, source = litellm_prices()
+    for name in (model, model.partition("/")[2]):
+        entry = prices.get(name) if name else None
+        if entry and entry.get("input_cost_per_token") is not None and entry.get("output_cost_per_token") is not None:
+            per_input = float(entry["input_cost_per_token"]) * PER_TOKENS
+            cached = entry.get("cache_read_input_token_cost")
+            return Priced(
+                Price(
+                    per_input,
+                    per_input if cached is None else float(cached) * PER_TOKENS,
+                    float(entry["output_cost_per_token"]) * PER_TOKENS,
+                ),
+                source,
+            )
+    return Priced(PRICES[model], TABLE_SOURCE) if model in PRICES else None
+
+
+def price_source(model: str) -> str | None:
+    """Where `model`'s price comes from ("agentlab table", "litellm <version> model_cost"), or None."""
+    priced = price_of(model)
+    return priced.source if priced else None
+
+
 def cost(model: str, input_tokens: int, output_tokens: int, cached_tokens: int = 0) -> float | None:
     """USD of one call (cached tokens are part of `input_tokens`); None if `model` has no price."""
-    price = PRICES.get(model)
-    if price is None:
+    priced = price_of(model)
+    if priced is None:
         return None
+    price = priced.price
     cached = min(cached_tokens, input_tokens)
     return (
         (input_tokens - cached) * price.input + cached * price.cached_input + output_tokens * price.output

@@ -21,7 +21,7 @@ from typing import Any
 from ... import hosts
 from ...errors import AgentError, ConfigError, InfraError
 from ...llm.limiter import request_slot
-from ...llm.pricing import add_costs, cost
+from ...llm.pricing import add_costs, cost, price_source
 from ..base import Agent, AgentArgs, AgentStep, EpisodeContext, goal_image_urls, messages_for_the_record
 from . import host as wire
 from . import zygote
@@ -173,11 +173,13 @@ class BridgeAgent(Agent):
         self.versions = ready["versions"]
         self.action_set = action_set_from(ready["action_set"])
         self.endpoint = ready.get("endpoint")  # its LLM calls happen inside AgentLab: a step holds a slot
-        # the model it calls, priced by our table (agentlab.llm.pricing); an agent without one costs nothing
+        # the model it calls, priced by agentlab.llm.pricing (our table, then LiteLLM's map);
+        # an agent without one costs nothing
         self.model_name = (self.agent_args.get("chat_model_args") or {}).get("model_name")
         self.totals: dict[str, Any] = {**dict.fromkeys(STAT_KEYS, 0), "n_llm_steps": 0}
         if self.model_name:
             self.totals["cost"] = cost(self.model_name, 0, 0)
+            self.totals["cost_source"] = price_source(self.model_name)
 
     def get_action(self, obs: dict) -> AgentStep:
         assert self.host is not None, "the episode is over"
@@ -190,6 +192,7 @@ class BridgeAgent(Agent):
         self.totals["n_llm_steps"] += 1
         if self.model_name:
             step["cost"] = cost(self.model_name, step["input_tokens"], step["output_tokens"])
+            step["cost_source"] = self.totals["cost_source"]
             self.totals["cost"] = add_costs(self.totals["cost"], step["cost"])
         return AgentStep(
             action=answer["action"],

@@ -12,7 +12,7 @@ from ...actions import action_signatures
 from ...errors import AgentError, ConfigError
 from ...llm.chat import ChatModel, ChatModelArgs, ChatResponse
 from ...llm.local_chat import LocalChatArgs
-from ...llm.pricing import add_costs, cost
+from ...llm.pricing import add_costs, cost, price_source
 from ...llm.tokens import estimate_tokens
 from ...tool_calls import tool_schemas
 from ..base import Agent, AgentArgs, AgentStep, EpisodeContext, messages_for_the_record
@@ -53,8 +53,14 @@ class WebAgentArgs(AgentArgs):
         )
 
 
-def new_stats(priced: bool) -> dict[str, Any]:
-    return {**dict.fromkeys(STAT_KEYS, 0), "llm_seconds": 0.0, "cost": 0.0 if priced else None}
+def new_stats(price_source: str | None) -> dict[str, Any]:
+    """Zero counts; the cost unknown (None) without a price, and where the price comes from beside it."""
+    return {
+        **dict.fromkeys(STAT_KEYS, 0),
+        "llm_seconds": 0.0,
+        "cost": 0.0 if price_source else None,
+        "cost_source": price_source,
+    }
 
 
 def add_response(stats: dict[str, Any], response: ChatResponse, model: str) -> None:
@@ -111,7 +117,7 @@ class WebAgent(Agent):
         self.history: list[PastStep] = []
         self.memory: str | None = None
         self.pricing = args.chat_model_args.pricing_name
-        self.totals = new_stats(cost(self.pricing, 0, 0) is not None)
+        self.totals = new_stats(price_source(self.pricing))
 
     def get_action(self, obs: dict) -> AgentStep:
         if self.history:
@@ -127,7 +133,7 @@ class WebAgent(Agent):
             self.args.chat_model_args.vision,
         )
         messages = list(prompt.messages)
-        stats = new_stats(self.totals["cost"] is not None)
+        stats = new_stats(self.totals["cost_source"])
         problems: list[str] = []
         try:
             for _ in range(self.flags.max_parse_retries + 1):
@@ -154,7 +160,8 @@ class WebAgent(Agent):
                 )
         finally:
             for key, value in stats.items():
-                self.totals[key] = add_costs(self.totals[key], value) if key == "cost" else self.totals[key] + value
+                if key != "cost_source":
+                    self.totals[key] = add_costs(self.totals[key], value) if key == "cost" else self.totals[key] + value
         self.history.append(PastStep(answer.action, answer.think))
         if self.flags.use_memory:
             self.memory = answer.memory

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 
 from ...llm.hf_chat import HFChatArgs
+from ...llm.litellm_chat import LiteLLMChatArgs
 from ...llm.local_chat import LocalChatArgs
 from ...llm.openai_chat import OpenAIChatArgs
 from .agent import WebAgentArgs
@@ -69,6 +70,32 @@ WEB_AGENT_70B = WebAgentArgs(
         model_name="meta-llama/Meta-Llama-3-70B-Instruct", max_input_tokens=7_000, max_new_tokens=512
     ),
     flags=FLAGS_LLAMA3,
+)
+# Through LiteLLM (the providers extra): the models of AgentLab 0.4.2's AGENT_37_SONNET / AGENT_4_1 /
+# AGENT_GPT5_MINI / AGENT_LLAMA4_17B_INSTRUCT, priced from LiteLLM's map. LiteLLM 1.110.2's map no longer
+# prices Claude 3.x, so the Claude config is its successor, Sonnet 4.5; its map has no OpenRouter entries,
+# so Llama 4 on OpenRouter has no price (run it with budget.episode_max_tokens, or add a price).
+WEB_AGENT_CLAUDE_SONNET = WebAgentArgs(
+    chat_model_args=LiteLLMChatArgs(
+        model_name="anthropic/claude-sonnet-4-5-20250929", max_input_tokens=100_000, max_new_tokens=2_000
+    ),
+    flags=FLAGS_GPT_4o,
+)
+WEB_AGENT_4_1 = WebAgentArgs(
+    chat_model_args=LiteLLMChatArgs(model_name="gpt-4.1-2025-04-14", max_input_tokens=100_000, max_new_tokens=2_000),
+    flags=FLAGS_GPT_4o,
+)
+WEB_AGENT_GPT5_MINI = WebAgentArgs(
+    chat_model_args=LiteLLMChatArgs(
+        model_name="gpt-5-mini-2025-08-07", temperature=1.0, max_input_tokens=100_000, max_new_tokens=4_000
+    ),
+    flags=FLAGS_GPT_4o,
+)
+WEB_AGENT_LLAMA4 = WebAgentArgs(
+    chat_model_args=LiteLLMChatArgs(
+        model_name="openrouter/meta-llama/llama-4-maverick", max_input_tokens=100_000, max_new_tokens=2_000
+    ),
+    flags=FLAGS_GPT_4o,
 )
 # For trying flags: override chat_model_args.* and flags.* from the study config. Llama 3.1 8B on
 # OpenRouter, as AgentLab's AGENT_CUSTOM.
