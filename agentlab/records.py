@@ -173,7 +173,10 @@ class EpisodeSummary:
     format_version: int = FORMAT_VERSION
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        data = dataclasses.asdict(self)
+        if data["provenance"] is not None and data["provenance"]["imported"] is None:
+            del data["provenance"]["imported"]  # run here: written as before imports existed
+        return data
 
     @classmethod
     def from_dict(cls, data: Any, path: Path | str = "summary.json") -> EpisodeSummary:
