@@ -13,8 +13,9 @@ import signal
 import sys
 import tempfile
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Generic, TextIO, TypeVar
 
 from .errors import AgentError, InfraError
 
@@ -112,3 +113,37 @@ class HostProcess(ABC):
             os.close(self.exited)
             self.exit_code()  # reaped before its folder goes
         shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+Host = TypeVar("Host", bound=HostProcess)
+
+
+class IdleHosts(Generic[Host]):
+    """The hosts this process keeps between its episodes (a warm episode server's), one per foreign interpreter."""
+
+    def __init__(self) -> None:
+        self._hosts: dict[Path, Host] = {}
+
+    def take(self, python: Path, start: Callable[[], Host]) -> Host:
+        """The idle host of `python` if it still runs, else a new one from `start`."""
+        host = self._hosts.pop(python, None)
+        if host is not None and host.alive():
+            return host
+        if host is not None:
+            host.close()
+        return start()
+
+    def pop(self, python: Path) -> Host | None:
+        return self._hosts.pop(python, None)
+
+    def end_episode(self, python: Path, host: Host) -> None:
+        """Tell `host` its episode is over and keep it for the next one; close it if that fails or it died."""
+        try:
+            host.ask({"kind": "end"})
+        except Exception:
+            host.close()
+            return
+        if host.alive():
+            self._hosts[python] = host
+        else:
+            host.close()

@@ -174,7 +174,7 @@ def test_a_host_that_ends_takes_its_page_server_and_browser_along():
     host, tree = env.host, set(descendants(env.host.pid))
     assert len(tree) >= 3, tree  # miniwob-cube's page server, Playwright's driver and Chromium at least
     env.close()  # the host waits for this process's next episode
-    assert client._idle_hosts.pop(env.python) is host
+    assert client.IDLE_HOSTS.pop(env.python) is host
     host.close()
     wait_gone(tree)
     assert not [pid for pid in tree if Path(f"/proc/{pid}").exists()]

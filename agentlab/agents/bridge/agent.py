@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ... import hosts
-from ...errors import AgentError, ConfigError, InfraError
+from ...errors import AgentError, ConfigError
 from ...llm.limiter import request_slot
 from ...llm.pricing import add_costs, cost, price_source
 from ..base import Agent, AgentArgs, AgentStep, EpisodeContext, goal_image_urls, messages_for_the_record
@@ -60,24 +60,7 @@ class HostProcess(hosts.HostProcess):
             return "unknown"
 
 
-_idle_hosts: dict[Path, HostProcess] = {}  # per AgentLab interpreter: kept between episodes
-
-
-def acquire_host(environment: AgentLabEnvironment, agent: str) -> HostProcess:
-    """An idle host of this process, else a new one from the zygote that preloads `agent`'s module."""
-    host = _idle_hosts.pop(environment.python, None)
-    if host is not None and host.alive():
-        return host
-    if host is not None:
-        host.close()
-    return HostProcess(environment, preload=(agent,))
-
-
-def release_host(environment: AgentLabEnvironment, host: HostProcess) -> None:
-    if host.alive():
-        _idle_hosts[environment.python] = host
-    else:
-        host.close()
+IDLE_HOSTS: hosts.IdleHosts[HostProcess] = hosts.IdleHosts()  # per AgentLab interpreter: kept between episodes
 
 
 def host_environment(environment: AgentLabEnvironment) -> dict[str, str]:
@@ -166,7 +149,10 @@ class BridgeAgent(Agent):
     def __init__(self, args: BridgeAgentArgs, context: EpisodeContext):
         self.environment = AgentLabEnvironment.configured()
         self.environment.check()
-        self.host: HostProcess | None = acquire_host(self.environment, args.agent)
+        # an idle host of this process, else a new one from the zygote that preloads the agent's module
+        self.host: HostProcess | None = IDLE_HOSTS.take(
+            self.environment.python, lambda: HostProcess(self.environment, preload=(args.agent,))
+        )
         ready = self.host.ask(start_message(args, context))
         self.agent_args = ready["agent_args"]
         self.agent_class = ready["agent_class"]
@@ -211,11 +197,5 @@ class BridgeAgent(Agent):
 
     def close(self) -> None:
         host, self.host = self.host, None
-        if host is None:
-            return
-        try:
-            host.ask({"kind": "end"})
-        except (AgentError, InfraError):
-            host.close()
-            return
-        release_host(self.environment, host)
+        if host is not None:
+            IDLE_HOSTS.end_episode(self.environment.python, host)

@@ -17,7 +17,7 @@ from typing import Any
 from ...actions import ActionParseError, parse_actions
 from ...browser import EXTRA_CHROMIUM_ARGS, find_chromium
 from ...errors import EvaluationError
-from ...hosts import EXIT_WAIT_S, HostProcess
+from ...hosts import EXIT_WAIT_S, HostProcess, IdleHosts
 from ...navigation import NavigationPolicy
 from ...proctree import descendants, kill, wait_gone
 from ...tool_calls import ToolCall, ToolCallError, call_from_action, check_call
@@ -87,16 +87,7 @@ def host_environment(scratch: Path) -> dict[str, str]:
     return {**variables, "TMPDIR": str(scratch)}
 
 
-_idle_hosts: dict[Path, CubeHost] = {}  # per CUBE interpreter: kept between the episodes of this process
-
-
-def acquire_host(python: Path) -> CubeHost:
-    host = _idle_hosts.pop(python, None)
-    if host is not None and host.alive():
-        return host
-    if host is not None:
-        host.close()
-    return CubeHost(python)
+IDLE_HOSTS: IdleHosts[CubeHost] = IdleHosts()  # per CUBE interpreter: kept between the episodes of this process
 
 
 def chromium_options() -> dict[str, Any]:
@@ -116,7 +107,7 @@ class CubeEnv:
 
     def __init__(self, python: Path, config: str, task: str, seed: int, navigation: NavigationPolicy):
         self.python = python
-        self.host: CubeHost | None = acquire_host(python)
+        self.host: CubeHost | None = IDLE_HOSTS.take(python, lambda: CubeHost(python))
         ready = self.host.ask(
             {"kind": "start", "config": config, "task": task, "seed": seed, "chromium": chromium_options()}
         )
@@ -171,14 +162,5 @@ class CubeEnv:
 
     def close(self) -> None:
         host, self.host = self.host, None
-        if host is None:
-            return
-        try:
-            host.ask({"kind": "end"})
-        except Exception:
-            host.close()
-            return
-        if host.alive():
-            _idle_hosts[self.python] = host
-        else:
-            host.close()
+        if host is not None:
+            IDLE_HOSTS.end_episode(self.python, host)
