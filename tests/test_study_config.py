@@ -2,12 +2,14 @@
 
 import copy
 import json
+import re
 import subprocess
 
 import pytest
 import yaml
 from conftest import BIN, REPO, replay_agent, run_snakemake, tool_env
 
+from agentlab.benchmarks import BENCHMARK_MODULES
 from agentlab.errors import ConfigError
 from agentlab.study import load_study
 
@@ -51,6 +53,13 @@ def test_schema_defaults_are_filled():
     assert study.benchmarks["miniwob"].max_steps == 10  # MiniWoB's default
     assert study.benchmarks["miniwob"].pre_observation_delay == 0.5
     assert len(study.benchmarks["miniwob"].tasks) > 20  # 'click-*'
+
+
+def test_schema_names_every_built_in_benchmark():
+    """A study author reads the schema's list of benchmark names; a benchmark added later is named there too."""
+    schema = yaml.safe_load((REPO / "agentlab" / "schema.yaml").read_text())
+    described = schema["properties"]["benchmarks"]["description"]
+    assert [name for name in BENCHMARK_MODULES if name not in re.findall(r"\w+", described)] == []
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,7 @@ from .prompt import BARE_GENERIC, Page, PastStep, Prompt, build_prompt, system_m
 INLINE_TEXT = re.compile(r"\s*(\[[^\]]*\] )?InlineTextBox\b")  # WebAgent leaves these out; steps keep them
 CLICKABLE_MARK = re.compile(r", clickable(?=,|$)")
 UNRECORDED = {  # flag: why a recorded step (or a prompt test) cannot give what it needs
-    "use_som": "steps record no element positions for set-of-marks",
+    "use_som": "prompt tests do not draw set-of-marks on a recorded screenshot yet (steps keep the boxes it needs)",
     "visible_only": "steps record the AXTree of the whole page",
     "use_tabs": "steps record no open tabs",
     "use_tools": "prompt tests ask for a text answer, without tools",
