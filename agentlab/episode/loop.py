@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..agents.base import AgentStep, EpisodeContext
+from ..agents.base import AgentStep, EpisodeContext, UnusableAnswers
 from ..benchmarks.cube.benchmark import CubeBenchmark
 from ..budget import NO_BUDGET, Budget
 from ..errors import AgentError, EvaluationError, InfraError
@@ -236,7 +236,7 @@ def run_episode(
             try:
                 answer = agent.get_action(obs)
             except AgentError as error:  # the trace keeps what the agent saw and answered
-                failed = answer_fields(error.step) if error.step else {"action": None}
+                failed = answer_fields(error.step) if isinstance(error, UnusableAnswers) else {"action": None}
                 writer.write({**record, **failed, "timings": {"agent_s": time.time() - tic}})
                 raise
             agent_s = time.time() - tic
