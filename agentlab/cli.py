@@ -442,26 +442,21 @@ def venv_action(environment: PinnedVenv, action: str) -> int:
     return 0
 
 
+def venv_options(parser: argparse.ArgumentParser) -> None:
+    """`agentlab bridge`'s and `agentlab cube`'s arguments: what to do with the pinned venv."""
+    parser.add_argument("action", choices=["install", "status"], help="install (idempotent) or say where it is")
+
+
 def cmd_bridge(args: argparse.Namespace) -> int:
     from .agents.bridge.environment import AgentLabEnvironment
 
     return venv_action(AgentLabEnvironment.configured(), args.action)
 
 
-def bridge_options(parser: argparse.ArgumentParser) -> None:
-    """`agentlab bridge`'s arguments."""
-    parser.add_argument("action", choices=["install", "status"], help="install (idempotent) or say where it is")
-
-
 def cmd_cube(args: argparse.Namespace) -> int:
     from .benchmarks.cube.environment import CubeEnvironment
 
     return venv_action(CubeEnvironment.configured(), args.action)
-
-
-def cube_options(parser: argparse.ArgumentParser) -> None:
-    """`agentlab cube`'s arguments."""
-    parser.add_argument("action", choices=["install", "status"], help="install (idempotent) or say where it is")
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -517,8 +512,8 @@ SUBCOMMANDS = (
         prompt_test_options,
         cmd_prompt_test,
     ),
-    Subcommand("bridge", "ServiceNow AgentLab 0.4.2's environment, where its agents run", bridge_options, cmd_bridge),
-    Subcommand("cube", "the CUBE benchmarks' environment (Python 3.12), where cubes run", cube_options, cmd_cube),
+    Subcommand("bridge", "ServiceNow AgentLab 0.4.2's environment, where its agents run", venv_options, cmd_bridge),
+    Subcommand("cube", "the CUBE benchmarks' environment (Python 3.12), where cubes run", venv_options, cmd_cube),
     Subcommand("llm-server", "the local LLM server shared by a run's episodes", llm_server_options, cmd_llm_server),
 )
 
