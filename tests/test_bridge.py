@@ -5,6 +5,7 @@ against a real OpenAI-compatible HTTP server) run through the bridge in AgentLab
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pandas as pd
@@ -103,7 +104,7 @@ def test_agentlab_agents_run_real_episodes_through_the_bridge(tmp_path, monkeypa
     prompts, its OpenAI client pointed at a real local HTTP server) solve MiniWoB tasks, native and
     miniwob-cube's (their string actions mapped to the cube's tool calls), in a real Snakemake study;
     our tables count them like any agent."""
-    monkeypatch.setenv("PYTHONPATH", str(PEER_AGENTS))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(PEER_AGENTS), os.environ.get("PYTHONPATH")])))
     with ScriptedLLMServer(
         then=lambda body: f"<think>The button is the only one.</think>\n<action>click('{button_bid(body)}')</action>"
     ) as server:
@@ -312,7 +313,7 @@ def test_the_agent_sees_what_agentlabs_own_loop_shows_it(tmp_path, monkeypatch):
     assert process.returncode == 0, process.stderr[-3000:]
     assert json.loads(process.stdout.splitlines()[-1])["errors"] == 0
 
-    monkeypatch.setenv("PYTHONPATH", str(PEER_AGENTS))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(PEER_AGENTS), os.environ.get("PYTHONPATH")])))
     ours = tmp_path / "ours"
     config = {
         "study": "seen",
