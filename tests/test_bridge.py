@@ -5,16 +5,19 @@ against a real OpenAI-compatible HTTP server) run through the bridge in AgentLab
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import REPO, run_snakemake
+from https_proxy import InterceptingProxy
 from llm_server import ScriptedLLMServer
 
 from agentlab.agents.bridge import AgentLabEnvironment, BridgeAgentArgs
 from agentlab.agents.bridge import host as wire
 from agentlab.agents.registry import load_agent_args
+from agentlab.budget import read_spend
 from agentlab.errors import ConfigError
 from agentlab.records import read_steps, read_summary
 from agentlab.study import load_study
@@ -101,7 +104,7 @@ def test_agentlab_agents_run_real_episodes_through_the_bridge(tmp_path, monkeypa
     prompts, its OpenAI client pointed at a real local HTTP server) solve MiniWoB tasks, native and
     miniwob-cube's (their string actions mapped to the cube's tool calls), in a real Snakemake study;
     our tables count them like any agent."""
-    monkeypatch.setenv("PYTHONPATH", str(PEER_AGENTS))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(PEER_AGENTS), os.environ.get("PYTHONPATH")])))
     with ScriptedLLMServer(
         then=lambda body: f"<think>The button is the only one.</think>\n<action>click('{button_bid(body)}')</action>"
     ) as server:
@@ -150,6 +153,51 @@ def test_agentlab_agents_run_real_episodes_through_the_bridge(tmp_path, monkeypa
     assert "You are an agent trying to solve a web task" in message_text(system)
     assert "HTML:\n" in message_text(user) and "AXTree:\n" in message_text(user)
     assert prompts[0]["model"] == "gpt-4o-2024-05-13" and prompts[0]["temperature"] == 0
+
+
+CLAUDE_35 = "openrouter/anthropic/claude-3.5-sonnet:beta"  # how LiteLLM names AGENT_CLAUDE_SONNET_35's model
+
+
+@pytest.mark.slow
+@needs_agentlab
+def test_agentlabs_claude_35_through_openrouter_stops_at_its_budget(tmp_path, monkeypatch):
+    """AgentLab 0.4.2's own AGENT_CLAUDE_SONNET_35, unpatched: its OpenRouter client (https://openrouter.ai/api/v1
+    is in its code) reaches the scripted server through a real HTTPS proxy it finds in the environment, as any
+    client would. LiteLLM 1.110.2's map has no OpenRouter entries, so the study config prices the model
+    ($3 / $15 per million, Sonnet 3.5's); the first episode (~$0.005) spends the $0.001 budget and none starts after."""
+    with (
+        ScriptedLLMServer(then="<think>Wait.</think>\n<action>noop()</action>") as server,
+        InterceptingProxy("openrouter.ai", server.port, tmp_path) as proxy,
+    ):
+        for name, value in proxy.environment().items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("OPENROUTER_API_KEY", "sk-or-local-test")
+        config = {
+            "study": "claude35",
+            "benchmarks": {"miniwob": {"tasks": ["click-test", "click-button"], "seeds": [0], "max_steps": 1}},
+            "agents": {"claude35": {"config": "agentlab.agents.generic_agent.AGENT_CLAUDE_SONNET_35"}},
+            "episode": {"retries": 0, "step_timeout_s": 120, "episode_timeout_s": 600},
+            "budget": {"max_cost_usd": 0.001},
+            "prices": {CLAUDE_35: {"input_per_million": 3, "output_per_million": 15}},
+        }
+        stopped = run_snakemake(tmp_path, config, "--resources", "browser=1", check=False)
+    study = tmp_path / "results" / "claude35"
+    finished = sorted(study.glob("miniwob/claude35/*/seed0/summary.json"))
+    assert stopped.returncode != 0 and len(finished) == 1 and read_spend(study).attempts == 1, stopped.stderr[-3000:]
+    assert "reaching budget.max_cost_usd=0.001" in stopped.stderr
+    summary = read_summary(finished[0])
+    stats = summary.agent_stats
+    assert stats["cost_source"] == f"study config prices[{CLAUDE_35!r}]" and stats["input_tokens"] > 0
+    assert stats["cost"] == pytest.approx((stats["input_tokens"] * 3 + stats["output_tokens"] * 15) / 1e6)
+    assert stats["cost"] > 0.001 and read_spend(study).cost_usd == pytest.approx(stats["cost"])
+    assert summary.agent_details["fields"]["chat_model_args"]["model_name"] == "anthropic/claude-3.5-sonnet:beta"
+    # every call went to "openrouter.ai" over TLS, through the proxy, with the key from the environment; the
+    # proxy refused the rest (Chromium's own calls to Google), and nothing local went through it (NO_PROXY)
+    assert "openrouter.ai:443" in proxy.connects and server.requests
+    assert not [target for target in proxy.connects if target.startswith(("127.0.0.1", "localhost"))]
+    assert set(server.paths) == {"/api/v1/chat/completions"}
+    assert set(server.authorizations) == {"Bearer sk-or-local-test"}
+    assert {body["model"] for body in server.requests} == {"anthropic/claude-3.5-sonnet:beta"}
 
 
 def message_text(content) -> str:
@@ -265,7 +313,7 @@ def test_the_agent_sees_what_agentlabs_own_loop_shows_it(tmp_path, monkeypatch):
     assert process.returncode == 0, process.stderr[-3000:]
     assert json.loads(process.stdout.splitlines()[-1])["errors"] == 0
 
-    monkeypatch.setenv("PYTHONPATH", str(PEER_AGENTS))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(PEER_AGENTS), os.environ.get("PYTHONPATH")])))
     ours = tmp_path / "ours"
     config = {
         "study": "seen",

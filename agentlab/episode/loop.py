@@ -13,6 +13,7 @@ from ..agents.base import AgentStep, EpisodeContext
 from ..benchmarks.cube.benchmark import CubeBenchmark
 from ..budget import NO_BUDGET, Budget
 from ..errors import AgentError, EvaluationError, InfraError
+from ..llm.pricing import use_study_prices
 from ..navigation import NavigationGuard
 from ..records import EpisodeError, EpisodeOutcome, Status, StepWriter
 from ..settle import take_settle_seconds
@@ -187,6 +188,7 @@ def run_episode(
             benchmark.tools if isinstance(benchmark, CubeBenchmark) else (),
         )
         blame = "agent_error"
+        use_study_prices(budget.prices)  # before the agent prices its model
         agent = agent_args.make_agent(context)
         outcome.agent_details = agent.details()
         unpriced = budget.unpriced(agent.stats())
