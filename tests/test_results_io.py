@@ -268,7 +268,7 @@ def test_exports_refuse_a_dirty_unfinished_or_mixed_study_in_one_line(tmp_path, 
         export_study(study, "eee", benchmark="miniwob", agent="c")
     with pytest.raises(ConfigError, match=r"^unknown export format 'csv'; allowed: eee, journal, leaderboard$"):
         export_study(study, "csv")
-    with pytest.raises(ConfigError, match=r"holds no exp_args.pkl: not an AgentLab study folder"):
+    with pytest.raises(ConfigError, match=r"holds neither exp_args.pkl files nor experiment_config.json"):
         import_results(study, tmp_path / "into")
 
 
