@@ -164,13 +164,11 @@ def test_unreadable_or_unfinished_agentlab_episodes_are_listed_not_fatal(agentla
     assert cli_main(["import", str(copy), "--study", "partial", "--results", str(tmp_path / "results")]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[-1].startswith("4 episodes imported, 0 unchanged, 2 not imported")
-    assert sorted(lines[:2]) == sorted(
-        [
-            f"not imported: {broken}: UnpicklingError: pickle data was truncated",
-            f"not imported: {unfinished}: no summary_info.json: "
-            "AgentLab has no result for it (not run, or not finished)",
-        ]
+    assert (
+        f"not imported: {unfinished}: no summary_info.json: AgentLab has no result for it (not run, or not finished)"
+        in lines
     )
+    assert any(line.startswith(f"not imported: {broken}: UnpicklingError") for line in lines[:2])
     summaries = [read_summary(path) for path in (tmp_path / "results" / "partial").rglob("summary.json")]
     assert sorted(summary.task for summary in summaries) == ["click-button", "click-test", "click-test", "enter-text"]
 
