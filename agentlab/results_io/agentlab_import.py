@@ -12,11 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
 from ..agents.bridge import AgentLabEnvironment
 from ..agents.bridge.agent import host_environment
-from ..records import EpisodeError, EpisodeSummary, Provenance, Status, StopReason, screenshot_name
-from .episode_files import ImportedEpisode, ImportReport, folder_name, place_episodes
+from ..records import EpisodeError, EpisodeSummary, Status, StopReason, screenshot_name
+from .episode_files import ImportedEpisode, ImportReport, folder_name, imported_provenance, place_episodes
 from .host_reading import read_with_host
 
 HOST = Path(__file__).with_name("agentlab_host.py")
@@ -104,16 +103,11 @@ def episode_summary(episode: dict[str, Any], study: str, agentlab_version: str, 
         agent_stats={name: info[f"stats.cum_{name}"] for name in STATS if f"stats.cum_{name}" in info},
         started_at=episode.get("exp_date"),
         versions=versions(episode.get("package_versions") or {}),
-        provenance=Provenance(
-            commit=None,
-            dirty=None,
-            agentlab=__version__,
-            imported={
-                "from": FRAMEWORK,
-                "version": (episode.get("package_versions") or {}).get("agentlab", agentlab_version),
-                "read_with": agentlab_version,
-                "folder": str(source / episode["folder"]),
-            },
+        provenance=imported_provenance(
+            FRAMEWORK,
+            (episode.get("package_versions") or {}).get("agentlab", agentlab_version),
+            agentlab_version,
+            source / episode["folder"],
         ),
     )
 

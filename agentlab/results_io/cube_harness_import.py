@@ -19,10 +19,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
-from ..records import EpisodeError, EpisodeSummary, Provenance, Status, StopReason, observation_name, screenshot_name
+from ..records import EpisodeError, EpisodeSummary, Status, StopReason, observation_name, screenshot_name
 from .cube_harness_environment import CubeHarnessEnvironment
-from .episode_files import ImportedEpisode, ImportReport, folder_name, place_episodes
+from .episode_files import ImportedEpisode, ImportReport, folder_name, imported_provenance, place_episodes
 from .host_reading import read_with_host
 
 HOST = Path(__file__).with_name("cube_harness_host.py")
@@ -84,7 +83,9 @@ def timestamp(seconds: float | None) -> str | None:
     return dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat() if seconds else None
 
 
-def episode_summary(episode: dict[str, Any], seed: int, document: dict[str, Any], source: Path, study: str):
+def episode_summary(
+    episode: dict[str, Any], seed: int, document: dict[str, Any], source: Path, study: str
+) -> EpisodeSummary:
     """Our summary.json of one cube-harness episode."""
     stats = episode["summary_stats"]
     reward = float(stats.get("final_reward", episode["reward_info"].get("reward", 0.0)))
@@ -119,16 +120,11 @@ def episode_summary(episode: dict[str, Any], seed: int, document: dict[str, Any]
         started_at=timestamp(start),
         finished_at=timestamp(end),
         versions={ours: packages.get(theirs) for ours, theirs in PACKAGES.items()},
-        provenance=Provenance(
-            commit=None,
-            dirty=None,
-            agentlab=__version__,
-            imported={
-                "from": FRAMEWORK,
-                "version": document["ran_with"] or document["cube_harness"],
-                "read_with": document["cube_harness"],
-                "folder": str(source / episode["folder"]),
-            },
+        provenance=imported_provenance(
+            FRAMEWORK,
+            document["ran_with"] or document["cube_harness"],
+            document["cube_harness"],
+            source / episode["folder"],
         ),
     )
 

@@ -10,9 +10,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import __version__
 from ..io import replace_dir, to_json
 from ..layout import SCREENSHOTS_DIR, STEPS_FILE, SUMMARY_FILE, EpisodeKey, episode_dir
-from ..records import EpisodeSummary
+from ..records import EpisodeSummary, Provenance
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 STAGING = ".import-staging"
@@ -44,6 +45,13 @@ class ImportedEpisode:
     steps: list[dict]
     screenshots: dict[str, Path]
     page_details: dict[str, bytes] = field(default_factory=dict)
+
+
+def imported_provenance(framework: str, ran_with: str, read_with: str, folder: Path) -> Provenance:
+    """The provenance of an episode imported from `framework`'s `folder`: the versions it ran and was read with,
+    and no commit of ours."""
+    imported = {"from": framework, "version": ran_with, "read_with": read_with, "folder": str(folder)}
+    return Provenance(commit=None, dirty=None, agentlab=__version__, imported=imported)
 
 
 def folder_name(text: str) -> str:
