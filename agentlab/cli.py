@@ -321,9 +321,12 @@ def build_parser() -> argparse.ArgumentParser:
     relaunch.set_defaults(func=cmd_relaunch)
 
     importer = commands.add_parser(
-        "import", help="another framework's results (an AgentLab study folder) as episodes of a study"
+        "import",
+        help="another framework's results (an AgentLab study, a cube-harness experiment) as episodes of a study",
     )
-    importer.add_argument("source", type=Path, help="ServiceNow AgentLab's study folder (with exp_args.pkl files)")
+    importer.add_argument(
+        "source", type=Path, help="a ServiceNow AgentLab study folder or a cube-harness experiment folder"
+    )
     importer.add_argument("--study", required=True, help="the study to import into: <results>/<study>")
     importer.add_argument("--results", type=Path, default=Path(RESULTS_DIR), help="results folder (default: results)")
     importer.set_defaults(func=cmd_import)

@@ -152,17 +152,25 @@ def test_an_agentlab_study_imports_with_agentlabs_own_numbers(agentlab_study, im
 
 @pytest.mark.slow
 @needs_agentlab
-def test_an_unreadable_agentlab_episode_is_listed_not_fatal(agentlab_study, tmp_path, capsys, monkeypatch):
+def test_unreadable_or_unfinished_agentlab_episodes_are_listed_not_fatal(agentlab_study, tmp_path, capsys, monkeypatch):
     source, _ = agentlab_study
     copy = tmp_path / "copy"
     shutil.copytree(source, copy)
     broken = sorted(copy.glob("*click-button_1*"))[0]
     (broken / "exp_args.pkl").write_bytes(b"\x80\x05truncated")
+    unfinished = sorted(copy.glob("*enter-text_0*"))[0]
+    (unfinished / "summary_info.json").unlink()  # AgentLab has no result for it yet
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(PEER), os.environ.get("PYTHONPATH")])))
     assert cli_main(["import", str(copy), "--study", "partial", "--results", str(tmp_path / "results")]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[-1].startswith("5 episodes imported, 0 unchanged, 1 not imported")
-    assert lines[0].startswith(f"not imported: {broken}: UnpicklingError")
+    assert lines[-1].startswith("4 episodes imported, 0 unchanged, 2 not imported")
+    assert (
+        f"not imported: {unfinished}: no summary_info.json: AgentLab has no result for it (not run, or not finished)"
+        in lines
+    )
+    assert any(line.startswith(f"not imported: {broken}: UnpicklingError") for line in lines[:2])
+    summaries = [read_summary(path) for path in (tmp_path / "results" / "partial").rglob("summary.json")]
+    assert sorted(summary.task for summary in summaries) == ["click-button", "click-test", "click-test", "enter-text"]
 
 
 THEIR_JOURNAL = """
@@ -268,7 +276,7 @@ def test_exports_refuse_a_dirty_unfinished_or_mixed_study_in_one_line(tmp_path, 
         export_study(study, "eee", benchmark="miniwob", agent="c")
     with pytest.raises(ConfigError, match=r"^unknown export format 'csv'; allowed: eee, journal, leaderboard$"):
         export_study(study, "csv")
-    with pytest.raises(ConfigError, match=r"holds no exp_args.pkl: not an AgentLab study folder"):
+    with pytest.raises(ConfigError, match=r"holds neither exp_args.pkl files nor experiment_config.json"):
         import_results(study, tmp_path / "into")
 
 

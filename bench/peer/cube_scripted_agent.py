@@ -11,17 +11,29 @@ workers import it from PYTHONPATH.
 
 from __future__ import annotations
 
+import ast
+
 from cube.core import Action, ActionSchema, Observation
 from cube_harness.agent import Agent, AgentConfig
 from cube_harness.core import AgentOutput
 
 
+def parse_call(text: str) -> tuple[str, dict]:
+    """A scripted call, `noop` or `click(bid='13')` (keyword arguments, literal values), as (name, arguments)."""
+    node = ast.parse(text, mode="eval").body
+    if isinstance(node, ast.Name):
+        return node.id, {}
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name) or node.args:
+        raise ValueError(f"scripted call {text!r} is not a name or name(key=value, ...)")
+    return node.func.id, {keyword.arg: ast.literal_eval(keyword.value) for keyword in node.keywords}
+
+
 class ScriptedCubeAgentConfig(AgentConfig):
-    actions: list[str] = ["noop"] * 3  # tool names, called without arguments
+    actions: list[str] = ["noop"] * 3  # tool calls: a name, or name(key='value', ...)
 
     def make(self, action_set: list[ActionSchema] | None = None, **kwargs) -> ScriptedCubeAgent:
         names = {schema.name for schema in action_set or []}
-        unknown = sorted(set(self.actions) - names)
+        unknown = sorted({parse_call(action)[0] for action in self.actions} - names)
         if unknown:
             raise ValueError(f"scripted actions {unknown} are not in the task's action set {sorted(names)}")
         return ScriptedCubeAgent(self)
@@ -30,12 +42,13 @@ class ScriptedCubeAgentConfig(AgentConfig):
 class ScriptedCubeAgent(Agent):
     def __init__(self, config: ScriptedCubeAgentConfig):
         super().__init__(config)
-        self.actions = list(config.actions)
+        self.calls = [parse_call(action) for action in config.actions]
         self.played = 0
 
     def step(self, obs: Observation) -> AgentOutput:
         """The next scripted call; no call (the end) once the script is over."""
-        if self.played >= len(self.actions):
+        if self.played >= len(self.calls):
             return AgentOutput(actions=[])
+        name, arguments = self.calls[self.played]
         self.played += 1
-        return AgentOutput(actions=[Action(id=f"call-{self.played}", name=self.actions[self.played - 1])])
+        return AgentOutput(actions=[Action(id=f"call-{self.played}", name=name, arguments=arguments)])

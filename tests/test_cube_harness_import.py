@@ -1,0 +1,144 @@
+"""Results that travel, from cube-harness: a real experiment folder made by cube-harness 0.1.0rc2 itself (its
+Experiment and Ray runner, in its own venv, on the CUBE miniwob-cube benchmark, a scripted agent that solves
+click-test and fails click-button and enter-text) imported as our episodes, checked against cube-harness's
+own reading of that folder (its ExperimentResult: the experiment summary and each episode's status; its
+pandas frame needs its `analyze` extra, which its lock leaves out)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+
+from agentlab.analyze.load import load_results
+from agentlab.cli import main as cli_main
+from agentlab.records import read_steps, read_summary
+from agentlab.report.build import build_report
+from agentlab.results_io import import_results
+from agentlab.results_io.cube_harness_environment import CubeHarnessEnvironment
+
+RUNNER = REPO / "bench" / "peer" / "cube_harness_run.py"  # with cube_scripted_agent.py beside it
+TASKS = ["click-test", "click-button", "enter-text"]
+AGENT = "ScriptedCubeAgentConfig"
+needs_cube_harness = pytest.mark.skipif(
+    not CubeHarnessEnvironment.configured().installed(),
+    reason="cube-harness's environment is not installed (python bench/cube.py --no-ours installs it)",
+)
+
+
+def cube_harness_environment() -> dict[str, str]:
+    return {**os.environ, **CubeHarnessEnvironment.configured().offline_variables()}
+
+
+@pytest.fixture(scope="module")
+def experiment(tmp_path_factory) -> Path:
+    """cube-harness's own run of the scripted agent (click on bid 13, then noop) on TASKS: its folder."""
+    output = tmp_path_factory.mktemp("cube-harness") / "experiment"
+    process = subprocess.run(
+        [str(CubeHarnessEnvironment.configured().python), str(RUNNER), f"--tasks={','.join(TASKS)}"]
+        + ["--action=click(bid='13')", "--action=noop", f"--output-dir={output}"],
+        capture_output=True,
+        text=True,
+        env=cube_harness_environment(),
+    )
+    assert process.returncode == 0, process.stderr[-3000:]
+    figures = json.loads(process.stdout.splitlines()[-1])
+    assert figures["statuses"] == dict.fromkeys(TASKS, "COMPLETED")
+    return Path(figures["experiment_dir"])
+
+
+THEIR_READING = """
+import json, sys
+from cube_harness.results import ExperimentResult
+result = ExperimentResult(sys.argv[1])
+print(json.dumps({
+    "summary": result.summary().model_dump(),
+    "episodes": {status.task_id: {"reward": status.reward, "status": status.status}
+                 for status in result.iter_episode_statuses()},
+}))
+"""
+
+
+def their_reading(folder: Path) -> dict:
+    process = subprocess.run(
+        [str(CubeHarnessEnvironment.configured().python), "-P", "-c", THEIR_READING, str(folder)],
+        capture_output=True,
+        text=True,
+        env=cube_harness_environment(),
+        cwd="/",
+    )
+    assert process.returncode == 0, process.stderr[-3000:]
+    return json.loads(process.stdout.splitlines()[-1])
+
+
+@pytest.mark.slow
+@needs_cube_harness
+def test_a_cube_harness_experiment_imports_with_its_own_numbers(experiment, tmp_path):
+    study = tmp_path / "baselines"
+    report = import_results(experiment, study)
+    assert report.problems == [] and len(report.written) == len(TASKS)
+
+    theirs = their_reading(experiment)
+    results = load_results(study)
+    episodes = results.episodes.set_index("task")
+    assert len(episodes) == theirs["summary"]["n_episodes"] == len(theirs["episodes"]) == 3
+    assert {task: row.reward for task, row in episodes.iterrows()} == {
+        task: episode["reward"] for task, episode in theirs["episodes"].items()
+    }
+    assert {task: episode["status"] for task, episode in theirs["episodes"].items()} == dict.fromkeys(
+        TASKS, "COMPLETED"
+    )
+    assert round(episodes["reward"].mean(), 4) == theirs["summary"]["avg_reward"] == 0.3333
+    assert theirs["summary"]["n_errored"] == 0 and dict(episodes["status"].value_counts()) == {
+        "success": 1,
+        "failure": 2,
+    }
+
+    folder = study / "miniwob-cube" / AGENT / "click-test" / "seed0"
+    summary = read_summary(folder / "summary.json")
+    assert summary.provenance is not None and summary.provenance.imported == {
+        "from": "cube-harness",
+        "version": "0.1.0rc2",
+        "read_with": "0.1.0rc2",
+        "folder": str(experiment / "episodes" / "click-test_ep0"),
+    }
+    assert (summary.format_version, summary.stop_reason, summary.n_steps) == (3, "terminated", 1)
+    records, problems = read_steps(folder)
+    assert problems == [] and [record["action"] for record in records] == ["click(bid='13')", None]
+    assert records[0]["reward"] == 1.0 and (folder / records[0]["screenshot"]).read_bytes().startswith(b"\x89PNG")
+    button = read_steps(study / "miniwob-cube" / AGENT / "click-button" / "seed0")[0]
+    assert 'Could not find element with bid "13"' in button[0]["last_action_error"]
+
+    # importing again changes nothing
+    before = {path: path.stat().st_mtime_ns for path in study.rglob("*") if path.is_file()}
+    again = import_results(experiment, study)
+    assert len(again.unchanged) == 3 and again.written == [] and again.problems == []
+    assert {path: path.stat().st_mtime_ns for path in study.rglob("*") if path.is_file()} == before
+
+    # the report's trace pages render the imported episodes
+    build_report(study, tmp_path / "report")
+    page = (tmp_path / "report" / "episodes" / "miniwob-cube" / AGENT / "click-test" / "seed0.html").read_text()
+    assert "click(bid=&#39;13&#39;)" in page or "click(bid='13')" in page
+    assert "step_000.png" in page
+
+
+@pytest.mark.slow
+@needs_cube_harness
+def test_unfinished_or_unreadable_cube_harness_episodes_are_listed_not_fatal(experiment, tmp_path, capsys):
+    copy = tmp_path / "copy"
+    shutil.copytree(experiment, copy)
+    (copy / "episodes" / "click-button_ep1" / "episode.metadata.json").unlink()  # as if still running
+    (copy / "episodes" / "enter-text_ep2" / "episode_config.json").write_text("{not json")
+    assert cli_main(["import", str(copy), "--study", "partial", "--results", str(tmp_path / "results")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1].startswith("1 episodes imported, 0 unchanged, 2 not imported")
+    assert lines[0] == (
+        f"not imported: {copy / 'episodes' / 'click-button_ep1'}: "
+        "no episode.metadata.json: cube-harness has not finished it"
+    )
+    assert lines[1].startswith(f"not imported: {copy / 'episodes' / 'enter-text_ep2'}: JSONDecodeError")
