@@ -132,6 +132,7 @@ def test_registered_gym_ids_and_the_benchmarks_defaults(user_modules):
     assert get_benchmark("reg", "registered:BENCHMARK").env_id("registered.order") == "browsergym/registered.order"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("module, message", ERRORS, ids=[module for module, _ in ERRORS])
 def test_agentlab_check_names_a_bad_benchmark_module_in_one_line(user_modules, tmp_path, module, message):
     config_path = tmp_path / "study.yaml"
@@ -153,6 +154,7 @@ def test_bad_python_path_and_built_in_names_are_refused(user_modules):
         get_benchmark("x", "mytasks.tasks")
 
 
+@pytest.mark.slow
 def test_agentlab_check_counts_a_custom_benchmarks_episodes(user_modules, tmp_path):
     config_path = tmp_path / "study.yaml"
     config_path.write_text(yaml.safe_dump(study_config(tasks=["*-form", "order-plan"], seeds=[0, 1, 2])))

@@ -151,6 +151,7 @@ def test_bad_sweep_is_one_line_naming_the_value(sweep, overrides, expected):
     assert "\n" not in message
 
 
+@pytest.mark.slow
 def test_check_lists_the_variants(tmp_path):
     path = tmp_path / "study.yaml"
     path.write_text(yaml.safe_dump(GOOD, sort_keys=False))
