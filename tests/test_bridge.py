@@ -342,6 +342,7 @@ for rows in json.load(sys.stdin):
 """
 
 
+@pytest.mark.slow
 @needs_agentlab
 def test_agentlab_columns_equal_agentlabs_own_summarize():
     """Our AgentLab columns and AgentLab 0.4.2's inspect_results.summarize (run in its environment)

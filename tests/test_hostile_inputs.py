@@ -99,6 +99,7 @@ def test_bad_names_are_refused_in_one_line(case):
     assert words in str(refused.value) and "\n" not in str(refused.value)
 
 
+@pytest.mark.slow
 def test_agentlab_check_refuses_a_bad_benchmark_name_and_an_override_in_one_line(tmp_path):
     for config, words in (BAD_NAMES["benchmark .."], BAD_NAMES["override through a string"]):
         code, lines, _ = check(tmp_path, yaml.safe_dump(config))
@@ -138,6 +139,7 @@ ALIAS_BOMBS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("where", ALIAS_BOMBS)
 def test_a_yaml_alias_bomb_is_refused_at_once_in_one_line(tmp_path, where):
     code, lines, seconds = check(tmp_path, ALIAS_BOMBS[where], memory_bytes=1536 * 2**20)

@@ -112,6 +112,7 @@ def test_snakemake_refuses_a_bad_config_before_any_episode(tmp_path):
     assert not (tmp_path / "results").exists()
 
 
+@pytest.mark.slow
 def test_manifest_job_writes_a_study_too_large_for_a_shell_argument(tmp_path):
     study = {
         "study": "big",
