@@ -1,8 +1,9 @@
 """Results that travel, from cube-harness: a real experiment folder made by cube-harness 0.1.0rc2 itself (its
 Experiment and Ray runner, in its own venv, on the CUBE miniwob-cube benchmark, a scripted agent that solves
-click-test and fails click-button and enter-text) imported as our episodes, checked against cube-harness's
-own reading of that folder (its ExperimentResult: the experiment summary and each episode's status; its
-pandas frame needs its `analyze` extra, which its lock leaves out)."""
+click-test, fails click-button and enter-text, and raises on focus-text, which cube-harness records as a FAILED
+episode with its error) imported as our episodes, checked against cube-harness's own reading of that folder
+(its ExperimentResult: the experiment summary and each episode's status; its pandas frame needs its `analyze`
+extra, which its lock leaves out)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,9 @@ from agentlab.results_io import import_results
 from agentlab.results_io.cube_harness_environment import CubeHarnessEnvironment
 
 RUNNER = REPO / "bench" / "peer" / "cube_harness_run.py"  # with cube_scripted_agent.py beside it
-TASKS = ["click-test", "click-button", "enter-text"]
+TASKS = ["click-test", "click-button", "enter-text", "focus-text"]
+ERRORED = "focus-text"  # its agent raises after its script, as an agent's bug would
+ENDED = [task for task in TASKS if task != ERRORED]
 AGENT = "ScriptedCubeAgentConfig"
 needs_cube_harness = pytest.mark.skipif(
     not CubeHarnessEnvironment.configured().installed(),
@@ -37,18 +40,19 @@ def cube_harness_environment() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def experiment(tmp_path_factory) -> Path:
-    """cube-harness's own run of the scripted agent (click on bid 13, then noop) on TASKS: its folder."""
+    """cube-harness's own run of the scripted agent (click on bid 13, then noop; then an error on ERRORED)
+    on TASKS: its folder."""
     output = tmp_path_factory.mktemp("cube-harness") / "experiment"
     process = subprocess.run(
         [str(CubeHarnessEnvironment.configured().python), str(RUNNER), f"--tasks={','.join(TASKS)}"]
-        + ["--action=click(bid='13')", "--action=noop", f"--output-dir={output}"],
+        + ["--action=click(bid='13')", "--action=noop", f"--fail-on-tasks={ERRORED}", f"--output-dir={output}"],
         capture_output=True,
         text=True,
         env=cube_harness_environment(),
     )
     assert process.returncode == 0, process.stderr[-3000:]
     figures = json.loads(process.stdout.splitlines()[-1])
-    assert figures["statuses"] == dict.fromkeys(TASKS, "COMPLETED")
+    assert figures["statuses"] == {**dict.fromkeys(ENDED, "COMPLETED"), ERRORED: "FAILED"}
     return Path(figures["experiment_dir"])
 
 
@@ -58,7 +62,8 @@ from cube_harness.results import ExperimentResult
 result = ExperimentResult(sys.argv[1])
 print(json.dumps({
     "summary": result.summary().model_dump(),
-    "episodes": {status.task_id: {"reward": status.reward, "status": status.status}
+    "episodes": {status.task_id: {"reward": status.reward, "status": status.status,
+                                  "error": [status.error_type, status.error_message]}
                  for status in result.iter_episode_statuses()},
 }))
 """
@@ -86,18 +91,31 @@ def test_a_cube_harness_experiment_imports_with_its_own_numbers(experiment, tmp_
     theirs = their_reading(experiment)
     results = load_results(study)
     episodes = results.episodes.set_index("task")
-    assert len(episodes) == theirs["summary"]["n_episodes"] == len(theirs["episodes"]) == 3
+    assert {task: episode["status"] for task, episode in theirs["episodes"].items()} == {
+        **dict.fromkeys(ENDED, "COMPLETED"),
+        ERRORED: "FAILED",
+    }
+    assert dict(episodes["status"]) == {
+        "click-test": "success",
+        "click-button": "failure",
+        "enter-text": "failure",
+        ERRORED: "agent_error",
+    }
+    # their summary counts the episodes that ended (a FAILED one never reaches it); their statuses count all
+    assert len(episodes) == len(theirs["episodes"]) == 4
+    assert (episodes["status"] != "agent_error").sum() == theirs["summary"]["n_episodes"] == 3
+    assert theirs["summary"]["n_errored"] == 0  # step-level errors only: bid 13 missing is the page's answer
+    # an errored episode has no reward for them, 0 for us (not a success, as in our own runs' agent errors)
     assert {task: row.reward for task, row in episodes.iterrows()} == {
-        task: episode["reward"] for task, episode in theirs["episodes"].items()
-    }
-    assert {task: episode["status"] for task, episode in theirs["episodes"].items()} == dict.fromkeys(
-        TASKS, "COMPLETED"
+        task: episode["reward"] or 0.0 for task, episode in theirs["episodes"].items()
+    } and theirs["episodes"][ERRORED]["reward"] is None
+    ended = episodes.loc[ENDED]
+    assert round(ended["reward"].mean(), 4) == theirs["summary"]["avg_reward"] == 0.3333
+    assert (
+        [episodes.loc[ERRORED, "error_type"], episodes.loc[ERRORED, "error_message"]]
+        == theirs["episodes"][ERRORED]["error"]
+        == ["RuntimeError", f"scripted agent error on task {ERRORED}"]
     )
-    assert round(episodes["reward"].mean(), 4) == theirs["summary"]["avg_reward"] == 0.3333
-    assert theirs["summary"]["n_errored"] == 0 and dict(episodes["status"].value_counts()) == {
-        "success": 1,
-        "failure": 2,
-    }
 
     folder = study / "miniwob-cube" / AGENT / "click-test" / "seed0"
     summary = read_summary(folder / "summary.json")
@@ -113,11 +131,19 @@ def test_a_cube_harness_experiment_imports_with_its_own_numbers(experiment, tmp_
     assert records[0]["reward"] == 1.0 and (folder / records[0]["screenshot"]).read_bytes().startswith(b"\x89PNG")
     button = read_steps(study / "miniwob-cube" / AGENT / "click-button" / "seed0")[0]
     assert 'Could not find element with bid "13"' in button[0]["last_action_error"]
+    errored = study / "miniwob-cube" / AGENT / ERRORED / "seed0"
+    errored_summary = read_summary(errored / "summary.json")
+    assert errored_summary.error is not None and (errored_summary.stop_reason, errored_summary.n_steps) == ("error", 2)
+    assert (errored_summary.error.type, errored_summary.error.message) == (
+        "RuntimeError",
+        f"scripted agent error on task {ERRORED}",
+    )
+    assert [record["action"] for record in read_steps(errored)[0]] == ["click(bid='13')", "noop()", None]
 
     # importing again changes nothing
     before = {path: path.stat().st_mtime_ns for path in study.rglob("*") if path.is_file()}
     again = import_results(experiment, study)
-    assert len(again.unchanged) == 3 and again.written == [] and again.problems == []
+    assert len(again.unchanged) == len(TASKS) and again.written == [] and again.problems == []
     assert {path: path.stat().st_mtime_ns for path in study.rglob("*") if path.is_file()} == before
 
     # the report's trace pages render the imported episodes
@@ -125,6 +151,9 @@ def test_a_cube_harness_experiment_imports_with_its_own_numbers(experiment, tmp_
     page = (tmp_path / "report" / "episodes" / "miniwob-cube" / AGENT / "click-test" / "seed0.html").read_text()
     assert "click(bid=&#39;13&#39;)" in page or "click(bid='13')" in page
     assert "step_000.png" in page
+    errored_page = (tmp_path / "report" / "episodes" / "miniwob-cube" / AGENT / ERRORED / "seed0.html").read_text()
+    assert f"RuntimeError: scripted agent error on task {ERRORED}" in errored_page
+    assert "agent_error" in errored_page and "step_001.png" in errored_page
 
 
 @pytest.mark.slow
@@ -136,7 +165,7 @@ def test_unfinished_or_unreadable_cube_harness_episodes_are_listed_not_fatal(exp
     (copy / "episodes" / "enter-text_ep2" / "episode_config.json").write_text("{not json")
     assert cli_main(["import", str(copy), "--study", "partial", "--results", str(tmp_path / "results")]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[-1].startswith("1 episodes imported, 0 unchanged, 2 not imported")
+    assert lines[-1].startswith("2 episodes imported, 0 unchanged, 2 not imported")
     assert lines[0] == (
         f"not imported: {copy / 'episodes' / 'click-button_ep1'}: "
         "no episode.metadata.json: cube-harness has not finished it"
