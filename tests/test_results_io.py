@@ -127,8 +127,9 @@ def test_an_agentlab_study_imports_with_agentlabs_own_numbers(agentlab_study, im
     assert summary.provenance.imported["folder"].startswith(str(source))
     assert summary.versions["agentlab"] == "0.4.2" and summary.success and summary.format_version == 3
     records, problems = read_steps(folder)
-    assert problems == [] and records[0]["action"] == "click('13')" and "button" in records[0]["axtree"]
-    assert (folder / records[0]["screenshot"]).read_bytes().startswith(b"\x89PNG")
+    seen = records[0].observation
+    assert problems == [] and records[0].action == "click('13')" and seen is not None and "button" in seen.axtree
+    assert seen.screenshot is not None and (folder / seen.screenshot).read_bytes().startswith(b"\x89PNG")
     error = read_summary(imported / "miniwob" / "ScriptedAgent" / "enter-text" / "seed0" / "summary.json").error
     assert error is not None and error.type == "RuntimeError" and "scripted failure" in error.message
     assert not [

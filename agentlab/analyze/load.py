@@ -9,10 +9,9 @@ from typing import Any
 import pandas as pd
 
 from ..layout import EpisodeKey, key_problem, read_manifest, relaunched_episodes, study_episodes, summary_path
-from ..records import ERROR_STATUSES, DamagedRecord, EpisodeSummary, read_steps, read_summary
+from ..records import ERROR_STATUSES, DamagedRecord, EpisodeSummary, StepRecord, read_steps, read_summary
 
 EPISODE_KEYS = list(EpisodeKey._fields)
-STEP_TEXT_COLUMNS = ("axtree", "messages")  # large: loaded only on request
 DAMAGED_COLUMNS = [*EPISODE_KEYS, "path", "reason"]
 
 
@@ -91,26 +90,26 @@ def episode_row(summary: EpisodeSummary, path: Path) -> dict[str, Any]:
     return row
 
 
-def step_row(keys: tuple, directory: Path, record: dict[str, Any], text: bool = False) -> dict[str, Any]:
+def step_row(keys: tuple, directory: Path, record: StepRecord, text: bool = False) -> dict[str, Any]:
     """One flat row of the steps table from a steps.jsonl record; `keys` are the episode's EPISODE_KEYS."""
-    timings = record.get("timings") or {}
+    seen, answer, effect, timings = record.observation, record.answer, record.effect, record.timings or {}
     row = {
         **dict(zip(EPISODE_KEYS, keys)),
-        "step": record.get("step"),
-        "url": record.get("url"),
-        "action": record.get("action"),
-        "think": record.get("think"),
-        "reward": record.get("reward"),
-        "terminated": record.get("terminated"),
-        "truncated": record.get("truncated"),
-        "last_action_error": record.get("last_action_error") or None,
+        "step": record.step,
+        "url": seen.url if seen else None,
+        "action": record.action,
+        "think": answer.think if answer else None,
+        "reward": effect.reward if effect else None,
+        "terminated": effect.terminated if effect else None,
+        "truncated": effect.truncated if effect else None,
+        "last_action_error": record.last_action_error or None,
         "agent_s": timings.get("agent_s"),
         "env_step_s": timings.get("env_step_s"),
-        "screenshot": str(directory / record["screenshot"]) if record.get("screenshot") else None,
+        "screenshot": str(directory / seen.screenshot) if seen and seen.screenshot else None,
     }
-    row.update(record.get("agent_stats") or {})
+    row.update(answer.agent_stats if answer else {})
     if text:
-        row.update({column: record.get(column) for column in STEP_TEXT_COLUMNS})
+        row.update(axtree=seen.axtree if seen else None, messages=answer.messages if answer else None)
     return row
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..agents.bridge import AgentLabEnvironment
 from ..agents.bridge.agent import host_environment
-from ..records import EpisodeError, EpisodeSummary, Status, StopReason, screenshot_name
+from ..records import EpisodeError, EpisodeSummary, Status, StepRecord, StopReason, screenshot_name
 from .episode_files import ImportedEpisode, ImportReport, folder_name, imported_provenance, place_episodes
 from .host_reading import read_with_host
 
@@ -112,7 +112,7 @@ def episode_summary(episode: dict[str, Any], study: str, agentlab_version: str, 
     )
 
 
-def step_records(episode: dict[str, Any], source: Path) -> tuple[list[dict[str, Any]], dict[str, Path]]:
+def step_records(episode: dict[str, Any], source: Path) -> tuple[list[StepRecord], dict[str, Path]]:
     """Our steps.jsonl records of an experiment, and where each screenshot they name comes from."""
     records, screenshots = [], {}
     for step in episode["steps"]:
@@ -122,7 +122,7 @@ def step_records(episode: dict[str, Any], source: Path) -> tuple[list[dict[str, 
         if step.get("screenshot_file"):
             record["screenshot"] = screenshot_name(step["step"])
             screenshots[record["screenshot"]] = source / episode["folder"] / step["screenshot_file"]
-        records.append(record)
+        records.append(StepRecord.from_dict(record))
     return records, screenshots
 
 

@@ -19,7 +19,15 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from ..records import EpisodeError, EpisodeSummary, Status, StopReason, observation_name, screenshot_name
+from ..records import (
+    EpisodeError,
+    EpisodeSummary,
+    Status,
+    StepRecord,
+    StopReason,
+    observation_name,
+    screenshot_name,
+)
 from .cube_harness_environment import CubeHarnessEnvironment
 from .episode_files import ImportedEpisode, ImportReport, folder_name, imported_provenance, place_episodes
 from .host_reading import read_with_host
@@ -129,7 +137,7 @@ def episode_summary(
     )
 
 
-def step_files(episode: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Path], dict[str, bytes]]:
+def step_files(episode: dict[str, Any]) -> tuple[list[StepRecord], dict[str, Path], dict[str, bytes]]:
     """Our steps.jsonl records of an episode, where each screenshot they name comes from, and their page details."""
     records, screenshots, details = [], {}, {}
     for step in episode["steps"]:
@@ -142,7 +150,7 @@ def step_files(episode: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str,
             record["page_details"] = observation_name(step["step"])
             page = json.dumps({"pruned_html": step["pruned_html"], "elements": {}}).encode()
             details[record["page_details"]] = gzip.compress(page, mtime=0)
-        records.append(record)
+        records.append(StepRecord.from_dict(record))
     return records, screenshots, details
 
 
