@@ -168,7 +168,7 @@ def run_prompt_test(test: PromptTest) -> PromptTestResult:
                 f"agent config {config!r} is a {type(agent_args).__name__}; allowed: a WebAgent "
                 "config to build a prompt from the recorded observation"
             )
-        prompt = recorded_prompt(agent_args, context, summary.goal or "", records, index, test.episode)
+        prompt = recorded_prompt(agent_args, context, summary.outcome.goal or "", records, index, test.episode)
         messages, notes = prompt.messages, [f"prompt cut: {cut}" for cut in prompt.cuts]
         changed = ", ".join(f"{key}={json.dumps(value)}" for key, value in test.overrides.items())
         source = f"built by {config}{' with ' + changed if changed else ''} from the recorded observation"

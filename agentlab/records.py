@@ -15,7 +15,8 @@ import os
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, get_args
+from types import UnionType
+from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from .io import RefusedFile, open_inside, read_inside
 from .layout import OBSERVATIONS_DIR, SCREENSHOTS_DIR, STEPS_FILE
@@ -95,6 +96,10 @@ class Provenance:
         return cls(data["commit"], data["dirty"], data["agentlab"], imported)
 
 
+# Metadata of an outcome field the summary keeps elsewhere (chromium_version: in its versions).
+NOT_IN_SUMMARY = {"in_summary": False}
+
+
 @dataclass
 class EpisodeOutcome:
     """What running an episode found out: the episode loop's (or the supervisor's) result."""
@@ -108,7 +113,7 @@ class EpisodeOutcome:
     stop_reason: StopReason | None = None
     error: EpisodeError | None = None
     goal: str | None = None
-    chromium_version: str | None = None
+    chromium_version: str | None = field(default=None, metadata=NOT_IN_SUMMARY)
     agent_args: dict[str, Any] | None = None  # the resolved agent config (agent_args_to_dict)
     agent_details: dict[str, Any] = field(default_factory=dict)  # what the agent said of itself (Agent.details)
     benchmark_details: dict[str, Any] = field(default_factory=dict)  # a cube's name, version and packages
@@ -134,30 +139,17 @@ class EpisodeOutcome:
 
 @dataclass
 class EpisodeSummary:
-    """An episode's `summary.json`: who ran what, its outcome, and how it ran. Written last, so its
-    presence means the episode is finished."""
+    """An episode's `summary.json`: who ran what (the fields before `outcome`), its outcome, and how it
+    ran (the fields after). Written last, so its presence means the episode is finished. On disk the
+    outcome's fields sit beside the others (one flat object), its Chromium version in `versions`."""
 
     benchmark: str
     agent: str
     task: str
     seed: int
-    status: Status
+    outcome: EpisodeOutcome
     study: str = ""
     max_steps: int | None = None
-    reward: float = 0.0
-    success: bool = False
-    n_steps: int = 0
-    terminated: bool = False
-    truncated: bool = False
-    stop_reason: StopReason | None = None
-    error: EpisodeError | None = None
-    goal: str | None = None
-    agent_args: dict[str, Any] | None = None
-    agent_details: dict[str, Any] = field(default_factory=dict)
-    benchmark_details: dict[str, Any] = field(default_factory=dict)
-    config_hash: str | None = None
-    agent_stats: dict[str, Any] = field(default_factory=dict)
-    timings: dict[str, Any] = field(default_factory=dict)
     elapsed_s: float | None = None
     attempt: int = 1
     max_attempts: int = 1
@@ -172,6 +164,8 @@ class EpisodeSummary:
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
+        outcome = data.pop("outcome")
+        data.update({name: outcome[name] for name in _summary_outcome_fields()})
         if data["provenance"] is not None and data["provenance"]["imported"] is None:
             del data["provenance"]["imported"]  # run here: written as before imports existed
         return data
@@ -192,43 +186,51 @@ class EpisodeSummary:
                 raise DamagedRecord(path, f"{name} is {value!r}, not {' or '.join(k.__name__ for k in kinds)}")
         if isinstance(data.get("reward"), float) and not math.isfinite(data["reward"]):
             raise DamagedRecord(path, f"reward is {data['reward']!r}, not a finite number")
-        fields = {name: data[name] for name in _field_names(cls) if name in data}
-        fields["format_version"] = data.get("format_version", 1)
-        if fields.get("error") is not None:
-            error = fields["error"]
+        outcome = {name: data[name] for name in _summary_outcome_fields() if name in data}
+        if outcome.get("error") is not None:
+            error = outcome["error"]
             if not isinstance(error, dict) or not {"type", "message"} <= set(error):
                 raise DamagedRecord(path, f"error is {error!r}, not an object with type and message")
-            fields["error"] = EpisodeError(str(error["type"]), str(error["message"]), str(error.get("traceback", "")))
+            outcome["error"] = EpisodeError(str(error["type"]), str(error["message"]), str(error.get("traceback", "")))
+        fields = {name: data[name] for name in _field_names(cls) if name in data and name != "outcome"}
+        fields["format_version"] = data.get("format_version", 1)
         if fields.get("provenance") is not None:
             fields["provenance"] = Provenance.from_dict(fields["provenance"], path)
+        chromium = (fields.get("versions") or {}).get("chromium")
+        fields["outcome"] = EpisodeOutcome(**outcome, chromium_version=chromium if isinstance(chromium, str) else None)
         return cls(**fields)
 
 
-# Types of the summary fields that readers compute with (bool is not a number here).
-SUMMARY_TYPES: dict[str, tuple[type, ...]] = {
-    "study": (str,),
-    "benchmark": (str,),
-    "agent": (str,),
-    "task": (str,),
-    "seed": (int,),
-    "max_steps": (int,),
-    "reward": (int, float),
-    "success": (bool,),
-    "n_steps": (int,),
-    "terminated": (bool,),
-    "truncated": (bool,),
-    "stop_reason": (str,),
-    "agent_stats": (dict,),
-    "agent_details": (dict,),
-    "benchmark_details": (dict,),
-    "timings": (dict,),
-    "elapsed_s": (int, float),
-    "attempt": (int,),
-    "max_attempts": (int,),
-    "versions": (dict,),
-    "spec": (dict,),
-    "format_version": (int,),
-}
+def _summary_outcome_fields() -> tuple[str, ...]:
+    """The outcome's fields that summary.json holds beside the run's (all but those kept elsewhere)."""
+    return tuple(f.name for f in dataclasses.fields(EpisodeOutcome) if f.metadata.get("in_summary", True))
+
+
+def _json_types(annotation: Any) -> tuple[type, ...] | None:
+    """The JSON values a field annotated `annotation` may hold (None aside; a float may be written as an
+    int, a bool is no number), or None for a record of its own, which its from_dict checks."""
+    kinds: list[type] = []
+    for part in get_args(annotation) if get_origin(annotation) in (Union, UnionType) else (annotation,):
+        base = get_origin(part) or part
+        if base is type(None):
+            continue
+        if base is Literal:
+            kinds.append(str)
+        elif base is float:
+            kinds += [int, float]
+        elif base in (int, str, bool, dict, list):
+            kinds.append(base)
+        else:
+            return None
+    return tuple(kinds)
+
+
+def _summary_types() -> dict[str, tuple[type, ...]]:
+    """The JSON types of every flat summary.json field, from the records' annotations."""
+    hints = {**get_type_hints(EpisodeSummary), **get_type_hints(EpisodeOutcome)}
+    names = [name for name in _field_names(EpisodeSummary) if name != "outcome"] + list(_summary_outcome_fields())
+    types = {name: _json_types(hints[name]) for name in names}
+    return {name: kinds for name, kinds in types.items() if kinds is not None}
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
@@ -239,6 +241,10 @@ def _field_names(cls: type) -> tuple[str, ...]:
     if cls not in _FIELD_NAMES:
         _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
     return _FIELD_NAMES[cls]
+
+
+# Types of the summary fields that readers compute with, checked on every read.
+SUMMARY_TYPES: dict[str, tuple[type, ...]] = _summary_types()
 
 
 def read_summary(path: Path | str, inside: Path | str | None = None) -> EpisodeSummary:

@@ -107,12 +107,14 @@ def test_a_cube_harness_experiment_imports_with_its_own_numbers(experiment, tmp_
         "read_with": "0.1.0rc2",
         "folder": str(experiment / "episodes" / "click-test_ep0"),
     }
-    assert (summary.format_version, summary.stop_reason, summary.n_steps) == (3, "terminated", 1)
+    assert (summary.format_version, summary.outcome.stop_reason, summary.outcome.n_steps) == (3, "terminated", 1)
     records, problems = read_steps(folder)
-    assert problems == [] and [record["action"] for record in records] == ["click(bid='13')", None]
-    assert records[0]["reward"] == 1.0 and (folder / records[0]["screenshot"]).read_bytes().startswith(b"\x89PNG")
+    assert problems == [] and [record.action for record in records] == ["click(bid='13')", None]
+    first = records[0]
+    assert first.effect is not None and first.effect.reward == 1.0 and first.observation is not None
+    assert first.observation.screenshot and (folder / first.observation.screenshot).read_bytes().startswith(b"\x89PNG")
     button = read_steps(study / "miniwob-cube" / AGENT / "click-button" / "seed0")[0]
-    assert 'Could not find element with bid "13"' in button[0]["last_action_error"]
+    assert 'Could not find element with bid "13"' in button[0].last_action_error
 
     # importing again changes nothing
     before = {path: path.stat().st_mtime_ns for path in study.rglob("*") if path.is_file()}

@@ -1,12 +1,15 @@
 """The typed episode record: summaries round-trip, old ones load, damaged ones are named, never raised as errors."""
 
+import dataclasses
 import json
 from pathlib import Path
 
 import pytest
 
+from agentlab.io import to_json
 from agentlab.records import (
     FORMAT_VERSION,
+    SUMMARY_TYPES,
     AgentExtra,
     DamagedRecord,
     EpisodeError,
@@ -41,14 +44,15 @@ def test_a_summary_round_trips_with_its_format_version(tmp_path):
         agent="a",
         task="t",
         seed=1,
-        status="infra_error",
-        error=EpisodeError("EpisodeTimeout", "reset (step 0) exceeded step_timeout_s=5"),
+        outcome=EpisodeOutcome(
+            status="infra_error", error=EpisodeError("EpisodeTimeout", "reset (step 0) exceeded step_timeout_s=5")
+        ),
     )
     path = tmp_path / "summary.json"
     path.write_text(json.dumps(summary.to_dict()))
     again = read_summary(path)
     assert again == summary and again.format_version == FORMAT_VERSION
-    assert again.error.type == "EpisodeTimeout"
+    assert again.outcome.error is not None and again.outcome.error.type == "EpisodeTimeout"
 
 
 def test_a_summary_keeps_its_provenance_and_older_ones_have_none(tmp_path):
@@ -57,7 +61,7 @@ def test_a_summary_keeps_its_provenance_and_older_ones_have_none(tmp_path):
         agent="a",
         task="t",
         seed=1,
-        status="success",
+        outcome=EpisodeOutcome(status="success"),
         provenance=Provenance(commit="ab" * 20, dirty=True, agentlab="0.1.0"),
     )
     path = tmp_path / "summary.json"
@@ -71,7 +75,7 @@ def test_a_summary_written_before_format_versions_loads_as_version_1(tmp_path):
     path = tmp_path / "summary.json"
     path.write_text(json.dumps({**GOOD, "some_field_of_the_future": 1}))
     summary = read_summary(path)
-    assert summary.format_version == 1 and summary.reward == 1.0 and summary.seed == 3
+    assert summary.format_version == 1 and summary.outcome.reward == 1.0 and summary.seed == 3
 
 
 @pytest.mark.parametrize(
@@ -124,6 +128,31 @@ def test_steps_with_a_garbage_line_keep_the_good_ones(tmp_path):
     with pytest.raises(DamagedRecord, match="line 2: not a JSON object"):
         read_records(tmp_path / "steps.jsonl")
     assert read_steps(tmp_path / "nowhere") == ([], [])
+
+
+SUMMARIES = Path(__file__).parent / "fixtures" / "summaries"
+
+
+@pytest.mark.parametrize("name", ["format3.json", "format3-error-imported.json"])
+def test_a_summary_writes_the_same_bytes_it_was_read_from(name):
+    """Written by the code before the summary was composed of its outcome: same keys, same layout."""
+    summary = read_summary(SUMMARIES / name)
+    assert to_json(summary.to_dict()) == (SUMMARIES / name).read_text()
+
+
+def test_summaries_of_older_formats_load():
+    first, second, third = (read_summary(SUMMARIES / f"format{n}.json") for n in (1, 2, 3))
+    assert (first.format_version, second.format_version, third.format_version) == (1, 2, 3)
+    assert first.outcome == dataclasses.replace(third.outcome, agent_details={}, config_hash=None)
+    assert first.outcome.chromium_version == "131.0.6778.85" and first.attempt == 1 and first.study == ""
+    assert second.provenance is None and third.provenance == Provenance("ab" * 20, False, "0.1.0")
+
+
+def test_the_summary_field_types_come_from_the_annotations():
+    assert SUMMARY_TYPES["reward"] == (int, float) and SUMMARY_TYPES["success"] == (bool,)
+    assert SUMMARY_TYPES["stop_reason"] == (str,) and SUMMARY_TYPES["agent_args"] == (dict,)
+    assert "error" not in SUMMARY_TYPES and "provenance" not in SUMMARY_TYPES  # records of their own
+    assert "chromium_version" not in SUMMARY_TYPES and "outcome" not in SUMMARY_TYPES  # not flat fields of the file
 
 
 STEPS = Path(__file__).parent / "fixtures" / "steps"

@@ -125,12 +125,12 @@ def test_an_agentlab_study_imports_with_agentlabs_own_numbers(agentlab_study, im
     assert summary.provenance.imported["from"] == "ServiceNow AgentLab"
     assert summary.provenance.imported["version"] == "0.4.2"
     assert summary.provenance.imported["folder"].startswith(str(source))
-    assert summary.versions["agentlab"] == "0.4.2" and summary.success and summary.format_version == 3
+    assert summary.versions["agentlab"] == "0.4.2" and summary.outcome.success and summary.format_version == 3
     records, problems = read_steps(folder)
     seen = records[0].observation
     assert problems == [] and records[0].action == "click('13')" and seen is not None and "button" in seen.axtree
     assert seen.screenshot is not None and (folder / seen.screenshot).read_bytes().startswith(b"\x89PNG")
-    error = read_summary(imported / "miniwob" / "ScriptedAgent" / "enter-text" / "seed0" / "summary.json").error
+    error = read_summary(imported / "miniwob" / "ScriptedAgent" / "enter-text" / "seed0" / "summary.json").outcome.error
     assert error is not None and error.type == "RuntimeError" and "scripted failure" in error.message
     assert not [
         path for path in imported.rglob("*") if path.suffix in (".pkl", ".gz") and "observations" not in path.parts

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -9,9 +10,21 @@ from typing import Any
 import pandas as pd
 
 from ..layout import EpisodeKey, key_problem, read_manifest, relaunched_episodes, study_episodes, summary_path
-from ..records import ERROR_STATUSES, DamagedRecord, EpisodeSummary, StepRecord, read_steps, read_summary
+from ..records import (
+    ERROR_STATUSES,
+    SUMMARY_TYPES,
+    DamagedRecord,
+    EpisodeOutcome,
+    EpisodeSummary,
+    StepRecord,
+    read_steps,
+    read_summary,
+)
 
 EPISODE_KEYS = list(EpisodeKey._fields)
+# The summary's scalar fields, each a column of episodes.csv (the records' types say which).
+SUMMARY_COLUMNS = [name for name, kinds in SUMMARY_TYPES.items() if dict not in kinds and list not in kinds]
+OUTCOME_FIELDS = {field.name for field in dataclasses.fields(EpisodeOutcome)}
 DAMAGED_COLUMNS = [*EPISODE_KEYS, "path", "reason"]
 
 
@@ -52,41 +65,23 @@ class StudyResults:
 
 
 def episode_row(summary: EpisodeSummary, path: Path) -> dict[str, Any]:
-    """One flat row of episodes.csv from an episode's summary.json."""
-    timings, versions = summary.timings, summary.versions
-    row = {
-        "benchmark": summary.benchmark,
-        "agent": summary.agent,
-        "task": summary.task,
-        "seed": summary.seed,
-        "status": summary.status,
-        "success": summary.success,
-        "reward": float(summary.reward),
-        "n_steps": summary.n_steps,
-        "terminated": summary.terminated,
-        "truncated": summary.truncated,
-        "stop_reason": summary.stop_reason,
-        "error_type": summary.error.type if summary.error else None,
-        "error_message": summary.error.message if summary.error else None,
-        "elapsed_s": summary.elapsed_s,
-        "reset_s": timings.get("reset_s"),
-        "agent_s": timings.get("agent_s"),
-        "env_step_s": timings.get("env_step_s"),
-        "attempt": summary.attempt,
-        "config_hash": summary.config_hash,
-        "started_at": summary.started_at,
-        "agentlab": versions.get("agentlab"),
-        "browsergym": versions.get("browsergym"),
-        "playwright": versions.get("playwright"),
-        "chromium": versions.get("chromium"),
-        "python": versions.get("python"),
-        "commit": summary.provenance.commit if summary.provenance else None,
-        "dirty": summary.provenance.dirty if summary.provenance else None,
-        "format_version": summary.format_version,
-        "path": str(path.parent),
-    }
-    row.update(summary.agent_stats)
-    row["cost_unknown"] = "cost" in summary.agent_stats and summary.agent_stats["cost"] is None  # no price
+    """One flat row of episodes.csv from an episode's summary.json: its scalar fields (SUMMARY_COLUMNS),
+    the error's type and message, the provenance's commit and dirty flag, then its timings, versions and
+    agent totals by their own names."""
+    error, provenance = summary.outcome.error, summary.provenance
+    row = {name: getattr(summary.outcome if name in OUTCOME_FIELDS else summary, name) for name in SUMMARY_COLUMNS}
+    row.update(
+        reward=float(summary.outcome.reward),
+        error_type=error.type if error else None,
+        error_message=error.message if error else None,
+        commit=provenance.commit if provenance else None,
+        dirty=provenance.dirty if provenance else None,
+        path=str(path.parent),
+    )
+    for totals in (summary.outcome.timings, summary.versions, summary.outcome.agent_stats):
+        row.update(totals)
+    stats = summary.outcome.agent_stats
+    row["cost_unknown"] = "cost" in stats and stats["cost"] is None  # no price
     return row
 
 
@@ -181,7 +176,7 @@ def load_results(path: str | Path) -> StudyResults:
             continue
         rows.append(episode_row(summary, summary_file))
     episodes = pd.DataFrame(
-        rows, columns=None if rows else EPISODE_KEYS + ["status", "success", "reward", "n_steps", "elapsed_s", "path"]
+        rows, columns=None if rows else [*SUMMARY_COLUMNS, "error_type", "error_message", "commit", "dirty", "path"]
     )
     if manifest is None:
         manifest = {"study": study_dir.name, "benchmarks": {}, "agents": {}, "n_episodes": len(rows)}
