@@ -178,11 +178,22 @@ def load_results(path: str | Path) -> StudyResults:
     episodes = pd.DataFrame(
         rows, columns=None if rows else [*SUMMARY_COLUMNS, "error_type", "error_message", "commit", "dirty", "path"]
     )
-    if manifest is None:
-        manifest = {"study": study_dir.name, "benchmarks": {}, "agents": {}, "n_episodes": len(rows)}
-    episodes = add_scores(episodes, manifest)
+    manifest = manifest if manifest is not None else unplanned_manifest(study_dir, len(rows))
     missing_frame = pd.DataFrame(missing, columns=EPISODE_KEYS)
     damaged_frame = pd.DataFrame(damaged, columns=DAMAGED_COLUMNS)
+    return study_results(study_dir, manifest, add_scores(episodes, manifest), missing_frame, damaged_frame)
+
+
+def unplanned_manifest(study_dir: Path, n_episodes: int) -> dict[str, Any]:
+    """What stands for the manifest of a study folder without one: its name and episode count."""
+    return {"study": study_dir.name, "benchmarks": {}, "agents": {}, "n_episodes": n_episodes}
+
+
+def study_results(
+    study_dir: Path, manifest: dict[str, Any], episodes: pd.DataFrame, missing: pd.DataFrame, damaged: pd.DataFrame
+) -> StudyResults:
+    """The study's results from its scored episodes and its missing and damaged ones (each weighted by
+    repeat_weights), with the episodes `agentlab relaunch` archived."""
     relaunched = pd.DataFrame(
         [{**key._asdict(), "archive": stamp} for stamp, key in relaunched_episodes(study_dir)],
         columns=EPISODE_KEYS + ["archive"],
@@ -191,7 +202,7 @@ def load_results(path: str | Path) -> StudyResults:
         study_dir,
         manifest,
         episodes,
-        missing_frame.assign(weight=repeat_weights(missing_frame, manifest)),
+        missing.assign(weight=repeat_weights(missing, manifest)),
         relaunched,
-        damaged_frame.assign(weight=repeat_weights(damaged_frame, manifest)),
+        damaged.assign(weight=repeat_weights(damaged, manifest)),
     )

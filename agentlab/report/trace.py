@@ -200,9 +200,10 @@ def write_trace_page(
     study_dir: Path, key: EpisodeKey, page: Path, index_page: Path, compare_page: Path | None = None
 ) -> TracedEpisode:
     """Write the trace page of the episode `key` to `page` (and its data file beside it), linking to
-    its compare page if it has one."""
+    its compare page if it has one. The episode's summary is read here, once, typed: the tables come
+    from the aggregate's outputs. FileNotFoundError or DamagedRecord if it is gone or damaged since."""
     folder = episode_dir(study_dir, key)
-    summary = read_summary(folder / SUMMARY_FILE).to_dict()
+    summary = read_summary(folder / SUMMARY_FILE)
     records, damaged_lines = read_steps(folder)
     damaged_lines += refuse_unsafe_files(records, folder)
     folder_url = relative_url(folder, page.parent)
@@ -216,7 +217,7 @@ def write_trace_page(
         "episode.html",
         key=key,
         summary=summary,
-        error=summary.get("error") or {},
+        outcome=summary.outcome,
         steps=steps,
         damaged_lines=damaged_lines,
         index_url=relative_url(index_page, page.parent),
@@ -231,9 +232,9 @@ def write_trace_page(
     return TracedEpisode(
         key,
         folder,
-        summary["status"],
-        summary["reward"],
-        summary.get("agent_args"),
+        summary.outcome.status,
+        summary.outcome.reward,
+        summary.outcome.agent_args,
         steps=records,
         error_rows=[step_row(key, folder, record) for record in records if record.last_action_error],
     )
