@@ -18,6 +18,7 @@ from synthetic import write_episode
 
 from agentlab.agents.bridge import AgentLabEnvironment
 from agentlab.agents.bridge.agent import host_environment
+from agentlab.analyze.aggregate import aggregate_study
 from agentlab.analyze.load import load_results
 from agentlab.analyze.summarize import summarize
 from agentlab.cli import main as cli_main
@@ -144,7 +145,8 @@ def test_an_agentlab_study_imports_with_agentlabs_own_numbers(agentlab_study, im
     assert len(again.unchanged) == 6 and again.written == []
     assert {path: path.stat().st_mtime_ns for path in imported.rglob("*") if path.is_file()} == before
 
-    # the report's trace pages render the imported episodes
+    # the report's trace pages render the imported episodes (built from the aggregate's tables)
+    aggregate_study(imported)
     build_report(imported, tmp_path / "report")
     page = (tmp_path / "report" / "episodes" / "miniwob" / "ScriptedAgent" / "click-test" / "seed0.html").read_text()
     assert "click(&#39;13&#39;)" in page or "click('13')" in page
