@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
+from agentlab.analyze.aggregate import aggregate_study
 from agentlab.analyze.load import load_results
 from agentlab.cli import main as cli_main
 from agentlab.records import read_steps, read_summary
@@ -122,7 +123,8 @@ def test_a_cube_harness_experiment_imports_with_its_own_numbers(experiment, tmp_
     assert len(again.unchanged) == 3 and again.written == [] and again.problems == []
     assert {path: path.stat().st_mtime_ns for path in study.rglob("*") if path.is_file()} == before
 
-    # the report's trace pages render the imported episodes
+    # the report's trace pages render the imported episodes (built from the aggregate's tables)
+    aggregate_study(study)
     build_report(study, tmp_path / "report")
     page = (tmp_path / "report" / "episodes" / "miniwob-cube" / AGENT / "click-test" / "seed0.html").read_text()
     assert "click(bid=&#39;13&#39;)" in page or "click(bid='13')" in page
