@@ -136,19 +136,22 @@ def test_agentlab_agents_run_real_episodes_through_the_bridge(tmp_path, monkeypa
     assert table.loc[("miniwob-cube", "scripted"), "n_success"] == 1
     assert table.loc[("miniwob-cube", "gpt4o"), "n_success"] == 1
     cube_steps, _ = read_steps(study / "miniwob-cube" / "gpt4o" / "click-test" / "seed0")
-    assert cube_steps[0]["tool_calls"] == [{"name": "click", "arguments": {"bid": "13"}, "id": None}]
+    assert cube_steps[0].tool_calls == [{"name": "click", "arguments": {"bid": "13"}, "id": None}]
 
     summary = read_summary(study / "miniwob" / "gpt4o" / "click-test" / "seed0" / "summary.json")
-    details = summary.agent_details
+    details = summary.outcome.agent_details
     assert details["class"] == "agentlab.agents.generic_agent.generic_agent.GenericAgentArgs"
     assert details["versions"]["agentlab"] == "0.4.2"
     assert details["fields"]["chat_model_args"]["model_name"] == "gpt-4o-2024-05-13"
     assert details["fields"]["flags"]["obs"]["use_html"] is True  # set_benchmark's choice for MiniWoB
-    assert summary.agent_stats["input_tokens"] > 0 and summary.agent_stats["cost"] > 0  # priced as gpt-4o-2024-05-13
+    assert (
+        summary.outcome.agent_stats["input_tokens"] > 0 and summary.outcome.agent_stats["cost"] > 0
+    )  # priced as gpt-4o-2024-05-13
     records, _ = read_steps(study / "miniwob" / "gpt4o" / "click-test" / "seed0")
-    assert records[0]["action"] == f"click('{button_bid(prompts[0])}')"
-    assert records[0]["think"] == "The button is the only one."
-    system, user = (message["content"] for message in records[0]["messages"][:2])
+    answer = records[0].answer
+    assert answer is not None and answer.action == f"click('{button_bid(prompts[0])}')"
+    assert answer.think == "The button is the only one."
+    system, user = (message["content"] for message in answer.messages[:2])
     # AgentLab's own prompt, not ours: its instructions and the HTML it shows on MiniWoB
     assert "You are an agent trying to solve a web task" in message_text(system)
     assert "HTML:\n" in message_text(user) and "AXTree:\n" in message_text(user)

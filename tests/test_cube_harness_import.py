@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
+from agentlab.analyze.aggregate import aggregate_study
 from agentlab.analyze.load import load_results
 from agentlab.cli import main as cli_main
 from agentlab.records import read_steps, read_summary
@@ -125,20 +126,23 @@ def test_a_cube_harness_experiment_imports_with_its_own_numbers(experiment, tmp_
         "read_with": "0.1.0rc2",
         "folder": str(experiment / "episodes" / "click-test_ep0"),
     }
-    assert (summary.format_version, summary.stop_reason, summary.n_steps) == (3, "terminated", 1)
+    assert (summary.format_version, summary.outcome.stop_reason, summary.outcome.n_steps) == (3, "terminated", 1)
     records, problems = read_steps(folder)
-    assert problems == [] and [record["action"] for record in records] == ["click(bid='13')", None]
-    assert records[0]["reward"] == 1.0 and (folder / records[0]["screenshot"]).read_bytes().startswith(b"\x89PNG")
+    assert problems == [] and [record.action for record in records] == ["click(bid='13')", None]
+    first = records[0]
+    assert first.effect is not None and first.effect.reward == 1.0 and first.observation is not None
+    assert first.observation.screenshot and (folder / first.observation.screenshot).read_bytes().startswith(b"\x89PNG")
     button = read_steps(study / "miniwob-cube" / AGENT / "click-button" / "seed0")[0]
-    assert 'Could not find element with bid "13"' in button[0]["last_action_error"]
+    assert 'Could not find element with bid "13"' in button[0].last_action_error
     errored = study / "miniwob-cube" / AGENT / ERRORED / "seed0"
     errored_summary = read_summary(errored / "summary.json")
-    assert errored_summary.error is not None and (errored_summary.stop_reason, errored_summary.n_steps) == ("error", 2)
-    assert (errored_summary.error.type, errored_summary.error.message) == (
+    assert errored_summary.outcome.error is not None
+    assert (errored_summary.outcome.stop_reason, errored_summary.outcome.n_steps) == ("error", 2)
+    assert (errored_summary.outcome.error.type, errored_summary.outcome.error.message) == (
         "RuntimeError",
         f"scripted agent error on task {ERRORED}",
     )
-    assert [record["action"] for record in read_steps(errored)[0]] == ["click(bid='13')", "noop()", None]
+    assert [record.action for record in read_steps(errored)[0]] == ["click(bid='13')", "noop()", None]
 
     # importing again changes nothing
     before = {path: path.stat().st_mtime_ns for path in study.rglob("*") if path.is_file()}
@@ -146,7 +150,8 @@ def test_a_cube_harness_experiment_imports_with_its_own_numbers(experiment, tmp_
     assert len(again.unchanged) == len(TASKS) and again.written == [] and again.problems == []
     assert {path: path.stat().st_mtime_ns for path in study.rglob("*") if path.is_file()} == before
 
-    # the report's trace pages render the imported episodes
+    # the report's trace pages render the imported episodes (built from the aggregate's tables)
+    aggregate_study(study)
     build_report(study, tmp_path / "report")
     page = (tmp_path / "report" / "episodes" / "miniwob-cube" / AGENT / "click-test" / "seed0.html").read_text()
     assert "click(bid=&#39;13&#39;)" in page or "click(bid='13')" in page

@@ -21,6 +21,7 @@ from synthetic import write_episode, write_manifest
 
 from agentlab.actions import ActionParseError, ActionSetArgs, SafeActionMapping
 from agentlab.analyze import load_results
+from agentlab.analyze.aggregate import aggregate_study
 from agentlab.errors import ConfigError
 from agentlab.navigation import NavigationPolicy
 from agentlab.report import build_report
@@ -191,6 +192,7 @@ def one_episode_study(tmp_path: Path, steps: list[dict] | None = None) -> tuple[
     folder = write_episode(study, "a", "t1", 0, {"status": "success", "reward": 1.0})
     if steps is not None:
         (folder / "steps.jsonl").write_text("".join(json.dumps(step) + "\n" for step in steps))
+    aggregate_study(study)  # the report builds from its outputs
     return study, folder
 
 

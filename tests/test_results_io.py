@@ -18,6 +18,7 @@ from synthetic import write_episode
 
 from agentlab.agents.bridge import AgentLabEnvironment
 from agentlab.agents.bridge.agent import host_environment
+from agentlab.analyze.aggregate import aggregate_study
 from agentlab.analyze.load import load_results
 from agentlab.analyze.summarize import summarize
 from agentlab.cli import main as cli_main
@@ -125,11 +126,12 @@ def test_an_agentlab_study_imports_with_agentlabs_own_numbers(agentlab_study, im
     assert summary.provenance.imported["from"] == "ServiceNow AgentLab"
     assert summary.provenance.imported["version"] == "0.4.2"
     assert summary.provenance.imported["folder"].startswith(str(source))
-    assert summary.versions["agentlab"] == "0.4.2" and summary.success and summary.format_version == 3
+    assert summary.versions["agentlab"] == "0.4.2" and summary.outcome.success and summary.format_version == 3
     records, problems = read_steps(folder)
-    assert problems == [] and records[0]["action"] == "click('13')" and "button" in records[0]["axtree"]
-    assert (folder / records[0]["screenshot"]).read_bytes().startswith(b"\x89PNG")
-    error = read_summary(imported / "miniwob" / "ScriptedAgent" / "enter-text" / "seed0" / "summary.json").error
+    seen = records[0].observation
+    assert problems == [] and records[0].action == "click('13')" and seen is not None and "button" in seen.axtree
+    assert seen.screenshot is not None and (folder / seen.screenshot).read_bytes().startswith(b"\x89PNG")
+    error = read_summary(imported / "miniwob" / "ScriptedAgent" / "enter-text" / "seed0" / "summary.json").outcome.error
     assert error is not None and error.type == "RuntimeError" and "scripted failure" in error.message
     assert not [
         path for path in imported.rglob("*") if path.suffix in (".pkl", ".gz") and "observations" not in path.parts
@@ -143,7 +145,8 @@ def test_an_agentlab_study_imports_with_agentlabs_own_numbers(agentlab_study, im
     assert len(again.unchanged) == 6 and again.written == []
     assert {path: path.stat().st_mtime_ns for path in imported.rglob("*") if path.is_file()} == before
 
-    # the report's trace pages render the imported episodes
+    # the report's trace pages render the imported episodes (built from the aggregate's tables)
+    aggregate_study(imported)
     build_report(imported, tmp_path / "report")
     page = (tmp_path / "report" / "episodes" / "miniwob" / "ScriptedAgent" / "click-test" / "seed0.html").read_text()
     assert "click(&#39;13&#39;)" in page or "click('13')" in page

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..agents.bridge import AgentLabEnvironment
 from ..agents.bridge.agent import host_environment
-from ..records import EpisodeError, EpisodeSummary, Status, StopReason, screenshot_name
+from ..records import EpisodeError, EpisodeOutcome, EpisodeSummary, Status, StepRecord, StopReason, screenshot_name
 from .episode_files import ImportedEpisode, ImportReport, folder_name, imported_provenance, place_episodes
 from .host_reading import read_with_host
 
@@ -87,20 +87,22 @@ def episode_summary(episode: dict[str, Any], study: str, agentlab_version: str, 
         agent=folder_name(episode["agent_name"]),
         task=folder_name(task or benchmark),
         seed=int(episode["task_seed"]),
-        status=status,
+        outcome=EpisodeOutcome(
+            status=status,
+            reward=reward,
+            success=success,
+            n_steps=n_steps,
+            terminated=bool(info.get("terminated")),
+            truncated=bool(info.get("truncated")),
+            stop_reason=stop_reason(info, error, n_steps, episode["max_steps"]),
+            error=error,
+            goal=episode.get("goal"),
+            agent_args=agent_args,
+            agent_details={"class": episode["agent_class"], "versions": {"agentlab": agentlab_version}},
+            agent_stats={name: info[f"stats.cum_{name}"] for name in STATS if f"stats.cum_{name}" in info},
+        ),
         study=study,
         max_steps=episode["max_steps"],
-        reward=reward,
-        success=success,
-        n_steps=n_steps,
-        terminated=bool(info.get("terminated")),
-        truncated=bool(info.get("truncated")),
-        stop_reason=stop_reason(info, error, n_steps, episode["max_steps"]),
-        error=error,
-        goal=episode.get("goal"),
-        agent_args=agent_args,
-        agent_details={"class": episode["agent_class"], "versions": {"agentlab": agentlab_version}},
-        agent_stats={name: info[f"stats.cum_{name}"] for name in STATS if f"stats.cum_{name}" in info},
         started_at=episode.get("exp_date"),
         versions=versions(episode.get("package_versions") or {}),
         provenance=imported_provenance(
@@ -112,7 +114,7 @@ def episode_summary(episode: dict[str, Any], study: str, agentlab_version: str, 
     )
 
 
-def step_records(episode: dict[str, Any], source: Path) -> tuple[list[dict[str, Any]], dict[str, Path]]:
+def step_records(episode: dict[str, Any], source: Path) -> tuple[list[StepRecord], dict[str, Path]]:
     """Our steps.jsonl records of an experiment, and where each screenshot they name comes from."""
     records, screenshots = [], {}
     for step in episode["steps"]:
@@ -122,7 +124,7 @@ def step_records(episode: dict[str, Any], source: Path) -> tuple[list[dict[str, 
         if step.get("screenshot_file"):
             record["screenshot"] = screenshot_name(step["step"])
             screenshots[record["screenshot"]] = source / episode["folder"] / step["screenshot_file"]
-        records.append(record)
+        records.append(StepRecord.from_dict(record))
     return records, screenshots
 
 

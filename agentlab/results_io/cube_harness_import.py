@@ -19,7 +19,16 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from ..records import EpisodeError, EpisodeSummary, Status, StopReason, observation_name, screenshot_name
+from ..records import (
+    EpisodeError,
+    EpisodeOutcome,
+    EpisodeSummary,
+    Status,
+    StepRecord,
+    StopReason,
+    observation_name,
+    screenshot_name,
+)
 from .cube_harness_environment import CubeHarnessEnvironment
 from .episode_files import ImportedEpisode, ImportReport, folder_name, imported_provenance, place_episodes
 from .host_reading import read_with_host
@@ -98,24 +107,26 @@ def episode_summary(
         agent=folder_name(episode["agent_name"]),
         task=folder_name(episode["task"]),
         seed=seed,
-        status=status,
+        outcome=EpisodeOutcome(
+            status=status,
+            reward=reward,
+            success=status == "success",
+            n_steps=sum(step["action"] is not None for step in episode["steps"]),
+            terminated=bool(episode["reward_info"].get("done")),
+            truncated=episode["status"] == "MAX_STEPS_REACHED",
+            stop_reason=stop_reason(episode, error),
+            error=error,
+            goal=episode["goal"],
+            agent_args=episode["agent_args"],
+            agent_details={"class": episode["agent_class"], "versions": {"cube-harness": document["ran_with"]}},
+            agent_stats={
+                "input_tokens": stats.get("prompt_tokens", 0),
+                "output_tokens": stats.get("completion_tokens", 0),
+                "cost": stats.get("cost", 0.0),
+            },
+        ),
         study=study,
         max_steps=episode["max_steps"],
-        reward=reward,
-        success=status == "success",
-        n_steps=sum(step["action"] is not None for step in episode["steps"]),
-        terminated=bool(episode["reward_info"].get("done")),
-        truncated=episode["status"] == "MAX_STEPS_REACHED",
-        stop_reason=stop_reason(episode, error),
-        error=error,
-        goal=episode["goal"],
-        agent_args=episode["agent_args"],
-        agent_details={"class": episode["agent_class"], "versions": {"cube-harness": document["ran_with"]}},
-        agent_stats={
-            "input_tokens": stats.get("prompt_tokens", 0),
-            "output_tokens": stats.get("completion_tokens", 0),
-            "cost": stats.get("cost", 0.0),
-        },
         elapsed_s=end - start if start and end else None,
         started_at=timestamp(start),
         finished_at=timestamp(end),
@@ -129,7 +140,7 @@ def episode_summary(
     )
 
 
-def step_files(episode: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Path], dict[str, bytes]]:
+def step_files(episode: dict[str, Any]) -> tuple[list[StepRecord], dict[str, Path], dict[str, bytes]]:
     """Our steps.jsonl records of an episode, where each screenshot they name comes from, and their page details."""
     records, screenshots, details = [], {}, {}
     for step in episode["steps"]:
@@ -142,7 +153,7 @@ def step_files(episode: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str,
             record["page_details"] = observation_name(step["step"])
             page = json.dumps({"pruned_html": step["pruned_html"], "elements": {}}).encode()
             details[record["page_details"]] = gzip.compress(page, mtime=0)
-        records.append(record)
+        records.append(StepRecord.from_dict(record))
     return records, screenshots, details
 
 

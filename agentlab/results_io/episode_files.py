@@ -13,7 +13,7 @@ from pathlib import Path
 from .. import __version__
 from ..io import replace_dir, to_json
 from ..layout import SCREENSHOTS_DIR, STEPS_FILE, SUMMARY_FILE, EpisodeKey, episode_dir
-from ..records import EpisodeSummary, Provenance
+from ..records import EpisodeSummary, Provenance, StepRecord
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 STAGING = ".import-staging"
@@ -42,7 +42,7 @@ class ImportedEpisode:
 
     source: Path
     summary: EpisodeSummary
-    steps: list[dict]
+    steps: list[StepRecord]
     screenshots: dict[str, Path]
     page_details: dict[str, bytes] = field(default_factory=dict)
 
@@ -69,7 +69,7 @@ def same_files(a: Path, b: Path) -> bool:
 def place_episode(
     report: ImportReport,
     summary: EpisodeSummary,
-    steps: list[dict],
+    steps: list[StepRecord],
     screenshots: dict[str, Path],
     page_details: dict[str, bytes] | None = None,
 ) -> None:
@@ -86,17 +86,17 @@ def place_episode(
         (staging / details_name).parent.mkdir(exist_ok=True)
         (staging / details_name).write_bytes(details)
     for record in steps:
-        name = record.get("screenshot")
-        if name is None:
+        name = record.observation.screenshot if record.observation is not None else None
+        if record.observation is None or name is None:
             continue
         source = screenshots[name]
         data = source.read_bytes() if source.is_file() else b""
         if not data.startswith(PNG_SIGNATURE):
-            report.problems.append(f"{source}: not a PNG file, step {record['step']} has no screenshot")
-            record["screenshot"] = None
+            report.problems.append(f"{source}: not a PNG file, step {record.step} has no screenshot")
+            record.observation.screenshot = None
             continue
         (staging / name).write_bytes(data)
-    lines = "".join(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n" for record in steps)
+    lines = "".join(json.dumps(record.to_dict(), ensure_ascii=False, sort_keys=True) + "\n" for record in steps)
     (staging / STEPS_FILE).write_text(lines, encoding="utf-8")
     (staging / SUMMARY_FILE).write_text(to_json(summary.to_dict()), encoding="utf-8")
     if target.is_dir() and same_files(staging, target):

@@ -23,6 +23,7 @@ from ... import hosts
 from ...errors import AgentError, ConfigError
 from ...llm.limiter import request_slot
 from ...llm.pricing import add_costs, cost, price_source
+from ...records import AgentExtra
 from ..base import Agent, AgentArgs, AgentStep, EpisodeContext, goal_image_urls, messages_for_the_record
 from . import host as wire
 from . import zygote
@@ -193,7 +194,7 @@ class BridgeAgent(Agent):
             think=answer.get("think") or "",
             messages=messages_for_the_record(answer["chat_messages"], goal_image_urls(obs)),
             stats=step,
-            extra={"agentlab_stats": stats, "agentlab_extra_info": answer.get("extra_info") or {}},
+            extra=AgentExtra(other={"agentlab_stats": stats, "agentlab_extra_info": answer.get("extra_info") or {}}),
         )
 
     def stats(self) -> dict[str, Any]:
