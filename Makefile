@@ -36,6 +36,7 @@ lint: setup
 bench: setup
 	cd bench && python throughput.py && python planning.py && python report_build.py && python llm_local.py && python fidelity.py && python concurrency.py && python cube.py
 
+# The tests that start no browser, no Snakemake run and no other interpreter (~3 min; docs/testing.md).
 test-quick: setup
 	pytest -m "not slow"
 

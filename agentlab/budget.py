@@ -5,7 +5,8 @@ the agent's, not retried). A study stops starting episodes once the attempts it 
 `max_cost_usd`: every attempt appends its cost to `spend.jsonl` in the study folder, so the spend
 survives relaunches and counts retried attempts (money spent is spent); `spend_total.json` keeps
 its running total, so the check before each episode costs the same at 100 episodes as at 100,000.
-Costs are known only for priced models (agentlab/llm/pricing.py: LiteLLM's price map and our table):
+Costs are known only for priced models (agentlab/llm/pricing.py: the study config's `prices:`, which
+travel with the budget to every episode, LiteLLM's price map and our table):
 a cost limit refuses an agent whose cost is unknown before it makes a call; a token limit applies to every model.
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +30,13 @@ def total_tokens(stats: dict[str, Any]) -> int:
 
 @dataclass(frozen=True)
 class Budget:
-    """A study's limits (`budget:` in the config); None means no limit."""
+    """A study's limits (`budget:` in the config; None means no limit) and the prices its costs count in."""
 
     episode_max_tokens: int | None = None  # input + output tokens of one episode
     episode_max_cost_usd: float | None = None
     max_cost_usd: float | None = None  # the whole study: no episode starts once its spend reaches this
+    # the study config's `prices:` (model -> {input_per_million, output_per_million, cached_input_per_million})
+    prices: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__, sort_keys=True)
@@ -51,9 +54,9 @@ class Budget:
         """Why an agent with these totals cannot run under a cost limit (its cost is unknown), or None."""
         if self.needs_prices() and "cost" in stats and stats["cost"] is None:
             return (
-                "a cost budget is set but the agent's model has no price (neither LiteLLM's price map, from the "
-                "providers extra, nor agentlab/llm/pricing.py has it): add its price, or use "
-                "budget.episode_max_tokens only"
+                "a cost budget is set but the agent's model has no price (neither the study config's prices:, "
+                "LiteLLM's price map, from the providers extra, nor agentlab/llm/pricing.py has it): add it to "
+                "prices: in the study config, or use budget.episode_max_tokens only"
             )
         return None
 

@@ -375,7 +375,9 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def import_options(parser: argparse.ArgumentParser) -> None:
     """`agentlab import`'s arguments."""
-    parser.add_argument("source", type=Path, help="ServiceNow AgentLab's study folder (with exp_args.pkl files)")
+    parser.add_argument(
+        "source", type=Path, help="a ServiceNow AgentLab study folder or a cube-harness experiment folder"
+    )
     parser.add_argument("--study", required=True, help="the study to import into: <results>/<study>")
     parser.add_argument("--results", type=Path, default=Path(RESULTS_DIR), help="results folder (default: results)")
 
@@ -485,7 +487,7 @@ SUBCOMMANDS = (
     Subcommand("relaunch", "archive episodes by status so snakemake reruns them", relaunch_options, cmd_relaunch),
     Subcommand(
         "import",
-        "another framework's results (an AgentLab study folder) as episodes of a study",
+        "another framework's results (an AgentLab study, a cube-harness experiment) as episodes of a study",
         import_options,
         cmd_import,
     ),

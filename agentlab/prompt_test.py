@@ -13,7 +13,7 @@ from typing import Any
 from .errors import ConfigError
 from .layout import SUMMARY_FILE
 from .llm.chat import ChatModelArgs, ChatResponse, png_data_url
-from .records import EpisodeSummary, read_steps, read_summary
+from .records import EpisodeSummary, StepRecord, read_steps, read_summary
 
 SCREENSHOT_NOTE = "(the step's screenshot)"  # what step records keep in place of the screenshot they sent
 
@@ -62,7 +62,7 @@ def parse_override(text: str) -> tuple[str, Any]:
         return key, value
 
 
-def load_episode(folder: Path, step: int) -> tuple[EpisodeSummary, list[dict[str, Any]], int]:
+def load_episode(folder: Path, step: int) -> tuple[EpisodeSummary, list[StepRecord], int]:
     """The episode's summary, its step records and the index of step `step` among them."""
     if not (folder / SUMMARY_FILE).is_file():
         raise ConfigError(
@@ -71,10 +71,9 @@ def load_episode(folder: Path, step: int) -> tuple[EpisodeSummary, list[dict[str
         )
     summary = read_summary(folder / SUMMARY_FILE)
     records, _ = read_steps(folder)
-    steps = [record.get("step") for record in records]
-    asked = [i for i, number in enumerate(steps) if number == step and records[i].get("action")]
+    asked = [i for i, record in enumerate(records) if record.step == step and record.action]
     if not asked:
-        acted = [str(number) for number, record in zip(steps, records, strict=True) if record.get("action")]
+        acted = [str(record.step) for record in records if record.action]
         raise ConfigError(
             f"step {step} of {folder} has no recorded agent answer; allowed: "
             f"{', '.join(acted) or 'none (the episode has no steps)'}"
@@ -82,11 +81,12 @@ def load_episode(folder: Path, step: int) -> tuple[EpisodeSummary, list[dict[str
     return summary, records, asked[0]
 
 
-def recorded_messages(record: dict[str, Any], folder: Path) -> tuple[list[dict[str, Any]], list[str]]:
+def recorded_messages(record: StepRecord, folder: Path) -> tuple[list[dict[str, Any]], list[str]]:
     """The prompt the agent sent at a step (its messages before the first answer), the screenshot put
     back where the record noted it; images that cannot be put back are left out, with a note."""
     prompt, notes = [], []
-    for message in record.get("messages") or []:
+    screenshot = record.observation.screenshot if record.observation is not None else None
+    for message in record.answer.messages if record.answer is not None else []:
         if message.get("role") == "assistant":
             break
         content = message.get("content")
@@ -95,8 +95,8 @@ def recorded_messages(record: dict[str, Any], folder: Path) -> tuple[list[dict[s
             for part in content:
                 if part.get("type") != "image_url":
                     parts.append(part)
-                elif part["image_url"].get("url") == SCREENSHOT_NOTE:
-                    url = png_data_url((folder / record["screenshot"]).read_bytes())
+                elif part["image_url"].get("url") == SCREENSHOT_NOTE and screenshot is not None:
+                    url = png_data_url((folder / screenshot).read_bytes())
                     parts.append({"type": "image_url", "image_url": {"url": url}})
                     notes.append("the screenshot is the recorded one, without any set-of-marks the agent drew on it")
                 elif part["image_url"].get("url", "").startswith(("http://", "https://", "data:")):
@@ -107,7 +107,7 @@ def recorded_messages(record: dict[str, Any], folder: Path) -> tuple[list[dict[s
         prompt.append({**message, "content": content})
     if not prompt:
         raise ConfigError(
-            f"step {record.get('step')} of {folder} has no recorded prompt (agent "
+            f"step {record.step} of {folder} has no recorded prompt (agent "
             "without chat messages); allowed: --agent CONFIG to build one"
         )
     return prompt, notes
@@ -168,7 +168,7 @@ def run_prompt_test(test: PromptTest) -> PromptTestResult:
                 f"agent config {config!r} is a {type(agent_args).__name__}; allowed: a WebAgent "
                 "config to build a prompt from the recorded observation"
             )
-        prompt = recorded_prompt(agent_args, context, summary.goal or "", records, index, test.episode)
+        prompt = recorded_prompt(agent_args, context, summary.outcome.goal or "", records, index, test.episode)
         messages, notes = prompt.messages, [f"prompt cut: {cut}" for cut in prompt.cuts]
         changed = ", ".join(f"{key}={json.dumps(value)}" for key, value in test.overrides.items())
         source = f"built by {config}{' with ' + changed if changed else ''} from the recorded observation"
@@ -189,7 +189,7 @@ def run_prompt_test(test: PromptTest) -> PromptTestResult:
     except AnswerParseError as problem:
         action, error = None, str(problem)
     return PromptTestResult(
-        messages, source, notes, model_args.model_name, response, action, error, records[index].get("action")
+        messages, source, notes, model_args.model_name, response, action, error, records[index].action
     )
 
 

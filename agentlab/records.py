@@ -8,7 +8,6 @@ never let one damaged file stop a study's tables (they raise or report `DamagedR
 from __future__ import annotations
 
 import dataclasses
-import gzip
 import io
 import json
 import math
@@ -16,11 +15,11 @@ import os
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, get_args
+from types import UnionType
+from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from .io import RefusedFile, open_inside, read_inside
 from .layout import OBSERVATIONS_DIR, SCREENSHOTS_DIR, STEPS_FILE
-from .masking import key_values, mask_keys
 
 # 3: summaries carry `provenance`; 2: they carry `format_version`; 1: those written before it
 # (all read the same way: older ones have no provenance).
@@ -97,6 +96,10 @@ class Provenance:
         return cls(data["commit"], data["dirty"], data["agentlab"], imported)
 
 
+# Metadata of an outcome field the summary keeps elsewhere (chromium_version: in its versions).
+NOT_IN_SUMMARY = {"in_summary": False}
+
+
 @dataclass
 class EpisodeOutcome:
     """What running an episode found out: the episode loop's (or the supervisor's) result."""
@@ -110,7 +113,7 @@ class EpisodeOutcome:
     stop_reason: StopReason | None = None
     error: EpisodeError | None = None
     goal: str | None = None
-    chromium_version: str | None = None
+    chromium_version: str | None = field(default=None, metadata=NOT_IN_SUMMARY)
     agent_args: dict[str, Any] | None = None  # the resolved agent config (agent_args_to_dict)
     agent_details: dict[str, Any] = field(default_factory=dict)  # what the agent said of itself (Agent.details)
     benchmark_details: dict[str, Any] = field(default_factory=dict)  # a cube's name, version and packages
@@ -136,30 +139,17 @@ class EpisodeOutcome:
 
 @dataclass
 class EpisodeSummary:
-    """An episode's `summary.json`: who ran what, its outcome, and how it ran. Written last, so its
-    presence means the episode is finished."""
+    """An episode's `summary.json`: who ran what (the fields before `outcome`), its outcome, and how it
+    ran (the fields after). Written last, so its presence means the episode is finished. On disk the
+    outcome's fields sit beside the others (one flat object), its Chromium version in `versions`."""
 
     benchmark: str
     agent: str
     task: str
     seed: int
-    status: Status
+    outcome: EpisodeOutcome
     study: str = ""
     max_steps: int | None = None
-    reward: float = 0.0
-    success: bool = False
-    n_steps: int = 0
-    terminated: bool = False
-    truncated: bool = False
-    stop_reason: StopReason | None = None
-    error: EpisodeError | None = None
-    goal: str | None = None
-    agent_args: dict[str, Any] | None = None
-    agent_details: dict[str, Any] = field(default_factory=dict)
-    benchmark_details: dict[str, Any] = field(default_factory=dict)
-    config_hash: str | None = None
-    agent_stats: dict[str, Any] = field(default_factory=dict)
-    timings: dict[str, Any] = field(default_factory=dict)
     elapsed_s: float | None = None
     attempt: int = 1
     max_attempts: int = 1
@@ -174,6 +164,8 @@ class EpisodeSummary:
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
+        outcome = data.pop("outcome")
+        data.update({name: outcome[name] for name in _summary_outcome_fields()})
         if data["provenance"] is not None and data["provenance"]["imported"] is None:
             del data["provenance"]["imported"]  # run here: written as before imports existed
         return data
@@ -194,43 +186,51 @@ class EpisodeSummary:
                 raise DamagedRecord(path, f"{name} is {value!r}, not {' or '.join(k.__name__ for k in kinds)}")
         if isinstance(data.get("reward"), float) and not math.isfinite(data["reward"]):
             raise DamagedRecord(path, f"reward is {data['reward']!r}, not a finite number")
-        fields = {name: data[name] for name in _field_names(cls) if name in data}
-        fields["format_version"] = data.get("format_version", 1)
-        if fields.get("error") is not None:
-            error = fields["error"]
+        outcome = {name: data[name] for name in _summary_outcome_fields() if name in data}
+        if outcome.get("error") is not None:
+            error = outcome["error"]
             if not isinstance(error, dict) or not {"type", "message"} <= set(error):
                 raise DamagedRecord(path, f"error is {error!r}, not an object with type and message")
-            fields["error"] = EpisodeError(str(error["type"]), str(error["message"]), str(error.get("traceback", "")))
+            outcome["error"] = EpisodeError(str(error["type"]), str(error["message"]), str(error.get("traceback", "")))
+        fields = {name: data[name] for name in _field_names(cls) if name in data and name != "outcome"}
+        fields["format_version"] = data.get("format_version", 1)
         if fields.get("provenance") is not None:
             fields["provenance"] = Provenance.from_dict(fields["provenance"], path)
+        chromium = (fields.get("versions") or {}).get("chromium")
+        fields["outcome"] = EpisodeOutcome(**outcome, chromium_version=chromium if isinstance(chromium, str) else None)
         return cls(**fields)
 
 
-# Types of the summary fields that readers compute with (bool is not a number here).
-SUMMARY_TYPES: dict[str, tuple[type, ...]] = {
-    "study": (str,),
-    "benchmark": (str,),
-    "agent": (str,),
-    "task": (str,),
-    "seed": (int,),
-    "max_steps": (int,),
-    "reward": (int, float),
-    "success": (bool,),
-    "n_steps": (int,),
-    "terminated": (bool,),
-    "truncated": (bool,),
-    "stop_reason": (str,),
-    "agent_stats": (dict,),
-    "agent_details": (dict,),
-    "benchmark_details": (dict,),
-    "timings": (dict,),
-    "elapsed_s": (int, float),
-    "attempt": (int,),
-    "max_attempts": (int,),
-    "versions": (dict,),
-    "spec": (dict,),
-    "format_version": (int,),
-}
+def _summary_outcome_fields() -> tuple[str, ...]:
+    """The outcome's fields that summary.json holds beside the run's (all but those kept elsewhere)."""
+    return tuple(f.name for f in dataclasses.fields(EpisodeOutcome) if f.metadata.get("in_summary", True))
+
+
+def _json_types(annotation: Any) -> tuple[type, ...] | None:
+    """The JSON values a field annotated `annotation` may hold (None aside; a float may be written as an
+    int, a bool is no number), or None for a record of its own, which its from_dict checks."""
+    kinds: list[type] = []
+    for part in get_args(annotation) if get_origin(annotation) in (Union, UnionType) else (annotation,):
+        base = get_origin(part) or part
+        if base is type(None):
+            continue
+        if base is Literal:
+            kinds.append(str)
+        elif base is float:
+            kinds += [int, float]
+        elif base in (int, str, bool, dict, list):
+            kinds.append(base)
+        else:
+            return None
+    return tuple(kinds)
+
+
+def _summary_types() -> dict[str, tuple[type, ...]]:
+    """The JSON types of every flat summary.json field, from the records' annotations."""
+    hints = {**get_type_hints(EpisodeSummary), **get_type_hints(EpisodeOutcome)}
+    names = [name for name in _field_names(EpisodeSummary) if name != "outcome"] + list(_summary_outcome_fields())
+    types = {name: _json_types(hints[name]) for name in names}
+    return {name: kinds for name, kinds in types.items() if kinds is not None}
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
@@ -241,6 +241,10 @@ def _field_names(cls: type) -> tuple[str, ...]:
     if cls not in _FIELD_NAMES:
         _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
     return _FIELD_NAMES[cls]
+
+
+# Types of the summary fields that readers compute with, checked on every read.
+SUMMARY_TYPES: dict[str, tuple[type, ...]] = _summary_types()
 
 
 def read_summary(path: Path | str, inside: Path | str | None = None) -> EpisodeSummary:
@@ -278,44 +282,207 @@ def observation_name(step: int) -> str:
     return f"{OBSERVATIONS_DIR}/step_{step:03d}.json.gz"
 
 
-def encode_png(pixels: Any) -> bytes:
-    """PNG bytes of an RGB array (height, width, 3)."""
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format="PNG", compress_level=3)
-    return buffer.getvalue()
-
-
-def axtree_text(obs: dict) -> str:
-    """The accessibility tree as BrowserGym prints it, with every element that has a bid."""
-    from browsergym.utils.obs import flatten_axtree_to_str
-
-    return flatten_axtree_to_str(
-        obs["axtree_object"],
-        extra_properties=obs.get("extra_element_properties"),
-        with_clickable=True,
-        skip_generic=False,
-    )
+def _typed(data: dict[str, Any], name: str, kinds: type | tuple[type, ...], default: Any = None) -> Any:
+    """`data[name]` if it is of `kinds` (a bool is no number here), else `default`: a step line from an
+    older format, another framework or a damaged file reads as what it has."""
+    value = data.get(name)
+    allowed = kinds if isinstance(kinds, tuple) else (kinds,)
+    return value if isinstance(value, allowed) and (bool in allowed or not isinstance(value, bool)) else default
 
 
-def page_details(obs: dict) -> dict[str, Any]:
-    """What the trace viewer shows of a page besides the AXTree, too large for steps.jsonl: the pruned
-    HTML and the properties (bbox, visibility, clickable, set_of_marks) of every element with a box."""
-    from browsergym.utils.obs import flatten_dom_to_str, prune_html
+@dataclass
+class StepObservation:
+    """What the agent saw at a step: the page's URL, the files (in the episode folder) of its screenshot
+    and of its page details (gzipped pruned HTML and element boxes; None in steps before they were
+    recorded, or when a file was refused), the AXTree as BrowserGym prints it and the focused element."""
 
-    properties = obs.get("extra_element_properties") or {}
-    return {
-        "pruned_html": prune_html(flatten_dom_to_str(obs["dom_object"])) if obs.get("dom_object") else "",
-        "elements": {bid: props for bid, props in properties.items() if props.get("bbox")},
-    }
+    url: str = ""
+    screenshot: str | None = None
+    page_details: str | None = None
+    axtree: str = ""
+    focused_element_bid: str = ""
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StepObservation:
+        return cls(
+            _typed(data, "url", str, ""),
+            _typed(data, "screenshot", str),
+            _typed(data, "page_details", str),
+            _typed(data, "axtree", str, ""),
+            _typed(data, "focused_element_bid", str, ""),
+        )
 
 
-def read_page_details(directory: Path, record: dict[str, Any]) -> dict[str, Any] | None:
-    """The page details (pruned HTML, element properties) a step record names; None if it names none
-    or the file is missing or damaged."""
-    name = record.get("page_details")
-    if not isinstance(name, str):
+@dataclass
+class AgentExtra:
+    """What an agent keeps in the trace besides its answer: the parse errors that made it ask again,
+    the prompt parts its token budget cut ({"part", "tokens_before", "tokens_after"}), the prompt's
+    estimated tokens and its memory (WebAgent's); anything else an agent keeps (a bridged agent's stats
+    and extra info) in `other`."""
+
+    parse_errors: list[str] | None = None
+    prompt_cuts: list[dict[str, Any]] | None = None
+    prompt_tokens_estimate: int | None = None
+    memory: str | None = None
+    other: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        named = {name: getattr(self, name) for name in _field_names(AgentExtra)[:-1]}
+        return {**{name: value for name, value in named.items() if value is not None}, **self.other}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> AgentExtra:
+        data = data if isinstance(data, dict) else {}
+        errors = _typed(data, "parse_errors", list)
+        return cls(
+            [str(error) for error in errors] if errors is not None else None,
+            _typed(data, "prompt_cuts", list),
+            _typed(data, "prompt_tokens_estimate", int),
+            _typed(data, "memory", str),
+            {key: value for key, value in data.items() if key not in _field_names(AgentExtra)},
+        )
+
+
+@dataclass
+class StepAnswer:
+    """The agent's answer at a step: its action (None: it stopped the episode), its reasoning, the chat
+    messages it sent and got, this step's numbers (tokens, cost, latency) and what else it kept."""
+
+    action: str | None
+    think: str = ""
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    agent_stats: dict[str, Any] = field(default_factory=dict)
+    agent_extra: AgentExtra = field(default_factory=AgentExtra)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "action": self.action,
+            "think": self.think,
+            "messages": self.messages,
+            "agent_stats": self.agent_stats,
+            "agent_extra": self.agent_extra.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StepAnswer:
+        messages = _typed(data, "messages", list, [])
+        return cls(
+            _typed(data, "action", str),
+            _typed(data, "think", str, ""),
+            [message for message in messages if isinstance(message, dict)],
+            _typed(data, "agent_stats", dict, {}),
+            AgentExtra.from_dict(data.get("agent_extra")),
+        )
+
+
+@dataclass
+class StepEffect:
+    """What BrowserGym's step returned for the action: the reward, whether the task ended or was cut
+    short, the error the action raised (shown to the agent at the next step) and the task's info."""
+
+    reward: float = 0.0
+    terminated: bool = False
+    truncated: bool = False
+    last_action_error: str = ""
+    task_info: Any = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StepEffect:
+        return cls(
+            float(_typed(data, "reward", (int, float), 0.0)),
+            _typed(data, "terminated", bool, False),
+            _typed(data, "truncated", bool, False),
+            _typed(data, "last_action_error", str, ""),
+            data.get("task_info"),
+        )
+
+
+@dataclass
+class StepRecord:
+    """One line of `steps.jsonl`, written by the episode loop and read by every reader (tables, trace
+    pages, prompt tests, replay). The line is flat JSON: each group's keys side by side, a group absent
+    when the step had none (a replay trace has only an action).
+
+    - observation: what the agent saw (StepObservation); `step` its number.
+    - answer: the agent's answer (StepAnswer); None when it was not asked (the last observation, the
+      step limit or the budget reached) or failed without one: written as `"action": null`.
+    - targets: the elements (with the box they had) or points the action acted on, for the trace viewer;
+      tool_calls: a CUBE episode's function calls; refused_navigations: URLs the navigation guard refused.
+    - effect: what the browser step returned (StepEffect), absent if it did not run.
+    - timings: the step's profiling timeline in seconds (agent_s, env_step_s and BrowserGym's phases).
+    - budget_exceeded: why the budget ended the episode at this step.
+
+    Steps of every format read: the first ones lack page_details, targets and the timing phases;
+    imported ones may lack the effect or carry the previous action's error."""
+
+    step: int | None = None
+    observation: StepObservation | None = None
+    answer: StepAnswer | None = None
+    targets: list[dict[str, Any]] | None = None
+    tool_calls: list[dict[str, Any]] | None = None
+    refused_navigations: list[str] | None = None
+    effect: StepEffect | None = None
+    timings: dict[str, Any] | None = None
+    budget_exceeded: str | None = None
+
+    @property
+    def action(self) -> str | None:
+        return self.answer.action if self.answer is not None else None
+
+    @property
+    def last_action_error(self) -> str:
+        return self.effect.last_action_error if self.effect is not None else ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON line's object, keys in the order steps have always been written."""
+        data: dict[str, Any] = {} if self.step is None else {"step": self.step}
+        if self.observation is not None:
+            data.update(dataclasses.asdict(self.observation))
+        data.update(self.answer.to_dict() if self.answer is not None else {"action": None})
+        for name in ("targets", "tool_calls", "refused_navigations"):
+            if getattr(self, name) is not None:
+                data[name] = getattr(self, name)
+        if self.effect is not None:
+            data.update(dataclasses.asdict(self.effect))
+        if self.timings is not None:
+            data["timings"] = self.timings
+        if self.budget_exceeded is not None:
+            data["budget_exceeded"] = self.budget_exceeded
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StepRecord:
+        """The record a JSON line's object describes, whatever format wrote it; a value of the wrong
+        type reads as absent."""
+
+        def has_any(group: type) -> bool:
+            return any(name in data for name in _field_names(group))
+
+        answered = data.get("action") is not None or any(name in data for name in _field_names(StepAnswer)[1:])
+        refused = _typed(data, "refused_navigations", list)
+        budget = data.get("budget_exceeded")
+        return cls(
+            step=_typed(data, "step", int),
+            observation=StepObservation.from_dict(data) if has_any(StepObservation) else None,
+            answer=StepAnswer.from_dict(data) if answered else None,
+            targets=_dicts(data.get("targets")),
+            tool_calls=_dicts(data.get("tool_calls")),
+            refused_navigations=[str(url) for url in refused] if refused is not None else None,
+            effect=StepEffect.from_dict(data) if has_any(StepEffect) else None,
+            timings=_typed(data, "timings", dict),
+            budget_exceeded=None if budget is None else str(budget),
+        )
+
+
+def _dicts(value: Any) -> list[dict[str, Any]] | None:
+    """The objects of a JSON list (None if `value` is no list)."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else None
+
+
+def read_page_details(directory: Path, name: str | None) -> dict[str, Any] | None:
+    """The page details (pruned HTML, element properties) in the file `name` a step record names; None if
+    it names none or the file is missing or damaged."""
+    if name is None:
         return None
     try:
         inflater = zlib.decompressobj(wbits=31)  # gzip, inflated to at most the cap
@@ -326,13 +493,13 @@ def read_page_details(directory: Path, record: dict[str, Any]) -> dict[str, Any]
     return details if isinstance(details, dict) else None
 
 
-def read_records(path: Path) -> list[dict[str, Any]]:
-    """The records of a JSON-lines file (a replay trace in steps.jsonl's format), in order; DamagedRecord
-    at the first line that is not a JSON object."""
+def read_records(path: Path) -> list[StepRecord]:
+    """The step records of a JSON-lines file (a replay trace in steps.jsonl's format), in order;
+    DamagedRecord at the first line that is not a JSON object."""
     records, problems = read_records_tolerantly(path)
     if problems:
         raise DamagedRecord(path, problems[0])
-    return records
+    return [StepRecord.from_dict(record) for record in records]
 
 
 def read_records_tolerantly(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
@@ -360,43 +527,10 @@ def read_records_tolerantly(path: Path) -> tuple[list[dict[str, Any]], list[str]
     return records, problems
 
 
-def read_steps(directory: Path) -> tuple[list[dict[str, Any]], list[str]]:
+def read_steps(directory: Path) -> tuple[list[StepRecord], list[str]]:
     """An episode's step records (steps.jsonl, [] if it has none) and the problems of its bad lines."""
     try:
-        return read_records_tolerantly(directory / STEPS_FILE)
+        records, problems = read_records_tolerantly(directory / STEPS_FILE)
     except FileNotFoundError:
         return [], []
-
-
-class StepWriter:
-    """Appends step records to `steps.jsonl` (flushed per step, key values masked); writes screenshots and
-    page details in `directory`."""
-
-    def __init__(self, directory: Path):
-        self.directory = directory
-        self.keys = key_values()
-        (directory / SCREENSHOTS_DIR).mkdir(parents=True, exist_ok=True)
-        (directory / OBSERVATIONS_DIR).mkdir(exist_ok=True)
-        self._steps = open(directory / STEPS_FILE, "a", encoding="utf-8")
-
-    def observation(self, step: int, obs: dict) -> dict[str, Any]:
-        """Record fields describing the observation the agent sees at `step`; saves its screenshot."""
-        name = screenshot_name(step)
-        (self.directory / name).write_bytes(encode_png(obs["screenshot"]))
-        details = observation_name(step)
-        (self.directory / details).write_bytes(gzip.compress(json.dumps(page_details(obs)).encode(), mtime=0))
-        return {
-            "step": step,
-            "url": obs.get("url", ""),
-            "screenshot": name,
-            "page_details": details,
-            "axtree": axtree_text(obs),
-            "focused_element_bid": obs.get("focused_element_bid", ""),
-        }
-
-    def write(self, record: dict[str, Any]) -> None:
-        self._steps.write(mask_keys(json.dumps(record, ensure_ascii=False, default=str), self.keys) + "\n")
-        self._steps.flush()
-
-    def close(self) -> None:
-        self._steps.close()
+    return [StepRecord.from_dict(record) for record in records], problems

@@ -61,7 +61,7 @@ class StatusReader:
             return entry[3]
         status: str
         try:
-            status = read_summary(summary, inside=self.study_dir).status
+            status = read_summary(summary, inside=self.study_dir).outcome.status
         except DamagedRecord:
             status = "damaged"
         except FileNotFoundError:  # removed since the stat

@@ -304,7 +304,7 @@ def load_study(config: dict) -> Study:
         step_timeout_s=episode["step_timeout_s"],
         episode_timeout_s=episode["episode_timeout_s"],
         workers=episode["workers"],
-        budget=Budget(**config["budget"]),
+        budget=Budget(**config["budget"], prices=config["prices"]),
         max_concurrent_requests=episode["max_concurrent_requests"],
         max_concurrent_resets=episode["max_concurrent_resets"],
         strict_provenance=episode["strict_provenance"],

@@ -6,10 +6,13 @@ Standard library only at the top: the hosts load this file by path inside interp
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
+import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -77,3 +80,17 @@ def error_answer(error: BaseException, **flags: bool) -> dict[str, Any]:
         "traceback": "".join(traceback.format_exception(error)),
         **flags,
     }
+
+
+def print_document(produce: Callable[[], Any]) -> None:
+    """Print what `produce()` returns as one JSON line, the whole of stdout: whatever the foreign code
+    prints meanwhile (to Python's stdout or to file descriptor 1) goes to stderr."""
+    saved = os.dup(1)
+    with contextlib.redirect_stdout(sys.stderr):
+        os.dup2(2, 1)
+        try:
+            document = produce()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+    sys.stdout.write(json.dumps(document) + "\n")

@@ -5,7 +5,7 @@ each: the cube seeds every page alike), each episode a reset and 3 x noop (Brows
 by a scripted agent, at 1 and 8 parallel episodes. Ours runs a real Snakemake study of the cube
 (the replay agent playing noop() x 3, max_steps 4: it stops after its script; --cores N
 --resources browser=N). cube-harness runs in its own venv (bench/peer/, installed on first use
-into ~/.cache/agentlab/ from bench/peer/cube-harness-0.1.0rc2.lock.txt): an Experiment driven
+into ~/.cache/agentlab/ from agentlab/results_io/cube-harness-0.1.0rc2.lock.txt): an Experiment driven
 by `run_with_ray(exp, n_cpus=N)`, Ray on this node without its dashboard, its scripted agent
 calling noop x 3, then a step with no call, its end (bench/peer/cube_scripted_agent.py).
 
@@ -32,37 +32,20 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 from common import MINIWOB_TASKS, REPO, RunSampler, machine_load, snakemake, tool_env
 
 from agentlab.benchmarks.cube.environment import CubeEnvironment
+from agentlab.results_io.cube_harness_environment import CUBE_HARNESS as PEER
+from agentlab.results_io.cube_harness_environment import CubeHarnessEnvironment
 
 TASKS = MINIWOB_TASKS
 ACTIONS = ["noop()"] * 3
 MAX_STEPS = len(ACTIONS) + 1  # room for the step where the replay agent, its script over, stops
 CUBE = "miniwob-cube"
-PEER = "cube-harness-0.1.0rc2"
-PEER_LOCK = REPO / "bench" / "peer" / f"{PEER}.lock.txt"
 PEER_RUN = REPO / "bench" / "peer" / "cube_harness_run.py"
 ERRORS = ("agent_error", "infra_error", "eval_error")
-
-
-@dataclass(frozen=True)
-class CubeHarnessEnvironment(CubeEnvironment):
-    """cube-harness 0.1.0rc2's venv: made, as the CUBE environment is, by a Python 3.12 found the way a
-    user has one ($AGENTLAB_CUBE_PYTHON, python3.12 on PATH that runs, pyenv's versions, uv), from its lock."""
-
-    lock: Path = PEER_LOCK
-    name: str = PEER
-    variable: str = "AGENTLAB_CUBE_HARNESS_VENV"
-    install_hint: str = "python bench/cube.py (installs it on first use)"
-
-    @classmethod
-    def configured(cls) -> CubeHarnessEnvironment:
-        """$AGENTLAB_CUBE_HARNESS_VENV, else ~/.cache/agentlab/cube-harness-0.1.0rc2."""
-        return cls(Path(os.environ.get(cls.variable) or Path.home() / ".cache" / "agentlab" / PEER).expanduser())
 
 
 def install(environment: CubeEnvironment) -> None:

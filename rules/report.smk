@@ -1,7 +1,9 @@
 # The study's static HTML report (agentlab/report/): index.html and one trace page per episode.
 # Its inputs are the aggregate rule's summary table and plots, which are rebuilt whenever an episode
 # summary changes (steps and screenshots change with it); the trace pages are one folder output,
-# rebuilt whole.
+# rebuilt whole. It builds from the aggregate's tables (agentlab/analyze/outputs.py), all written by
+# the job that writes summary.csv: the input stands for them (listing them would rerun every
+# finished study's report).
 rule report:
     input:
         manifest="results/{study}/study.json",

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -137,12 +139,31 @@ def no_backend(monkeypatch):
         monkeypatch.setenv(name, "127.0.0.1,localhost")
 
 
+TINY_STUDY = {
+    "study": "tiny",
+    "benchmarks": {"miniwob": {"tasks": ["click-test", "click-button"], "seeds": [0, 1], "max_steps": 3}},
+    "agents": {"replay": replay_agent()},
+    "episode": {"retries": 1, "step_timeout_s": 120, "episode_timeout_s": 600},
+}
+
+
 @pytest.fixture
 def tiny_study() -> dict:
     """Two MiniWoB tasks × two seeds, replayed: a real study that takes seconds."""
-    return {
-        "study": "tiny",
-        "benchmarks": {"miniwob": {"tasks": ["click-test", "click-button"], "seeds": [0, 1], "max_steps": 3}},
-        "agents": {"replay": replay_agent()},
-        "episode": {"retries": 1, "step_timeout_s": 120, "episode_timeout_s": 600},
-    }
+    return copy.deepcopy(TINY_STUDY)
+
+
+@pytest.fixture(scope="session")
+def finished_tiny_study(tmp_path_factory) -> Path:
+    """A folder where the real workflow ran the tiny study once, shared by the tests that only need its outputs."""
+    workdir = tmp_path_factory.mktemp("finished-tiny")
+    run_snakemake(workdir, TINY_STUDY)
+    return workdir
+
+
+@pytest.fixture
+def tiny_study_copy(finished_tiny_study, tmp_path) -> Path:
+    """This test's own copy of the finished tiny study (files and Snakemake's records, times kept), to change freely."""
+    workdir = tmp_path / "tiny"
+    shutil.copytree(finished_tiny_study, workdir, symlinks=True)
+    return workdir

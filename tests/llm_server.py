@@ -9,8 +9,9 @@ for an answer with tool calls in OpenAI's format (`Calls([("click", {"bid": "12"
 a function of the request body returning either, Fail(status) for an HTTP error, or HANG: accept
 the request and never answer (until the server is closed). Usage counts are deterministic: 4 characters a
 token, and cached tokens are the common prefix with the previous request, as a prefix cache does.
-The same script answers Anthropic's Messages API too (POST .../v1/messages: `content` blocks, `tool_use`,
-usage with `cache_read_input_tokens`), for clients of that API pointed at `root_url`.
+GET .../models lists no models (OpenRouter's price list, empty). The same script answers Anthropic's
+Messages API too (POST .../v1/messages: `content` blocks, `tool_use`, usage with `cache_read_input_tokens`),
+for clients of that API pointed at `root_url`.
 
 A provider's latency and rate limit: `delay_s` (seconds, or a function of the request number
 returning them) before each answer, and `max_concurrent`: a request arriving while that many are
@@ -93,9 +94,13 @@ class ScriptedLLMServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
     @property
+    def port(self) -> int:
+        return int(self._httpd.server_address[1])
+
+    @property
     def base_url(self) -> str:
         """The OpenAI API root, e.g. http://127.0.0.1:PORT/v1."""
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
+        return f"http://127.0.0.1:{self.port}/v1"
 
     @property
     def root_url(self) -> str:
@@ -152,6 +157,9 @@ class ScriptedLLMServer:
                 self.wfile.write(data)
 
             def do_GET(self) -> None:
+                if self.path.endswith("/models"):  # OpenAI's (and OpenRouter's) model list: none priced
+                    self._send(200, {"object": "list", "data": []})
+                    return
                 self._send(200, {"status": "ok"})
 
             def do_POST(self) -> None:

@@ -102,6 +102,7 @@ def test_similar_errors_are_grouped_with_counts_and_examples(tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_steps_are_loaded_on_first_use_without_any_agent_code(tmp_path):
     steps = [
         {

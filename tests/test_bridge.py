@@ -5,17 +5,20 @@ against a real OpenAI-compatible HTTP server) run through the bridge in AgentLab
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import REPO, run_snakemake
 from helpers import needs_agentlab
+from https_proxy import InterceptingProxy
 from llm_server import ScriptedLLMServer
 
 from agentlab.agents.bridge import AgentLabEnvironment, BridgeAgentArgs
 from agentlab.agents.bridge import host as wire
 from agentlab.agents.registry import load_agent_args
+from agentlab.budget import read_spend
 from agentlab.errors import ConfigError
 from agentlab.records import read_steps, read_summary
 from agentlab.study import load_study
@@ -98,7 +101,7 @@ def test_agentlab_agents_run_real_episodes_through_the_bridge(tmp_path, monkeypa
     prompts, its OpenAI client pointed at a real local HTTP server) solve MiniWoB tasks, native and
     miniwob-cube's (their string actions mapped to the cube's tool calls), in a real Snakemake study;
     our tables count them like any agent."""
-    monkeypatch.setenv("PYTHONPATH", str(PEER_AGENTS))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(PEER_AGENTS), os.environ.get("PYTHONPATH")])))
     with ScriptedLLMServer(
         then=lambda body: f"<think>The button is the only one.</think>\n<action>click('{button_bid(body)}')</action>"
     ) as server:
@@ -130,23 +133,71 @@ def test_agentlab_agents_run_real_episodes_through_the_bridge(tmp_path, monkeypa
     assert table.loc[("miniwob-cube", "scripted"), "n_success"] == 1
     assert table.loc[("miniwob-cube", "gpt4o"), "n_success"] == 1
     cube_steps, _ = read_steps(study / "miniwob-cube" / "gpt4o" / "click-test" / "seed0")
-    assert cube_steps[0]["tool_calls"] == [{"name": "click", "arguments": {"bid": "13"}, "id": None}]
+    assert cube_steps[0].tool_calls == [{"name": "click", "arguments": {"bid": "13"}, "id": None}]
 
     summary = read_summary(study / "miniwob" / "gpt4o" / "click-test" / "seed0" / "summary.json")
-    details = summary.agent_details
+    details = summary.outcome.agent_details
     assert details["class"] == "agentlab.agents.generic_agent.generic_agent.GenericAgentArgs"
     assert details["versions"]["agentlab"] == "0.4.2"
     assert details["fields"]["chat_model_args"]["model_name"] == "gpt-4o-2024-05-13"
     assert details["fields"]["flags"]["obs"]["use_html"] is True  # set_benchmark's choice for MiniWoB
-    assert summary.agent_stats["input_tokens"] > 0 and summary.agent_stats["cost"] > 0  # priced as gpt-4o-2024-05-13
+    assert (
+        summary.outcome.agent_stats["input_tokens"] > 0 and summary.outcome.agent_stats["cost"] > 0
+    )  # priced as gpt-4o-2024-05-13
     records, _ = read_steps(study / "miniwob" / "gpt4o" / "click-test" / "seed0")
-    assert records[0]["action"] == f"click('{button_bid(prompts[0])}')"
-    assert records[0]["think"] == "The button is the only one."
-    system, user = (message["content"] for message in records[0]["messages"][:2])
+    answer = records[0].answer
+    assert answer is not None and answer.action == f"click('{button_bid(prompts[0])}')"
+    assert answer.think == "The button is the only one."
+    system, user = (message["content"] for message in answer.messages[:2])
     # AgentLab's own prompt, not ours: its instructions and the HTML it shows on MiniWoB
     assert "You are an agent trying to solve a web task" in message_text(system)
     assert "HTML:\n" in message_text(user) and "AXTree:\n" in message_text(user)
     assert prompts[0]["model"] == "gpt-4o-2024-05-13" and prompts[0]["temperature"] == 0
+
+
+CLAUDE_35 = "openrouter/anthropic/claude-3.5-sonnet:beta"  # how LiteLLM names AGENT_CLAUDE_SONNET_35's model
+
+
+@pytest.mark.slow
+@needs_agentlab
+def test_agentlabs_claude_35_through_openrouter_stops_at_its_budget(tmp_path, monkeypatch):
+    """AgentLab 0.4.2's own AGENT_CLAUDE_SONNET_35, unpatched: its OpenRouter client (https://openrouter.ai/api/v1
+    is in its code) reaches the scripted server through a real HTTPS proxy it finds in the environment, as any
+    client would. LiteLLM 1.110.2's map has no OpenRouter entries, so the study config prices the model
+    ($3 / $15 per million, Sonnet 3.5's); the first episode (~$0.005) spends the $0.001 budget and none starts after."""
+    with (
+        ScriptedLLMServer(then="<think>Wait.</think>\n<action>noop()</action>") as server,
+        InterceptingProxy("openrouter.ai", server.port, tmp_path) as proxy,
+    ):
+        for name, value in proxy.environment().items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("OPENROUTER_API_KEY", "sk-or-local-test")
+        config = {
+            "study": "claude35",
+            "benchmarks": {"miniwob": {"tasks": ["click-test", "click-button"], "seeds": [0], "max_steps": 1}},
+            "agents": {"claude35": {"config": "agentlab.agents.generic_agent.AGENT_CLAUDE_SONNET_35"}},
+            "episode": {"retries": 0, "step_timeout_s": 120, "episode_timeout_s": 600},
+            "budget": {"max_cost_usd": 0.001},
+            "prices": {CLAUDE_35: {"input_per_million": 3, "output_per_million": 15}},
+        }
+        stopped = run_snakemake(tmp_path, config, "--resources", "browser=1", check=False)
+    study = tmp_path / "results" / "claude35"
+    finished = sorted(study.glob("miniwob/claude35/*/seed0/summary.json"))
+    assert stopped.returncode != 0 and len(finished) == 1 and read_spend(study).attempts == 1, stopped.stderr[-3000:]
+    assert "reaching budget.max_cost_usd=0.001" in stopped.stderr
+    summary = read_summary(finished[0])
+    stats = summary.agent_stats
+    assert stats["cost_source"] == f"study config prices[{CLAUDE_35!r}]" and stats["input_tokens"] > 0
+    assert stats["cost"] == pytest.approx((stats["input_tokens"] * 3 + stats["output_tokens"] * 15) / 1e6)
+    assert stats["cost"] > 0.001 and read_spend(study).cost_usd == pytest.approx(stats["cost"])
+    assert summary.agent_details["fields"]["chat_model_args"]["model_name"] == "anthropic/claude-3.5-sonnet:beta"
+    # every call went to "openrouter.ai" over TLS, through the proxy, with the key from the environment; the
+    # proxy refused the rest (Chromium's own calls to Google), and nothing local went through it (NO_PROXY)
+    assert "openrouter.ai:443" in proxy.connects and server.requests
+    assert not [target for target in proxy.connects if target.startswith(("127.0.0.1", "localhost"))]
+    assert set(server.paths) == {"/api/v1/chat/completions"}
+    assert set(server.authorizations) == {"Bearer sk-or-local-test"}
+    assert {body["model"] for body in server.requests} == {"anthropic/claude-3.5-sonnet:beta"}
 
 
 def message_text(content) -> str:
@@ -262,7 +313,7 @@ def test_the_agent_sees_what_agentlabs_own_loop_shows_it(tmp_path, monkeypatch):
     assert process.returncode == 0, process.stderr[-3000:]
     assert json.loads(process.stdout.splitlines()[-1])["errors"] == 0
 
-    monkeypatch.setenv("PYTHONPATH", str(PEER_AGENTS))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(PEER_AGENTS), os.environ.get("PYTHONPATH")])))
     ours = tmp_path / "ours"
     config = {
         "study": "seen",
@@ -291,6 +342,7 @@ for rows in json.load(sys.stdin):
 """
 
 
+@pytest.mark.slow
 @needs_agentlab
 def test_agentlab_columns_equal_agentlabs_own_summarize():
     """Our AgentLab columns and AgentLab 0.4.2's inspect_results.summarize (run in its environment)

@@ -20,6 +20,9 @@ from agentlab.agents.bridge import AgentLabEnvironment, BridgeAgentArgs
 from agentlab.agents.bridge.agent import HostProcess
 from agentlab.errors import InfraError
 
+# every test starts an AgentLab interpreter (a zygote or a host)
+pytestmark = pytest.mark.slow
+
 CONTEXT = EpisodeContext("miniwob", "click-test", 0, 5, ActionSetArgs(("miniwob_all",)))
 # An AgentLab AgentArgs answering each observation with its goal, after `delay_s`: what a model's latency looks like.
 SLOW_ECHO = """

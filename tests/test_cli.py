@@ -34,6 +34,7 @@ BAD_ARGUMENTS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("arguments, message", BAD_ARGUMENTS, ids=[" ".join(a[:2]) for a, _ in BAD_ARGUMENTS])
 def test_bad_arguments_get_one_line_and_exit_code_2(tmp_path, arguments, message):
     (tmp_path / "broken.yaml").write_text("study: [unclosed\n")

@@ -71,6 +71,7 @@ def test_an_uncapped_endpoint_takes_no_slot(monkeypatch, tmp_path):
     assert len(list(tmp_path.rglob("slot-*"))) == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("limit", [1, 2])
 def test_slots_hold_across_processes(limit, monkeypatch, tmp_path):
     """Five processes want the same slot; at most `limit` of them are inside it at any moment."""

@@ -43,6 +43,7 @@ def cube_study(tasks=TASKS, agents=None, **settings) -> dict:
     }
 
 
+@pytest.mark.slow
 def test_agentlab_check_counts_every_web_cubes_tasks_from_the_snapshots(tmp_path):
     """Planning imports no cube and needs no CUBE environment: task lists come from the snapshots."""
     config = {
@@ -70,6 +71,7 @@ def test_cube_tasks_are_selected_by_name_glob_and_metadata():
     assert {tool["function"]["name"] for tool in benchmark.tools} >= {"click", "fill", "goto", "noop"}
 
 
+@pytest.mark.slow
 def test_a_study_naming_a_cube_without_its_environment_stops_in_one_line(tmp_path, monkeypatch):
     monkeypatch.setenv("AGENTLAB_CUBE_VENV", str(tmp_path / "no-venv"))
     process = run_snakemake(tmp_path, cube_study(tasks=["click-test"]), check=False)

@@ -86,6 +86,7 @@ def pyenv_folder(root: Path, python312: Path) -> Path:
     return root / "versions" / "3.12.1" / "bin" / "python3.12"
 
 
+@pytest.mark.slow
 def test_a_failing_shim_is_passed_over_for_pyenvs_python(bare_machine, tmp_path, python312):
     shim = failing_shim(bare_machine)
     found = pyenv_folder(tmp_path / "pyenv", python312)
@@ -94,12 +95,14 @@ def test_a_failing_shim_is_passed_over_for_pyenvs_python(bare_machine, tmp_path,
     assert find_python() == str(found)
 
 
+@pytest.mark.slow
 def test_pyenv_root_falls_back_to_PYENV_ROOT(bare_machine, tmp_path, monkeypatch, python312):
     found = pyenv_folder(tmp_path / "pyenv", python312)
     monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "pyenv"))
     assert find_python() == str(found)
 
 
+@pytest.mark.slow
 def test_a_python312_on_path_that_runs_is_taken_first(bare_machine, tmp_path, monkeypatch, python312):
     (bare_machine / "python3.12").symlink_to(python312)
     pyenv_folder(tmp_path / "pyenv", python312)
@@ -107,6 +110,7 @@ def test_a_python312_on_path_that_runs_is_taken_first(bare_machine, tmp_path, mo
     assert find_python() == str(bare_machine / "python3.12")
 
 
+@pytest.mark.slow
 def test_an_interpreter_of_another_version_is_not_taken(bare_machine):
     (bare_machine / "python3.12").symlink_to(sys.executable)  # named 3.12, answers 3.11
     with pytest.raises(ConfigError) as raised:
@@ -117,6 +121,7 @@ def test_an_interpreter_of_another_version_is_not_taken(bare_machine):
     assert "AGENTLAB_CUBE_PYTHON" in message
 
 
+@pytest.mark.slow
 def test_AGENTLAB_CUBE_PYTHON_comes_first_and_must_be_312(bare_machine, monkeypatch, python312):
     failing_shim(bare_machine)
     monkeypatch.setenv("AGENTLAB_CUBE_PYTHON", str(python312))
@@ -131,6 +136,7 @@ def test_AGENTLAB_CUBE_PYTHON_comes_first_and_must_be_312(bare_machine, monkeypa
         find_python()
 
 
+@pytest.mark.slow
 def test_check_says_how_to_get_python_then_how_to_install(bare_machine, tmp_path, monkeypatch, python312):
     monkeypatch.setenv("AGENTLAB_CUBE_VENV", str(tmp_path / "cube-venv"))
     environment = CubeEnvironment.configured()
@@ -147,6 +153,7 @@ def test_check_says_how_to_get_python_then_how_to_install(bare_machine, tmp_path
     )
 
 
+@pytest.mark.slow
 def test_cube_status_without_the_environment_is_one_line(tmp_path, python312):
     environment = {**os.environ, "AGENTLAB_CUBE_VENV": str(tmp_path / "none"), "AGENTLAB_CUBE_PYTHON": str(python312)}
     done = subprocess.run(
@@ -207,6 +214,7 @@ def tiny_environment(tmp_path_factory) -> CubeEnvironment:
     return environment
 
 
+@pytest.mark.slow
 def test_install_is_idempotent(tiny_environment):
     environment = tiny_environment
     assert environment.installed() and (environment.venv / MARKER).read_bytes() == environment.lock.read_bytes()
@@ -220,6 +228,7 @@ def test_install_is_idempotent(tiny_environment):
     environment.check()
 
 
+@pytest.mark.slow
 def test_a_users_cube_metadata_is_found_beside_its_module_without_importing_it(tiny_environment):
     environment = tiny_environment
     metadata = own_cube_metadata_file("tiny_cube.configs:CONFIG", environment)
@@ -354,6 +363,7 @@ NOT_INSTALLED = (
 )
 
 
+@pytest.mark.slow
 def test_preflight_names_the_missing_environment_variables_and_open_web(no_cube_backend):
     assert backend_problems("miniwob-cube") == [NOT_INSTALLED]
     assert backend_problems("workarena-cube") == [
@@ -368,6 +378,7 @@ def test_preflight_names_the_missing_environment_variables_and_open_web(no_cube_
     ]
 
 
+@pytest.mark.slow
 def test_preflight_probes_the_instance_and_the_sites_of_the_selected_tasks(no_cube_backend, monkeypatch, servers):
     monkeypatch.setenv("SNOW_INSTANCE_UNAME", "admin")
     monkeypatch.setenv("SNOW_INSTANCE_PWD", "secret")
@@ -385,6 +396,7 @@ def test_preflight_probes_the_instance_and_the_sites_of_the_selected_tasks(no_cu
     assert backend_problems("webarena-verified-cube", shopping_admin_only) == [NOT_INSTALLED]
 
 
+@pytest.mark.slow
 def test_preflight_of_the_open_web_against_real_servers(no_cube_backend, monkeypatch, servers):
     monkeypatch.setenv("BRAVE_API_KEY", "key")
     monkeypatch.setenv("OPENAI_API_KEY", "key")
@@ -395,6 +407,7 @@ def test_preflight_of_the_open_web_against_real_servers(no_cube_backend, monkeyp
     ]
 
 
+@pytest.mark.slow
 def test_preflight_names_a_cube_missing_from_an_installed_environment(tiny_environment):
     environment = tiny_environment
     assert CubeBackend(known_cube("miniwob-cube"), environment).problems(["click-test"]) == [

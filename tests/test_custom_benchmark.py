@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 import yaml
 from conftest import BIN, REPO, replay_agent, run_snakemake, tool_env
+from llm_server import ScriptedLLMServer
 
 from agentlab.benchmarks import CustomBenchmarkError, UnknownBenchmarkError, get_benchmark
 from agentlab.benchmarks.preflight import PreflightError, run_preflight
@@ -132,6 +133,7 @@ def test_registered_gym_ids_and_the_benchmarks_defaults(user_modules):
     assert get_benchmark("reg", "registered:BENCHMARK").env_id("registered.order") == "browsergym/registered.order"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("module, message", ERRORS, ids=[module for module, _ in ERRORS])
 def test_agentlab_check_names_a_bad_benchmark_module_in_one_line(user_modules, tmp_path, module, message):
     config_path = tmp_path / "study.yaml"
@@ -153,6 +155,7 @@ def test_bad_python_path_and_built_in_names_are_refused(user_modules):
         get_benchmark("x", "mytasks.tasks")
 
 
+@pytest.mark.slow
 def test_agentlab_check_counts_a_custom_benchmarks_episodes(user_modules, tmp_path):
     config_path = tmp_path / "study.yaml"
     config_path.write_text(yaml.safe_dump(study_config(tasks=["*-form", "order-plan"], seeds=[0, 1, 2])))
@@ -191,25 +194,26 @@ def test_a_study_of_the_custom_benchmark_runs_end_to_end(user_modules, pages_ser
 
 
 @pytest.mark.slow
-def test_the_local_model_plays_the_custom_benchmark(user_modules, pages_server, tmp_path):
-    """The offline LLM agent (Qwen2.5-Coder-0.5B on llama.cpp) on the user's pages: each episode ends
-    scored (solved, not solved, or unusable answers), from prompts that showed it that task's page."""
-    local = "agentlab.agents.web_agent.WEB_AGENT_LOCAL"
-    agents = {"qwen": {"config": local, "overrides": {"flags.max_parse_retries": 0}}}  # one call a task: CI time
-    config = {
-        **study_config(agents=agents, seeds=[0], max_steps=1),
-        "episode": {"retries": 0, "step_timeout_s": 600, "episode_timeout_s": 1800},
-    }
-    run_snakemake(tmp_path, config)
+def test_an_llm_agent_plays_the_custom_benchmark(user_modules, pages_server, tmp_path):
+    """The LLM web agent on the user's pages: each episode ends scored (solved, not solved, or unusable
+    answers), from prompts that showed it that task's page. Its model is a real OpenAI-compatible server
+    answering from a script, as what reaches the model is the benchmark's part (the real local model
+    plays a study end to end in tests/test_local_llm.py)."""
+    with ScriptedLLMServer(then="<think>Wait.</think>\n<action>noop()</action>") as server:
+        model = {"chat_model_args.base_url": server.base_url, "chat_model_args.api_key_env": None}
+        overrides = model | {"flags.max_parse_retries": 0}
+        agents = {"llm": {"config": "agentlab.agents.web_agent.WEB_AGENT_4o", "overrides": overrides}}
+        run_snakemake(tmp_path, {**study_config(agents=agents, seeds=[0], max_steps=1), "episode": {"retries": 0}})
+    assert len(server.requests) == 3  # one call a task
     study = tmp_path / "results" / "mine"
-    assert pd.read_csv(study / "summary.csv").set_index("agent").loc["qwen", "n_scored"] == 3
+    assert pd.read_csv(study / "summary.csv").set_index("agent").loc["llm", "n_scored"] == 3
     episodes = pd.read_csv(study / "episodes.csv").set_index("task")
     pages = {"sign-up-form": ("Sign up ", "Sign up"), "filter-list": ("Filter the products", "Products")}
     pages["order-plan"] = ("Order the Pro plan.", "Plans")
     for task, (goal, title) in pages.items():
         episode = episodes.loc[task]
         assert episode["status"] in ("success", "failure", "agent_error"), episode["error_message"]
-        first = json.loads((study / "shop" / "qwen" / task / "seed0" / "steps.jsonl").read_text().splitlines()[0])
+        first = json.loads((study / "shop" / "llm" / task / "seed0" / "steps.jsonl").read_text().splitlines()[0])
         prompt = "\n".join(str(message["content"]) for message in first["messages"] if message["role"] == "user")
         assert goal in prompt and f"RootWebArea '{title}'" in prompt  # the model was shown this task's page
         assert any(message["role"] == "assistant" and message["content"] for message in first["messages"])

@@ -21,6 +21,7 @@ from synthetic import write_episode, write_manifest
 
 from agentlab.actions import ActionParseError, ActionSetArgs, SafeActionMapping
 from agentlab.analyze import load_results
+from agentlab.analyze.aggregate import aggregate_study
 from agentlab.errors import ConfigError
 from agentlab.navigation import NavigationPolicy
 from agentlab.report import build_report
@@ -99,6 +100,7 @@ def test_bad_names_are_refused_in_one_line(case):
     assert words in str(refused.value) and "\n" not in str(refused.value)
 
 
+@pytest.mark.slow
 def test_agentlab_check_refuses_a_bad_benchmark_name_and_an_override_in_one_line(tmp_path):
     for config, words in (BAD_NAMES["benchmark .."], BAD_NAMES["override through a string"]):
         code, lines, _ = check(tmp_path, yaml.safe_dump(config))
@@ -138,6 +140,7 @@ ALIAS_BOMBS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("where", ALIAS_BOMBS)
 def test_a_yaml_alias_bomb_is_refused_at_once_in_one_line(tmp_path, where):
     code, lines, seconds = check(tmp_path, ALIAS_BOMBS[where], memory_bytes=1536 * 2**20)
@@ -189,6 +192,7 @@ def one_episode_study(tmp_path: Path, steps: list[dict] | None = None) -> tuple[
     folder = write_episode(study, "a", "t1", 0, {"status": "success", "reward": 1.0})
     if steps is not None:
         (folder / "steps.jsonl").write_text("".join(json.dumps(step) + "\n" for step in steps))
+    aggregate_study(study)  # the report builds from its outputs
     return study, folder
 
 

@@ -57,6 +57,7 @@ def test_original_command_line_runs_the_workflow(tmp_path):
     assert yaml.safe_load((tmp_path / "replay-on-miniwob.yaml").read_text())["benchmarks"]["miniwob"]["seeds"] == [0, 1]
 
 
+@pytest.mark.slow
 def test_debug_mode_raises_the_error_with_its_traceback(tmp_path):
     config = {
         "study": "dbg",
@@ -92,6 +93,7 @@ ORIGINAL_README_EXAMPLE = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not AgentLabEnvironment.configured().installed(), reason="needs make bridge")
 @pytest.mark.parametrize(
     "relaunch",

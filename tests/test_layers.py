@@ -17,6 +17,7 @@ LAYERS = [
         "io",
         "layout",
         "masking",
+        "png",
         "records",
         "revision",
         "settle",

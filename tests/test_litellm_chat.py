@@ -12,7 +12,7 @@ from agentlab.budget import read_spend
 from agentlab.errors import ConfigError, InfraError
 from agentlab.llm.chat import ChatToolCall, LLMUnavailable
 from agentlab.llm.litellm_chat import LiteLLMChatArgs
-from agentlab.llm.pricing import cost, price_of
+from agentlab.llm.pricing import cost, map_names, price_of, use_study_prices
 
 HELLO = [{"role": "user", "content": "Say hello."}]
 CLICK = {
@@ -95,8 +95,8 @@ def test_a_missing_provider_key_is_one_line_naming_it(monkeypatch):
 
 
 def test_prices_come_from_litellms_map_with_cache_reads_and_our_table_for_the_local_model():
-    priced = price_of("anthropic/claude-sonnet-4-5-20250929")
-    assert priced is not None and priced.source.startswith("litellm 1.110.2 model_cost")
+    priced = price_of("anthropic/claude-sonnet-4-5-20250929")  # priced under the name without its provider
+    assert priced is not None and priced.source == "litellm 1.110.2 model_cost['claude-sonnet-4-5-20250929']"
     assert cost("gpt-5-mini-2025-08-07", 2_000, 500, cached_tokens=1_000) == pytest.approx(
         (1_000 * 0.25 + 1_000 * 0.025 + 500 * 2.00) / 1e6
     )
@@ -109,8 +109,51 @@ def test_prices_come_from_litellms_map_with_cache_reads_and_our_table_for_the_lo
 def test_the_provider_configs_are_priced_from_the_map_but_llama4_on_openrouter():
     for config in (WEB_AGENT_CLAUDE_SONNET, WEB_AGENT_4_1, WEB_AGENT_GPT5_MINI):
         priced = price_of(config.chat_model_args.pricing_name)
-        assert priced is not None and priced.source == "litellm 1.110.2 model_cost", config
+        assert priced is not None and priced.source.startswith("litellm 1.110.2 model_cost['"), config
     assert price_of(WEB_AGENT_LLAMA4.chat_model_args.pricing_name) is None
+
+
+def test_an_openrouter_beta_route_is_looked_up_as_its_model_and_the_map_has_no_openrouter_entries():
+    assert map_names("openrouter/anthropic/claude-3.5-sonnet:beta") == [
+        "openrouter/anthropic/claude-3.5-sonnet:beta",
+        "openrouter/anthropic/claude-3.5-sonnet",
+        "anthropic/claude-3.5-sonnet:beta",
+        "anthropic/claude-3.5-sonnet",
+    ]
+    assert map_names("openrouter/meta-llama/llama-3.1-8b-instruct:free")[1:] == [
+        "meta-llama/llama-3.1-8b-instruct:free"  # a free route is not priced as the paid one
+    ]
+    assert price_of("openrouter/anthropic/claude-3.5-sonnet:beta") is None  # LiteLLM 1.110.2's map lacks it
+
+
+def test_the_study_configs_prices_win_over_the_map_and_name_themselves():
+    use_study_prices(
+        {
+            "openrouter/anthropic/claude-3.5-sonnet:beta": {"input_per_million": 3, "output_per_million": 15},
+            "gpt-4o-2024-05-13": {"input_per_million": 1, "output_per_million": 2, "cached_input_per_million": 0.5},
+        }
+    )
+    beta = price_of("openrouter/anthropic/claude-3.5-sonnet:beta")
+    assert beta is not None and beta.source == "study config prices['openrouter/anthropic/claude-3.5-sonnet:beta']"
+    assert cost("openrouter/anthropic/claude-3.5-sonnet:beta", 1_000, 100, cached_tokens=500) == pytest.approx(
+        (1_000 * 3 + 100 * 15) / 1e6  # no cached price given: cached input at the input price
+    )
+    assert price_of("gpt-4o-2024-05-13").source == "study config prices['gpt-4o-2024-05-13']"
+    assert cost("gpt-4o-2024-05-13", 1_000, 100, cached_tokens=500) == pytest.approx((500 + 250 + 200) / 1e6)
+    use_study_prices({})  # the next episode's study has none
+    assert price_of("gpt-4o-2024-05-13").source.startswith("litellm")
+
+
+def test_a_missing_key_is_one_line_per_provider_naming_what_it_needs(monkeypatch):
+    for name in ("GOOGLE_API_KEY", "GEMINI_API_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(ConfigError, match=r"environment variable GOOGLE_API_KEY or GEMINI_API_KEY is not set;"):
+        LiteLLMChatArgs(model_name="gemini/gemini-2.5-pro").check()
+    with pytest.raises(
+        ConfigError, match=r"variables AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set; export them"
+    ) as raised:
+        LiteLLMChatArgs(model_name="bedrock/anthropic.claude-3-5-sonnet-20241022-v2:0").check()
+    assert "\n" not in str(raised.value)
 
 
 @pytest.mark.slow
@@ -137,7 +180,8 @@ def test_a_study_of_claude_through_anthropics_api_is_priced_from_the_map_and_sto
     assert stopped.returncode != 0 and len(finished) == 1 and read_spend(study).attempts == 1
     assert "reaching budget.max_cost_usd=0.001" in stopped.stderr
     stats = json.loads(finished[0].read_text())["agent_stats"]
-    assert stats["cost_source"] == "litellm 1.110.2 model_cost" and stats["n_llm_calls"] == 2
+    assert stats["cost_source"] == "litellm 1.110.2 model_cost['claude-sonnet-4-5-20250929']"
+    assert stats["n_llm_calls"] == 2
     assert stats["cost"] == pytest.approx(
         cost(
             "anthropic/claude-sonnet-4-5-20250929",

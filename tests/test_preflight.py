@@ -251,6 +251,7 @@ def captioning_problems(env) -> list[str]:
     return json.loads(process.stdout)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("huggingface_hub") is None, reason="huggingface_hub not installed")
 def test_visualwebarenas_captioning_model_from_the_cache_or_the_hub(server, tmp_path, no_backend):
     """BrowserGym's VisualWebArena tasks load BLIP-2 at setup: the preflight wants it cached or the Hub up."""

@@ -8,7 +8,12 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from agentlab.proctree import PeakPssSampler, descendants, marked, pss_kib, pss_mb, tree
+
+# every test starts real child interpreters
+pytestmark = pytest.mark.slow
 
 # A child that starts a grandchild holding 200 MiB of written (resident) memory for a while.
 GRANDCHILD = "import time; data = b'x' * (200 << 20); print('ready', flush=True); time.sleep(3)"

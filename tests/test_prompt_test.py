@@ -104,6 +104,7 @@ def user_text(message):
     return content if isinstance(content, str) else content[0]["text"]
 
 
+@pytest.mark.slow
 def test_recorded_prompt_is_sent_again_with_its_screenshot(tmp_path):
     folder = recorded_episode(tmp_path)
     with ScriptedLLMServer(["<think>It is 13.</think><action>click('13')</action>"]) as server:
@@ -121,6 +122,7 @@ def test_recorded_prompt_is_sent_again_with_its_screenshot(tmp_path):
     assert out.endswith("--- answer\n<think>It is 13.</think><action>click('13')</action>\n--- action\nclick('13')\n")
 
 
+@pytest.mark.slow
 def test_another_config_builds_its_prompt_from_the_recorded_observation(tmp_path):
     folder = recorded_episode(tmp_path)
     with ScriptedLLMServer(then="<action>fill('15', 'Bob')</action>") as server:
@@ -196,6 +198,7 @@ def test_the_episodes_own_model_is_asked_by_default(tmp_path):
     assert result.action == "click('13')" and result.recorded_action == "click('13')"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "args, expected",
     [

@@ -19,6 +19,7 @@ from synthetic import write_episode
 
 from agentlab.agents.bridge import AgentLabEnvironment
 from agentlab.agents.bridge.agent import host_environment
+from agentlab.analyze.aggregate import aggregate_study
 from agentlab.analyze.load import load_results
 from agentlab.analyze.summarize import summarize
 from agentlab.cli import main as cli_main
@@ -122,11 +123,12 @@ def test_an_agentlab_study_imports_with_agentlabs_own_numbers(agentlab_study, im
     assert summary.provenance.imported["from"] == "ServiceNow AgentLab"
     assert summary.provenance.imported["version"] == "0.4.2"
     assert summary.provenance.imported["folder"].startswith(str(source))
-    assert summary.versions["agentlab"] == "0.4.2" and summary.success and summary.format_version == 3
+    assert summary.versions["agentlab"] == "0.4.2" and summary.outcome.success and summary.format_version == 3
     records, problems = read_steps(folder)
-    assert problems == [] and records[0]["action"] == "click('13')" and "button" in records[0]["axtree"]
-    assert (folder / records[0]["screenshot"]).read_bytes().startswith(b"\x89PNG")
-    error = read_summary(imported / "miniwob" / "ScriptedAgent" / "enter-text" / "seed0" / "summary.json").error
+    seen = records[0].observation
+    assert problems == [] and records[0].action == "click('13')" and seen is not None and "button" in seen.axtree
+    assert seen.screenshot is not None and (folder / seen.screenshot).read_bytes().startswith(b"\x89PNG")
+    error = read_summary(imported / "miniwob" / "ScriptedAgent" / "enter-text" / "seed0" / "summary.json").outcome.error
     assert error is not None and error.type == "RuntimeError" and "scripted failure" in error.message
     assert not [
         path for path in imported.rglob("*") if path.suffix in (".pkl", ".gz") and "observations" not in path.parts
@@ -140,7 +142,8 @@ def test_an_agentlab_study_imports_with_agentlabs_own_numbers(agentlab_study, im
     assert len(again.unchanged) == 6 and again.written == []
     assert {path: path.stat().st_mtime_ns for path in imported.rglob("*") if path.is_file()} == before
 
-    # the report's trace pages render the imported episodes
+    # the report's trace pages render the imported episodes (built from the aggregate's tables)
+    aggregate_study(imported)
     build_report(imported, tmp_path / "report")
     page = (tmp_path / "report" / "episodes" / "miniwob" / "ScriptedAgent" / "click-test" / "seed0.html").read_text()
     assert "click(&#39;13&#39;)" in page or "click('13')" in page
@@ -149,17 +152,25 @@ def test_an_agentlab_study_imports_with_agentlabs_own_numbers(agentlab_study, im
 
 @pytest.mark.slow
 @needs_agentlab
-def test_an_unreadable_agentlab_episode_is_listed_not_fatal(agentlab_study, tmp_path, capsys, monkeypatch):
+def test_unreadable_or_unfinished_agentlab_episodes_are_listed_not_fatal(agentlab_study, tmp_path, capsys, monkeypatch):
     source, _ = agentlab_study
     copy = tmp_path / "copy"
     shutil.copytree(source, copy)
     broken = sorted(copy.glob("*click-button_1*"))[0]
     (broken / "exp_args.pkl").write_bytes(b"\x80\x05truncated")
+    unfinished = sorted(copy.glob("*enter-text_0*"))[0]
+    (unfinished / "summary_info.json").unlink()  # AgentLab has no result for it yet
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(PEER), os.environ.get("PYTHONPATH")])))
     assert cli_main(["import", str(copy), "--study", "partial", "--results", str(tmp_path / "results")]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[-1].startswith("5 episodes imported, 0 unchanged, 1 not imported")
-    assert lines[0].startswith(f"not imported: {broken}: UnpicklingError")
+    assert lines[-1].startswith("4 episodes imported, 0 unchanged, 2 not imported")
+    assert (
+        f"not imported: {unfinished}: no summary_info.json: AgentLab has no result for it (not run, or not finished)"
+        in lines
+    )
+    assert any(line.startswith(f"not imported: {broken}: UnpicklingError") for line in lines[:2])
+    summaries = [read_summary(path) for path in (tmp_path / "results" / "partial").rglob("summary.json")]
+    assert sorted(summary.task for summary in summaries) == ["click-button", "click-test", "click-test", "enter-text"]
 
 
 THEIR_JOURNAL = """
@@ -265,7 +276,7 @@ def test_exports_refuse_a_dirty_unfinished_or_mixed_study_in_one_line(tmp_path, 
         export_study(study, "eee", benchmark="miniwob", agent="c")
     with pytest.raises(ConfigError, match=r"^unknown export format 'csv'; allowed: eee, journal, leaderboard$"):
         export_study(study, "csv")
-    with pytest.raises(ConfigError, match=r"holds no exp_args.pkl: not an AgentLab study folder"):
+    with pytest.raises(ConfigError, match=r"holds neither exp_args.pkl files nor experiment_config.json"):
         import_results(study, tmp_path / "into")
 
 

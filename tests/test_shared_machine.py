@@ -91,6 +91,7 @@ def refusal(folder: Path, problem: str) -> str:
 HOLD_A_SLOT = "from agentlab.slots import held_slot\nwith held_slot('resets', 'machine', 1):\n    print('held')"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("prepared", ["a folder of mode 777", "a symlink to the attacker's folder"])
 def test_a_runtime_folder_another_user_made_first_is_refused(shared_tmp, prepared):
     root = victim_root(shared_tmp)
@@ -109,6 +110,7 @@ def test_a_runtime_folder_another_user_made_first_is_refused(shared_tmp, prepare
     assert not [path for path in root.rglob("*") if path.is_file()]  # no slot lock was made in it
 
 
+@pytest.mark.slow
 def test_the_users_own_runtime_folder_is_made_private_and_a_writable_one_refused(shared_tmp):
     root = victim_root(shared_tmp)
     assert run_as(VICTIM, HOLD_A_SLOT, shared_tmp).stdout == "held\n"
@@ -132,6 +134,7 @@ CONNECT_TO_A_ZYGOTE = (
 )
 
 
+@pytest.mark.slow
 def test_a_log_symlink_planted_in_a_prepared_folder_overwrites_nothing(shared_tmp, monkeypatch):
     """The attack on today's code: the fork server's log, opened "wb", truncated the victim's file."""
     from agentlab.agents.bridge.zygote import zygote_dir
@@ -189,6 +192,7 @@ def ask_for_a_host(scratch: Path) -> str:
     )
 
 
+@pytest.mark.slow
 def test_the_fork_server_forks_no_host_for_another_user(shared_tmp):
     """Today's code, started at umask 000: another uid connected and had a host forked under the victim's identity."""
     open_folder = shared_tmp / "open"
@@ -253,6 +257,7 @@ def test_an_episode_server_runs_no_episode_for_another_user(shared_tmp):
     assert f"refused a client of uid {ATTACKER}" in (shared_tmp / "server.log").read_text()
 
 
+@pytest.mark.slow
 def test_a_client_talks_to_no_server_of_another_user(shared_tmp):
     """Today's code connected to whatever listened there and sent its setup (and then every observation)."""
     open_folder = shared_tmp / "open"

@@ -10,6 +10,7 @@ import yaml
 from conftest import BIN, REPO, replay_agent, run_snakemake, tool_env
 
 from agentlab.benchmarks import BENCHMARK_MODULES
+from agentlab.budget import Budget
 from agentlab.errors import ConfigError
 from agentlab.study import load_study
 
@@ -53,6 +54,14 @@ def test_schema_defaults_are_filled():
     assert study.benchmarks["miniwob"].max_steps == 10  # MiniWoB's default
     assert study.benchmarks["miniwob"].pre_observation_delay == 0.5
     assert len(study.benchmarks["miniwob"].tasks) > 20  # 'click-*'
+    assert study.budget.prices == {}
+
+
+def test_the_study_configs_prices_travel_with_its_budget_to_the_episodes():
+    """`prices:` rides in the Budget that `agentlab episode --budget` and both kinds of worker receive."""
+    prices = {"my-model": {"input_per_million": 0.5, "output_per_million": 1.5}}
+    study = load_study(with_change("prices", prices))
+    assert study.budget.prices == prices and Budget.from_json(study.budget.to_json()) == study.budget
 
 
 def test_schema_names_every_built_in_benchmark():
@@ -84,9 +93,18 @@ def test_schema_names_every_built_in_benchmark():
         ("study", "", "study: '' does not match"),
         ("episode", {"retries": -1}, "episode.retries: -1 is less than the minimum of 0"),
         ("agents", None, "'agents' is a required property"),
+        ("prices", {"m": {"input_per_million": -1, "output_per_million": 2}}, "prices.m.input_per_million: -1 is less"),
+        ("prices", {"m": {"input_per_million": 1}}, "prices.m: 'output_per_million' is a required property"),
+        ("prices", {"m": {"input_per_million": 1, "output_per_million": "2"}}, "'2' is not of type 'number'"),
+        (
+            "prices",
+            {"m": {"input": 1, "output_per_million": 2}},
+            "allowed: input_per_million, output_per_million, cached_input_per_million",
+        ),
     ],
 )
 def test_bad_config_is_one_line_naming_the_value(path, value, expected):
+    """Each bad value is named in one line, with what is allowed."""
     with pytest.raises(ConfigError) as error:
         load_study(with_change(path, value))
     message = str(error.value)
@@ -103,6 +121,7 @@ def test_snakemake_refuses_a_bad_config_before_any_episode(tmp_path):
     assert not (tmp_path / "results").exists()
 
 
+@pytest.mark.slow
 def test_manifest_job_writes_a_study_too_large_for_a_shell_argument(tmp_path):
     study = {
         "study": "big",

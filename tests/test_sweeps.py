@@ -151,6 +151,7 @@ def test_bad_sweep_is_one_line_naming_the_value(sweep, overrides, expected):
     assert "\n" not in message
 
 
+@pytest.mark.slow
 def test_check_lists_the_variants(tmp_path):
     path = tmp_path / "study.yaml"
     path.write_text(yaml.safe_dump(GOOD, sort_keys=False))
@@ -166,36 +167,41 @@ def test_check_lists_the_variants(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_real_sweep_of_local_agents_runs_with_snakemake(tmp_path):
-    """2 x 2 variants of the offline local agent on 3 MiniWoB++ tasks: real Snakemake, real Chromium,
-    the real llama.cpp server; each variant's summaries carry its swept values."""
+def test_a_real_sweep_runs_with_snakemake(tmp_path):
+    """2 x 2 variants of the web agent on 3 MiniWoB++ tasks: real Snakemake, real Chromium, a real
+    OpenAI-compatible server answering from a script (what a sweep does is plumbing; the real local
+    model runs end to end in tests/test_local_llm.py); each variant's summaries carry its swept values."""
     import json
     import time
 
     import pandas as pd
     from conftest import run_snakemake
+    from llm_server import ScriptedLLMServer
 
-    config = {
-        "study": "sweep",
-        "benchmarks": {
-            "miniwob": {"tasks": ["click-test", "click-button", "focus-text"], "seeds": [0], "max_steps": 1}
-        },
-        "agents": {
-            "local": {
-                "config": LOCAL,
-                "sweep": SWEEP,
-                "overrides": {
-                    "flags.max_parse_retries": 0,
-                    "chat_model_args.max_new_tokens": 60,
-                    "chat_model_args.timeout_s": 600,
-                },
-            }
-        },  # 2 busy cores: slow calls
-        "episode": {"step_timeout_s": 900, "episode_timeout_s": 1800},
-    }
-    started = time.time()
-    run_snakemake(tmp_path, config)
-    print(f"12 episodes of the local model in {time.time() - started:.0f} s")
+    with ScriptedLLMServer(then="<think>Wait.</think>\n<action>noop()</action>") as server:
+        config = {
+            "study": "sweep",
+            "benchmarks": {
+                "miniwob": {"tasks": ["click-test", "click-button", "focus-text"], "seeds": [0], "max_steps": 1}
+            },
+            "agents": {
+                "local": {
+                    "config": "agentlab.agents.web_agent.WEB_AGENT_4o",
+                    "sweep": SWEEP,
+                    "overrides": {
+                        "flags.max_parse_retries": 0,
+                        "chat_model_args.base_url": server.base_url,
+                        "chat_model_args.api_key_env": None,
+                        "chat_model_args.model_name": "scripted-model",
+                    },
+                }
+            },
+        }
+        started = time.time()
+        run_snakemake(tmp_path, config)
+    print(f"12 episodes of a scripted model in {time.time() - started:.0f} s")
+    # every variant's temperature reached the model: 3 episodes of 1 step at each of 2 x 2 variants
+    assert sorted(body["temperature"] for body in server.requests) == [0] * 6 + [0.5] * 6
     study = tmp_path / "results" / "sweep"
     summaries = [json.loads(path.read_text()) for path in sorted(study.glob("miniwob/*/*/seed0/summary.json"))]
     assert len(summaries) == 12 and {s["agent"] for s in summaries} == set(VARIANTS)

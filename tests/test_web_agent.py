@@ -189,7 +189,7 @@ def test_a_malformed_answer_is_reasked_with_the_parse_error(obs):
     with ScriptedLLMServer(["Click no.", "<action>click('13')</action>"]) as server:
         agent = scripted_agent(server)
         step = agent.get_action(obs)
-    assert step.action == "click('13')" and step.extra["parse_errors"] == [
+    assert step.action == "click('13')" and step.extra.parse_errors == [
         "the answer has no action; end it with one action between tags, e.g. <action>click('12')</action>"
     ]
     reask = server.requests[1]["messages"]
@@ -213,7 +213,7 @@ def test_malformed_answers_after_the_retries_are_an_agent_error_and_still_counte
     step = raised.value.step  # what the trace shows of the failed step
     assert step.action is None
     assert [m["role"] for m in step.messages] == ["system", "user"] + ["assistant", "user"] * 2 + ["assistant"]
-    assert len(step.extra["parse_errors"]) == 3 and step.stats["n_llm_calls"] == 3
+    assert len(step.extra.parse_errors) == 3 and step.stats["n_llm_calls"] == 3
 
 
 def test_history_carries_actions_and_their_errors_to_the_next_step(obs):

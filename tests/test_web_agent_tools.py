@@ -11,7 +11,7 @@ from conftest import REPO
 from llm_server import Calls, ScriptedLLMServer
 
 from agentlab.actions import ActionSetArgs
-from agentlab.agents.base import EpisodeContext
+from agentlab.agents.base import EpisodeContext, UnusableAnswers
 from agentlab.agents.web_agent import WEB_AGENT_LOCAL_TOOLS, PromptFlags, WebAgentArgs
 from agentlab.errors import AgentError, ConfigError
 from agentlab.llm.chat import ChatModelArgs
@@ -54,7 +54,7 @@ def test_a_tool_call_becomes_the_steps_call_and_action(obs):
     assert "call exactly one tool" in system and "[13] button 'no', clickable" in user
     assert user.endswith("Answer in the format above: <think>, then one tool call.")
     assert step.messages[-1]["tool_calls"][0]["function"] == {"name": "click", "arguments": '{"bid": "13"}'}
-    assert step.extra["parse_errors"] == []
+    assert step.extra.parse_errors == []
     stats = step.stats
     assert stats["n_llm_calls"] == 1 and stats["input_tokens"] > 100 and stats["output_tokens"] > 1
     assert agent.stats() == stats
@@ -64,7 +64,7 @@ def test_a_text_answer_is_reasked_until_a_tool_call(obs):
     with ScriptedLLMServer(["<action>click('13')</action>", Calls([("click", {"bid": "13"})])]) as server:
         agent = tool_agent(server)
         step = agent.get_action(obs)
-    assert step.action == "click(bid='13')" and step.extra["parse_errors"] == [NO_TOOL]
+    assert step.action == "click(bid='13')" and step.extra.parse_errors == [NO_TOOL]
     reask = server.requests[1]["messages"]
     assert reask[:2] == server.requests[0]["messages"]
     assert reask[2] == {"role": "assistant", "content": "<action>click('13')</action>"}
@@ -80,7 +80,7 @@ def test_a_call_failing_the_schema_is_answered_with_its_error_then_reasked(obs):
         step = tool_agent(server).get_action(obs)
     assert step.tool_call == ToolCall("fill", {"bid": "19", "value": "no"}, "call_3_0")
     assert step.action == "fill(bid='19', value='no')" and step.think == ""
-    assert step.extra["parse_errors"] == [
+    assert step.extra.parse_errors == [
         "invalid call of 'click': click(): bid: 13 is not of type 'string'",
         "invalid call of 'press': unknown action 'press'; allowed: "
         + ", ".join(sorted(t["function"]["name"] for t in TOOLS)),
@@ -101,7 +101,7 @@ def test_reasks_run_out_into_an_agent_error_still_counted(obs):
             agent.get_action(obs)
     assert len(server.requests) == 3 and agent.stats()["n_llm_calls"] == 3
     step = raised.value.step
-    assert step.action is None and step.tool_call is None and step.extra["parse_errors"] == [NO_TOOL] * 3
+    assert step.action is None and step.tool_call is None and step.extra.parse_errors == [NO_TOOL] * 3
     assert [m["role"] for m in step.messages] == ["system", "user"] + ["assistant", "user"] * 2 + ["assistant"]
 
 
@@ -159,7 +159,7 @@ def test_the_local_model_is_asked_through_the_tools_api_of_the_real_server(obs, 
         started = time.monotonic()
         try:
             step = agent.get_action(obs)
-        except AgentError as error:
+        except UnusableAnswers as error:
             step = error.step
         print(f"{step.action} in {time.monotonic() - started:.0f} s: {step.messages[-1]}")
     finally:
@@ -168,8 +168,8 @@ def test_the_local_model_is_asked_through_the_tools_api_of_the_real_server(obs, 
     # the server's chat template put the tools (~1,300 tokens) into the prompt: the messages alone are ~500
     assert step.stats["n_llm_calls"] == 1 and step.stats["input_tokens"] > 1_500 and step.stats["cost"] == 0.0
     if step.tool_call is not None:
-        assert step.action == str(step.tool_call) and step.extra["parse_errors"] == []
+        assert step.action == str(step.tool_call) and step.extra.parse_errors == []
         check_call(step.tool_call, TOOLS)
     else:
         assert step.action is None and step.messages[-1]["role"] == "assistant"
-        assert step.extra["parse_errors"][0].startswith((NO_TOOL, "invalid call of "))
+        assert step.extra.parse_errors[0].startswith((NO_TOOL, "invalid call of "))

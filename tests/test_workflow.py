@@ -16,10 +16,10 @@ def summaries(workdir):
     return sorted((workdir / "results" / "tiny").glob("miniwob/*/*/seed*/summary.json"))
 
 
-def test_study_builds_rebuilds_only_what_is_missing_and_aggregates(tmp_path, tiny_study):
-    run_snakemake(tmp_path, tiny_study)
-    study = tmp_path / "results" / "tiny"
-    assert len(summaries(tmp_path)) == 4
+def test_study_builds_rebuilds_only_what_is_missing_and_aggregates(tiny_study_copy, tiny_study):
+    workdir = tiny_study_copy
+    study = workdir / "results" / "tiny"
+    assert len(summaries(workdir)) == 4
 
     table = pd.read_csv(study / "summary.csv")
     assert table.loc[0, "n_scored"] == 4 and table.loc[0, "n_success"] == 4
@@ -34,31 +34,30 @@ def test_study_builds_rebuilds_only_what_is_missing_and_aggregates(tmp_path, tin
     assert len(list((study / "report" / "episodes").rglob("seed*.html"))) == 4
 
     # delete one episode: exactly that episode is rebuilt, the others are untouched
-    kept = {path: path.stat().st_mtime_ns for path in summaries(tmp_path)}
+    kept = {path: path.stat().st_mtime_ns for path in summaries(workdir)}
     deleted = study / "miniwob" / "replay" / "click-test" / "seed1" / "summary.json"
     deleted.unlink()
     del kept[deleted]
-    assert planned_jobs(tmp_path, tiny_study) == {"episode": 1, "aggregate": 1, "report": 1, "all": 1}
-    run_snakemake(tmp_path, tiny_study)
+    assert planned_jobs(workdir, tiny_study) == {"episode": 1, "aggregate": 1, "report": 1, "all": 1}
+    run_snakemake(workdir, tiny_study)
     assert deleted.exists()
     assert {path: path.stat().st_mtime_ns for path in kept} == kept
 
     # time limits and retries are not part of an episode's identity: nothing reruns
     relaxed = copy.deepcopy(tiny_study)
     relaxed["episode"] = {"retries": 0, "step_timeout_s": 99, "episode_timeout_s": 999}
-    assert planned_jobs(tmp_path, relaxed) == {}
+    assert planned_jobs(workdir, relaxed) == {}
 
     # a change to the agent's config reruns that agent's episodes
     changed = copy.deepcopy(tiny_study)
     changed["agents"]["replay"]["overrides"]["trace"] = (
         str(REPO / "agentlab/agents/traces/{benchmark}/{task}/seed{seed}.jsonl") + " "
     )
-    assert planned_jobs(tmp_path, changed).get("episode") == 4
+    assert planned_jobs(workdir, changed).get("episode") == 4
 
 
-def test_aggregation_of_a_partial_study_counts_the_missing(tmp_path, tiny_study):
-    run_snakemake(tmp_path, tiny_study)
-    study = tmp_path / "results" / "tiny"
+def test_aggregation_of_a_partial_study_counts_the_missing(tiny_study_copy):
+    study = tiny_study_copy / "results" / "tiny"
     (study / "miniwob" / "replay" / "click-button" / "seed0" / "summary.json").unlink()
     process = subprocess.run(
         [str(BIN / "agentlab"), "aggregate", str(study), "--out", str(study / "partial")],

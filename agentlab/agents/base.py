@@ -10,6 +10,7 @@ from typing import Any
 
 from ..actions import ActionSetArgs
 from ..errors import AgentError, ConfigError
+from ..records import AgentExtra
 from ..tool_calls import ToolCall
 
 
@@ -39,7 +40,7 @@ class AgentStep:
     think: str = ""  # the agent's reasoning, shown in the trace
     messages: list[dict] = field(default_factory=list)  # the prompt and answer, as chat messages
     stats: dict[str, Any] = field(default_factory=dict)  # numbers for this step (tokens, cost, latency)
-    extra: dict[str, Any] = field(default_factory=dict)  # anything else worth keeping in the trace
+    extra: AgentExtra = field(default_factory=AgentExtra)  # anything else worth keeping in the trace
 
 
 class UnusableAnswers(AgentError):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import AgentError
-from ..records import read_records
+from ..records import StepRecord, read_records
 from ..tool_calls import ToolCall
 from .base import Agent, AgentArgs, AgentStep, EpisodeContext
 
@@ -27,9 +27,9 @@ def trace_path(name: str) -> Path:
     return Path(name)
 
 
-def read_trace(path: Path) -> list[dict]:
+def read_trace(path: Path) -> list[StepRecord]:
     """The records of a trace file that have an action, in order."""
-    return [record for record in read_records(path) if record.get("action") is not None]
+    return [record for record in read_records(path) if record.action is not None]
 
 
 @dataclass
@@ -45,7 +45,7 @@ class ReplayAgentArgs(AgentArgs):
 
 
 class ReplayAgent(Agent):
-    def __init__(self, records: list[dict], action_set, source: str):
+    def __init__(self, records: list[StepRecord], action_set, source: str):
         self.records = list(records)
         self.action_set = action_set
         self.source = source
@@ -55,14 +55,16 @@ class ReplayAgent(Agent):
         if self.played >= len(self.records):
             return AgentStep(action=None, think=f"trace {self.source} has no more actions")
         record = self.records[self.played]
+        answer = record.answer
+        assert answer is not None and answer.action is not None  # read_trace keeps only records with an action
         self.played += 1
-        calls = record.get("tool_calls") or []
+        calls = record.tool_calls or []
         call = ToolCall(str(calls[0]["name"]), dict(calls[0].get("arguments") or {})) if len(calls) == 1 else None
         return AgentStep(
-            action=str(call) if call else record["action"],
+            action=str(call) if call else answer.action,
             tool_call=call,
-            think=record.get("think") or f"replaying step {self.played} of {self.source}",
-            messages=record.get("messages") or [],
+            think=answer.think or f"replaying step {self.played} of {self.source}",
+            messages=answer.messages,
         )
 
 

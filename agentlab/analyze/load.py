@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -9,10 +10,21 @@ from typing import Any
 import pandas as pd
 
 from ..layout import EpisodeKey, key_problem, read_manifest, relaunched_episodes, study_episodes, summary_path
-from ..records import ERROR_STATUSES, DamagedRecord, EpisodeSummary, read_steps, read_summary
+from ..records import (
+    ERROR_STATUSES,
+    SUMMARY_TYPES,
+    DamagedRecord,
+    EpisodeOutcome,
+    EpisodeSummary,
+    StepRecord,
+    read_steps,
+    read_summary,
+)
 
 EPISODE_KEYS = list(EpisodeKey._fields)
-STEP_TEXT_COLUMNS = ("axtree", "messages")  # large: loaded only on request
+# The summary's scalar fields, each a column of episodes.csv (the records' types say which).
+SUMMARY_COLUMNS = [name for name, kinds in SUMMARY_TYPES.items() if dict not in kinds and list not in kinds]
+OUTCOME_FIELDS = {field.name for field in dataclasses.fields(EpisodeOutcome)}
 DAMAGED_COLUMNS = [*EPISODE_KEYS, "path", "reason"]
 
 
@@ -53,64 +65,46 @@ class StudyResults:
 
 
 def episode_row(summary: EpisodeSummary, path: Path) -> dict[str, Any]:
-    """One flat row of episodes.csv from an episode's summary.json."""
-    timings, versions = summary.timings, summary.versions
-    row = {
-        "benchmark": summary.benchmark,
-        "agent": summary.agent,
-        "task": summary.task,
-        "seed": summary.seed,
-        "status": summary.status,
-        "success": summary.success,
-        "reward": float(summary.reward),
-        "n_steps": summary.n_steps,
-        "terminated": summary.terminated,
-        "truncated": summary.truncated,
-        "stop_reason": summary.stop_reason,
-        "error_type": summary.error.type if summary.error else None,
-        "error_message": summary.error.message if summary.error else None,
-        "elapsed_s": summary.elapsed_s,
-        "reset_s": timings.get("reset_s"),
-        "agent_s": timings.get("agent_s"),
-        "env_step_s": timings.get("env_step_s"),
-        "attempt": summary.attempt,
-        "config_hash": summary.config_hash,
-        "started_at": summary.started_at,
-        "agentlab": versions.get("agentlab"),
-        "browsergym": versions.get("browsergym"),
-        "playwright": versions.get("playwright"),
-        "chromium": versions.get("chromium"),
-        "python": versions.get("python"),
-        "commit": summary.provenance.commit if summary.provenance else None,
-        "dirty": summary.provenance.dirty if summary.provenance else None,
-        "format_version": summary.format_version,
-        "path": str(path.parent),
-    }
-    row.update(summary.agent_stats)
-    row["cost_unknown"] = "cost" in summary.agent_stats and summary.agent_stats["cost"] is None  # no price
+    """One flat row of episodes.csv from an episode's summary.json: its scalar fields (SUMMARY_COLUMNS),
+    the error's type and message, the provenance's commit and dirty flag, then its timings, versions and
+    agent totals by their own names."""
+    error, provenance = summary.outcome.error, summary.provenance
+    row = {name: getattr(summary.outcome if name in OUTCOME_FIELDS else summary, name) for name in SUMMARY_COLUMNS}
+    row.update(
+        reward=float(summary.outcome.reward),
+        error_type=error.type if error else None,
+        error_message=error.message if error else None,
+        commit=provenance.commit if provenance else None,
+        dirty=provenance.dirty if provenance else None,
+        path=str(path.parent),
+    )
+    for totals in (summary.outcome.timings, summary.versions, summary.outcome.agent_stats):
+        row.update(totals)
+    stats = summary.outcome.agent_stats
+    row["cost_unknown"] = "cost" in stats and stats["cost"] is None  # no price
     return row
 
 
-def step_row(keys: tuple, directory: Path, record: dict[str, Any], text: bool = False) -> dict[str, Any]:
+def step_row(keys: tuple, directory: Path, record: StepRecord, text: bool = False) -> dict[str, Any]:
     """One flat row of the steps table from a steps.jsonl record; `keys` are the episode's EPISODE_KEYS."""
-    timings = record.get("timings") or {}
+    seen, answer, effect, timings = record.observation, record.answer, record.effect, record.timings or {}
     row = {
         **dict(zip(EPISODE_KEYS, keys)),
-        "step": record.get("step"),
-        "url": record.get("url"),
-        "action": record.get("action"),
-        "think": record.get("think"),
-        "reward": record.get("reward"),
-        "terminated": record.get("terminated"),
-        "truncated": record.get("truncated"),
-        "last_action_error": record.get("last_action_error") or None,
+        "step": record.step,
+        "url": seen.url if seen else None,
+        "action": record.action,
+        "think": answer.think if answer else None,
+        "reward": effect.reward if effect else None,
+        "terminated": effect.terminated if effect else None,
+        "truncated": effect.truncated if effect else None,
+        "last_action_error": record.last_action_error or None,
         "agent_s": timings.get("agent_s"),
         "env_step_s": timings.get("env_step_s"),
-        "screenshot": str(directory / record["screenshot"]) if record.get("screenshot") else None,
+        "screenshot": str(directory / seen.screenshot) if seen and seen.screenshot else None,
     }
-    row.update(record.get("agent_stats") or {})
+    row.update(answer.agent_stats if answer else {})
     if text:
-        row.update({column: record.get(column) for column in STEP_TEXT_COLUMNS})
+        row.update(axtree=seen.axtree if seen else None, messages=answer.messages if answer else None)
     return row
 
 
@@ -182,13 +176,24 @@ def load_results(path: str | Path) -> StudyResults:
             continue
         rows.append(episode_row(summary, summary_file))
     episodes = pd.DataFrame(
-        rows, columns=None if rows else EPISODE_KEYS + ["status", "success", "reward", "n_steps", "elapsed_s", "path"]
+        rows, columns=None if rows else [*SUMMARY_COLUMNS, "error_type", "error_message", "commit", "dirty", "path"]
     )
-    if manifest is None:
-        manifest = {"study": study_dir.name, "benchmarks": {}, "agents": {}, "n_episodes": len(rows)}
-    episodes = add_scores(episodes, manifest)
+    manifest = manifest if manifest is not None else unplanned_manifest(study_dir, len(rows))
     missing_frame = pd.DataFrame(missing, columns=EPISODE_KEYS)
     damaged_frame = pd.DataFrame(damaged, columns=DAMAGED_COLUMNS)
+    return study_results(study_dir, manifest, add_scores(episodes, manifest), missing_frame, damaged_frame)
+
+
+def unplanned_manifest(study_dir: Path, n_episodes: int) -> dict[str, Any]:
+    """What stands for the manifest of a study folder without one: its name and episode count."""
+    return {"study": study_dir.name, "benchmarks": {}, "agents": {}, "n_episodes": n_episodes}
+
+
+def study_results(
+    study_dir: Path, manifest: dict[str, Any], episodes: pd.DataFrame, missing: pd.DataFrame, damaged: pd.DataFrame
+) -> StudyResults:
+    """The study's results from its scored episodes and its missing and damaged ones (each weighted by
+    repeat_weights), with the episodes `agentlab relaunch` archived."""
     relaunched = pd.DataFrame(
         [{**key._asdict(), "archive": stamp} for stamp, key in relaunched_episodes(study_dir)],
         columns=EPISODE_KEYS + ["archive"],
@@ -197,7 +202,7 @@ def load_results(path: str | Path) -> StudyResults:
         study_dir,
         manifest,
         episodes,
-        missing_frame.assign(weight=repeat_weights(missing_frame, manifest)),
+        missing.assign(weight=repeat_weights(missing, manifest)),
         relaunched,
-        damaged_frame.assign(weight=repeat_weights(damaged_frame, manifest)),
+        damaged.assign(weight=repeat_weights(damaged, manifest)),
     )

@@ -5,7 +5,9 @@ from __future__ import annotations
 import errno
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +15,13 @@ from ..agents.base import AgentStep, EpisodeContext, UnusableAnswers
 from ..benchmarks.cube.benchmark import CubeBenchmark
 from ..budget import NO_BUDGET, Budget
 from ..errors import AgentError, EvaluationError, InfraError
+from ..llm.pricing import use_study_prices
 from ..navigation import NavigationGuard
-from ..records import EpisodeError, EpisodeOutcome, Status, StepWriter
+from ..records import EpisodeError, EpisodeOutcome, Status, StepAnswer, StepEffect, StepRecord
 from ..settle import take_settle_seconds
 from ..slots import reset_slot
 from .spec import EpisodeSpec
+from .step_writer import StepWriter
 
 # Called with (phase, step) when the loop enters a phase; the supervisor times phases with it.
 PhaseCallback = Callable[[str, int], None]
@@ -87,13 +91,13 @@ def make_env(spec: EpisodeSpec, benchmark: Any, action_set: Any) -> Any:
     )
 
 
-def report_refused_navigations(guard: NavigationGuard, obs: dict, record: dict) -> None:
+def report_refused_navigations(guard: NavigationGuard, obs: dict, record: StepRecord) -> None:
     """Tell the agent (through last_action_error) and the trace which navigations were refused."""
     refused = guard.take_refused()
     if refused:
         message = "; ".join(guard.policy.refusal(url) for url in refused)
         obs["last_action_error"] = "; ".join(filter(None, [obs.get("last_action_error", ""), message]))
-        record["refused_navigations"] = refused
+        record.refused_navigations = refused
 
 
 def action_targets_with_boxes(action: str, obs: dict, signatures: dict, multiaction: bool) -> list[dict[str, Any]]:
@@ -108,15 +112,9 @@ def action_targets_with_boxes(action: str, obs: dict, signatures: dict, multiact
     ]
 
 
-def answer_fields(answer: AgentStep) -> dict[str, Any]:
-    """A step record's fields from the agent's answer (an action, or the failed step of an agent error)."""
-    return {
-        "action": answer.action,
-        "think": answer.think,
-        "messages": answer.messages,
-        "agent_stats": answer.stats,
-        "agent_extra": answer.extra,
-    }
+def step_answer(answer: AgentStep) -> StepAnswer:
+    """A step record's answer from the agent's (an action, or the failed step of an agent error)."""
+    return StepAnswer(answer.action, answer.think, answer.messages, answer.stats, answer.extra)
 
 
 def step_timings(agent_s: float, env_s: float, info: dict, settle_s: float | None) -> dict[str, Any]:
@@ -142,6 +140,202 @@ def step_timings(agent_s: float, env_s: float, info: dict, settle_s: float | Non
     }
 
 
+@contextmanager
+def _agent_code(episode: _Episode) -> Iterator[None]:
+    """Blame on the agent what the code in this block raises (any other code's failure is the
+    infrastructure's): the only place the episode's blame changes."""
+    episode.blame = "agent_error"
+    yield  # an exception leaves the blame on the agent
+    episode.blame = "infra_error"
+
+
+@dataclass
+class _Episode:
+    """A running episode: its spec and limits, what it writes into, and its parts as they are made."""
+
+    spec: EpisodeSpec
+    budget: Budget
+    on_phase: PhaseCallback
+    writer: StepWriter
+    outcome: EpisodeOutcome = field(default_factory=lambda: EpisodeOutcome(status="failure"))
+    timings: dict[str, Any] = field(
+        default_factory=lambda: {
+            "setup_s": None,
+            "reset_wait_s": None,
+            "reset_s": None,
+            "agent_s": 0.0,
+            "env_step_s": 0.0,
+        }
+    )
+    blame: Status = "infra_error"  # who is at fault if the code running now raises (see _agent_code)
+    benchmark: Any = None
+    agent: Any = None
+    env: Any = None
+    signatures: dict = field(default_factory=dict)
+    guard: NavigationGuard | None = None
+
+    @property
+    def cube(self) -> bool:
+        return isinstance(self.benchmark, CubeBenchmark)
+
+    def close(self) -> None:
+        """Close the step file, then the env and the agent, whatever state they are in."""
+        self.writer.close()
+        for closable in (self.env, self.agent):
+            if closable is not None:
+                try:
+                    closable.close()
+                except Exception:
+                    pass
+
+
+def _set_up(episode: _Episode) -> None:
+    """Make the benchmark, the agent (its failures blamed on it) and the env."""
+    from ..actions import action_signatures
+    from ..agents.registry import agent_args_to_dict, load_agent_args
+    from ..benchmarks import get_benchmark
+    from .spec import config_hash
+
+    spec, outcome = episode.spec, episode.outcome
+    episode.on_phase("setup", 0)
+    episode.benchmark = benchmark = get_benchmark(spec.benchmark, spec.benchmark_module, spec.cube)
+    agent_args = load_agent_args(spec.agent_config, spec.agent_overrides)
+    outcome.agent_args = agent_args_to_dict(agent_args)
+    outcome.config_hash = config_hash(spec.benchmark, spec.max_steps, spec.pre_observation_delay, outcome.agent_args)
+    context = EpisodeContext(
+        spec.benchmark,
+        spec.task,
+        spec.seed,
+        spec.max_steps,
+        benchmark.action_set,
+        benchmark.is_multi_tab,
+        benchmark.tools if isinstance(benchmark, CubeBenchmark) else (),
+    )
+    with _agent_code(episode):
+        use_study_prices(episode.budget.prices)  # before the agent prices its model
+        episode.agent = agent_args.make_agent(context)
+        outcome.agent_details = episode.agent.details()
+        unpriced = episode.budget.unpriced(episode.agent.stats())
+        if unpriced:
+            raise AgentError(unpriced)
+    episode.env = make_env(spec, benchmark, episode.agent.action_set)
+    episode.signatures = action_signatures(episode.agent.action_set)
+    if not episode.cube:
+        guard_evaluation(episode.env)
+
+
+def _reset(episode: _Episode) -> dict:
+    """Reset the task (in turn with other episodes: slots.reset_slot) and guard its navigations; return
+    the first observation."""
+    timings, outcome, env = episode.timings, episode.outcome, episode.env
+    episode.on_phase("reset_queue", 0)
+    tic = time.time()
+    with reset_slot():
+        timings["reset_wait_s"] = time.time() - tic
+        episode.on_phase("reset", 0)
+        tic = time.time()
+        obs, _ = env.reset(seed=episode.spec.seed)
+    timings["reset_s"] = time.time() - tic
+    outcome.goal = obs.get("goal")
+    episode.guard = NavigationGuard(episode.benchmark.navigation_policy())
+    if episode.cube:
+        outcome.chromium_version = env.chromium_version
+        outcome.benchmark_details = env.details
+    elif episode.benchmark.opens_browser:
+        outcome.chromium_version = env.unwrapped.browser.version
+        episode.guard.install(env.unwrapped.context)
+    return obs
+
+
+def _run_steps(episode: _Episode, obs: dict) -> None:
+    """Observe, ask the agent, act, record; until the task ends, the agent stops, or a limit is reached."""
+    writer, outcome = episode.writer, episode.outcome
+    for step in range(episode.spec.max_steps + 1):
+        record = writer.observation(step, obs)
+        if step == episode.spec.max_steps:
+            outcome.truncated = True
+            outcome.stop_reason = "max_steps"
+            writer.write(record)
+            return
+        exceeded = episode.budget.episode_exceeded(episode.agent.stats())
+        if exceeded:
+            outcome.stop_reason = "budget"
+            print(f"budget: {exceeded}; the episode ends", flush=True)
+            record.budget_exceeded = exceeded
+            writer.write(record)
+            return
+        answer, agent_s = _ask_agent(episode, step, obs, record)
+        if answer.action is None:
+            outcome.stop_reason = "agent_stopped"
+            record.timings = {"agent_s": agent_s}
+            writer.write(record)
+            return
+        obs = _act(episode, step, obs, answer, agent_s, record)
+        if outcome.stop_reason is not None:
+            writer.write(writer.observation(step + 1, obs))
+            return
+
+
+def _ask_agent(episode: _Episode, step: int, obs: dict, record: StepRecord) -> tuple[AgentStep, float]:
+    """The agent's answer to `obs` and the seconds it took; an agent error is recorded (what the agent
+    saw and answered) before it ends the episode."""
+    episode.on_phase("agent", step)
+    tic = time.time()
+    with _agent_code(episode):
+        try:
+            answer = episode.agent.get_action(obs)
+        except AgentError as error:
+            record.answer = step_answer(error.step) if isinstance(error, UnusableAnswers) else None
+            record.timings = {"agent_s": time.time() - tic}
+            episode.writer.write(record)
+            raise
+    agent_s = time.time() - tic
+    episode.timings["agent_s"] += agent_s
+    record.answer = step_answer(answer)
+    return answer, agent_s
+
+
+def _act(episode: _Episode, step: int, obs: dict, answer: AgentStep, agent_s: float, record: StepRecord) -> dict:
+    """Step the env with the answer's action and record what it did; return the next observation (the
+    outcome's stop_reason is set if the task ended)."""
+    env, outcome, multiaction = episode.env, episode.outcome, episode.agent.action_set.multiaction
+    assert answer.action is not None and episode.guard is not None
+    record.targets = action_targets_with_boxes(answer.action, obs, episode.signatures, multiaction)
+    episode.on_phase("step", step)
+    tic = time.time()
+    if episode.cube:
+        obs, reward, terminated, truncated, info = env.step(
+            answer.action, answer.tool_call, episode.signatures, multiaction
+        )
+        record.tool_calls = info["tool_calls"]
+    else:
+        obs, reward, terminated, truncated, info = env.step(answer.action)
+    env_s = time.time() - tic
+    settle_s = None if episode.cube else take_settle_seconds(env.unwrapped.page)
+    episode.timings["env_step_s"] += env_s
+    report_refused_navigations(episode.guard, obs, record)
+    outcome.reward += float(reward)
+    outcome.n_steps = step + 1
+    last_error = obs.get("last_action_error", "")
+    record.effect = StepEffect(float(reward), bool(terminated), bool(truncated), last_error, info.get("task_info"))
+    record.timings = step_timings(agent_s, env_s, info, settle_s)
+    episode.writer.write(record)
+    if terminated or truncated:
+        outcome.terminated, outcome.truncated = bool(terminated), bool(truncated)
+        outcome.stop_reason = "terminated" if terminated else "truncated"
+    return obs
+
+
+def _score(episode: _Episode) -> None:
+    """The episode's reward (a cube's: its evaluation at the end, whatever its steps said) and status."""
+    outcome = episode.outcome
+    if episode.cube:
+        episode.on_phase("evaluate", outcome.n_steps)
+        outcome.reward = episode.env.evaluate()
+    outcome.success = outcome.reward > 0
+    outcome.status = "success" if outcome.success else "failure"
+
+
 def run_episode(
     spec: EpisodeSpec,
     directory: Path,
@@ -151,151 +345,22 @@ def run_episode(
 ) -> EpisodeOutcome:
     """Run one episode, writing step records into `directory`; return the outcome for its summary.
     The agent is not asked again once its totals reach `budget`'s per-episode limits."""
-    from ..actions import action_signatures
-    from ..agents.registry import agent_args_to_dict, load_agent_args
-    from ..benchmarks import get_benchmark
-    from .spec import config_hash
-
     started = time.time()
-    writer = StepWriter(directory)
-    outcome = EpisodeOutcome(status="failure")
-    timings: dict[str, Any] = {
-        "setup_s": None,
-        "reset_wait_s": None,
-        "reset_s": None,
-        "agent_s": 0.0,
-        "env_step_s": 0.0,
-    }
-    env = agent = None
-    blame: Status = "infra_error"  # who is at fault if the code running now raises
+    episode = _Episode(spec, budget, on_phase, StepWriter(directory))
+    outcome = episode.outcome
     try:
-        on_phase("setup", 0)
-        benchmark = get_benchmark(spec.benchmark, spec.benchmark_module, spec.cube)
-        cube = isinstance(benchmark, CubeBenchmark)
-        agent_args = load_agent_args(spec.agent_config, spec.agent_overrides)
-        outcome.agent_args = agent_args_to_dict(agent_args)
-        outcome.config_hash = config_hash(
-            spec.benchmark, spec.max_steps, spec.pre_observation_delay, outcome.agent_args
-        )
-        context = EpisodeContext(
-            spec.benchmark,
-            spec.task,
-            spec.seed,
-            spec.max_steps,
-            benchmark.action_set,
-            benchmark.is_multi_tab,
-            benchmark.tools if isinstance(benchmark, CubeBenchmark) else (),
-        )
-        blame = "agent_error"
-        agent = agent_args.make_agent(context)
-        outcome.agent_details = agent.details()
-        unpriced = budget.unpriced(agent.stats())
-        if unpriced:
-            raise AgentError(unpriced)
-        blame = "infra_error"
-        env = make_env(spec, benchmark, agent.action_set)
-        signatures = action_signatures(agent.action_set)
-        if not cube:
-            guard_evaluation(env)
-        timings["setup_s"] = time.time() - started
-
-        on_phase("reset_queue", 0)
-        tic = time.time()
-        with reset_slot():
-            timings["reset_wait_s"] = time.time() - tic
-            on_phase("reset", 0)
-            tic = time.time()
-            obs, _ = env.reset(seed=spec.seed)
-        timings["reset_s"] = time.time() - tic
-        outcome.goal = obs.get("goal")
-        guard = NavigationGuard(benchmark.navigation_policy())
-        if cube:
-            outcome.chromium_version = env.chromium_version
-            outcome.benchmark_details = env.details
-        elif benchmark.opens_browser:
-            outcome.chromium_version = env.unwrapped.browser.version
-            guard.install(env.unwrapped.context)
-
-        for step in range(spec.max_steps + 1):
-            record = writer.observation(step, obs)
-            if step == spec.max_steps:
-                outcome.truncated = True
-                outcome.stop_reason = "max_steps"
-                writer.write({**record, "action": None})
-                break
-            exceeded = budget.episode_exceeded(agent.stats())
-            if exceeded:
-                outcome.stop_reason = "budget"
-                print(f"budget: {exceeded}; the episode ends", flush=True)
-                writer.write({**record, "action": None, "budget_exceeded": exceeded})
-                break
-
-            on_phase("agent", step)
-            blame = "agent_error"
-            tic = time.time()
-            try:
-                answer = agent.get_action(obs)
-            except AgentError as error:  # the trace keeps what the agent saw and answered
-                failed = answer_fields(error.step) if isinstance(error, UnusableAnswers) else {"action": None}
-                writer.write({**record, **failed, "timings": {"agent_s": time.time() - tic}})
-                raise
-            agent_s = time.time() - tic
-            blame = "infra_error"
-            timings["agent_s"] += agent_s
-            record.update(answer_fields(answer))
-            if answer.action is None:
-                outcome.stop_reason = "agent_stopped"
-                writer.write({**record, "timings": {"agent_s": agent_s}})
-                break
-
-            record["targets"] = action_targets_with_boxes(answer.action, obs, signatures, agent.action_set.multiaction)
-            on_phase("step", step)
-            tic = time.time()
-            if cube:
-                answer_calls = (answer.action, answer.tool_call, signatures, agent.action_set.multiaction)
-                obs, reward, terminated, truncated, info = env.step(*answer_calls)
-                record["tool_calls"] = info["tool_calls"]
-            else:
-                obs, reward, terminated, truncated, info = env.step(answer.action)
-            env_s = time.time() - tic
-            settle_s = None if cube else take_settle_seconds(env.unwrapped.page)
-            timings["env_step_s"] += env_s
-            report_refused_navigations(guard, obs, record)
-            outcome.reward += float(reward)
-            outcome.n_steps = step + 1
-            record.update(
-                reward=float(reward),
-                terminated=bool(terminated),
-                truncated=bool(truncated),
-                last_action_error=obs.get("last_action_error", ""),
-                task_info=info.get("task_info"),
-                timings=step_timings(agent_s, env_s, info, settle_s),
-            )
-            writer.write(record)
-            if terminated or truncated:
-                outcome.terminated, outcome.truncated = bool(terminated), bool(truncated)
-                outcome.stop_reason = "terminated" if terminated else "truncated"
-                writer.write({**writer.observation(step + 1, obs), "action": None})
-                break
-        if cube:  # the cube's score is its evaluation at the end, whatever its steps said
-            on_phase("evaluate", outcome.n_steps)
-            outcome.reward = env.evaluate()
-        outcome.success = outcome.reward > 0
-        outcome.status = "success" if outcome.success else "failure"
+        _set_up(episode)
+        episode.timings["setup_s"] = time.time() - started
+        _run_steps(episode, _reset(episode))
+        _score(episode)
     except Exception as error:  # recorded, not raised: an episode's failure is a result
-        outcome.status, outcome.error = _error_record(error, blame)
+        outcome.status, outcome.error = _error_record(error, episode.blame)
         outcome.stop_reason = "error"
         if raise_errors:
             raise
     finally:
-        writer.close()
-        for closable in (env, agent):
-            if closable is not None:
-                try:
-                    closable.close()
-                except Exception:
-                    pass
-    outcome.agent_stats = agent.stats() if agent is not None else {}
-    timings["total_s"] = time.time() - started
-    outcome.timings = timings
+        episode.close()
+    outcome.agent_stats = episode.agent.stats() if episode.agent is not None else {}
+    episode.timings["total_s"] = time.time() - started
+    outcome.timings = episode.timings
     return outcome

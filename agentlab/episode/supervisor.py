@@ -190,7 +190,6 @@ def _place(staging: Path, target: Path) -> None:
 def build_summary(spec: EpisodeSpec, limits: RunLimits, outcome: EpisodeOutcome, started: float) -> EpisodeSummary:
     """The episode's summary, with the values of the key variables its agent needs masked (an LLM
     error may repeat the key it was sent): what the tables and the report show of it."""
-    results = {key: value for key, value in vars(outcome).items() if key != "chromium_version"}
     summary = EpisodeSummary(
         study=spec.study,
         benchmark=spec.benchmark,
@@ -198,7 +197,7 @@ def build_summary(spec: EpisodeSpec, limits: RunLimits, outcome: EpisodeOutcome,
         task=spec.task,
         seed=spec.seed,
         max_steps=spec.max_steps,
-        **results,
+        outcome=outcome,
         elapsed_s=time.time() - started,
         attempt=limits.attempt,
         max_attempts=limits.max_attempts,
@@ -270,23 +269,25 @@ def _run_supervised(spec: EpisodeSpec, limits: RunLimits, episode_dir: Path, deb
             outcome = watch_worker(spec, limits, staging, tee)
         summary = build_summary(spec, limits, outcome, started)
         if limits.study_dir is not None:
-            record_spend(Path(limits.study_dir), str(episode_dir), limits.attempt, summary.agent_stats)
-        error = f": {summary.error.type}: {summary.error.message}" if summary.error else ""
-        tee.write(f"=== attempt {limits.attempt}/{limits.max_attempts} ended: {summary.status}{error}\n".encode())
+            record_spend(Path(limits.study_dir), str(episode_dir), limits.attempt, summary.outcome.agent_stats)
+        error = f": {summary.outcome.error.type}: {summary.outcome.error.message}" if summary.outcome.error else ""
+        tee.write(
+            f"=== attempt {limits.attempt}/{limits.max_attempts} ended: {summary.outcome.status}{error}\n".encode()
+        )
 
         return _record(summary, limits, staging, episode_dir, tee)
 
 
 def _record(summary: EpisodeSummary, limits: RunLimits, staging: Path, episode_dir: Path, tee: _Tee) -> int:
     """Keep the attempt: under attempts/ if it is retried, else in place with its summary last."""
-    if summary.status in RETRIED_STATUSES and limits.attempt < limits.max_attempts:
+    if summary.outcome.status in RETRIED_STATUSES and limits.attempt < limits.max_attempts:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
         failed = episode_dir / ATTEMPTS_DIR / f"{stamp}-attempt{limits.attempt}"
         failed.parent.mkdir(parents=True, exist_ok=True)
         write_json_atomic(staging / SUMMARY_FILE, summary.to_dict())
         os.replace(staging, failed)
         tee.write(
-            f"{summary.status.replace('_', ' ')} on attempt {limits.attempt}/{limits.max_attempts}, "
+            f"{summary.outcome.status.replace('_', ' ')} on attempt {limits.attempt}/{limits.max_attempts}, "
             f"kept in {failed}; exiting for a retry\n".encode()
         )
         return EXIT_RETRY

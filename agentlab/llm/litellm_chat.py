@@ -29,6 +29,18 @@ def import_litellm() -> Any:
     return litellm
 
 
+# Variables LiteLLM's validate_environment lists together as missing but accepts either of
+EITHER_OF = (frozenset({"GOOGLE_API_KEY", "GEMINI_API_KEY"}),)
+
+
+def unset_variables(missing: list[str]) -> str:
+    """What a provider lacks, from LiteLLM's missing keys: all of them are needed (Bedrock's AWS pair, Azure's
+    base, version and key) except LiteLLM's alternatives (Gemini's two names for one key)."""
+    if len(missing) == 1 or frozenset(missing) in EITHER_OF:
+        return f"environment variable {' or '.join(missing)} is not set; export it before running"
+    return f"environment variables {' and '.join(missing)} are not set; export them before running"
+
+
 @dataclass
 class LiteLLMChatArgs(ChatModelArgs):
     """`model_name` as LiteLLM names it (`anthropic/...`, `gemini/...`, `openrouter/...`, `hosted_vllm/...`)."""
@@ -45,10 +57,7 @@ class LiteLLMChatArgs(ChatModelArgs):
             return
         missing = import_litellm().validate_environment(self.model_name, api_base=self.api_base)["missing_keys"]
         if missing:
-            raise ConfigError(
-                f"model {self.model_name!r}: environment variable {' or '.join(missing)} is not set; "
-                "export it before running"
-            )
+            raise ConfigError(f"model {self.model_name!r}: {unset_variables(missing)}")
 
     def make_model(self) -> ChatModel:
         self.check()

@@ -14,14 +14,16 @@ from typing import Any
 
 import pandas as pd
 
-from ..analyze.aggregate import COMPARISON_NOTE, DAMAGED_NOTE, StudyTables, study_tables
+from ..analyze.aggregate import COMPARISON_NOTE, DAMAGED_NOTE, StudyTables
 from ..analyze.compare import paired_episodes, task_outcomes
 from ..analyze.error_groups import action_error_groups
-from ..analyze.load import EPISODE_KEYS, StudyResults, load_results
+from ..analyze.load import EPISODE_KEYS, StudyResults
+from ..analyze.outputs import read_study_outputs
 from ..analyze.stats import BOOTSTRAP_CONFIDENCE
 from ..analyze.summarize import SCORE_NOTE
 from ..io import replace_dir, write_text_atomic
 from ..layout import PLOTS, REPORT_DIR, EpisodeKey, episode_id
+from ..records import DamagedRecord
 from ..revision import GitState, git_state
 from .compare import COMPARE_DIR, compare_page_path, compared_groups, write_agents_page, write_compare_page
 from .finder import copy_assets, write_finder_data
@@ -57,9 +59,12 @@ def write_trace_pages(
     for key in map(EpisodeKey._make, results.episodes[EPISODE_KEYS].itertuples(index=False, name=None)):
         group = (key.benchmark, key.task, key.seed)
         compare = compare_page_path(report_dir / COMPARE_DIR, *group) if group in compared else None
-        traced.append(
-            write_trace_page(results.path, key, trace_page_path(staging, key), report_dir / INDEX_FILE, compare)
-        )
+        try:
+            traced.append(
+                write_trace_page(results.path, key, trace_page_path(staging, key), report_dir / INDEX_FILE, compare)
+            )
+        except (FileNotFoundError, DamagedRecord) as error:  # changed since `aggregate`: its page is left out
+            print(f"report: no trace page for {episode_id(key)}: {error}", flush=True)
     replace_dir(staging, report_dir / EPISODES_DIR)
     return traced
 
@@ -179,11 +184,11 @@ def index_context(
 
 
 def build_report(study_dir: str | Path, out_dir: str | Path | None = None, repo: str | Path | None = None) -> str:
-    """Write the report of the study at `study_dir` (default into its report/ folder); `repo` is the
-    workflow's git repository, whose commit and dirty flag the overview states. Returns a one-line report."""
-    results = load_results(study_dir)
+    """Write the report of the study at `study_dir` (default into its report/ folder) from its aggregate
+    outputs (`agentlab aggregate` first); `repo` is the workflow's git repository, whose commit and
+    dirty flag the overview states. Returns a one-line report."""
+    results, tables = read_study_outputs(study_dir)
     report_dir = Path(out_dir) if out_dir is not None else results.path / REPORT_DIR
-    tables = study_tables(results)
     keys = list(map(EpisodeKey._make, results.episodes[EPISODE_KEYS].itertuples(index=False, name=None)))
     compared = compared_groups(keys)
     copy_assets(report_dir)

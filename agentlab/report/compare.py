@@ -51,10 +51,10 @@ def _action_at(episode: list[str | None], step: int) -> str | None:
 def write_compare_page(episodes: list[TracedEpisode], page: Path, report_dir: Path, episodes_dir: Path) -> None:
     """The compare page of one (benchmark, task, seed): `episodes` are its agents' episodes."""
     episodes = sorted(episodes, key=lambda e: e.key.agent)
-    by_step = [{s["step"]: s for s in e.steps if isinstance(s.get("step"), int)} for e in episodes]
+    by_step = [{s.step: s for s in e.steps if s.step is not None} for e in episodes]
     n_steps = max((max(steps, default=-1) + 1 for steps in by_step), default=0)
     actions = [
-        [steps[n]["action"] if n in steps else None for n in range(max(steps, default=-1) + 1)] for steps in by_step
+        [steps[n].action if n in steps else None for n in range(max(steps, default=-1) + 1)] for steps in by_step
     ]
     differ = first_difference(actions)
     trace_urls = [relative_url(trace_page_path(episodes_dir, e.key), page.parent) for e in episodes]
@@ -64,13 +64,14 @@ def write_compare_page(episodes: list[TracedEpisode], page: Path, report_dir: Pa
         cells = []
         for steps, trace_url, folder_url in zip(by_step, trace_urls, folder_urls):
             step = steps.get(number)
+            screenshot = step.observation.screenshot if step is not None and step.observation else None
             cells.append(
                 None
                 if step is None
                 else {
-                    "action": step.get("action"),
-                    "error": step.get("last_action_error") or "",
-                    "screenshot": f"{folder_url}/{step['screenshot']}" if step.get("screenshot") else None,
+                    "action": step.action,
+                    "error": step.last_action_error,
+                    "screenshot": f"{folder_url}/{screenshot}" if screenshot else None,
                     "url": f"{trace_url}#step-{number}",
                 }
             )

@@ -14,7 +14,14 @@ from typing import Any
 from ..analyze.load import step_row
 from ..io import RefusedFile, open_inside, read_inside
 from ..layout import EPISODE_LOG, STEPS_FILE, SUMMARY_FILE, EpisodeKey, episode_dir, episode_id
-from ..records import MAX_PAGE_DETAILS_BYTES, MAX_SCREENSHOT_BYTES, read_steps, read_summary
+from ..records import (
+    MAX_PAGE_DETAILS_BYTES,
+    MAX_SCREENSHOT_BYTES,
+    StepObservation,
+    StepRecord,
+    read_steps,
+    read_summary,
+)
 from .finder import ASSETS_DIR, data_script
 from .render import relative_url, render
 
@@ -37,7 +44,7 @@ class TracedEpisode:
     status: str
     reward: float
     agent_args: dict[str, Any] | None
-    steps: list[dict[str, Any]] = field(default_factory=list)  # step, action, screenshot (in folder), last_action_error
+    steps: list[StepRecord] = field(default_factory=list)  # their files as io.open_inside allows them
     error_rows: list[dict[str, Any]] = field(default_factory=list)  # steps with a last_action_error
 
 
@@ -99,10 +106,10 @@ def image_size(path: Path) -> tuple[int, int] | None:
         return None
 
 
-def overlay(targets: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def overlay(targets: list[dict[str, Any]] | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The boxes (recorded element bbox: x, y, width, height) and points (coordinates) an action acted on."""
     boxes, points = [], []
-    for target in targets if isinstance(targets, list) else []:
+    for target in targets or []:
         bbox, point = target.get("bbox"), target.get("point")
         if isinstance(bbox, list) and len(bbox) == 4 and all(isinstance(v, (int, float)) for v in bbox):
             boxes.append(
@@ -122,74 +129,70 @@ def overlay(targets: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
 RECORDED_FILES = {"screenshot": MAX_SCREENSHOT_BYTES, "page_details": MAX_PAGE_DETAILS_BYTES}
 
 
-def refuse_unsafe_files(records: list[dict[str, Any]], folder: Path) -> list[str]:
+def refuse_unsafe_files(records: list[StepRecord], folder: Path) -> list[str]:
     """Drop from `records` the file names io.open_inside refuses (outside the episode folder, links,
     FIFOs, devices, too large): the report neither embeds nor links them. One problem line each."""
     problems = []
     for record in records:
         for name, max_bytes in RECORDED_FILES.items():
-            if not isinstance(record.get(name), str):
+            file = getattr(record.observation, name, None)
+            if file is None:
                 continue
             try:
-                open_inside(folder, record[name], max_bytes).close()
+                open_inside(folder, file, max_bytes).close()
             except FileNotFoundError:
                 pass  # shown as not recorded
             except (OSError, RefusedFile) as error:
-                problems.append(f"step {record.get('step')}: {name} refused: {error}")
-                record[name] = None
+                problems.append(f"step {record.step}: {name} refused: {error}")
+                setattr(record.observation, name, None)
     return problems
 
 
-def step_view(record: dict[str, Any], folder: Path, folder_url: str) -> dict[str, Any]:
+def step_view(record: StepRecord, folder: Path, folder_url: str) -> dict[str, Any]:
     """What the template shows of one step record (the AXTree and pruned HTML load on demand)."""
-    messages = record.get("messages") or []
-    screenshot = record.get("screenshot") if isinstance(record.get("screenshot"), str) else None
-    boxes, points = overlay(record.get("targets"))
-    extra = record.get("agent_extra")
-    extra = extra if isinstance(extra, dict) else {}
+    seen = record.observation or StepObservation()
+    answer, effect = record.answer, record.effect
+    boxes, points = overlay(record.targets)
     return {
-        "step": record.get("step"),
-        "url": record.get("url") or "",
-        "screenshot": f"{folder_url}/{screenshot}" if screenshot else None,
-        "size": image_size(folder / screenshot) if screenshot else None,
+        "step": record.step,
+        "url": seen.url,
+        "screenshot": f"{folder_url}/{seen.screenshot}" if seen.screenshot else None,
+        "size": image_size(folder / seen.screenshot) if seen.screenshot else None,
         "boxes": boxes,
         "points": points,
         "after": None,  # the next step's screenshot, set by write_trace_page
-        "action": record.get("action"),
-        "think": record.get("think") or "",
+        "action": record.action,
+        "think": answer.think if answer else "",
         "messages": [
-            {
-                "role": str(m.get("role", "?")) if isinstance(m, dict) else "?",
-                "text": message_text(m.get("content") if isinstance(m, dict) else m),
-            }
-            for m in messages
+            {"role": str(m.get("role", "?")), "text": message_text(m.get("content"))}
+            for m in (answer.messages if answer else [])
         ],
-        "axtree_chars": len(record.get("axtree") or ""),
-        "parse_errors": [str(error) for error in extra.get("parse_errors") or []],
-        "last_action_error": record.get("last_action_error") or "",
-        "refused_navigations": [str(url) for url in record.get("refused_navigations") or []],
-        "reward": record.get("reward"),
-        "terminated": record.get("terminated"),
-        "truncated": record.get("truncated"),
-        "timings": record.get("timings") or {},
-        "timeline": timeline(record.get("timings") or {}),
-        "stats": record.get("agent_stats") or {},
+        "axtree_chars": len(seen.axtree),
+        "parse_errors": answer.agent_extra.parse_errors or [] if answer else [],
+        "last_action_error": record.last_action_error,
+        "refused_navigations": record.refused_navigations or [],
+        "reward": effect.reward if effect else None,
+        "terminated": effect.terminated if effect else None,
+        "truncated": effect.truncated if effect else None,
+        "timings": record.timings or {},
+        "timeline": timeline(record.timings or {}),
+        "stats": answer.agent_stats if answer else {},
     }
 
 
-def details_payload(record: dict[str, Any], folder: Path) -> dict[str, str | None]:
+def details_payload(record: StepRecord, folder: Path) -> dict[str, str | None]:
     """One step's AXTree (from steps.jsonl) and page details (pruned HTML and element boxes, the
     episode's gzipped file as is), whole, each as base64 of gzip: the trace page inflates them when asked."""
 
     def packed(data: bytes) -> str:
         return base64.b64encode(data).decode("ascii")
 
-    name = record.get("page_details")
+    seen = record.observation or StepObservation()
     try:
-        details = packed(read_inside(folder, name, MAX_PAGE_DETAILS_BYTES)) if isinstance(name, str) else None
+        details = packed(read_inside(folder, seen.page_details, MAX_PAGE_DETAILS_BYTES)) if seen.page_details else None
     except (OSError, RefusedFile):  # shown as not recorded; one missing file never stops the report
         details = None
-    axtree = (record.get("axtree") or "").encode()
+    axtree = seen.axtree.encode()
     return {"axtree": packed(gzip.compress(axtree, compresslevel=6, mtime=0)), "details": details}
 
 
@@ -197,9 +200,10 @@ def write_trace_page(
     study_dir: Path, key: EpisodeKey, page: Path, index_page: Path, compare_page: Path | None = None
 ) -> TracedEpisode:
     """Write the trace page of the episode `key` to `page` (and its data file beside it), linking to
-    its compare page if it has one."""
+    its compare page if it has one. The episode's summary is read here, once, typed: the tables come
+    from the aggregate's outputs. FileNotFoundError or DamagedRecord if it is gone or damaged since."""
     folder = episode_dir(study_dir, key)
-    summary = read_summary(folder / SUMMARY_FILE).to_dict()
+    summary = read_summary(folder / SUMMARY_FILE)
     records, damaged_lines = read_steps(folder)
     damaged_lines += refuse_unsafe_files(records, folder)
     folder_url = relative_url(folder, page.parent)
@@ -208,12 +212,12 @@ def write_trace_page(
         before["after"] = after["screenshot"]
     details = details_data_path(page)
     page.parent.mkdir(parents=True, exist_ok=True)
-    details.write_text(data_script("pageDetails", {str(r.get("step")): details_payload(r, folder) for r in records}))
+    details.write_text(data_script("pageDetails", {str(r.step): details_payload(r, folder) for r in records}))
     html = render(
         "episode.html",
         key=key,
         summary=summary,
-        error=summary.get("error") or {},
+        outcome=summary.outcome,
         steps=steps,
         damaged_lines=damaged_lines,
         index_url=relative_url(index_page, page.parent),
@@ -228,17 +232,9 @@ def write_trace_page(
     return TracedEpisode(
         key,
         folder,
-        summary["status"],
-        summary["reward"],
-        summary.get("agent_args"),
-        steps=[
-            {
-                "step": r.get("step"),
-                "action": r.get("action"),
-                "last_action_error": r.get("last_action_error"),
-                "screenshot": r["screenshot"] if isinstance(r.get("screenshot"), str) else None,
-            }
-            for r in records
-        ],
-        error_rows=[step_row(key, folder, record) for record in records if record.get("last_action_error")],
+        summary.outcome.status,
+        summary.outcome.reward,
+        summary.outcome.agent_args,
+        steps=records,
+        error_rows=[step_row(key, folder, record) for record in records if record.last_action_error],
     )

@@ -17,19 +17,23 @@ if TYPE_CHECKING:
 # the BrowserGym leaderboard's per-benchmark JSON
 EXPORT_FORMATS = ("eee", "journal", "leaderboard")
 EXPORTS_DIR = "exports"  # in the study folder, unless --out says otherwise
+IMPORTABLE = "a ServiceNow AgentLab study folder or a cube-harness experiment folder"
 
 
 def import_results(source: Path, study_dir: Path) -> ImportReport:
-    """Import the results folder `source` (its format found from its files) into `study_dir`."""
+    """Import the results folder `source` into `study_dir`: an AgentLab study folder (exp_args.pkl files) or a
+    cube-harness experiment folder (experiment_config.json and episodes/), told apart by their files."""
     from .agentlab_import import import_agentlab_study, is_agentlab_study
+    from .cube_harness_import import import_cube_harness_experiment, is_cube_harness_experiment
 
     if not source.is_dir():
-        raise ConfigError(f"results folder {str(source)!r} does not exist; allowed: an AgentLab study folder")
+        raise ConfigError(f"results folder {str(source)!r} does not exist; allowed: {IMPORTABLE}")
+    if is_cube_harness_experiment(source):
+        return import_cube_harness_experiment(source, study_dir)
     if is_agentlab_study(source):
         return import_agentlab_study(source, study_dir)
     raise ConfigError(
-        f"{source} holds no exp_args.pkl: not an AgentLab study folder "
-        "(allowed: a ServiceNow AgentLab study folder; cube-harness folders are not supported yet)"
+        f"{source} holds neither exp_args.pkl files nor experiment_config.json and episodes/; allowed: {IMPORTABLE}"
     )
 
 

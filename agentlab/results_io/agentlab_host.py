@@ -7,14 +7,13 @@ the top, like the bridge's host: our `agentlab/wire.py` is loaded by path for `j
 
 Output: {"agentlab": version, "episodes": [...], "problems": [{"folder", "reason"}]}: one episode per
 experiment folder AgentLab's `yield_all_exp_results` would find (hidden ones skipped, as it does);
-a folder whose files cannot be read is a problem, never fatal.
+a folder without AgentLab's result (no summary_info.json: not run or not finished) or whose files
+cannot be read is a problem, never fatal.
 """
 
 from __future__ import annotations
 
-import contextlib
 import importlib
-import os
 import runpy
 import sys
 from pathlib import Path
@@ -113,6 +112,10 @@ def read_study(study: Path) -> dict[str, Any]:
         folder = path.parent
         if folder.name.startswith(("_", ".")):  # moved aside by AgentLab's relaunch
             continue
+        if not (folder / "summary_info.json").is_file():
+            reason = "no summary_info.json: AgentLab has no result for it (not run, or not finished)"
+            problems.append({"folder": folder.relative_to(study).as_posix(), "reason": reason})
+            continue
         try:
             episodes.append(read_episode(exp_result(folder), study))
         except Exception as error:  # noqa: BLE001 (one unreadable episode is listed, not fatal)
@@ -125,14 +128,7 @@ def read_study(study: Path) -> dict[str, Any]:
 
 def main() -> int:
     study = Path(sys.argv[1]).resolve()
-    saved = os.dup(1)
-    with contextlib.redirect_stdout(sys.stderr):
-        os.dup2(2, 1)  # whatever AgentLab prints goes to stderr: stdout carries our JSON only
-        try:
-            document = read_study(study)
-        finally:
-            os.dup2(saved, 1)
-    sys.stdout.write(wire.json.dumps(document) + "\n")
+    wire.print_document(lambda: read_study(study))
     return 0
 
 

@@ -9,17 +9,14 @@ AgentLab's columns, pass@k, comparisons and the report read it like our own epis
 
 from __future__ import annotations
 
-import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
 from ..agents.bridge import AgentLabEnvironment
 from ..agents.bridge.agent import host_environment
-from ..errors import ConfigError
-from ..records import EpisodeError, EpisodeSummary, Provenance, Status, StopReason, screenshot_name
-from .episode_files import ImportReport, clean_staging, folder_name, place_episode
+from ..records import EpisodeError, EpisodeOutcome, EpisodeSummary, Status, StepRecord, StopReason, screenshot_name
+from .episode_files import ImportedEpisode, ImportReport, folder_name, imported_provenance, place_episodes
+from .host_reading import read_with_host
 
 HOST = Path(__file__).with_name("agentlab_host.py")
 FRAMEWORK = "ServiceNow AgentLab"
@@ -35,17 +32,9 @@ def read_agentlab_study(source: Path, environment: AgentLabEnvironment) -> dict[
     """The study folder as JSON, read by AgentLab's interpreter (the agents' modules must be importable
     there: put them on PYTHONPATH, as for running them)."""
     environment.check()
-    process = subprocess.run(
-        [str(environment.python), "-P", str(HOST), str(source)],
-        capture_output=True,
-        text=True,
-        env=host_environment(environment),
-        cwd="/",
+    return read_with_host(
+        environment.python, HOST, [str(source)], host_environment(environment), f"the AgentLab study {source}"
     )
-    if process.returncode != 0:
-        last = (process.stderr.strip().splitlines() or ["no output"])[-1]
-        raise ConfigError(f"reading the AgentLab study {source} failed in AgentLab's environment: {last}")
-    return json.loads(process.stdout.splitlines()[-1])
 
 
 def episode_error(summary_info: dict[str, Any]) -> EpisodeError | None:
@@ -98,37 +87,34 @@ def episode_summary(episode: dict[str, Any], study: str, agentlab_version: str, 
         agent=folder_name(episode["agent_name"]),
         task=folder_name(task or benchmark),
         seed=int(episode["task_seed"]),
-        status=status,
+        outcome=EpisodeOutcome(
+            status=status,
+            reward=reward,
+            success=success,
+            n_steps=n_steps,
+            terminated=bool(info.get("terminated")),
+            truncated=bool(info.get("truncated")),
+            stop_reason=stop_reason(info, error, n_steps, episode["max_steps"]),
+            error=error,
+            goal=episode.get("goal"),
+            agent_args=agent_args,
+            agent_details={"class": episode["agent_class"], "versions": {"agentlab": agentlab_version}},
+            agent_stats={name: info[f"stats.cum_{name}"] for name in STATS if f"stats.cum_{name}" in info},
+        ),
         study=study,
         max_steps=episode["max_steps"],
-        reward=reward,
-        success=success,
-        n_steps=n_steps,
-        terminated=bool(info.get("terminated")),
-        truncated=bool(info.get("truncated")),
-        stop_reason=stop_reason(info, error, n_steps, episode["max_steps"]),
-        error=error,
-        goal=episode.get("goal"),
-        agent_args=agent_args,
-        agent_details={"class": episode["agent_class"], "versions": {"agentlab": agentlab_version}},
-        agent_stats={name: info[f"stats.cum_{name}"] for name in STATS if f"stats.cum_{name}" in info},
         started_at=episode.get("exp_date"),
         versions=versions(episode.get("package_versions") or {}),
-        provenance=Provenance(
-            commit=None,
-            dirty=None,
-            agentlab=__version__,
-            imported={
-                "from": FRAMEWORK,
-                "version": (episode.get("package_versions") or {}).get("agentlab", agentlab_version),
-                "read_with": agentlab_version,
-                "folder": str(source / episode["folder"]),
-            },
+        provenance=imported_provenance(
+            FRAMEWORK,
+            (episode.get("package_versions") or {}).get("agentlab", agentlab_version),
+            agentlab_version,
+            source / episode["folder"],
         ),
     )
 
 
-def step_records(episode: dict[str, Any], source: Path) -> tuple[list[dict[str, Any]], dict[str, Path]]:
+def step_records(episode: dict[str, Any], source: Path) -> tuple[list[StepRecord], dict[str, Path]]:
     """Our steps.jsonl records of an experiment, and where each screenshot they name comes from."""
     records, screenshots = [], {}
     for step in episode["steps"]:
@@ -138,7 +124,7 @@ def step_records(episode: dict[str, Any], source: Path) -> tuple[list[dict[str, 
         if step.get("screenshot_file"):
             record["screenshot"] = screenshot_name(step["step"])
             screenshots[record["screenshot"]] = source / episode["folder"] / step["screenshot_file"]
-        records.append(record)
+        records.append(StepRecord.from_dict(record))
     return records, screenshots
 
 
@@ -150,17 +136,14 @@ def import_agentlab_study(
     document = read_agentlab_study(source, environment or AgentLabEnvironment.configured())
     report = ImportReport(study_dir)
     report.problems += [f"{source / p['folder']}: {p['reason']}" for p in document["problems"]]
-    seen: dict[tuple, str] = {}
-    try:
-        for episode in document["episodes"]:
-            summary = episode_summary(episode, study_dir.name, document["agentlab"], source)
-            key = (summary.benchmark, summary.agent, summary.task, summary.seed)
-            if key in seen:
-                report.problems.append(f"{source / episode['folder']}: the same episode as {seen[key]}, not imported")
-                continue
-            seen[key] = episode["folder"]
-            records, screenshots = step_records(episode, source)
-            place_episode(report, summary, records, screenshots)
-    finally:
-        clean_staging(study_dir)
+    place_episodes(
+        report,
+        (imported_episode(episode, document["agentlab"], source, study_dir.name) for episode in document["episodes"]),
+    )
     return report
+
+
+def imported_episode(episode: dict[str, Any], agentlab_version: str, source: Path, study: str) -> ImportedEpisode:
+    records, screenshots = step_records(episode, source)
+    summary = episode_summary(episode, study, agentlab_version, source)
+    return ImportedEpisode(source / episode["folder"], summary, records, screenshots)

@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import __version__
 from ..io import replace_dir, to_json
-from ..layout import STEPS_FILE, SUMMARY_FILE, EpisodeKey, episode_dir
-from ..records import EpisodeSummary
+from ..layout import SCREENSHOTS_DIR, STEPS_FILE, SUMMARY_FILE, EpisodeKey, episode_dir
+from ..records import EpisodeSummary, Provenance, StepRecord
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 STAGING = ".import-staging"
@@ -33,6 +35,25 @@ class ImportReport:
         )
 
 
+@dataclass
+class ImportedEpisode:
+    """One episode read from another framework's folder `source`, in our terms: its summary, its step records,
+    and the files they name (screenshots: our name -> a PNG file; page details: our name -> gzipped JSON)."""
+
+    source: Path
+    summary: EpisodeSummary
+    steps: list[StepRecord]
+    screenshots: dict[str, Path]
+    page_details: dict[str, bytes] = field(default_factory=dict)
+
+
+def imported_provenance(framework: str, ran_with: str, read_with: str, folder: Path) -> Provenance:
+    """The provenance of an episode imported from `framework`'s `folder`: the versions it ran and was read with,
+    and no commit of ours."""
+    imported = {"from": framework, "version": ran_with, "read_with": read_with, "folder": str(folder)}
+    return Provenance(commit=None, dirty=None, agentlab=__version__, imported=imported)
+
+
 def folder_name(text: str) -> str:
     """`text` as one folder name of ours (letters, digits, '.', '_', '-')."""
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.") or "unnamed"
@@ -48,29 +69,34 @@ def same_files(a: Path, b: Path) -> bool:
 def place_episode(
     report: ImportReport,
     summary: EpisodeSummary,
-    steps: list[dict],
+    steps: list[StepRecord],
     screenshots: dict[str, Path],
+    page_details: dict[str, bytes] | None = None,
 ) -> None:
-    """Write the episode (its screenshots copied from `screenshots`: our name -> a PNG file) into the
-    study; a screenshot that is not a PNG file is left out of the record and listed."""
+    """Write the episode (its screenshots copied from `screenshots`: our name -> a PNG file; its steps' page
+    details from `page_details`: our name -> gzipped JSON) into the study; a screenshot that is not a PNG
+    file is left out of the record and listed."""
     key = EpisodeKey(summary.benchmark, summary.agent, summary.task, summary.seed)
     target = episode_dir(report.study_dir, key)
     staging = report.study_dir / STAGING / target.relative_to(report.study_dir)
     if staging.exists():
         shutil.rmtree(staging)
-    (staging / "screenshots").mkdir(parents=True)
+    (staging / SCREENSHOTS_DIR).mkdir(parents=True)
+    for details_name, details in (page_details or {}).items():
+        (staging / details_name).parent.mkdir(exist_ok=True)
+        (staging / details_name).write_bytes(details)
     for record in steps:
-        name = record.get("screenshot")
-        if name is None:
+        name = record.observation.screenshot if record.observation is not None else None
+        if record.observation is None or name is None:
             continue
         source = screenshots[name]
         data = source.read_bytes() if source.is_file() else b""
         if not data.startswith(PNG_SIGNATURE):
-            report.problems.append(f"{source}: not a PNG file, step {record['step']} has no screenshot")
-            record["screenshot"] = None
+            report.problems.append(f"{source}: not a PNG file, step {record.step} has no screenshot")
+            record.observation.screenshot = None
             continue
         (staging / name).write_bytes(data)
-    lines = "".join(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n" for record in steps)
+    lines = "".join(json.dumps(record.to_dict(), ensure_ascii=False, sort_keys=True) + "\n" for record in steps)
     (staging / STEPS_FILE).write_text(lines, encoding="utf-8")
     (staging / SUMMARY_FILE).write_text(to_json(summary.to_dict()), encoding="utf-8")
     if target.is_dir() and same_files(staging, target):
@@ -82,5 +108,18 @@ def place_episode(
     report.written.append(key)
 
 
-def clean_staging(study_dir: Path) -> None:
-    shutil.rmtree(study_dir / STAGING, ignore_errors=True)
+def place_episodes(report: ImportReport, episodes: Iterable[ImportedEpisode]) -> None:
+    """Write each episode into the study; a second episode with the same benchmark, agent, task and seed is
+    listed, not written."""
+    seen: dict[EpisodeKey, Path] = {}
+    try:
+        for episode in episodes:
+            summary = episode.summary
+            key = EpisodeKey(summary.benchmark, summary.agent, summary.task, summary.seed)
+            if key in seen:
+                report.problems.append(f"{episode.source}: the same episode as {seen[key]}, not imported")
+                continue
+            seen[key] = episode.source
+            place_episode(report, summary, episode.steps, episode.screenshots, episode.page_details)
+    finally:
+        shutil.rmtree(report.study_dir / STAGING, ignore_errors=True)

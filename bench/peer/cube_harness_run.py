@@ -1,7 +1,7 @@
 """Runs cube-harness 0.1.0rc2 on miniwob-cube tasks with a scripted agent through its Ray runner; prints one JSON line.
 
 The peer side of bench/cube.py. Run it with the cube-harness venv's python (bench/cube.py installs
-it from bench/peer/cube-harness-0.1.0rc2.lock.txt), never ours. It drives cube-harness as its
+it from agentlab/results_io/cube-harness-0.1.0rc2.lock.txt), never ours. It drives cube-harness as its
 recipes do (an Experiment over MINIWOB_CONFIGS["default"], `run_with_ray(exp, n_cpus=N)`) and only
 adds what running offline here needs: Debian's Chromium through the tool config's Playwright
 launch options, a free port for miniwob-cube's page server (its default, 8000, is fixed), Ray
@@ -11,7 +11,9 @@ wall_s times ray.init and `run_with_ray` (Ray's start, the page server, episodes
 not the imports (import_s), nor Ray's failed starts (ray_failed_starts: retried up to twice);
 ray_init_s is Ray's start alone. Each task is one episode (miniwob-cube seeds every page with
 42). statuses maps each task to cube-harness's episode status (COMPLETED when the agent ended
-it); errors counts the episodes with another status or none.
+it, FAILED when it raised, as --fail-on-tasks makes it); errors counts the episodes with another
+status or none. With --output-dir the experiment folder cube-harness wrote is kept there (its
+path is `experiment_dir` in the output).
 """
 
 from __future__ import annotations
@@ -56,8 +58,11 @@ def start_ray(n_jobs: int, attempts: int = 3) -> tuple[float, int]:
     raise AssertionError("unreachable")
 
 
-def make_experiment(tasks: list[str], actions: list[str], max_steps: int, chromium: str, output_dir: Path):
-    """cube-harness's Experiment: the scripted agent on miniwob-cube's default config restricted to `tasks`."""
+def make_experiment(
+    tasks: list[str], actions: list[str], fail_on_tasks: list[str], max_steps: int, chromium: str, output_dir: Path
+):
+    """cube-harness's Experiment: the scripted agent on miniwob-cube's default config restricted to `tasks`,
+    ending those of `fail_on_tasks` in an agent error."""
     from cube_browser_playwright import PlaywrightSessionConfig
     from cube_harness.experiment import Experiment
     from cube_scripted_agent import ScriptedCubeAgentConfig
@@ -74,15 +79,24 @@ def make_experiment(tasks: list[str], actions: list[str], max_steps: int, chromi
     return Experiment(
         name="cube-peer-bench",
         output_dir=output_dir,
-        agent_config=ScriptedCubeAgentConfig(actions=actions),
+        agent_config=ScriptedCubeAgentConfig(actions=actions, fail_on_tasks=fail_on_tasks),
         benchmark_config=benchmark,
         max_steps=max_steps,
         max_retries=0,  # as our side's retries: 0; a failed episode counts as an error
     )
 
 
-def run(tasks: list[str], n_jobs: int, actions: list[str], max_steps: int, chromium: str) -> dict:
-    """Run the experiment in a temp dir that is deleted afterwards; return the figures."""
+def run(
+    tasks: list[str],
+    n_jobs: int,
+    actions: list[str],
+    fail_on_tasks: list[str],
+    max_steps: int,
+    chromium: str,
+    output_dir: Path | None,
+) -> dict:
+    """Run the experiment in a temp dir that is deleted afterwards (the experiment folder in `output_dir`
+    if given, kept); return the figures."""
     if not Path(chromium).is_file():
         raise SystemExit(f"cube_harness_run.py: Chromium not found at {chromium!r}: pass --chromium PATH")
     with tempfile.TemporaryDirectory(prefix="cube-peer-") as scratch:
@@ -104,7 +118,8 @@ def run(tasks: list[str], n_jobs: int, actions: list[str], max_steps: int, chrom
                 from cube_harness.storage import FileStorage
 
                 import_s = time.perf_counter() - tic
-                exp = make_experiment(tasks, actions, max_steps, chromium, Path(scratch) / "experiment")
+                experiment_dir = output_dir.resolve() if output_dir else Path(scratch) / "experiment"
+                exp = make_experiment(tasks, actions, fail_on_tasks, max_steps, chromium, experiment_dir)
                 with load_proctree().PeakPssSampler() as memory:
                     tic, failed_starts = start_ray(n_jobs)
                     ray_init_s = time.perf_counter() - tic
@@ -117,10 +132,12 @@ def run(tasks: list[str], n_jobs: int, actions: list[str], max_steps: int, chrom
             os.chdir(previous_cwd)
     return {
         "framework": FRAMEWORK,
+        "experiment_dir": str(exp.output_dir) if output_dir else None,  # cube-harness adds a suffix
         "n_jobs": n_jobs,
         "episodes": len(tasks),
         "max_steps": max_steps,
         "actions": actions,
+        "fail_on_tasks": fail_on_tasks,
         "import_s": round(import_s, 2),
         "wall_s": round(wall_s, 2),
         "ray_init_s": round(ray_init_s, 2),
@@ -139,10 +156,20 @@ def main() -> None:
     parser.add_argument("--tasks", type=comma_list, required=True, help="miniwob-cube task ids, comma-separated")
     parser.add_argument("--n-jobs", type=int, default=1, help="Ray workers (run_with_ray's n_cpus)")
     parser.add_argument(
-        "--action", dest="actions", action="append", help="scripted tool call, repeat in order (default: 3 x noop)"
+        "--action",
+        dest="actions",
+        action="append",
+        help="scripted tool call (a name, or name(key='value', ...)), repeat in order (default: 3 x noop)",
+    )
+    parser.add_argument(
+        "--fail-on-tasks",
+        type=comma_list,
+        default=[],
+        help="tasks (among --tasks) whose agent raises after its script: cube-harness records an agent error",
     )
     parser.add_argument("--max-steps", type=int, help="cube-harness's agent-step cap (default: the actions + 2)")
     parser.add_argument("--chromium", default=DEFAULT_CHROMIUM, help="Chromium binary (default %(default)s)")
+    parser.add_argument("--output-dir", type=Path, help="keep the experiment folder there (default: deleted)")
     args = parser.parse_args()
     actions = args.actions or REFERENCE_ACTIONS
     # cube-harness ends an episode as MAX_STEPS_REACHED when its agent-step count reaches the cap,
@@ -152,7 +179,10 @@ def main() -> None:
         parser.error(f"--n-jobs and --max-steps must be >= 1, got {args.n_jobs} and {max_steps}")
     if not args.tasks:
         parser.error("--tasks must name at least one task")
-    print(json.dumps(run(args.tasks, args.n_jobs, actions, max_steps, args.chromium)), flush=True)
+    if not set(args.fail_on_tasks) <= set(args.tasks):
+        parser.error(f"--fail-on-tasks {sorted(set(args.fail_on_tasks) - set(args.tasks))} are not among --tasks")
+    figures = run(args.tasks, args.n_jobs, actions, args.fail_on_tasks, max_steps, args.chromium, args.output_dir)
+    print(json.dumps(figures), flush=True)
 
 
 if __name__ == "__main__":

@@ -17,11 +17,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from ... import hosts
 from ...errors import AgentError, ConfigError
 from ...llm.limiter import request_slot
 from ...llm.pricing import add_costs, cost, price_source
+from ...records import AgentExtra
 from ..base import Agent, AgentArgs, AgentStep, EpisodeContext, goal_image_urls, messages_for_the_record
 from . import host as wire
 from . import zygote
@@ -143,6 +145,12 @@ def start_message(args: BridgeAgentArgs, context: EpisodeContext) -> dict[str, A
     }
 
 
+def pricing_name(model_name: str, endpoint: str | None) -> str:
+    """The name an AgentLab model is priced under, as LiteLLM names it: AgentLab names OpenRouter's models
+    without the provider (`anthropic/claude-3.5-sonnet:beta`, called at openrouter.ai), LiteLLM with it."""
+    return f"openrouter/{model_name}" if urlsplit(endpoint or "").hostname == "openrouter.ai" else model_name
+
+
 class BridgeAgent(Agent):
     """Our side of one episode of an AgentLab agent."""
 
@@ -159,13 +167,14 @@ class BridgeAgent(Agent):
         self.versions = ready["versions"]
         self.action_set = action_set_from(ready["action_set"])
         self.endpoint = ready.get("endpoint")  # its LLM calls happen inside AgentLab: a step holds a slot
-        # the model it calls, priced by agentlab.llm.pricing (our table, then LiteLLM's map);
+        # the model it calls, priced by agentlab.llm.pricing (the study's prices, LiteLLM's map, our table);
         # an agent without one costs nothing
-        self.model_name = (self.agent_args.get("chat_model_args") or {}).get("model_name")
+        model_name = (self.agent_args.get("chat_model_args") or {}).get("model_name")
+        self.priced_model = model_name and pricing_name(model_name, self.endpoint)
         self.totals: dict[str, Any] = {**dict.fromkeys(STAT_KEYS, 0), "n_llm_steps": 0}
-        if self.model_name:
-            self.totals["cost"] = cost(self.model_name, 0, 0)
-            self.totals["cost_source"] = price_source(self.model_name)
+        if self.priced_model:
+            self.totals["cost"] = cost(self.priced_model, 0, 0)
+            self.totals["cost_source"] = price_source(self.priced_model)
 
     def get_action(self, obs: dict) -> AgentStep:
         assert self.host is not None, "the episode is over"
@@ -176,8 +185,8 @@ class BridgeAgent(Agent):
         for key in STAT_KEYS:
             self.totals[key] += step[key]
         self.totals["n_llm_steps"] += 1
-        if self.model_name:
-            step["cost"] = cost(self.model_name, step["input_tokens"], step["output_tokens"])
+        if self.priced_model:
+            step["cost"] = cost(self.priced_model, step["input_tokens"], step["output_tokens"])
             step["cost_source"] = self.totals["cost_source"]
             self.totals["cost"] = add_costs(self.totals["cost"], step["cost"])
         return AgentStep(
@@ -185,7 +194,7 @@ class BridgeAgent(Agent):
             think=answer.get("think") or "",
             messages=messages_for_the_record(answer["chat_messages"], goal_image_urls(obs)),
             stats=step,
-            extra={"agentlab_stats": stats, "agentlab_extra_info": answer.get("extra_info") or {}},
+            extra=AgentExtra(other={"agentlab_stats": stats, "agentlab_extra_info": answer.get("extra_info") or {}}),
         )
 
     def stats(self) -> dict[str, Any]:

@@ -20,5 +20,17 @@ AGENT_4o_vision = _agentlab("AGENT_4o_VISION", "OPENAI_API_KEY")  # gpt-4o-2024-
 AGENT_8B = _agentlab("AGENT_8B", "AGENTLAB_MODEL_URL", "AGENTLAB_MODEL_TOKEN")  # Llama-3-8B on your TGI server
 AGENT_70B = _agentlab("AGENT_LLAMA3_70B", "OPENROUTER_API_KEY")  # Llama-3-70B on OpenRouter
 AGENT_CUSTOM = _agentlab("AGENT_CUSTOM", "OPENROUTER_API_KEY")  # Llama-3.1-8B on OpenRouter
+# OpenRouter's anthropic/claude-3.5-sonnet:beta and anthropic/claude-3.7-sonnet
+AGENT_CLAUDE_SONNET_35 = _agentlab("AGENT_CLAUDE_SONNET_35", "OPENROUTER_API_KEY")
+AGENT_37_SONNET = _agentlab("AGENT_37_SONNET", "OPENROUTER_API_KEY")
 
-__all__ = ["AGENT_3_5", "AGENT_4o", "AGENT_4o_vision", "AGENT_8B", "AGENT_70B", "AGENT_CUSTOM"]
+__all__ = [
+    "AGENT_3_5",
+    "AGENT_4o",
+    "AGENT_4o_vision",
+    "AGENT_8B",
+    "AGENT_70B",
+    "AGENT_CUSTOM",
+    "AGENT_CLAUDE_SONNET_35",
+    "AGENT_37_SONNET",
+]

@@ -14,6 +14,7 @@ from ...llm.chat import ChatModel, ChatModelArgs, ChatResponse
 from ...llm.local_chat import LocalChatArgs
 from ...llm.pricing import add_costs, cost, price_source
 from ...llm.tokens import estimate_tokens
+from ...records import AgentExtra
 from ...tool_calls import tool_schemas
 from ..base import Agent, AgentArgs, AgentStep, EpisodeContext, UnusableAnswers, messages_for_the_record
 from .answer import Answer, AnswerParseError, parse_answer, parse_tool_answer
@@ -155,7 +156,7 @@ class WebAgent(Agent):
                         action=None,
                         messages=messages_for_the_record(sent, page.goal_images),
                         stats=stats,
-                        extra={"prompt_cuts": prompt.cuts, "parse_errors": problems},
+                        extra=AgentExtra(parse_errors=problems, prompt_cuts=prompt.cuts),
                     ),
                 )
         finally:
@@ -171,12 +172,12 @@ class WebAgent(Agent):
             think=answer.think,
             messages=messages_for_the_record(messages, page.goal_images),
             stats=stats,
-            extra={
-                "prompt_cuts": prompt.cuts,
-                "prompt_tokens_estimate": prompt.estimated_tokens,
-                "parse_errors": problems,
-                "memory": self.memory,
-            },
+            extra=AgentExtra(
+                parse_errors=problems,
+                prompt_cuts=prompt.cuts,
+                prompt_tokens_estimate=prompt.estimated_tokens,
+                memory=self.memory,
+            ),
         )
 
     def read(self, response: ChatResponse) -> Answer:

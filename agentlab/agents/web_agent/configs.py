@@ -74,7 +74,7 @@ WEB_AGENT_70B = WebAgentArgs(
 # Through LiteLLM (the providers extra): the models of AgentLab 0.4.2's AGENT_37_SONNET / AGENT_4_1 /
 # AGENT_GPT5_MINI / AGENT_LLAMA4_17B_INSTRUCT, priced from LiteLLM's map. LiteLLM 1.110.2's map no longer
 # prices Claude 3.x, so the Claude config is its successor, Sonnet 4.5; its map has no OpenRouter entries,
-# so Llama 4 on OpenRouter has no price (run it with budget.episode_max_tokens, or add a price).
+# so Llama 4 on OpenRouter has no price of the map's (give it in the study config's prices:, or use token budgets).
 WEB_AGENT_CLAUDE_SONNET = WebAgentArgs(
     chat_model_args=LiteLLMChatArgs(
         model_name="anthropic/claude-sonnet-4-5-20250929", max_input_tokens=100_000, max_new_tokens=2_000

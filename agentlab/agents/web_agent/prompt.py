@@ -91,7 +91,7 @@ def observe(obs: dict, flags: PromptFlags) -> Page:
     """The parts of a BrowserGym observation the flags ask for."""
     from browsergym.utils.obs import IGNORED_AXTREE_ROLES, flatten_axtree_to_str, flatten_dom_to_str, prune_html
 
-    from ...records import encode_png
+    from ...png import encode_png
 
     properties = obs.get("extra_element_properties") or {}
     axtree = html = ""

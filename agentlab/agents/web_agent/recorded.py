@@ -3,18 +3,18 @@ what another config would have asked the model at that step (`agentlab prompt-te
 
 Steps record the AXTree as BrowserGym prints it (every element, clickable marks), the pruned HTML,
 the focused element, the error each action raised and the screenshot; the flags that need more of
-the page (set-of-marks, visible elements only, open tabs), and tool mode, are refused in one line.
+the page (set-of-marks drawn on the screenshot, visible elements only, open tabs), and tool mode, are
+refused in one line.
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 from ...errors import ConfigError
 from ...io import RefusedFile, read_inside
-from ...records import MAX_SCREENSHOT_BYTES, read_page_details
+from ...records import MAX_SCREENSHOT_BYTES, StepObservation, StepRecord, read_page_details
 from ..base import EpisodeContext
 from .agent import WebAgentArgs
 from .flags import PromptFlags
@@ -23,7 +23,7 @@ from .prompt import BARE_GENERIC, Page, PastStep, Prompt, build_prompt, system_m
 INLINE_TEXT = re.compile(r"\s*(\[[^\]]*\] )?InlineTextBox\b")  # WebAgent leaves these out; steps keep them
 CLICKABLE_MARK = re.compile(r", clickable(?=,|$)")
 UNRECORDED = {  # flag: why a recorded step (or a prompt test) cannot give what it needs
-    "use_som": "prompt tests do not draw set-of-marks on a recorded screenshot yet (steps keep the boxes it needs)",
+    "use_som": "steps record no screenshot with set-of-marks drawn on it",
     "visible_only": "steps record the AXTree of the whole page",
     "use_tabs": "steps record no open tabs",
     "use_tools": "prompt tests ask for a text answer, without tools",
@@ -47,54 +47,58 @@ def recorded_axtree(text: str, flags: PromptFlags) -> str:
     return "\n".join(lines)
 
 
-def recorded_page(records: list[dict[str, Any]], step: int, goal: str, directory: Path, flags: PromptFlags) -> Page:
+def recorded_page(records: list[StepRecord], step: int, goal: str, directory: Path, flags: PromptFlags) -> Page:
     """What the agent saw at `step` (the index of its record), as `flags` show it."""
     record = records[step]
-    error = (records[step - 1].get("last_action_error") or "") if step else ""
+    seen = record.observation or StepObservation()
+    error = records[step - 1].last_action_error if step else ""
     html = ""
     if flags.use_html:
-        details = read_page_details(directory, record)
+        details = read_page_details(directory, seen.page_details)
         if details is None:
             raise ConfigError(
-                f"flags.use_html is true, but step {record.get('step')} recorded no HTML (steps "
+                f"flags.use_html is true, but step {record.step} recorded no HTML (steps "
                 "before page details were recorded); allowed: flags.use_html false"
             )
         html = details.get("pruned_html") or ""
     screenshot = None
     if flags.use_screenshot:
+        if seen.screenshot is None:
+            raise ConfigError(f"flags.use_screenshot is true, but step {record.step} recorded no screenshot")
         try:
-            screenshot = read_inside(directory, record["screenshot"], MAX_SCREENSHOT_BYTES)
+            screenshot = read_inside(directory, seen.screenshot, MAX_SCREENSHOT_BYTES)
         except RefusedFile as error:
-            raise ConfigError(f"step {record.get('step')}: screenshot refused: {error}") from None
+            raise ConfigError(f"step {record.step}: screenshot refused: {error}") from None
     return Page(
         goal=goal,
-        axtree=recorded_axtree(record.get("axtree") or "", flags) if flags.use_axtree else "",
+        axtree=recorded_axtree(seen.axtree, flags) if flags.use_axtree else "",
         html=html,
-        focused_bid=record.get("focused_element_bid") or "" if flags.use_focused_element else "",
+        focused_bid=seen.focused_element_bid if flags.use_focused_element else "",
         last_action_error=error if flags.use_last_error else "",
         screenshot_png=screenshot,
         goal_parts=({"type": "text", "text": goal},),
     )
 
 
-def recorded_history(records: list[dict[str, Any]], step: int) -> list[PastStep]:
+def recorded_history(records: list[StepRecord], step: int) -> list[PastStep]:
     """The actions before `step`, with their reasoning and the errors they raised."""
     return [
-        PastStep(r["action"], r.get("think") or "", r.get("last_action_error") or "")
+        PastStep(r.answer.action, r.answer.think, r.last_action_error)
         for r in records[:step]
-        if r.get("action")
+        if r.answer is not None and r.answer.action
     ]
 
 
 def recorded_prompt(
-    args: WebAgentArgs, context: EpisodeContext, goal: str, records: list[dict[str, Any]], step: int, directory: Path
+    args: WebAgentArgs, context: EpisodeContext, goal: str, records: list[StepRecord], step: int, directory: Path
 ) -> Prompt:
     """The prompt `args` builds at `step` of a recorded episode (`records`, in `directory`)."""
     args = args.for_episode(context)
     check_recordable(args.flags)
     memory = None
     if args.flags.use_memory and step:
-        memory = (records[step - 1].get("agent_extra") or {}).get("memory")
+        previous = records[step - 1].answer
+        memory = previous.agent_extra.memory if previous is not None else None
     system = system_message(args.flags, context.action_set.make())
     page = recorded_page(records, step, goal, directory, args.flags)
     return build_prompt(
