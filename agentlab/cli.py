@@ -9,6 +9,8 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
@@ -57,16 +59,87 @@ def cmd_episode(args: argparse.Namespace) -> int:
     return run_supervised(spec, limits, args.out)
 
 
+def episode_options(parser: argparse.ArgumentParser) -> None:
+    """`agentlab episode`'s arguments."""
+    from .episode.spec import RunLimits
+
+    parser.add_argument("--spec", required=True, help="the EpisodeSpec, as JSON")
+    parser.add_argument("--out", required=True, type=Path, help="episode folder (gets summary.json)")
+    parser.add_argument("--attempt", type=int, default=1, help="Snakemake's attempt number")
+    parser.add_argument("--max-attempts", type=int, default=1)
+    parser.add_argument(
+        "--step-timeout", type=float, default=RunLimits.step_timeout_s, help="seconds per reset/agent call/step"
+    )
+    parser.add_argument(
+        "--episode-timeout", type=float, default=RunLimits.episode_timeout_s, help="seconds per episode"
+    )
+    parser.add_argument(
+        "--workers",
+        choices=["warm", "cold"],
+        default="warm" if RunLimits.warm else "cold",
+        help="warm: reuse an episode server with a running browser; cold: a new process",
+    )
+    parser.add_argument("--budget", default="{}", help="spending limits (agentlab.budget.Budget) as JSON")
+    parser.add_argument(
+        "--max-concurrent-requests",
+        default="",
+        help="JSON {LLM base URL: most requests in flight at once from this machine}",
+    )
+    parser.add_argument(
+        "--max-concurrent-resets",
+        type=int,
+        choices=range(1, 1025),
+        metavar="N",
+        help="most page resets at once on this machine (default: its CPUs)",
+    )
+    parser.add_argument("--study-dir", help="results/<study>: keep its spend ledger, check budget.max_cost_usd")
+    parser.add_argument("--debug", action="store_true", help="run in the foreground and raise errors")
+    parser.add_argument("--pdb", action="store_true", help="with --debug: post-mortem debugger at the error")
+
+
 def cmd_debug(args: argparse.Namespace) -> int:
     from .debug import debug_episode
 
     return debug_episode(args.config, args.benchmark, args.agent, args.task, args.seed, post_mortem=args.pdb)
 
 
+def debug_options(parser: argparse.ArgumentParser) -> None:
+    """`agentlab debug`'s arguments."""
+    parser.add_argument("config", type=Path, help="a study config (YAML)")
+    parser.add_argument("--benchmark")
+    parser.add_argument("--agent")
+    parser.add_argument("--task")
+    parser.add_argument("--seed", type=int)
+    parser.add_argument("--pdb", action="store_true", help="post-mortem debugger at the error")
+
+
 def cmd_launch(args: argparse.Namespace) -> int:
     from .launch import launch
 
     return launch(args)
+
+
+def launch_options(parser: argparse.ArgumentParser) -> None:
+    """`agentlab launch`'s arguments."""
+    parser.add_argument("--exp_root", default=".", help="folder for results/ and the study config")
+    parser.add_argument("--n_jobs", type=int, default=1, help="parallel episodes; -1 = all cores")
+    parser.add_argument(
+        "--exp_config",
+        default="agentlab.launch.run_agent_on_benchmark",
+        help="Python path of a function returning a study config, or a YAML study file",
+    )
+    parser.add_argument("--benchmark", default="miniwob", help="e.g. miniwob, workarena.l1")
+    parser.add_argument("--agent_config", help="Python path of an agent config")
+    parser.add_argument(
+        "--relaunch_mode",
+        choices=[NO_RELAUNCH, *RELAUNCH_MODES],
+        help="relaunch these episodes of an existing study first (None: none)",
+    )
+    parser.add_argument("--extra_kwargs", default="{}", help="JSON keyword arguments for --exp_config")
+    parser.add_argument("--debug", action="store_true", help="run the first episode in the foreground")
+    parser.add_argument("--dry-run", action="store_true", help="write the study config and show what would run")
+    parser.add_argument("--snakefile", help="the workflow (default: the Snakefile of this package's checkout)")
+    parser.add_argument("--pdb", action="store_true", help="with --debug: post-mortem debugger at the error")
 
 
 def cmd_unlock_stale(args: argparse.Namespace) -> int:
@@ -76,6 +149,11 @@ def cmd_unlock_stale(args: argparse.Namespace) -> int:
     if said:
         print(f"agentlab: {said}", file=sys.stderr)
     return 0
+
+
+def unlock_stale_options(parser: argparse.ArgumentParser) -> None:
+    """`agentlab unlock-stale`'s arguments."""
+    parser.add_argument("--directory", type=Path, default=Path("."), help="the workflow's working folder")
 
 
 def cmd_manifest(args: argparse.Namespace) -> int:
@@ -92,6 +170,12 @@ def cmd_manifest(args: argparse.Namespace) -> int:
     return 0
 
 
+def manifest_options(parser: argparse.ArgumentParser) -> None:
+    """`agentlab manifest`'s arguments."""
+    parser.add_argument("--out", required=True, type=Path)
+    parser.add_argument("--study", required=True, help="the study config (study, benchmarks, agents) as JSON")
+
+
 def cmd_aggregate(args: argparse.Namespace) -> int:
     from .analyze.aggregate import aggregate_study
 
@@ -100,11 +184,26 @@ def cmd_aggregate(args: argparse.Namespace) -> int:
     return 0
 
 
+def aggregate_options(parser: argparse.ArgumentParser) -> None:
+    """`agentlab aggregate`'s arguments."""
+    parser.add_argument("study_dir", type=Path, help="results/<study>")
+    parser.add_argument("--out", type=Path, default=None, help="output folder (default: the study's)")
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from .report import build_report
 
     print(build_report(existing_study(args.study_dir), args.out, args.repo))
     return 0
+
+
+def report_options(parser: argparse.ArgumentParser) -> None:
+    """`agentlab report`'s arguments."""
+    parser.add_argument("study_dir", type=Path, help="results/<study>, aggregated (plots/ exist)")
+    parser.add_argument("--out", type=Path, default=None, help="report folder (default: <study_dir>/report)")
+    parser.add_argument(
+        "--repo", type=Path, default=None, help="the workflow's git repository, for commit and dirty flag"
+    )
 
 
 def cmd_preflight(args: argparse.Namespace) -> int:
@@ -124,6 +223,15 @@ def cmd_preflight(args: argparse.Namespace) -> int:
     return 0
 
 
+def preflight_options(parser: argparse.ArgumentParser) -> None:
+    """`agentlab preflight`'s arguments."""
+    parser.add_argument("benchmark")
+    parser.add_argument("--module", default="", help="Python path of a custom benchmark, 'package.module:NAME'")
+    parser.add_argument("--cube", default="", help="the cube of a CUBE benchmark (miniwob-cube, 'pkg.mod:Config')")
+    parser.add_argument("--manifest", type=Path, help="study.json whose tasks to check (default: all tasks)")
+    parser.add_argument("--out", type=Path, help="where to write the record of the check")
+
+
 def cmd_reset(args: argparse.Namespace) -> int:
     from .benchmarks import get_benchmark
     from .io import write_json_atomic
@@ -138,6 +246,14 @@ def cmd_reset(args: argparse.Namespace) -> int:
     return 0
 
 
+def reset_options(parser: argparse.ArgumentParser) -> None:
+    """`agentlab reset`'s arguments."""
+    parser.add_argument("benchmark")
+    parser.add_argument("--module", default="", help="Python path of a custom benchmark, 'package.module:NAME'")
+    parser.add_argument("--out", required=True, type=Path, help="where to write the record of the reset")
+    parser.add_argument("--timeout", type=float, default=900.0, help="seconds the reset may take")
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from .study import load_study_file
 
@@ -148,6 +264,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         swept = ", ".join(f"{key}={json.dumps(value)}" for key, value in plan.swept.items())
         print(f"  {name}" + (f"  (sweep of {plan.sweep_of}: {swept})" if plan.sweep_of else ""))
     return 0
+
+
+def check_options(parser: argparse.ArgumentParser) -> None:
+    """`agentlab check`'s arguments."""
+    parser.add_argument("config", type=Path)
 
 
 def cmd_prompt_test(args: argparse.Namespace) -> int:
@@ -170,11 +291,55 @@ def cmd_prompt_test(args: argparse.Namespace) -> int:
     return 0
 
 
+def prompt_test_options(parser: argparse.ArgumentParser) -> None:
+    """`agentlab prompt-test`'s arguments."""
+    parser.add_argument(
+        "episode", type=Path, help="an episode folder: results/<study>/<benchmark>/<agent>/<task>/seed<N>"
+    )
+    parser.add_argument("--step", type=int, required=True, help="the step whose prompt to send (from 0)")
+    parser.add_argument(
+        "--agent",
+        help="Python path of a WebAgent config: send the prompt it builds from the "
+        "recorded observation (default: re-send the recorded prompt)",
+    )
+    parser.add_argument(
+        "--override",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="change a field of the agent's config (VALUE as JSON), then build its prompt; repeatable",
+    )
+    parser.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="build the prompt from the recorded observation with the episode's own config",
+    )
+    parser.add_argument(
+        "--model",
+        help="'local' (the offline model, no key) or a model name on an OpenAI-compatible "
+        "API (default: the agent's model)",
+    )
+    parser.add_argument("--base-url", help="with --model NAME: the API root, e.g. http://localhost:8000/v1")
+    parser.add_argument(
+        "--api-key-env",
+        help="with --model NAME: the environment variable holding the key "
+        "(default: OPENAI_API_KEY, none with --base-url)",
+    )
+    parser.add_argument("--temperature", type=float)
+    parser.add_argument("--max-new-tokens", type=int)
+    parser.add_argument("--show-prompt", action="store_true", help="print the prompt's messages too")
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from .status import count_statuses, format_counts
 
     print(format_counts(count_statuses(existing_study(args.study_dir))))
     return 0
+
+
+def status_options(parser: argparse.ArgumentParser) -> None:
+    """`agentlab status`'s arguments."""
+    parser.add_argument("study_dir", type=Path, help="results/<study>")
 
 
 def cmd_relaunch(args: argparse.Namespace) -> int:
@@ -191,6 +356,13 @@ def cmd_relaunch(args: argparse.Namespace) -> int:
     return 0
 
 
+def relaunch_options(parser: argparse.ArgumentParser) -> None:
+    """`agentlab relaunch`'s arguments."""
+    parser.add_argument("study_dir", type=Path, help="results/<study>")
+    parser.add_argument("--mode", required=True, choices=list(RELAUNCH_MODES))
+    parser.add_argument("--dry-run", action="store_true", help="list the episodes, move nothing")
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     from .results_io import import_results
 
@@ -201,12 +373,33 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def import_options(parser: argparse.ArgumentParser) -> None:
+    """`agentlab import`'s arguments."""
+    parser.add_argument(
+        "source", type=Path, help="a ServiceNow AgentLab study folder or a cube-harness experiment folder"
+    )
+    parser.add_argument("--study", required=True, help="the study to import into: <results>/<study>")
+    parser.add_argument("--results", type=Path, default=Path(RESULTS_DIR), help="results folder (default: results)")
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from .results_io import export_study
 
     study = existing_study(args.study_dir)
     print(export_study(study, args.format, args.out, args.allow_dirty, args.benchmark, args.agent))
     return 0
+
+
+def export_options(parser: argparse.ArgumentParser) -> None:
+    """`agentlab export`'s arguments."""
+    parser.add_argument("study_dir", type=Path, help="results/<study>")
+    parser.add_argument("--format", required=True, choices=list(EXPORT_FORMATS))
+    parser.add_argument("--out", type=Path, default=None, help="output file (default: in the study's exports/)")
+    parser.add_argument("--benchmark", default=None, help="export this benchmark only")
+    parser.add_argument("--agent", default=None, help="export this agent only")
+    parser.add_argument(
+        "--allow-dirty", action="store_true", help="export an unfinished study, a dirty tree or mixed commits"
+    )
 
 
 def cmd_llm_server(args: argparse.Namespace) -> int:
@@ -229,6 +422,17 @@ def cmd_llm_server(args: argparse.Namespace) -> int:
     return 0
 
 
+def llm_server_options(parser: argparse.ArgumentParser) -> None:
+    """`agentlab llm-server`'s arguments."""
+    parser.add_argument(
+        "action",
+        choices=["start", "stop", "status"],
+        help="start (detached, idempotent), stop or status (python -m agentlab.llm.local_server "
+        "serves in the foreground)",
+    )
+    parser.add_argument("--settings", help="ServerSettings as JSON (default: the packaged model)")
+
+
 def venv_action(environment: PinnedVenv, action: str) -> int:
     """`install` a pinned venv (idempotent), or say where it is (`status`; when missing, one line on installing it)."""
     if action == "install":
@@ -238,6 +442,11 @@ def venv_action(environment: PinnedVenv, action: str) -> int:
     else:
         environment.check()  # raises the one-line ConfigError saying how to install it
     return 0
+
+
+def venv_options(parser: argparse.ArgumentParser) -> None:
+    """`agentlab bridge`'s and `agentlab cube`'s arguments: what to do with the pinned venv."""
+    parser.add_argument("action", choices=["install", "status"], help="install (idempotent) or say where it is")
 
 
 def cmd_bridge(args: argparse.Namespace) -> int:
@@ -259,210 +468,65 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from .episode.spec import RunLimits
+@dataclass(frozen=True)
+class Subcommand:
+    """One `agentlab` subcommand: its name, its line in `agentlab --help`, what adds its arguments, what runs it."""
 
+    name: str
+    help: str
+    add_options: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+# In the order `agentlab --help` lists them.
+SUBCOMMANDS = (
+    Subcommand("episode", "run one episode into a folder", episode_options, cmd_episode),
+    Subcommand("manifest", "write a study manifest (used by the workflow)", manifest_options, cmd_manifest),
+    Subcommand("aggregate", "tables and plots from a study's episodes", aggregate_options, cmd_aggregate),
+    Subcommand("status", "count a study's episodes by status", status_options, cmd_status),
+    Subcommand("relaunch", "archive episodes by status so snakemake reruns them", relaunch_options, cmd_relaunch),
+    Subcommand(
+        "import",
+        "another framework's results (an AgentLab study, a cube-harness experiment) as episodes of a study",
+        import_options,
+        cmd_import,
+    ),
+    Subcommand("export", "a finished study in a submission format of the field", export_options, cmd_export),
+    Subcommand("debug", "run one episode of a study in the foreground, raising errors", debug_options, cmd_debug),
+    Subcommand(
+        "launch", "the original AgentLab's launch_exp.py flags, run through Snakemake", launch_options, cmd_launch
+    ),
+    Subcommand(
+        "unlock-stale",
+        "remove a Snakemake lock left by a killed run (never a live run's)",
+        unlock_stale_options,
+        cmd_unlock_stale,
+    ),
+    Subcommand("report", "static HTML report of a study: index and one page per episode", report_options, cmd_report),
+    Subcommand(
+        "preflight", "check a benchmark's package and backend (server, credentials)", preflight_options, cmd_preflight
+    ),
+    Subcommand("reset", "reset the shared instance of a WebArena-family benchmark", reset_options, cmd_reset),
+    Subcommand("check", "validate a study config, count its episodes, list its agents", check_options, cmd_check),
+    Subcommand(
+        "prompt-test",
+        "ask a model again at a recorded step; print its answer and action",
+        prompt_test_options,
+        cmd_prompt_test,
+    ),
+    Subcommand("bridge", "ServiceNow AgentLab 0.4.2's environment, where its agents run", venv_options, cmd_bridge),
+    Subcommand("cube", "the CUBE benchmarks' environment (Python 3.12), where cubes run", venv_options, cmd_cube),
+    Subcommand("llm-server", "the local LLM server shared by a run's episodes", llm_server_options, cmd_llm_server),
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="agentlab", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
-
-    episode = commands.add_parser("episode", help="run one episode into a folder")
-    episode.add_argument("--spec", required=True, help="the EpisodeSpec, as JSON")
-    episode.add_argument("--out", required=True, type=Path, help="episode folder (gets summary.json)")
-    episode.add_argument("--attempt", type=int, default=1, help="Snakemake's attempt number")
-    episode.add_argument("--max-attempts", type=int, default=1)
-    episode.add_argument(
-        "--step-timeout", type=float, default=RunLimits.step_timeout_s, help="seconds per reset/agent call/step"
-    )
-    episode.add_argument(
-        "--episode-timeout", type=float, default=RunLimits.episode_timeout_s, help="seconds per episode"
-    )
-    episode.add_argument(
-        "--workers",
-        choices=["warm", "cold"],
-        default="warm" if RunLimits.warm else "cold",
-        help="warm: reuse an episode server with a running browser; cold: a new process",
-    )
-    episode.add_argument("--budget", default="{}", help="spending limits (agentlab.budget.Budget) as JSON")
-    episode.add_argument(
-        "--max-concurrent-requests",
-        default="",
-        help="JSON {LLM base URL: most requests in flight at once from this machine}",
-    )
-    episode.add_argument(
-        "--max-concurrent-resets",
-        type=int,
-        choices=range(1, 1025),
-        metavar="N",
-        help="most page resets at once on this machine (default: its CPUs)",
-    )
-    episode.add_argument("--study-dir", help="results/<study>: keep its spend ledger, check budget.max_cost_usd")
-    episode.add_argument("--debug", action="store_true", help="run in the foreground and raise errors")
-    episode.add_argument("--pdb", action="store_true", help="with --debug: post-mortem debugger at the error")
-    episode.set_defaults(func=cmd_episode)
-
-    manifest = commands.add_parser("manifest", help="write a study manifest (used by the workflow)")
-    manifest.add_argument("--out", required=True, type=Path)
-    manifest.add_argument("--study", required=True, help="the study config (study, benchmarks, agents) as JSON")
-    manifest.set_defaults(func=cmd_manifest)
-
-    aggregate = commands.add_parser("aggregate", help="tables and plots from a study's episodes")
-    aggregate.add_argument("study_dir", type=Path, help="results/<study>")
-    aggregate.add_argument("--out", type=Path, default=None, help="output folder (default: the study's)")
-    aggregate.set_defaults(func=cmd_aggregate)
-
-    status = commands.add_parser("status", help="count a study's episodes by status")
-    status.add_argument("study_dir", type=Path, help="results/<study>")
-    status.set_defaults(func=cmd_status)
-
-    relaunch = commands.add_parser("relaunch", help="archive episodes by status so snakemake reruns them")
-    relaunch.add_argument("study_dir", type=Path, help="results/<study>")
-    relaunch.add_argument("--mode", required=True, choices=list(RELAUNCH_MODES))
-    relaunch.add_argument("--dry-run", action="store_true", help="list the episodes, move nothing")
-    relaunch.set_defaults(func=cmd_relaunch)
-
-    importer = commands.add_parser(
-        "import",
-        help="another framework's results (an AgentLab study, a cube-harness experiment) as episodes of a study",
-    )
-    importer.add_argument(
-        "source", type=Path, help="a ServiceNow AgentLab study folder or a cube-harness experiment folder"
-    )
-    importer.add_argument("--study", required=True, help="the study to import into: <results>/<study>")
-    importer.add_argument("--results", type=Path, default=Path(RESULTS_DIR), help="results folder (default: results)")
-    importer.set_defaults(func=cmd_import)
-
-    export = commands.add_parser("export", help="a finished study in a submission format of the field")
-    export.add_argument("study_dir", type=Path, help="results/<study>")
-    export.add_argument("--format", required=True, choices=list(EXPORT_FORMATS))
-    export.add_argument("--out", type=Path, default=None, help="output file (default: in the study's exports/)")
-    export.add_argument("--benchmark", default=None, help="export this benchmark only")
-    export.add_argument("--agent", default=None, help="export this agent only")
-    export.add_argument(
-        "--allow-dirty", action="store_true", help="export an unfinished study, a dirty tree or mixed commits"
-    )
-    export.set_defaults(func=cmd_export)
-
-    debug = commands.add_parser("debug", help="run one episode of a study in the foreground, raising errors")
-    debug.add_argument("config", type=Path, help="a study config (YAML)")
-    debug.add_argument("--benchmark")
-    debug.add_argument("--agent")
-    debug.add_argument("--task")
-    debug.add_argument("--seed", type=int)
-    debug.add_argument("--pdb", action="store_true", help="post-mortem debugger at the error")
-    debug.set_defaults(func=cmd_debug)
-
-    launch = commands.add_parser("launch", help="the original AgentLab's launch_exp.py flags, run through Snakemake")
-    launch.add_argument("--exp_root", default=".", help="folder for results/ and the study config")
-    launch.add_argument("--n_jobs", type=int, default=1, help="parallel episodes; -1 = all cores")
-    launch.add_argument(
-        "--exp_config",
-        default="agentlab.launch.run_agent_on_benchmark",
-        help="Python path of a function returning a study config, or a YAML study file",
-    )
-    launch.add_argument("--benchmark", default="miniwob", help="e.g. miniwob, workarena.l1")
-    launch.add_argument("--agent_config", help="Python path of an agent config")
-    launch.add_argument(
-        "--relaunch_mode",
-        choices=[NO_RELAUNCH, *RELAUNCH_MODES],
-        help="relaunch these episodes of an existing study first (None: none)",
-    )
-    launch.add_argument("--extra_kwargs", default="{}", help="JSON keyword arguments for --exp_config")
-    launch.add_argument("--debug", action="store_true", help="run the first episode in the foreground")
-    launch.add_argument("--dry-run", action="store_true", help="write the study config and show what would run")
-    launch.add_argument("--snakefile", help="the workflow (default: the Snakefile of this package's checkout)")
-    launch.add_argument("--pdb", action="store_true", help="with --debug: post-mortem debugger at the error")
-    launch.set_defaults(func=cmd_launch)
-
-    unlock = commands.add_parser(
-        "unlock-stale", help="remove a Snakemake lock left by a killed run (never a live run's)"
-    )
-    unlock.add_argument("--directory", type=Path, default=Path("."), help="the workflow's working folder")
-    unlock.set_defaults(func=cmd_unlock_stale)
-
-    report = commands.add_parser("report", help="static HTML report of a study: index and one page per episode")
-    report.add_argument("study_dir", type=Path, help="results/<study>, aggregated (plots/ exist)")
-    report.add_argument("--out", type=Path, default=None, help="report folder (default: <study_dir>/report)")
-    report.add_argument(
-        "--repo", type=Path, default=None, help="the workflow's git repository, for commit and dirty flag"
-    )
-    report.set_defaults(func=cmd_report)
-
-    preflight = commands.add_parser("preflight", help="check a benchmark's package and backend (server, credentials)")
-    preflight.add_argument("benchmark")
-    preflight.add_argument("--module", default="", help="Python path of a custom benchmark, 'package.module:NAME'")
-    preflight.add_argument("--cube", default="", help="the cube of a CUBE benchmark (miniwob-cube, 'pkg.mod:Config')")
-    preflight.add_argument("--manifest", type=Path, help="study.json whose tasks to check (default: all tasks)")
-    preflight.add_argument("--out", type=Path, help="where to write the record of the check")
-    preflight.set_defaults(func=cmd_preflight)
-
-    reset = commands.add_parser("reset", help="reset the shared instance of a WebArena-family benchmark")
-    reset.add_argument("benchmark")
-    reset.add_argument("--module", default="", help="Python path of a custom benchmark, 'package.module:NAME'")
-    reset.add_argument("--out", required=True, type=Path, help="where to write the record of the reset")
-    reset.add_argument("--timeout", type=float, default=900.0, help="seconds the reset may take")
-    reset.set_defaults(func=cmd_reset)
-
-    check = commands.add_parser("check", help="validate a study config, count its episodes, list its agents")
-    check.add_argument("config", type=Path)
-    check.set_defaults(func=cmd_check)
-
-    prompt = commands.add_parser(
-        "prompt-test", help="ask a model again at a recorded step; print its answer and action"
-    )
-    prompt.add_argument(
-        "episode", type=Path, help="an episode folder: results/<study>/<benchmark>/<agent>/<task>/seed<N>"
-    )
-    prompt.add_argument("--step", type=int, required=True, help="the step whose prompt to send (from 0)")
-    prompt.add_argument(
-        "--agent",
-        help="Python path of a WebAgent config: send the prompt it builds from the "
-        "recorded observation (default: re-send the recorded prompt)",
-    )
-    prompt.add_argument(
-        "--override",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="change a field of the agent's config (VALUE as JSON), then build its prompt; repeatable",
-    )
-    prompt.add_argument(
-        "--rebuild",
-        action="store_true",
-        help="build the prompt from the recorded observation with the episode's own config",
-    )
-    prompt.add_argument(
-        "--model",
-        help="'local' (the offline model, no key) or a model name on an OpenAI-compatible "
-        "API (default: the agent's model)",
-    )
-    prompt.add_argument("--base-url", help="with --model NAME: the API root, e.g. http://localhost:8000/v1")
-    prompt.add_argument(
-        "--api-key-env",
-        help="with --model NAME: the environment variable holding the key "
-        "(default: OPENAI_API_KEY, none with --base-url)",
-    )
-    prompt.add_argument("--temperature", type=float)
-    prompt.add_argument("--max-new-tokens", type=int)
-    prompt.add_argument("--show-prompt", action="store_true", help="print the prompt's messages too")
-    prompt.set_defaults(func=cmd_prompt_test)
-
-    bridge = commands.add_parser("bridge", help="ServiceNow AgentLab 0.4.2's environment, where its agents run")
-    bridge.add_argument("action", choices=["install", "status"], help="install (idempotent) or say where it is")
-    bridge.set_defaults(func=cmd_bridge)
-
-    cube = commands.add_parser("cube", help="the CUBE benchmarks' environment (Python 3.12), where cubes run")
-    cube.add_argument("action", choices=["install", "status"], help="install (idempotent) or say where it is")
-    cube.set_defaults(func=cmd_cube)
-
-    server = commands.add_parser("llm-server", help="the local LLM server shared by a run's episodes")
-    server.add_argument(
-        "action",
-        choices=["start", "stop", "status"],
-        help="start (detached, idempotent), stop or status (python -m agentlab.llm.local_server "
-        "serves in the foreground)",
-    )
-    server.add_argument("--settings", help="ServerSettings as JSON (default: the packaged model)")
-    server.set_defaults(func=cmd_llm_server)
+    for subcommand in SUBCOMMANDS:
+        subparser = commands.add_parser(subcommand.name, help=subcommand.help)
+        subcommand.add_options(subparser)
+        subparser.set_defaults(func=subcommand.run)
     return parser
 
 

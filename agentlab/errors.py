@@ -1,18 +1,10 @@
 """Exceptions that decide an episode's status (whose fault a failed episode is), and the one-line refusals
 of a bad config or an unready backend."""
 
-from typing import Any
-
 
 class AgentError(Exception):
-    """The agent could not produce a valid action (e.g. unparseable LLM answers after retries).
-
-    `step` is the failed step's AgentStep (action None: its messages, stats and extras), which the
-    episode records with the step's observation so the trace shows what the agent answered."""
-
-    def __init__(self, message: str, step: Any = None):
-        super().__init__(message)
-        self.step = step
+    """The agent could not produce a valid action (e.g. unparseable LLM answers after retries); one that
+    answered first raises agents.base.UnusableAnswers, which carries its answers for the trace."""
 
 
 class InfraError(Exception):

@@ -179,11 +179,6 @@ def pss_mb(pids: Iterable[int]) -> float:
     return sum(pss_kib(pid) for pid in pids) / 1024
 
 
-def tree_pss_mb(root: int) -> float:
-    """PSS of `root` and all its descendants in MiB."""
-    return pss_mb(tree(root))
-
-
 class PeakPssSampler:
     """Samples the PSS of a set of processes every `interval_s` in a thread and keeps the peak (MiB).
 

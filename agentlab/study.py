@@ -119,8 +119,11 @@ class AgentPlan:
     sweep_of: str | None = None  # the config entry whose sweep it is a variant of
 
 
-@dataclass(frozen=True)
+@dataclass
 class Study:
+    """A validated study config, expanded. Not frozen: it keeps three caches (the fields below its settings)
+    of what Snakemake asks for again for every episode while it plans."""
+
     name: str
     benchmarks: dict[str, BenchmarkPlan]
     agents: dict[str, AgentPlan]
@@ -132,9 +135,11 @@ class Study:
     max_concurrent_requests: dict[str, int] = field(default_factory=dict)  # LLM endpoint -> requests at once
     max_concurrent_resets: int | None = None  # episode resets at once on a machine; None: its CPUs
     strict_provenance: bool = False  # no episodes from a dirty workflow tree
-    _config_hashes: dict[tuple[str, str], str] = field(default_factory=dict, repr=False, compare=False)
-    _spec_fields: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
-    _summary_paths: list[str] = field(default_factory=list, repr=False, compare=False)
+    _config_hashes: dict[tuple[str, str], str] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _spec_fields: dict[tuple[str, str], dict[str, Any]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _summary_paths: list[str] | None = field(default=None, init=False, repr=False, compare=False)
 
     def spec(self, benchmark: str, agent: str, task: str, seed: int):
         """The EpisodeSpec of one episode of this study."""
@@ -197,9 +202,9 @@ class Study:
     def summary_paths(self) -> list[str]:
         """Every episode's summary.json, in episode_keys order (made once: the workflow asks for it
         more than once while it plans)."""
-        if not self._summary_paths:
+        if self._summary_paths is None:
             study_dir = f"{RESULTS_DIR}/{self.name}"
-            self._summary_paths.extend(summary_path_text(study_dir, key) for key in self.episode_keys())
+            self._summary_paths = [summary_path_text(study_dir, key) for key in self.episode_keys()]
         return self._summary_paths
 
     def manifest(self) -> dict[str, Any]:

@@ -6,13 +6,13 @@ rule manifest:
         "results/{study}/study.json",
     log:
         "results/{study}/logs/manifest.log",
+    conda:
+        "../envs/agentlab.yaml"
     # The job recomputes the manifest from the study's config: the manifest itself (every task
     # name) can exceed the 128 KB a shell argument may hold. Its digest reruns the job when it changes.
     params:
         study=study_definition,
         digest=study_manifest_digest,
-    conda:
-        "../envs/agentlab.yaml"
     shell:
         "agentlab manifest --out {output:q} --study {params.study:q} > {log:q} 2>&1"
 

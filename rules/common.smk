@@ -17,6 +17,7 @@ SCHEDULE = Schedule(STUDY)
 # The workflow's commit and dirty flag, once per run: every episode job records it in its summary.
 PROVENANCE = export_provenance(Path(workflow.basedir))
 
+
 wildcard_constraints:
     study=re.escape(STUDY.name),
     benchmark="[A-Za-z0-9_.-]+",

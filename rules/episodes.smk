@@ -6,9 +6,9 @@ rule episode:
         "results/{study}/{benchmark}/{agent}/{task}/seed{seed}/summary.json",
     log:
         "results/{study}/logs/{benchmark}/{agent}/{task}/seed{seed}.log",
-    params:
-        spec=episode_spec,
-        dir="results/{study}/{benchmark}/{agent}/{task}/seed{seed}",
+    retries: STUDY.retries
+    conda:
+        "../envs/agentlab.yaml"
     # How the episode runs (not params: changing these reruns nothing). runtime (minutes) lets a
     # cluster kill the job only after the runner's own episode time limit has fired. One job at a
     # time holds a shared WebArena/VisualWebArena instance (profiles/default: wa_instance=1).
@@ -23,9 +23,9 @@ rule episode:
         runtime=episode_runtime,
         mem_mb=1000,
         disk_mb=1000,
-    retries: STUDY.retries
-    conda:
-        "../envs/agentlab.yaml"
+    params:
+        spec=episode_spec,
+        dir="results/{study}/{benchmark}/{agent}/{task}/seed{seed}",
     shell:
         "agentlab episode --spec {params.spec:q} --out {params.dir:q} --attempt {resources.attempt} "
         + episode_limits()

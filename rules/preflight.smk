@@ -7,10 +7,10 @@ rule preflight:
         temp("results/{study}/preflight/{benchmark}.json"),
     log:
         "results/{study}/logs/preflight/{benchmark}.log",
+    conda:
+        "../envs/agentlab.yaml"
     params:
         module=benchmark_module,
         cube=benchmark_cube,
-    conda:
-        "../envs/agentlab.yaml"
     shell:
         "agentlab preflight {wildcards.benchmark:q} --module={params.module:q} --cube={params.cube:q} --manifest {input:q} --out {output:q} 2>&1 | tee {log:q}"

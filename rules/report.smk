@@ -14,9 +14,9 @@ rule report:
         episodes=directory("results/{study}/report/episodes"),
     log:
         "results/{study}/logs/report.log",
-    params:
-        repo=workflow.basedir,
     conda:
         "../envs/agentlab.yaml"
+    params:
+        repo=workflow.basedir,
     shell:
         "agentlab report results/{wildcards.study:q} --repo {params.repo:q} > {log:q} 2>&1"

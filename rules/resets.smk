@@ -8,13 +8,13 @@ rule reset:
         temp("results/{study}/resets/{benchmark}/{agent}/seed{seed}.json"),
     log:
         "results/{study}/logs/resets/{benchmark}/{agent}/seed{seed}.log",
-    params:
-        module=benchmark_module,
-    resources:
-        wa_instance=instance_slot("webarena"),
-        vwa_instance=instance_slot("visualwebarena"),
     retries: STUDY.retries
     conda:
         "../envs/agentlab.yaml"
+    resources:
+        wa_instance=instance_slot("webarena"),
+        vwa_instance=instance_slot("visualwebarena"),
+    params:
+        module=benchmark_module,
     shell:
         "agentlab reset {wildcards.benchmark:q} --module={params.module:q} --out {output:q} >> {log:q} 2>&1"

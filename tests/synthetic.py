@@ -93,3 +93,22 @@ def write_large_study(study: Path, n_tasks: int, agents: list[str], seeds, seed:
                     },
                 )
     return study
+
+
+def write_study(root, episodes, tasks=("t1", "t2"), seeds=(0, 1, 2), agents=("a", "b")):
+    """A study folder with a manifest and the given {(agent, task, seed): summary fields}."""
+    study = write_manifest(root / "s", tasks, seeds, agents)
+    for (agent, task, seed), fields in episodes.items():
+        write_episode(study, agent, task, seed, fields)
+    return study
+
+
+def summary_fields(s, error=None, **stats):
+    """The summary fields of an episode with status `s`, its error and its agent's stats."""
+    return {
+        "status": s,
+        "success": s == "success",
+        "reward": float(s == "success"),
+        "error": error,
+        "agent_stats": stats,
+    }

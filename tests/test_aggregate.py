@@ -7,31 +7,13 @@ import sys
 
 import pandas as pd
 import pytest
-from synthetic import write_episode, write_manifest
+from synthetic import summary_fields, write_episode, write_manifest, write_study
 
 from agentlab.analyze import episode_error_groups, load_results, summarize
 from agentlab.analyze.aggregate import aggregate_study
 from agentlab.analyze.error_groups import error_signature
 from agentlab.analyze.stats import standard_error
 from agentlab.analyze.summarize import per_task
-
-
-def write_study(root, episodes, tasks=("t1", "t2"), seeds=(0, 1, 2), agents=("a", "b")):
-    """A study folder with a manifest and the given {(agent, task, seed): summary fields}."""
-    study = write_manifest(root / "s", tasks, seeds, agents)
-    for (agent, task, seed), fields in episodes.items():
-        write_episode(study, agent, task, seed, fields)
-    return study
-
-
-def status(s, error=None, **stats):
-    return {
-        "status": s,
-        "success": s == "success",
-        "reward": float(s == "success"),
-        "error": error,
-        "agent_stats": stats,
-    }
 
 
 def test_standard_error_matches_hand_computation():
@@ -42,13 +24,13 @@ def test_standard_error_matches_hand_computation():
 
 def test_summary_counts_statuses_and_excludes_infra_errors_from_the_rate(tmp_path):
     episodes = {
-        ("a", "t1", 0): status("success", input_tokens=100, output_tokens=10, cost=0.5),
-        ("a", "t1", 1): status("success", input_tokens=100, output_tokens=10, cost=0.25),
-        ("a", "t1", 2): status("failure", input_tokens=100, output_tokens=10, cost=0.25),
-        ("a", "t2", 0): status("agent_error", input_tokens=50, output_tokens=5, cost=0.0),
-        ("a", "t2", 1): status("infra_error", error={"type": "EpisodeTimeout", "message": "step exceeded"}),
+        ("a", "t1", 0): summary_fields("success", input_tokens=100, output_tokens=10, cost=0.5),
+        ("a", "t1", 1): summary_fields("success", input_tokens=100, output_tokens=10, cost=0.25),
+        ("a", "t1", 2): summary_fields("failure", input_tokens=100, output_tokens=10, cost=0.25),
+        ("a", "t2", 0): summary_fields("agent_error", input_tokens=50, output_tokens=5, cost=0.0),
+        ("a", "t2", 1): summary_fields("infra_error", error={"type": "EpisodeTimeout", "message": "step exceeded"}),
         # ("a", "t2", 2) is missing
-        ("b", "t1", 0): status("success", input_tokens=1, output_tokens=1, cost=None),
+        ("b", "t1", 0): summary_fields("success", input_tokens=1, output_tokens=1, cost=None),
     }
     results = load_results(write_study(tmp_path, episodes))
     assert len(results.episodes) == 6 and len(results.missing) == 6  # a: 1, b: 5
@@ -69,7 +51,7 @@ def test_summary_counts_statuses_and_excludes_infra_errors_from_the_rate(tmp_pat
 
 
 def test_per_task_table(tmp_path):
-    episodes = {("a", "t1", s): status("success" if s else "failure") for s in (0, 1, 2)}
+    episodes = {("a", "t1", s): summary_fields("success" if s else "failure") for s in (0, 1, 2)}
     table = per_task(load_results(write_study(tmp_path, episodes, agents=("a",))).episodes)
     assert table.to_dict("records") == [
         {"benchmark": "miniwob", "task": "t1", "agent": "a", "n": 3, "n_success": 2, "score": 2 / 3, "mean_steps": 2.0}
@@ -77,7 +59,7 @@ def test_per_task_table(tmp_path):
 
 
 def test_aggregate_writes_every_table_and_says_what_is_missing(tmp_path):
-    study = write_study(tmp_path, {("a", "t1", 0): status("success")}, agents=("a",))
+    study = write_study(tmp_path, {("a", "t1", 0): summary_fields("success")}, agents=("a",))
     report = aggregate_study(study)
     assert report.startswith("1 episodes aggregated, 5 missing")
     assert "1 of 6 episodes done; **5 missing**." in (study / "summary.md").read_text()
@@ -88,24 +70,24 @@ def test_aggregate_writes_every_table_and_says_what_is_missing(tmp_path):
 def test_similar_errors_are_grouped_with_counts_and_examples(tmp_path):
     timeout = "infra_error"
     episodes = {
-        ("a", "t1", 0): status(
+        ("a", "t1", 0): summary_fields(
             timeout, error={"type": "EpisodeTimeout", "message": "agent (step 2) exceeded step_timeout_s=120"}
         ),
-        ("a", "t1", 1): status(
+        ("a", "t1", 1): summary_fields(
             timeout, error={"type": "EpisodeTimeout", "message": "step (step 7) exceeded step_timeout_s=120"}
         ),
-        ("a", "t2", 0): status(
+        ("a", "t2", 0): summary_fields(
             timeout, error={"type": "EpisodeTimeout", "message": "agent (step 9) exceeded step_timeout_s=60"}
         ),
-        ("b", "t1", 0): status(
+        ("b", "t1", 0): summary_fields(
             "agent_error",
             error={"type": "AgentError", "message": "no trace to replay for t1 seed 0: /x/y/seed0.jsonl is missing"},
         ),
-        ("b", "t1", 1): status(
+        ("b", "t1", 1): summary_fields(
             "agent_error",
             error={"type": "AgentError", "message": "no trace to replay for t1 seed 1: /x/y/seed1.jsonl is missing"},
         ),
-        ("b", "t2", 0): status("success"),
+        ("b", "t2", 0): summary_fields("success"),
     }
     groups = episode_error_groups(load_results(write_study(tmp_path, episodes)).episodes)
     assert groups[["status", "error_type", "signature", "count"]].values.tolist() == [
@@ -135,7 +117,7 @@ def test_steps_are_loaded_on_first_use_without_any_agent_code(tmp_path):
         {"step": 1, "screenshot": "screenshots/step_001.png", "action": None, "axtree": "tree 1"},
     ]
     study = write_manifest(tmp_path / "s", ["t1"], [0], ["a"])
-    folder = write_episode(study, "a", "t1", 0, status("failure"), steps)
+    folder = write_episode(study, "a", "t1", 0, summary_fields("failure"), steps)
     script = (
         "import sys, json; from agentlab.analyze import load_results, summarize\n"
         f"results = load_results({str(study)!r}); summarize(results.episodes, results.missing)\n"
@@ -156,9 +138,9 @@ def test_steps_are_loaded_on_first_use_without_any_agent_code(tmp_path):
 
 
 def test_summary_markdown_has_comparisons_and_errors(tmp_path):
-    episodes = {("a", "t1", s): status("success") for s in (0, 1, 2)}
-    episodes |= {("b", "t1", s): status("failure") for s in (0, 1)}
-    episodes[("b", "t1", 2)] = status("agent_error", error={"type": "AgentError", "message": "bad answer 3"})
+    episodes = {("a", "t1", s): summary_fields("success") for s in (0, 1, 2)}
+    episodes |= {("b", "t1", s): summary_fields("failure") for s in (0, 1)}
+    episodes[("b", "t1", 2)] = summary_fields("agent_error", error={"type": "AgentError", "message": "bad answer 3"})
     study = write_study(tmp_path, episodes, tasks=("t1",))
     aggregate_study(study)
     text = (study / "summary.md").read_text()
@@ -171,8 +153,8 @@ def test_summary_markdown_has_comparisons_and_errors(tmp_path):
 
 def damaged_study(tmp_path):
     """A finished study of 6 episodes whose files were damaged in every way a copy or an edit can."""
-    episodes = {("a", "t1", s): status("success") for s in (0, 1, 2)} | {
-        ("a", "t2", s): status("failure") for s in (0, 1, 2)
+    episodes = {("a", "t1", s): summary_fields("success") for s in (0, 1, 2)} | {
+        ("a", "t2", s): summary_fields("failure") for s in (0, 1, 2)
     }
     study = write_study(tmp_path, episodes, agents=("a",))
     folder = study / "miniwob" / "a"
@@ -256,7 +238,7 @@ def test_continuous_rewards_are_averaged_and_agentlab_columns_weigh_repeated_dra
         ("t2", 0): ("failure", 0.0),
         ("t2", 1): ("agent_error", 0.0),
     }.items():
-        write_episode(study, "a", task, seed, {**status(state), "reward": reward, "success": reward > 0})
+        write_episode(study, "a", task, seed, {**summary_fields(state), "reward": reward, "success": reward > 0})
     results = load_results(study)
     row = summarize(results.episodes, results.missing).iloc[0]
     assert row["reward_kind"] == "continuous" and row["score"] == pytest.approx(0.1875)

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import REPO, run_snakemake
+from helpers import needs_agentlab
 from https_proxy import InterceptingProxy
 from llm_server import ScriptedLLMServer
 
@@ -23,10 +24,6 @@ from agentlab.records import read_steps, read_summary
 from agentlab.study import load_study
 
 PEER_AGENTS = REPO / "bench" / "peer"  # scripted_agent.py: AgentLab AgentArgs of our tests and benches
-needs_agentlab = pytest.mark.skipif(
-    not AgentLabEnvironment.configured().installed(),
-    reason="ServiceNow AgentLab's environment is not installed (make bridge)",
-)
 
 
 def test_observations_cross_the_wire_with_their_types(tmp_path):

@@ -12,8 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_bridge import needs_agentlab
-from test_faults import wait_for
+from helpers import needs_agentlab, wait_for
 
 from agentlab.actions import ActionSetArgs
 from agentlab.agents.base import EpisodeContext

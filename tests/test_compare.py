@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 import pytest
-from test_aggregate import status, write_study
+from synthetic import summary_fields, write_study
 
 from agentlab.analyze import compare_agents, load_results
 from agentlab.analyze.compare import paired_episodes, task_outcomes
@@ -68,7 +68,7 @@ def test_comparison_pairs_by_task_and_seed_and_leaves_out_infra_errors(tmp_path)
         "b": {"t1": [s, f, f], "t2": [f, f, s]},
     }
     episodes = {
-        (agent, task, seed): status(result)
+        (agent, task, seed): summary_fields(result)
         for agent, tasks in outcomes.items()
         for task, results in tasks.items()
         for seed, result in enumerate(results)
@@ -93,5 +93,5 @@ def test_comparison_pairs_by_task_and_seed_and_leaves_out_infra_errors(tmp_path)
 
 
 def test_one_agent_has_nothing_to_compare(tmp_path):
-    results = load_results(write_study(tmp_path, {("a", "t1", 0): status("success")}, agents=("a",)))
+    results = load_results(write_study(tmp_path, {("a", "t1", 0): summary_fields("success")}, agents=("a",)))
     assert compare_agents(results.episodes).empty

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from conftest import CLOSED
-from test_preflight import Server
+from helpers import Server
 
 from agentlab.benchmarks.cube.backend import CubeBackend
 from agentlab.benchmarks.cube.catalog import (

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import BIN, chromium_processes, replay_agent, run_snakemake, snakemake_command, tool_env
+from helpers import trace_file, wait_for
 from llm_server import HANG, ScriptedLLMServer
 
 from agentlab.benchmarks.miniwob import miniwob_url
@@ -38,12 +39,6 @@ def doctored_miniwob(root: Path, click_handler: str) -> str:
     return (site / "miniwob").as_uri() + "/"
 
 
-def trace_file(root: Path, *actions: str) -> str:
-    path = root / "trace.jsonl"
-    path.write_text("".join(json.dumps({"action": a}) + "\n" for a in actions))
-    return str(path)
-
-
 def run_click_test(tmp_path, trace, step_timeout_s=60, warm=False):
     spec = EpisodeSpec(
         study="t",
@@ -60,15 +55,6 @@ def run_click_test(tmp_path, trace, step_timeout_s=60, warm=False):
     summary = json.loads((out / "summary.json").read_text())
     steps = [json.loads(line) for line in (out / "steps.jsonl").read_text().splitlines()]
     return summary, steps
-
-
-def wait_for(condition, timeout_s=60.0, what="condition"):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.mark.parametrize("warm", [False, True], ids=["cold", "warm"])

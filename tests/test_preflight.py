@@ -4,52 +4,19 @@ No ServiceNow instance, WebArena sites or internet here: a backend that answers 
 server on 127.0.0.1; one that does not is a closed port (127.0.0.1:9) or an unset variable.
 """
 
-import http.server
 import importlib.util
 import json
 import os
 import subprocess
 import sys
-import threading
 
 import pytest
 from conftest import CLOSED
+from helpers import Server
 
 from agentlab.benchmarks import BENCHMARK_MODULES, get_benchmark
 from agentlab.benchmarks.preflight import PreflightError, probe, run_preflight
 from agentlab.errors import InfraError
-
-
-class Server:
-    """A real HTTP server on 127.0.0.1 answering GET `path` with `routes[path]`: (status, body), or
-    a list of them served one after the other (the last one repeats); anything else: 200 'ok'."""
-
-    def __init__(self, routes=None):
-        self.routes = {
-            path: list(answers) if isinstance(answers, list) else [answers] for path, answers in (routes or {}).items()
-        }
-        self.requests: list[str] = []
-        server = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                server.requests.append(self.path)
-                answers = server.routes.get(self.path, [(200, "ok")])
-                status, body = answers.pop(0) if len(answers) > 1 else answers[0]
-                self.send_response(status)
-                self.end_headers()
-                self.wfile.write(body.encode())
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from agentlab.proctree import PeakPssSampler, descendants, marked, pss_kib, tree_pss_mb
+from agentlab.proctree import PeakPssSampler, descendants, marked, pss_kib, pss_mb, tree
 
 # every test starts real child interpreters
 pytestmark = pytest.mark.slow
@@ -34,12 +34,12 @@ def test_descendants_include_grandchildren_and_their_memory():
     child = subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE, text=True)
     try:
         wait_for_grandchild(child)
-        tree = descendants(os.getpid())
-        assert child.pid in tree
+        ours = descendants(os.getpid())
+        assert child.pid in ours
         grandchildren = descendants(child.pid)
-        assert len(grandchildren) == 1 and grandchildren[0] in tree
+        assert len(grandchildren) == 1 and grandchildren[0] in ours
         assert pss_kib(grandchildren[0]) > 200 * 1024
-        assert tree_pss_mb(os.getpid()) > 200 + pss_kib(os.getpid()) / 1024
+        assert pss_mb(tree(os.getpid())) > 200 + pss_kib(os.getpid()) / 1024
     finally:
         kill_tree(child)
 
@@ -67,14 +67,14 @@ def test_marked_finds_descendants_whose_environment_lost_the_marker():
 
 
 def test_peak_sampler_keeps_the_peak_after_the_memory_is_gone():
-    baseline_mb = tree_pss_mb(os.getpid())
+    baseline_mb = pss_mb(tree(os.getpid()))
     with PeakPssSampler(interval_s=0.05) as memory:
         child = subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE, text=True)
         wait_for_grandchild(child)
         time.sleep(0.3)
         kill_tree(child)
     assert memory.peak_mb > baseline_mb + 190
-    assert tree_pss_mb(os.getpid()) < memory.peak_mb - 150
+    assert pss_mb(tree(os.getpid())) < memory.peak_mb - 150
 
 
 def test_pss_of_an_ended_process_is_zero():

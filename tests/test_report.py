@@ -13,8 +13,7 @@ import pandas as pd
 import pytest
 from conftest import TRACES, chromium, replay_agent, run_snakemake
 from markupsafe import escape
-from synthetic import write_episode, write_large_study, write_manifest
-from test_aggregate import status
+from synthetic import summary_fields, write_episode, write_large_study, write_manifest
 
 from agentlab.analyze import load_results
 from agentlab.analyze.aggregate import aggregate_study
@@ -110,7 +109,7 @@ def make_study(tmp_path: Path) -> Path:
                 result = "success" if agent == "a" else "failure"
                 error = {"type": "AgentError", "message": PAYLOAD} if agent == "b" else None
                 fields = {
-                    **status(result, error),
+                    **summary_fields(result, error),
                     "goal": f"Enter {PAYLOAD}",
                     "n_steps": 2,
                     "agent_args": {

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO
+from helpers import needs_agentlab
 from synthetic import write_episode
 
 from agentlab.agents.bridge import AgentLabEnvironment
@@ -32,10 +33,6 @@ PEER = REPO / "bench" / "peer"  # agentlab_run.py and scripted_agent.py (which A
 TASKS, SEEDS = ["click-test", "click-button", "enter-text"], [0, 1]
 EEE_VENV = Path.home() / ".cache" / "agentlab" / "every-eval-ever-0.3.0"  # every-eval-ever needs Python >= 3.12
 PYTHON_312 = Path("/root/.pyenv/versions/3.12.1/bin/python3.12")
-needs_agentlab = pytest.mark.skipif(
-    not AgentLabEnvironment.configured().installed(),
-    reason="ServiceNow AgentLab's environment is not installed (make bridge)",
-)
 AGENTLAB_COLUMNS = ("avg_reward", "std_err", "avg_steps", "n_completed", "n_err")
 
 

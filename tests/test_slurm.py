@@ -27,7 +27,7 @@ def slurm():
 
 
 def start_snakemake(workdir, config, *args):
-    """The real workflow with the SLURM profile as README runs it, under a hard timeout. The first
+    """The real workflow with the SLURM profile as docs/cluster.md runs it, under a hard timeout. The first
     status check comes after 2 s instead of the profile's 20 s: these jobs take seconds, not hours."""
     profile = ("--workflow-profile", str(PROFILE), "--slurm-init-seconds-before-status-checks", "2")
     command = ["timeout", "-k", "10", str(HARD_TIMEOUT_S), *snakemake_command(workdir, config, *profile, *args)]
@@ -117,7 +117,7 @@ def test_study_runs_batched_on_slurm_and_a_cancelled_job_is_reported_and_retried
 
 def test_a_job_slurm_refuses_fails_the_run_instead_of_waiting(slurm, tmp_path, tiny_study):
     """sbatch rejects a partition typo: the run ends with an error (Snakemake 9.27.1 drops the reason
-    for group jobs, so README says to check settings with `sbatch --test-only` first)."""
+    for group jobs, so docs/cluster.md says to check settings with `sbatch --test-only` first)."""
     tiny_study["benchmarks"]["miniwob"]["seeds"] = [0]
     process = start_snakemake(tmp_path, tiny_study, "--set-resources", "episode:slurm_partition=no-such-partition")
     output = finish(process)

@@ -10,7 +10,7 @@ import time
 
 import pytest
 from conftest import replay_agent, run_snakemake, snakemake_command, tool_env
-from test_faults import trace_file, wait_for
+from helpers import trace_file, wait_for
 
 from agentlab.proctree import marked
 

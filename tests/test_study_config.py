@@ -2,12 +2,14 @@
 
 import copy
 import json
+import re
 import subprocess
 
 import pytest
 import yaml
 from conftest import BIN, REPO, replay_agent, run_snakemake, tool_env
 
+from agentlab.benchmarks import BENCHMARK_MODULES
 from agentlab.budget import Budget
 from agentlab.errors import ConfigError
 from agentlab.study import load_study
@@ -60,6 +62,13 @@ def test_the_study_configs_prices_travel_with_its_budget_to_the_episodes():
     prices = {"my-model": {"input_per_million": 0.5, "output_per_million": 1.5}}
     study = load_study(with_change("prices", prices))
     assert study.budget.prices == prices and Budget.from_json(study.budget.to_json()) == study.budget
+
+
+def test_schema_names_every_built_in_benchmark():
+    """A study author reads the schema's list of benchmark names; a benchmark added later is named there too."""
+    schema = yaml.safe_load((REPO / "agentlab" / "schema.yaml").read_text())
+    described = schema["properties"]["benchmarks"]["description"]
+    assert [name for name in BENCHMARK_MODULES if name not in re.findall(r"\w+", described)] == []
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from conftest import REPO
 from llm_server import Calls, ScriptedLLMServer
 
 from agentlab.actions import ActionSetArgs
-from agentlab.agents.base import EpisodeContext
+from agentlab.agents.base import EpisodeContext, UnusableAnswers
 from agentlab.agents.web_agent import WEB_AGENT_LOCAL_TOOLS, PromptFlags, WebAgentArgs
 from agentlab.errors import AgentError, ConfigError
 from agentlab.llm.chat import ChatModelArgs
@@ -159,7 +159,7 @@ def test_the_local_model_is_asked_through_the_tools_api_of_the_real_server(obs, 
         started = time.monotonic()
         try:
             step = agent.get_action(obs)
-        except AgentError as error:
+        except UnusableAnswers as error:
             step = error.step
         print(f"{step.action} in {time.monotonic() - started:.0f} s: {step.messages[-1]}")
     finally:

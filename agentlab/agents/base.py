@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..actions import ActionSetArgs
-from ..errors import ConfigError
+from ..errors import AgentError, ConfigError
 from ..records import AgentExtra
 from ..tool_calls import ToolCall
 
@@ -41,6 +41,15 @@ class AgentStep:
     messages: list[dict] = field(default_factory=list)  # the prompt and answer, as chat messages
     stats: dict[str, Any] = field(default_factory=dict)  # numbers for this step (tokens, cost, latency)
     extra: AgentExtra = field(default_factory=AgentExtra)  # anything else worth keeping in the trace
+
+
+class UnusableAnswers(AgentError):
+    """The agent answered, but nothing it answered can be used. `step` is its answer (action None: the
+    messages, stats and extras), which the episode records with the step's observation for the trace."""
+
+    def __init__(self, message: str, step: AgentStep):
+        super().__init__(message)
+        self.step = step
 
 
 class Agent(ABC):

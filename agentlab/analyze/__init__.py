@@ -2,7 +2,7 @@
 
 In a notebook::
 
-    from agentlab.analyze import load_results, summarize, compare_agents
+    from agentlab.analyze import load_results, summarize, compare_agents, pass_k_table
     results = load_results("results/my-study")
     summarize(results.episodes, results.missing)   # per benchmark × agent
     compare_agents(results.episodes)               # paired differences with bootstrap intervals

@@ -14,7 +14,7 @@ from .error_groups import episode_error_groups
 from .formatting import format_cell, format_difference, format_interval, format_rate, format_score
 from .load import StudyResults, load_results
 from .pass_k import PASS_K_NOTE, pass_k_table, pass_k_wide
-from .plots import cost_vs_success_plot, per_task_heatmap, success_rate_plot
+from .plots import cost_vs_success_plot, per_task_heatmap, score_plot
 from .stats import BOOTSTRAP_CONFIDENCE, BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED
 from .summarize import SCORE_NOTE, per_task, summarize
 
@@ -203,7 +203,7 @@ def aggregate_study(study_dir: str | Path, out_dir: str | Path | None = None) ->
     for name, text in texts.items():
         write_text_atomic(out / TABLES[name], text)
     figures = {
-        "score_plot": success_rate_plot(tables.summary),
+        "score_plot": score_plot(tables.summary),
         "per_task_plot": per_task_heatmap(tables.per_task),
         "cost_plot": cost_vs_success_plot(tables.summary),
     }

@@ -19,7 +19,7 @@ def _png(figure) -> bytes:
     return buffer.getvalue()
 
 
-def success_rate_plot(summary: pd.DataFrame) -> bytes:
+def score_plot(summary: pd.DataFrame) -> bytes:
     """The score (success rate, or mean reward) per agent, one panel per benchmark, with standard-error bars."""
     benchmarks = sorted(summary["benchmark"].unique()) or ["(no episodes)"]
     figure, axes = plt.subplots(1, len(benchmarks), figsize=(1.5 + 2.5 * len(benchmarks), 3.5), squeeze=False)

@@ -21,7 +21,6 @@ from .stats import clustered_standard_error, standard_error
 
 GROUP = ["benchmark", "agent"]
 SUM_COLUMNS = ("input_tokens", "output_tokens", "cached_tokens")
-AGENTLAB_COLUMNS = ("avg_reward", "std_err", "avg_steps", "n_completed", "n_err")
 SCORE_NOTE = (
     "score: success rate (binary rewards) or mean reward (continuous rewards) ± its standard error, over the "
     "episodes the agent is accountable for: infra errors (browser crash, API outage, a time limit, after every "

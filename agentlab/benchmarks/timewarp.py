@@ -17,7 +17,6 @@ SITES = ("TW_WIKI", "TW_WEBSHOP", "TW_NEWS")  # every task's setup reads all thr
 # The judge of its `llm_judge` tasks (browsergym.timewarp.evaluators.DEFAULT_JUDGE_MODEL), asked with
 # OPENAI_API_KEY unless TW_JUDGE or TW_JUDGE_BASE_URL names another (e.g. TW_JUDGE=gemma on a local server).
 OPENAI_JUDGE = "gpt-5.1-2025-11-13"
-OTHER_JUDGE_VARIABLES = ("TW_JUDGE", "TW_JUDGE_MODEL", "TW_JUDGE_BASE_URL")
 
 
 def openai_judge_chosen() -> bool:

@@ -34,7 +34,7 @@ class DemonstrationCache(Backend):
         if missing:
             problems.append(
                 f"{len(missing)} of the {len(demos)} demonstrations of the selected tasks are not in "
-                f"{cache}/demonstrations (e.g. {missing[0]}): download them as README.md's WebLINX row says"
+                f"{cache}/demonstrations (e.g. {missing[0]}): download them as docs/benchmarks.md's WebLINX row says"
             )
         return problems
 

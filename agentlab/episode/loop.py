@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..agents.base import AgentStep, EpisodeContext
+from ..agents.base import AgentStep, EpisodeContext, UnusableAnswers
 from ..benchmarks.cube.benchmark import CubeBenchmark
 from ..budget import NO_BUDGET, Budget
 from ..errors import AgentError, EvaluationError, InfraError
@@ -285,7 +285,7 @@ def _ask_agent(episode: _Episode, step: int, obs: dict, record: StepRecord) -> t
         try:
             answer = episode.agent.get_action(obs)
         except AgentError as error:
-            record.answer = step_answer(error.step) if error.step else None
+            record.answer = step_answer(error.step) if isinstance(error, UnusableAnswers) else None
             record.timings = {"agent_s": time.time() - tic}
             episode.writer.write(record)
             raise

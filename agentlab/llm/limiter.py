@@ -17,7 +17,6 @@ from ..errors import ConfigError
 from ..slots import held_slot
 
 LIMITS_ENV = "AGENTLAB_MAX_CONCURRENT_REQUESTS"  # JSON {base URL: most requests at once}
-OPENAI_URL = "https://api.openai.com/v1"
 
 
 def normalize(url: str) -> str:

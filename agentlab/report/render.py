@@ -1,5 +1,6 @@
 """The report's Jinja2 templates (package data), always autoescaped: text from web pages and models
-can never become markup, and the pages forbid scripts outright (Content-Security-Policy)."""
+can never become markup, and the pages run only the report's own script files (Content-Security-Policy
+script-src 'self': no inline script, no remote source)."""
 
 from __future__ import annotations
 

@@ -9,14 +9,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...actions import action_signatures
-from ...errors import AgentError, ConfigError
+from ...errors import ConfigError
 from ...llm.chat import ChatModel, ChatModelArgs, ChatResponse
 from ...llm.local_chat import LocalChatArgs
 from ...llm.pricing import add_costs, cost, price_source
 from ...llm.tokens import estimate_tokens
 from ...records import AgentExtra
 from ...tool_calls import tool_schemas
-from ..base import Agent, AgentArgs, AgentStep, EpisodeContext, messages_for_the_record
+from ..base import Agent, AgentArgs, AgentStep, EpisodeContext, UnusableAnswers, messages_for_the_record
 from .answer import Answer, AnswerParseError, parse_answer, parse_tool_answer
 from .flags import PromptFlags
 from .prompt import PastStep, build_prompt, observe, system_message
@@ -150,7 +150,7 @@ class WebAgent(Agent):
                     messages.extend(reask)
             else:
                 sent = messages[: -len(reask)]  # the last re-ask was never sent
-                raise AgentError(
+                raise UnusableAnswers(
                     f"no valid action in {len(problems)} answers; the last: {problems[-1]}",
                     step=AgentStep(
                         action=None,

@@ -2,7 +2,7 @@
 (e.g. `agentlab.agents.web_agent.WEB_AGENT_4o`). Override any field from the study config.
 
 Their models are AgentLab 0.4.2's for the config of the same role (WEB_AGENT_4o: gpt-4o-2024-05-13,
-as AgentLab's AGENT_4o); their prompts are ours (README: "Agents")."""
+as AgentLab's AGENT_4o); their prompts are ours (docs/agents.md)."""
 
 from __future__ import annotations
 
