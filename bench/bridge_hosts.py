@@ -21,12 +21,12 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from agentlab.actions import ActionSetArgs
 from agentlab.agents.base import EpisodeContext
 from agentlab.agents.bridge import AgentLabEnvironment, BridgeAgentArgs
 from agentlab.agents.bridge import host as wire
 from agentlab.agents.bridge.agent import HostProcess, host_environment, start_message
-from agentlab.proctree import pss_kib
+from agentlab.browser.actions import ActionSetArgs
+from agentlab.machine.proctree import pss_kib
 
 AGENT = BridgeAgentArgs(agent="agentlab.agents.generic_agent.AGENT_4o")
 CONTEXT = EpisodeContext("miniwob", "click-test", 0, 5, ActionSetArgs(("miniwob_all",)))

@@ -120,7 +120,7 @@ def process_kind(pid: int) -> str:
 
 
 class RunSampler:
-    """Samples the processes of a run (those carrying `marker`, see agentlab.proctree.marked) every
+    """Samples the processes of a run (those carrying `marker`, see agentlab.machine.proctree.marked) every
     `interval_s`: peak PSS (and, at the peak, PSS by `process_kind`), and CPU seconds per process
     (user + system, the last value seen before it exited: a process shorter than one interval is
     missed), grouped by `process_kind`."""
@@ -138,7 +138,7 @@ class RunSampler:
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
     def _sample(self) -> None:
-        from agentlab.proctree import marked, pss_kib
+        from agentlab.machine.proctree import marked, pss_kib
 
         kinds: dict[int, str] = {}  # pid -> kind, for the PSS breakdown
         while True:

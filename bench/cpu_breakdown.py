@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agentlab.proctree import tree
+from agentlab.machine.proctree import tree
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -80,12 +80,12 @@ def instrument(spans: Spans) -> None:
     import browsergym.miniwob.base as miniwob
     from playwright.sync_api._generated import BrowserContext
 
-    from agentlab import browser, records
-    from agentlab.episode import loop
+    from agentlab.browser import chromium
+    from agentlab.episode import loop, step_writer
 
     spans.wrap(loop, "make_env", "env creation (gym.make)", outer=True)
     spans.wrap(bg_env.BrowserEnv, "reset", "reset", outer=True)
-    spans.wrap(browser.ManagedBrowser, "new_context", "  new browser context", outer=True)
+    spans.wrap(chromium.ManagedBrowser, "new_context", "  new browser context", outer=True)
     spans.wrap(BrowserContext, "new_page", "  new page", outer=True)
     spans.wrap(miniwob.AbstractMiniwobTask, "setup", "  task setup (page load)", outer=True)
     spans.wrap(bg_env.BrowserEnv, "step", "step", outer=True)
@@ -100,22 +100,22 @@ def instrument(spans: Spans) -> None:
     ):
         spans.wrap(bg_env, name, f"  {name.strip('_')}")
     spans.wrap(bg_env, "extract_screenshot", "  screenshot capture (CDP PNG, decoded)")
-    spans.wrap(records.StepWriter, "observation", "records per observation")
-    spans.wrap(records, "encode_png", "  screenshot PNG encoding")
-    spans.wrap(records, "page_details", "  page details (pruned HTML, boxes)")
-    spans.wrap(records, "axtree_text", "  AXTree text for steps.jsonl")
-    spans.wrap(records.StepWriter, "write", "steps.jsonl lines")
-    spans.wrap(browser.ManagedBrowser, "close", "closing the context", outer=True)
+    spans.wrap(step_writer.StepWriter, "observation", "records per observation")
+    spans.wrap(step_writer, "encode_png", "  screenshot PNG encoding")
+    spans.wrap(step_writer, "page_details", "  page details (pruned HTML, boxes)")
+    spans.wrap(step_writer, "axtree_text", "  AXTree text for steps.jsonl")
+    spans.wrap(step_writer.StepWriter, "write", "steps.jsonl lines")
+    spans.wrap(chromium.ManagedBrowser, "close", "closing the context", outer=True)
 
 
 def measure(tasks: list[str], actions: list[str], rounds: int = 1) -> tuple[Spans, float, int]:
     """Run `rounds` episodes of each task (replaying `actions`) in this process with a warm browser,
     after one unmeasured episode; return the spans, total CPU of all processes, and episodes run."""
-    from agentlab import browser
+    from agentlab.browser import chromium
     from agentlab.episode.loop import preload, run_episode
     from agentlab.episode.spec import EpisodeSpec
 
-    browser.install(keep_warm=True)
+    chromium.install(keep_warm=True)
     preload()
     spans = Spans()
     with tempfile.TemporaryDirectory(prefix="agentlab-cpu-") as tmp:

@@ -33,8 +33,8 @@ from common import MINIWOB_TASKS, agentlab_interpreter, machine_load, peer_comma
 from agentlab.agents.web_agent import WEB_AGENT_LOCAL
 from agentlab.analyze.stats import paired_bootstrap
 from agentlab.benchmarks.miniwob import miniwob_url
+from agentlab.core.records import read_steps, read_summary
 from agentlab.llm.local_server import SERVER_DIR_ENV, ensure_server, stop_server
-from agentlab.records import read_steps, read_summary
 
 TASKS = MINIWOB_TASKS
 AGENT = "agentlab.agents.generic_agent.AGENT_4o"

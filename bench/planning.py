@@ -42,8 +42,8 @@ def study_config(size: int) -> dict:
 def write_synthetic_results(workdir: Path, config: dict) -> int:
     """A manifest and one small summary.json per episode, as the workflow would leave them, then
     the aggregate and report rules' outputs (placeholders, newer than every summary)."""
-    from agentlab.layout import PLOTS, REPORT_DIR, TABLES
-    from agentlab.study import load_study
+    from agentlab.core.layout import PLOTS, REPORT_DIR, TABLES
+    from agentlab.study.config import load_study
 
     study = load_study(json.loads(json.dumps(config)))
     study_dir = workdir / "results" / study.name
@@ -119,7 +119,7 @@ def main() -> None:
             )
             status = [str(BIN / "agentlab"), "status", study_dir]
             figures["agentlab status (first)"] = measured(status, workdir)  # reads every summary
-            figures["agentlab status (again)"] = measured(status, workdir)  # from its cache (agentlab/status.py)
+            figures["agentlab status (again)"] = measured(status, workdir)  # from its cache (agentlab/study/status.py)
             figures["relaunch --dry-run"] = measured(
                 [str(BIN / "agentlab"), "relaunch", study_dir, "--mode", "server_errors", "--dry-run"], workdir
             )

@@ -1,5 +1,5 @@
 # Every summary of a study into tables (CSV, Markdown) and plots (PNG); the files are named once,
-# in agentlab/layout.py (aggregate_outputs in common.smk). Those with a caption in rules/captions/
+# in agentlab/core/layout.py (aggregate_outputs in common.smk). Those with a caption in rules/captions/
 # also go into `snakemake --report`.
 rule manifest:
     output:

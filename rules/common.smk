@@ -5,12 +5,12 @@ import re
 import sys
 from pathlib import Path
 
-from agentlab.layout import PLOTS, TABLES
-from agentlab.errors import ConfigError
-from agentlab.revision import check_clean, export_provenance
-from agentlab.runlock import hold_study_lock
-from agentlab.schedule import Schedule
-from agentlab.study import load_study
+from agentlab.core.layout import PLOTS, TABLES
+from agentlab.core.errors import ConfigError
+from agentlab.core.revision import check_clean, export_provenance
+from agentlab.machine.runlock import hold_study_lock
+from agentlab.study.schedule import Schedule
+from agentlab.study.config import load_study
 
 STUDY = load_study(config)
 SCHEDULE = Schedule(STUDY)
@@ -132,7 +132,7 @@ def study_summaries(wildcards):
 
 def refuse_a_second_run():
     """Stop in one line if this study already runs in this folder; otherwise hold its lock for the run
-    (Snakemake's own lock is gone as soon as any other run in the folder ends: agentlab/runlock.py)."""
+    (Snakemake's own lock is gone as soon as any other run in the folder ends: agentlab/machine/runlock.py)."""
     try:
         hold_study_lock(STUDY.name, Path.cwd())
     except ConfigError as error:
@@ -173,8 +173,8 @@ def start_local_llm_server():
 
 
 def report_spend():
-    """After a failed run: one line if the study's budget stopped it (agentlab/budget.py)."""
-    from agentlab.budget import read_spend
+    """After a failed run: one line if the study's budget stopped it (agentlab/core/budget.py)."""
+    from agentlab.core.budget import read_spend
 
     limit = STUDY.budget.max_cost_usd
     spend = read_spend(Path("results") / STUDY.name)
@@ -188,7 +188,7 @@ def stop_local_llm_server():
 
 
 def aggregate_outputs():
-    """What `agentlab aggregate` writes (agentlab.layout's TABLES and PLOTS), by name; those with a
+    """What `agentlab aggregate` writes (agentlab.core.layout's TABLES and PLOTS), by name; those with a
     caption in rules/captions/<name>.rst go into `snakemake --report` too."""
     outputs = {}
     for name, path in {**TABLES, **PLOTS}.items():

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from agentlab.proctree import marked
+from agentlab.machine.proctree import marked
 
 REPO = Path(__file__).resolve().parents[1]
 TRACES = REPO / "agentlab" / "agents" / "traces"  # solutions of MiniWoB tasks, REPLAY's default
@@ -92,7 +92,7 @@ def chromium():
     """Debian's Chromium with our flags, driven by Playwright directly (for tests of pages)."""
     from playwright.sync_api import sync_playwright
 
-    from agentlab.browser import EXTRA_CHROMIUM_ARGS, find_chromium
+    from agentlab.browser.chromium import EXTRA_CHROMIUM_ARGS, find_chromium
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=find_chromium(), args=list(EXTRA_CHROMIUM_ARGS))

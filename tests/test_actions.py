@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agentlab.actions import ActionParseError, ActionSetArgs, SafeActionMapping, action_signatures, parse_action
+from agentlab.browser.actions import ActionParseError, ActionSetArgs, SafeActionMapping, action_signatures, parse_action
 
 ACTION_SET = ActionSetArgs(("miniwob_all",)).make()
 SIGNATURES = action_signatures(ACTION_SET)

@@ -5,11 +5,11 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from agentlab.actions import ActionSetArgs
 from agentlab.agents.base import AgentArgs, EpisodeContext
 from agentlab.agents.registry import agent_args_to_dict, load_agent_args
 from agentlab.agents.replay import REPLAY, ReplayAgentArgs
-from agentlab.errors import AgentError, ConfigError
+from agentlab.browser.actions import ActionSetArgs
+from agentlab.core.errors import AgentError, ConfigError
 
 
 @dataclass

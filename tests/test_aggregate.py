@@ -179,7 +179,7 @@ def damaged_study(tmp_path):
 
 
 def test_damaged_files_are_listed_and_the_tables_built_from_the_rest(tmp_path):
-    from agentlab.status import count_statuses, format_counts
+    from agentlab.study.status import count_statuses, format_counts
 
     study = damaged_study(tmp_path)
     report = aggregate_study(study)
@@ -202,7 +202,7 @@ def test_damaged_files_are_listed_and_the_tables_built_from_the_rest(tmp_path):
 
 
 def test_damaged_summaries_are_relaunched_by_their_own_mode(tmp_path):
-    from agentlab.relaunch import archive_episodes, select_episodes
+    from agentlab.study.relaunch import archive_episodes, select_episodes
 
     study = damaged_study(tmp_path)
     keys = select_episodes(study, "damaged")

@@ -8,8 +8,8 @@ import pytest
 from conftest import planned_jobs, replay_agent, run_snakemake
 
 from agentlab.benchmarks import get_benchmark
-from agentlab.io import write_json_atomic
-from agentlab.study import load_study
+from agentlab.core.files import write_json_atomic
+from agentlab.study.config import load_study
 
 pytestmark = pytest.mark.slow
 

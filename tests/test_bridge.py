@@ -18,10 +18,10 @@ from llm_server import ScriptedLLMServer
 from agentlab.agents.bridge import AgentLabEnvironment, BridgeAgentArgs
 from agentlab.agents.bridge import host as wire
 from agentlab.agents.registry import load_agent_args
-from agentlab.budget import read_spend
-from agentlab.errors import ConfigError
-from agentlab.records import read_steps, read_summary
-from agentlab.study import load_study
+from agentlab.core.budget import read_spend
+from agentlab.core.errors import ConfigError
+from agentlab.core.records import read_steps, read_summary
+from agentlab.study.config import load_study
 
 PEER_AGENTS = REPO / "bench" / "peer"  # scripted_agent.py: AgentLab AgentArgs of our tests and benches
 

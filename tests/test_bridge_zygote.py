@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from helpers import needs_agentlab, wait_for
 
-from agentlab.actions import ActionSetArgs
 from agentlab.agents.base import EpisodeContext
 from agentlab.agents.bridge import AgentLabEnvironment, BridgeAgentArgs
 from agentlab.agents.bridge.agent import HostProcess
-from agentlab.errors import InfraError
+from agentlab.browser.actions import ActionSetArgs
+from agentlab.core.errors import InfraError
 
 # every test starts an AgentLab interpreter (a zygote or a host)
 pytestmark = pytest.mark.slow
@@ -119,7 +119,7 @@ def test_a_host_that_dies_is_an_infra_error_with_its_exit_code(slow_echo):
 
 EPISODE_SERVER = """
 import sys
-from agentlab.actions import ActionSetArgs
+from agentlab.browser.actions import ActionSetArgs
 from agentlab.agents.base import EpisodeContext
 from agentlab.agents.bridge import BridgeAgentArgs
 

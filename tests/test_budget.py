@@ -8,11 +8,11 @@ import pytest
 from conftest import run_snakemake
 from llm_server import ScriptedLLMServer
 
-from agentlab.budget import Budget, read_spend, record_spend
+from agentlab.core.budget import Budget, read_spend, record_spend
+from agentlab.core.errors import ConfigError
 from agentlab.episode.spec import EpisodeSpec, RunLimits
 from agentlab.episode.supervisor import EXIT_BUDGET, EXIT_FINAL, run_supervised
-from agentlab.errors import ConfigError
-from agentlab.study import load_study
+from agentlab.study.config import load_study
 
 NOOP = "<think>Wait.</think>\n<action>noop()</action>"
 PRICED = "gpt-4o-2024-05-13"  # $5 / $15 per million tokens (agentlab/llm/pricing.py)

@@ -13,14 +13,14 @@ import pytest
 from conftest import run_snakemake
 from llm_server import ScriptedLLMServer
 
-from agentlab.errors import ConfigError
+from agentlab.core.errors import ConfigError
 from agentlab.llm.limiter import LIMITS_ENV, configured_limits, normalize, request_slot
 from agentlab.llm.openai_chat import OpenAIChatArgs
-from agentlab.slots import RESETS_ENV, max_concurrent_resets
+from agentlab.machine.slots import RESETS_ENV, max_concurrent_resets
 
 HOLD_A_SLOT = """
 import sys, time
-from agentlab.slots import held_slot
+from agentlab.machine.slots import held_slot
 with held_slot("test", "key", int(sys.argv[1])):
     print(time.monotonic(), flush=True)
     time.sleep(0.3)

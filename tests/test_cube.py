@@ -15,14 +15,14 @@ import pytest
 import yaml
 from conftest import BIN, REPO, replay_agent, run_snakemake, tool_env
 
-from agentlab.actions import action_signatures
 from agentlab.benchmarks import get_benchmark
 from agentlab.benchmarks.cube import client
 from agentlab.benchmarks.cube.catalog import KNOWN_CUBES, task_metadata
 from agentlab.benchmarks.cube.environment import CubeEnvironment
-from agentlab.errors import InfraError
-from agentlab.proctree import descendants, kill, wait_gone
-from agentlab.tool_calls import ToolCall
+from agentlab.browser.actions import action_signatures
+from agentlab.browser.tool_calls import ToolCall
+from agentlab.core.errors import InfraError
+from agentlab.machine.proctree import descendants, kill, wait_gone
 
 TASKS = ["click-test", "click-button", "enter-text", "focus-text", "click-checkboxes"]
 CROSS_CHECKED = ["click-button", "enter-text", "click-checkboxes"]
@@ -191,8 +191,8 @@ def test_native_miniwob_seed_374076_seeds_its_page_as_miniwob_cube_does():
 
 @pytest.mark.parametrize("cube", ["miniwob-cube\n", "../x:Y", "pkg.mod:X; rm -rf /", "x" * 201])
 def test_a_bad_cube_name_is_refused_in_one_line(cube):
-    from agentlab.errors import ConfigError
-    from agentlab.study import load_study
+    from agentlab.core.errors import ConfigError
+    from agentlab.study.config import load_study
 
     with pytest.raises(ConfigError) as refused:
         load_study(cube_study() | {"benchmarks": {"mw": {"cube": cube, "tasks": "all"}}})

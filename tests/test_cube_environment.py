@@ -35,8 +35,8 @@ from agentlab.benchmarks.cube.catalog import (
     task_metadata,
 )
 from agentlab.benchmarks.cube.environment import CubeEnvironment, candidates, default_venv, find_python
-from agentlab.errors import ConfigError
-from agentlab.pinned_venv import MARKER
+from agentlab.core.errors import ConfigError
+from agentlab.foreign.pinned_venv import MARKER
 
 PYENV_PYTHON312 = Path("/root/.pyenv/versions/3.12.1/bin/python3.12")
 # Each known cube's task count, as its BenchmarkConfig's benchmark_metadata.num_tasks says.

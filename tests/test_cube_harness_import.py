@@ -18,8 +18,8 @@ from conftest import REPO
 
 from agentlab.analyze.aggregate import aggregate_study
 from agentlab.analyze.load import load_results
-from agentlab.cli import main as cli_main
-from agentlab.records import read_steps, read_summary
+from agentlab.cli.main import main as cli_main
+from agentlab.core.records import read_steps, read_summary
 from agentlab.report.build import build_report
 from agentlab.results_io import import_results
 from agentlab.results_io.cube_harness_environment import CubeHarnessEnvironment

@@ -21,8 +21,8 @@ from llm_server import ScriptedLLMServer
 
 from agentlab.benchmarks import CustomBenchmarkError, UnknownBenchmarkError, get_benchmark
 from agentlab.benchmarks.preflight import PreflightError, run_preflight
-from agentlab.errors import ConfigError
-from agentlab.study import load_study
+from agentlab.core.errors import ConfigError
+from agentlab.study.config import load_study
 
 FIXTURES = REPO / "tests" / "fixtures"
 MYTASKS = "mytasks.tasks:BENCHMARK"

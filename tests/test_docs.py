@@ -11,7 +11,7 @@ import pytest
 import yaml
 from conftest import REPO
 
-from agentlab.study import load_study
+from agentlab.study.config import load_study
 
 PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 LINK = re.compile(r"\]\(([^)\s]+)\)")

@@ -19,14 +19,14 @@ from conftest import BIN, REPO, chromium, run_snakemake, tool_env
 from llm_server import Fail, ScriptedLLMServer
 from synthetic import write_episode, write_manifest
 
-from agentlab.actions import ActionParseError, ActionSetArgs, SafeActionMapping
 from agentlab.analyze import load_results
 from agentlab.analyze.aggregate import aggregate_study
-from agentlab.errors import ConfigError
-from agentlab.navigation import NavigationPolicy
+from agentlab.browser.actions import ActionParseError, ActionSetArgs, SafeActionMapping
+from agentlab.browser.navigation import NavigationPolicy
+from agentlab.core.errors import ConfigError
 from agentlab.report import build_report
-from agentlab.status import count_statuses
-from agentlab.study import load_study
+from agentlab.study.config import load_study
+from agentlab.study.status import count_statuses
 
 # --- study configs -----------------------------------------------------------------------------------
 
@@ -149,7 +149,7 @@ def test_a_yaml_alias_bomb_is_refused_at_once_in_one_line(tmp_path, where):
 
 
 def test_agentlab_launch_refuses_a_yaml_alias_bomb_in_one_line(tmp_path, capsys):
-    from agentlab.cli import main
+    from agentlab.cli.main import main
 
     (tmp_path / "bomb.yaml").write_text(ALIAS_BOMBS["task names"])
     assert main(["launch", "--exp_root", str(tmp_path / "runs"), "--exp_config", str(tmp_path / "bomb.yaml")]) == 2
@@ -263,7 +263,7 @@ def test_a_manifest_task_out_of_the_study_is_damaged_not_read(tmp_path):
 
 
 def test_relaunch_of_damaged_episodes_moves_nothing_a_manifest_names_outside_the_study(tmp_path):
-    from agentlab.relaunch import select_episodes
+    from agentlab.study.relaunch import select_episodes
 
     study = write_manifest(tmp_path / "deep" / "s", ["../../..", "t1"], [0], ["a"])
     (write_episode(study, "a", "t1", 0, {"status": "success"}) / "summary.json").write_text("{")
@@ -282,7 +282,7 @@ def test_a_summary_in_an_episode_folder_that_links_out_of_the_study_is_damaged(t
 
 
 def test_read_inside_caps_what_it_reads(tmp_path):
-    from agentlab.io import RefusedFile, read_inside
+    from agentlab.core.files import RefusedFile, read_inside
 
     (tmp_path / "big").write_bytes(b"x" * 1001)
     assert read_inside(tmp_path, "big", 1001) == b"x" * 1001
@@ -376,7 +376,7 @@ def test_a_key_echoed_by_the_llm_server_is_recorded_nowhere(tmp_path, monkeypatc
 
 def test_masking_covers_the_variables_an_agent_declares():
     from agentlab.agents.registry import agent_args_to_dict, load_agent_args
-    from agentlab.masking import declared_key_names, key_values, mask_keys
+    from agentlab.core.masking import declared_key_names, key_values, mask_keys
 
     args = load_agent_args("agentlab.agents.web_agent.WEB_AGENT_4o", {"chat_model_args.api_key_env": "LLM_ACCESS"})
     names = declared_key_names(agent_args_to_dict(args))

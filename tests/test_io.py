@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from agentlab.io import read_json, replace_dir, write_json_atomic, write_text_atomic
+from agentlab.core.files import read_json, replace_dir, write_json_atomic, write_text_atomic
 
 
 def test_atomic_write_replaces_and_leaves_no_temporary_file(tmp_path):

@@ -8,7 +8,7 @@ import yaml
 from conftest import BIN, REPLAY_TRACE, tool_env
 
 from agentlab.agents.bridge import AgentLabEnvironment
-from agentlab.cli import main
+from agentlab.cli.main import main
 
 ORIGINAL_FLAGS = ["--agent_config", "agentlab.agents.replay.REPLAY", "--benchmark", "miniwob"]
 
@@ -79,7 +79,7 @@ def test_debug_mode_raises_the_error_with_its_traceback(tmp_path):
     )
     assert process.returncode == 1
     assert "Traceback (most recent call last)" in process.stderr
-    assert "agentlab.errors.AgentError: no trace to replay for click-test seed 0" in process.stderr
+    assert "agentlab.core.errors.AgentError: no trace to replay for click-test seed 0" in process.stderr
     assert not (tmp_path / "results" / "dbg" / "miniwob" / "replay" / "click-test" / "seed0" / "summary.json").exists()
 
 

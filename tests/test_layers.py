@@ -1,8 +1,9 @@
 """The package's layers import downward only: a module may import its own layer and those below.
 
-Bottom to top: the records and helpers everything uses; browser-side helpers; LLM backends;
-benchmarks; agents; the episode runner; the study and its bookkeeping; analysis; the report; other
-frameworks' results in and submissions out; the command line. Lazy imports inside functions count too.
+Each folder of the package is one layer. Bottom to top: the records and files everything uses (core);
+process and machine control, foreign environments, the browser side; LLM backends; benchmarks; agents;
+the episode runner; the study and its bookkeeping; analysis; the report; other frameworks' results in
+and submissions out; the command line. Lazy imports inside functions count too.
 """
 
 import ast
@@ -12,34 +13,17 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "agentlab"
 LAYERS = [
-    [
-        "errors",
-        "io",
-        "layout",
-        "masking",
-        "png",
-        "records",
-        "revision",
-        "settle",
-        "proctree",
-        "budget",
-        "slots",
-        "shared_servers",
-        "wire",
-        "hosts",
-        "pinned_venv",
-        "private_runtime",
-    ],
-    ["actions", "tool_calls", "navigation", "browser"],
+    ["core"],
+    ["machine", "foreign", "browser"],
     ["llm"],
     ["benchmarks"],
     ["agents"],
     ["episode"],
-    ["study", "sweep", "schedule", "status", "relaunch"],
+    ["study"],
     ["analyze"],
     ["report"],
     ["results_io"],
-    ["launch", "runlock", "debug", "prompt_test", "cli", "__main__", "__init__"],
+    ["cli", "__main__", "__init__"],
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 

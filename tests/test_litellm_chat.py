@@ -8,8 +8,8 @@ from conftest import run_snakemake
 from llm_server import Calls, Fail, ScriptedLLMServer
 
 from agentlab.agents.web_agent import WEB_AGENT_4_1, WEB_AGENT_CLAUDE_SONNET, WEB_AGENT_GPT5_MINI, WEB_AGENT_LLAMA4
-from agentlab.budget import read_spend
-from agentlab.errors import ConfigError, InfraError
+from agentlab.core.budget import read_spend
+from agentlab.core.errors import ConfigError, InfraError
 from agentlab.llm.chat import ChatToolCall, LLMUnavailable
 from agentlab.llm.litellm_chat import LiteLLMChatArgs
 from agentlab.llm.pricing import cost, map_names, price_of, use_study_prices

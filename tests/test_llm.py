@@ -3,7 +3,7 @@
 import pytest
 from llm_server import HANG, Calls, Fail, ScriptedLLMServer
 
-from agentlab.errors import AgentError, ConfigError, InfraError
+from agentlab.core.errors import AgentError, ConfigError, InfraError
 from agentlab.llm.chat import ChatToolCall, LLMRequestRejected, LLMUnavailable
 from agentlab.llm.hf_chat import HFChatArgs
 from agentlab.llm.openai_chat import OpenAIChatArgs

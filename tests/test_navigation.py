@@ -8,8 +8,8 @@ import threading
 import pytest
 from conftest import chromium
 
-from agentlab.actions import ActionParseError, ActionSetArgs, SafeActionMapping
-from agentlab.navigation import NavigationGuard, NavigationPolicy, normalize_url
+from agentlab.browser.actions import ActionParseError, ActionSetArgs, SafeActionMapping
+from agentlab.browser.navigation import NavigationGuard, NavigationPolicy, normalize_url
 
 PAGES = "file:///srv/miniwob/html/miniwob/"
 POLICY = NavigationPolicy(allowed_prefixes=(PAGES,))

@@ -9,8 +9,8 @@ import pytest
 from conftest import planned_jobs, replay_agent, run_snakemake
 from synthetic import write_episode
 
-from agentlab.layout import PLOTS, REPORT_DIR, TABLES
-from agentlab.study import load_study
+from agentlab.core.layout import PLOTS, REPORT_DIR, TABLES
+from agentlab.study.config import load_study
 
 pytestmark = pytest.mark.slow
 

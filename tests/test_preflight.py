@@ -16,7 +16,7 @@ from helpers import Server
 
 from agentlab.benchmarks import BENCHMARK_MODULES, get_benchmark
 from agentlab.benchmarks.preflight import PreflightError, probe, run_preflight
-from agentlab.errors import InfraError
+from agentlab.core.errors import InfraError
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from agentlab.proctree import PeakPssSampler, descendants, marked, pss_kib, pss_mb, tree
+from agentlab.machine.proctree import PeakPssSampler, descendants, marked, pss_kib, pss_mb, tree
 
 # every test starts real child interpreters
 pytestmark = pytest.mark.slow

@@ -13,10 +13,10 @@ from conftest import BIN, tool_env
 from llm_server import ScriptedLLMServer
 from synthetic import write_episode, write_manifest
 
+from agentlab.cli.prompt_testing import PromptTest, run_prompt_test
+from agentlab.core.errors import ConfigError
 from agentlab.episode.spec import EpisodeSpec, RunLimits
 from agentlab.episode.supervisor import EXIT_FINAL, run_supervised
-from agentlab.errors import ConfigError
-from agentlab.prompt_test import PromptTest, run_prompt_test
 
 AXTREE = (
     "RootWebArea 'Click Test Task', focused\n\t[13] button 'Click Me!', clickable\n"

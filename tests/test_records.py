@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from agentlab.io import to_json
-from agentlab.records import (
+from agentlab.core.files import to_json
+from agentlab.core.records import (
     FORMAT_VERSION,
     SUMMARY_TYPES,
     AgentExtra,

@@ -18,9 +18,9 @@ from synthetic import summary_fields, write_episode, write_large_study, write_ma
 from agentlab.analyze import load_results
 from agentlab.analyze.aggregate import aggregate_study
 from agentlab.analyze.formatting import format_rate
+from agentlab.core.revision import git_state
 from agentlab.report import build_report
 from agentlab.report.compare import constants_and_variables, first_difference
-from agentlab.revision import git_state
 
 PAYLOAD = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
 ODD_TASK = "odd name#1?%"  # task names may hold any character but '/': links must encode them

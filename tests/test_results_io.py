@@ -22,9 +22,9 @@ from agentlab.agents.bridge.agent import host_environment
 from agentlab.analyze.aggregate import aggregate_study
 from agentlab.analyze.load import load_results
 from agentlab.analyze.summarize import summarize
-from agentlab.cli import main as cli_main
-from agentlab.errors import ConfigError
-from agentlab.records import read_steps, read_summary
+from agentlab.cli.main import main as cli_main
+from agentlab.core.errors import ConfigError
+from agentlab.core.records import read_steps, read_summary
 from agentlab.report.build import build_report
 from agentlab.results_io import export_study, import_results
 from agentlab.results_io.journal import JOURNAL_COLUMNS

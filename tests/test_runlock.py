@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import BIN, tool_env
 
-from agentlab.proctree import is_snakemake
-from agentlab.runlock import LOCKS_DIR, snakemake_processes
+from agentlab.machine.proctree import is_snakemake
+from agentlab.machine.runlock import LOCKS_DIR, snakemake_processes
 
 pytestmark = pytest.mark.slow
 

@@ -6,9 +6,9 @@ import pytest
 from conftest import replay_agent
 
 from agentlab.benchmarks import get_benchmark
-from agentlab.io import write_json_atomic
-from agentlab.schedule import Round, Schedule, nearest_selected_parents
-from agentlab.study import load_study
+from agentlab.core.files import write_json_atomic
+from agentlab.study.config import load_study
+from agentlab.study.schedule import Round, Schedule, nearest_selected_parents
 
 
 def study(benchmarks, agents=("a", "b")):

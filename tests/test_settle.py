@@ -5,7 +5,7 @@ import time
 import pytest
 from conftest import chromium
 
-from agentlab.settle import SETTLE_SCRIPT, settle_code
+from agentlab.browser.settle import SETTLE_SCRIPT, settle_code
 
 pytestmark = pytest.mark.slow
 

@@ -20,8 +20,8 @@ import pytest
 from conftest import REPO, run_snakemake, snakemake_command, tool_env
 
 from agentlab.agents.bridge import host
-from agentlab.private_runtime import UnsafeRuntimeFolder, open_log
-from agentlab.slots import held_slot
+from agentlab.machine.private_runtime import UnsafeRuntimeFolder, open_log
+from agentlab.machine.slots import held_slot
 
 VICTIM, ATTACKER = 54321, 54322
 SYSTEM_PYTHON = Path("/usr/bin/python3")  # the venv's interpreter lives under /root, which other uids cannot read
@@ -88,7 +88,7 @@ def refusal(folder: Path, problem: str) -> str:
     )
 
 
-HOLD_A_SLOT = "from agentlab.slots import held_slot\nwith held_slot('resets', 'machine', 1):\n    print('held')"
+HOLD_A_SLOT = "from agentlab.machine.slots import held_slot\nwith held_slot('resets', 'machine', 1):\n    print('held')"
 
 
 @pytest.mark.slow
@@ -138,7 +138,7 @@ CONNECT_TO_A_ZYGOTE = (
 def test_a_log_symlink_planted_in_a_prepared_folder_overwrites_nothing(shared_tmp, monkeypatch):
     """The attack on today's code: the fork server's log, opened "wb", truncated the victim's file."""
     from agentlab.agents.bridge.zygote import zygote_dir
-    from agentlab.private_runtime import runtime_root
+    from agentlab.machine.private_runtime import runtime_root
 
     precious = shared_tmp / "victims-files" / "precious"
     run_as(
@@ -345,7 +345,7 @@ def test_a_second_run_of_a_live_study_is_refused_after_another_study_in_its_fold
         [
             sys.executable,
             "-c",
-            f"import pathlib, agentlab.runlock as r; r.hold_study_lock('a', pathlib.Path({str(folder)!r}))",
+            f"import pathlib, agentlab.machine.runlock as r; r.hold_study_lock('a', pathlib.Path({str(folder)!r}))",
         ],
         capture_output=True,
         text=True,

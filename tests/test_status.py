@@ -6,9 +6,9 @@ import json
 import pytest
 from synthetic import write_episode, write_manifest
 
-import agentlab.status
-from agentlab.io import write_text_atomic
-from agentlab.status import count_statuses
+import agentlab.study.status
+from agentlab.core.files import write_text_atomic
+from agentlab.study.status import count_statuses
 
 
 def counts(study):
@@ -34,7 +34,7 @@ def test_a_second_count_reads_no_summary(study, monkeypatch):
     def unread(path):
         raise AssertionError(f"{path} read again")
 
-    monkeypatch.setattr(agentlab.status, "read_summary", unread)
+    monkeypatch.setattr(agentlab.study.status, "read_summary", unread)
     assert counts(study) == {"success": 2, "failure": 1, "missing": 1}
 
 

@@ -12,7 +12,7 @@ import pytest
 from conftest import replay_agent, run_snakemake, snakemake_command, tool_env
 from helpers import trace_file, wait_for
 
-from agentlab.proctree import marked
+from agentlab.machine.proctree import marked
 
 pytestmark = pytest.mark.slow
 

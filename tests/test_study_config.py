@@ -10,9 +10,9 @@ import yaml
 from conftest import BIN, REPO, replay_agent, run_snakemake, tool_env
 
 from agentlab.benchmarks import BENCHMARK_MODULES
-from agentlab.budget import Budget
-from agentlab.errors import ConfigError
-from agentlab.study import load_study
+from agentlab.core.budget import Budget
+from agentlab.core.errors import ConfigError
+from agentlab.study.config import load_study
 
 GOOD = {
     "study": "s1",
@@ -140,7 +140,7 @@ def test_manifest_job_writes_a_study_too_large_for_a_shell_argument(tmp_path):
 def test_run_limit_defaults_are_the_schemas():
     """`agentlab episode` run by hand behaves as an episode of a study that sets nothing."""
     from agentlab.episode.spec import RunLimits
-    from agentlab.study import SCHEMA_PATH
+    from agentlab.study.config import SCHEMA_PATH
 
     episode = yaml.safe_load(SCHEMA_PATH.read_text())["properties"]["episode"]["properties"]
     limits = RunLimits()

@@ -9,9 +9,9 @@ import pytest
 import yaml
 from conftest import BIN, replay_agent, tool_env
 
-from agentlab.errors import ConfigError
-from agentlab.study import load_study
-from agentlab.sweep import key_labels, value_label
+from agentlab.core.errors import ConfigError
+from agentlab.study.config import load_study
+from agentlab.study.sweep import key_labels, value_label
 
 LOCAL = "agentlab.agents.web_agent.WEB_AGENT_LOCAL"
 SWEEP = {"flags.use_html": [True, False], "chat_model_args.temperature": [0, 0.5]}

@@ -2,8 +2,8 @@
 
 import pytest
 
-from agentlab.actions import ActionCall, ActionSetArgs, action_signatures, parse_action
-from agentlab.tool_calls import ToolCall, ToolCallError, call_from_action, parse_tool_call, tool_schemas
+from agentlab.browser.actions import ActionCall, ActionSetArgs, action_signatures, parse_action
+from agentlab.browser.tool_calls import ToolCall, ToolCallError, call_from_action, parse_tool_call, tool_schemas
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,6 @@ from conftest import REPO
 from llm_server import ScriptedLLMServer
 from PIL import Image
 
-from agentlab.actions import ActionSetArgs, action_signatures
 from agentlab.agents.base import EpisodeContext
 from agentlab.agents.registry import agent_args_to_dict
 from agentlab.agents.web_agent import WEB_AGENT_LOCAL, PromptFlags, WEB_AGENT_4o, WebAgentArgs
@@ -27,10 +26,11 @@ from agentlab.agents.web_agent.prompt import (
     system_message,
     water_level,
 )
-from agentlab.errors import AgentError, ConfigError
+from agentlab.browser.actions import ActionSetArgs, action_signatures
+from agentlab.core.errors import AgentError, ConfigError
 from agentlab.llm.openai_chat import OpenAIChatArgs
 from agentlab.llm.tokens import estimate_tokens
-from agentlab.study import load_study
+from agentlab.study.config import load_study
 
 FIXTURE = REPO / "tests" / "fixtures" / "obs" / "miniwob-click-button-seed0"
 ACTION_SET = ActionSetArgs(("miniwob_all",)).make()

@@ -12,12 +12,12 @@ from conftest import REPO
 from llm_server import ScriptedLLMServer
 from PIL import Image
 
-from agentlab.actions import ActionSetArgs
 from agentlab.agents.base import EpisodeContext
 from agentlab.agents.registry import load_agent_args
 from agentlab.agents.web_agent import PromptFlags, WebAgentArgs
 from agentlab.agents.web_agent.prompt import build_prompt, observe, system_message
-from agentlab.errors import AgentError
+from agentlab.browser.actions import ActionSetArgs
+from agentlab.core.errors import AgentError
 from agentlab.llm.openai_chat import OpenAIChatArgs
 from agentlab.llm.tokens import IMAGE_TOKENS, estimate_tokens
 

@@ -10,14 +10,14 @@ import pytest
 from conftest import REPO
 from llm_server import Calls, ScriptedLLMServer
 
-from agentlab.actions import ActionSetArgs
 from agentlab.agents.base import EpisodeContext, UnusableAnswers
 from agentlab.agents.web_agent import WEB_AGENT_LOCAL_TOOLS, PromptFlags, WebAgentArgs
-from agentlab.errors import AgentError, ConfigError
+from agentlab.browser.actions import ActionSetArgs
+from agentlab.browser.tool_calls import ToolCall, check_call, tool_schemas
+from agentlab.core.errors import AgentError, ConfigError
 from agentlab.llm.chat import ChatModelArgs
 from agentlab.llm.local_server import ServerSettings, stop_server
 from agentlab.llm.openai_chat import OpenAIChatArgs
-from agentlab.tool_calls import ToolCall, check_call, tool_schemas
 
 FIXTURE = REPO / "tests" / "fixtures" / "obs" / "miniwob-click-button-seed0.json"
 ACTION_SETS = ActionSetArgs(("miniwob_all",))

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from conftest import BIN, REPO, planned_jobs, run_snakemake, tool_env
 
-from agentlab.layout import PLOTS
+from agentlab.core.layout import PLOTS
 
 pytestmark = pytest.mark.slow
 

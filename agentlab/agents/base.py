@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..actions import ActionSetArgs
-from ..errors import AgentError, ConfigError
-from ..records import AgentExtra
-from ..tool_calls import ToolCall
+from ..browser.actions import ActionSetArgs
+from ..browser.tool_calls import ToolCall
+from ..core.errors import AgentError, ConfigError
+from ..core.records import AgentExtra
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ import dataclasses
 import importlib
 from typing import Any
 
-from ..errors import ConfigError
-from ..records import SINCE_SET
+from ..core.errors import ConfigError
+from ..core.records import SINCE_SET
 from .base import AgentArgs
 
 

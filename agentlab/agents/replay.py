@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import AgentError
-from ..records import StepRecord, read_records
-from ..tool_calls import ToolCall
+from ..browser.tool_calls import ToolCall
+from ..core.errors import AgentError
+from ..core.records import StepRecord, read_records
 from .base import Agent, AgentArgs, AgentStep, EpisodeContext
 
 PACKAGE_PREFIX = "agentlab:"  # a trace path inside this package, the same on every machine

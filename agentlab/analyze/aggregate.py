@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..io import remove_stale_temporaries, write_bytes_atomic, write_text_atomic
-from ..layout import PLOTS, TABLES, EpisodeKey, episode_id
+from ..core.files import remove_stale_temporaries, write_bytes_atomic, write_text_atomic
+from ..core.layout import PLOTS, TABLES, EpisodeKey, episode_id
 from .compare import compare_agents
 from .error_groups import episode_error_groups
 from .formatting import format_cell, format_difference, format_interval, format_rate, format_score

@@ -9,8 +9,8 @@ from typing import Any
 
 import pandas as pd
 
-from ..layout import EpisodeKey, key_problem, read_manifest, relaunched_episodes, study_episodes, summary_path
-from ..records import (
+from ..core.layout import EpisodeKey, key_problem, read_manifest, relaunched_episodes, study_episodes, summary_path
+from ..core.records import (
     ERROR_STATUSES,
     SUMMARY_TYPES,
     DamagedRecord,

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import ConfigError
-from ..layout import TABLES, EpisodeKey, episode_id, read_manifest, study_episodes
-from ..records import SUMMARY_TYPES
+from ..core.errors import ConfigError
+from ..core.layout import TABLES, EpisodeKey, episode_id, read_manifest, study_episodes
+from ..core.records import SUMMARY_TYPES
 from .aggregate import StudyTables
 from .load import DAMAGED_COLUMNS, EPISODE_KEYS, StudyResults, study_results, unplanned_manifest
 

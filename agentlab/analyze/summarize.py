@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..records import ERROR_STATUSES, STATUSES
+from ..core.records import ERROR_STATUSES, STATUSES
 from .stats import clustered_standard_error, standard_error
 
 GROUP = ["benchmark", "agent"]

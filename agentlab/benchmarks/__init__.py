@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from functools import cache
 
-from ..errors import ConfigError
+from ..core.errors import ConfigError
 from .base import Backend, Benchmark, RewardKind, TaskSelectionError
 from .custom import CustomBenchmarkArgs, CustomBenchmarkError
 

@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
-from ..actions import ActionSetArgs
-from ..errors import ConfigError
-from ..navigation import NavigationPolicy
+from ..browser.actions import ActionSetArgs
+from ..browser.navigation import NavigationPolicy
+from ..core.errors import ConfigError
 
 SPLIT_COLUMN = "browsergym_split"  # BrowserGym's train/valid/test split of a benchmark's tasks
 

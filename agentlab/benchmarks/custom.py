@@ -14,9 +14,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..actions import ActionSetArgs
-from ..errors import ConfigError
-from ..navigation import NavigationPolicy
+from ..browser.actions import ActionSetArgs
+from ..browser.navigation import NavigationPolicy
+from ..core.errors import ConfigError
 from .base import Backend, Benchmark, RewardKind
 
 GYM_PREFIX = "browsergym/"  # BrowserGym's register_task prefixes every id with it
@@ -155,7 +155,7 @@ def from_args(name: str, path: str, module_name: str, args: CustomBenchmarkArgs)
     if not isinstance(args.action_set, ActionSetArgs):
         raise CustomBenchmarkError(
             f"benchmark {name} ({path}): action_set is a {type(args.action_set).__name__}; allowed: an "
-            f"agentlab.actions.ActionSetArgs"
+            f"agentlab.browser.actions.ActionSetArgs"
         )
     if not (isinstance(args.max_steps, int) and args.max_steps >= 1):
         raise CustomBenchmarkError(f"benchmark {name} ({path}): max_steps {args.max_steps!r}; allowed: an integer >= 1")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..actions import ActionSetArgs
-from ..navigation import NavigationPolicy
+from ..browser.actions import ActionSetArgs
+from ..browser.navigation import NavigationPolicy
 from .base import Benchmark
 from .metadata import browsergym_table, repeat_task_seeds, task_fields
 

@@ -15,7 +15,7 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..errors import PreflightError
+from ..core.errors import PreflightError
 from .base import Benchmark
 
 PROBE_TIMEOUT_S = 10.0  # as BrowserGym's own instance checks

@@ -186,7 +186,7 @@ def csv_text(rows: Rows) -> str:
 
 def write_snapshot() -> list[str]:
     """Write every metadata file from the installed packages; return one line per file written."""
-    from ..io import write_bytes_atomic
+    from ..core.files import write_bytes_atomic
 
     lines = []
     for table, filename in BROWSERGYM_TABLES.items():

@@ -7,7 +7,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..actions import ActionSetArgs
+from ..browser.actions import ActionSetArgs
 from .base import Backend, Benchmark
 from .metadata import judged_tasks, package_table, task_fields
 from .preflight import missing_env, unreachable

@@ -1,7 +1,7 @@
 """The WebArena family on self-hosted sites: WebArena, WebArena-Lite, WebArena-Verified and VisualWebArena.
 
 Their tasks change the sites' state, so every agent and seed gets its own round on a freshly reset
-instance, and tasks run in the order of BrowserGym's `depends_on` metadata (see agentlab/schedule.py).
+instance, and tasks run in the order of BrowserGym's `depends_on` metadata (see agentlab/study/schedule.py).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..actions import ActionSetArgs
-from ..errors import InfraError
-from ..navigation import NavigationPolicy
+from ..browser.actions import ActionSetArgs
+from ..browser.navigation import NavigationPolicy
+from ..core.errors import InfraError
 from .base import Backend, Benchmark
 from .metadata import browsergym_table, judged_tasks, task_fields
 from .preflight import fetch, missing_env, probe, unreachable

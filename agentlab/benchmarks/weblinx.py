@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..actions import ActionSetArgs
+from ..browser.actions import ActionSetArgs
 from .base import Backend, Benchmark
 from .metadata import browsergym_table, task_fields
 from .preflight import missing_env

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..actions import ActionSetArgs
-from ..navigation import NavigationPolicy
+from ..browser.actions import ActionSetArgs
+from ..browser.navigation import NavigationPolicy
 from .base import Backend, Benchmark
 from .metadata import WORKARENA_CURRICULUM, browsergym_table, read_table, strip_prefix, task_fields
 from .preflight import missing_env, probe, unreachable

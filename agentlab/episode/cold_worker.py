@@ -7,7 +7,7 @@ import json
 import os
 from pathlib import Path
 
-from ..budget import Budget
+from ..core.budget import Budget
 from .loop import run_episode
 from .spec import EpisodeSpec
 

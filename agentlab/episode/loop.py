@@ -13,13 +13,13 @@ from typing import Any
 
 from ..agents.base import AgentStep, EpisodeContext, UnusableAnswers
 from ..benchmarks.cube.benchmark import CubeBenchmark
-from ..budget import NO_BUDGET, Budget
-from ..errors import AgentError, EvaluationError, InfraError
+from ..browser.navigation import NavigationGuard
+from ..browser.settle import take_settle_seconds
+from ..core.budget import NO_BUDGET, Budget
+from ..core.errors import AgentError, EvaluationError, InfraError
+from ..core.records import EpisodeError, EpisodeOutcome, Status, StepAnswer, StepEffect, StepRecord
 from ..llm.pricing import use_study_prices
-from ..navigation import NavigationGuard
-from ..records import EpisodeError, EpisodeOutcome, Status, StepAnswer, StepEffect, StepRecord
-from ..settle import take_settle_seconds
-from ..slots import reset_slot
+from ..machine.slots import reset_slot
 from .spec import EpisodeSpec
 from .step_writer import StepWriter
 
@@ -68,14 +68,14 @@ def preload() -> None:
 
 
 def make_env(spec: EpisodeSpec, benchmark: Any, action_set: Any) -> Any:
-    """A BrowserGym env for the spec's task, launched through `agentlab.browser`, with safe actions; for a
+    """A BrowserGym env for the spec's task, launched through `agentlab.browser.chromium`, with safe actions; for a
     CUBE benchmark, its task in the CUBE host (`benchmarks.cube.client.CubeEnv`)."""
     if isinstance(benchmark, CubeBenchmark):
         return benchmark.make_env(spec.task, spec.seed)
     import gymnasium as gym
 
-    from .. import browser
-    from ..actions import SafeActionMapping
+    from ..browser import chromium as browser
+    from ..browser.actions import SafeActionMapping
 
     benchmark.prepare()
     browser.install()
@@ -103,7 +103,7 @@ def report_refused_navigations(guard: NavigationGuard, obs: dict, record: StepRe
 def action_targets_with_boxes(action: str, obs: dict, signatures: dict, multiaction: bool) -> list[dict[str, Any]]:
     """The action's targets (`actions.action_targets`), each element with the properties (bbox...) it
     had in the observation the agent acted on: what the trace viewer draws on the screenshot."""
-    from ..actions import action_targets
+    from ..browser.actions import action_targets
 
     properties = obs.get("extra_element_properties") or {}
     return [
@@ -191,9 +191,9 @@ class _Episode:
 
 def _set_up(episode: _Episode) -> None:
     """Make the benchmark, the agent (its failures blamed on it) and the env."""
-    from ..actions import action_signatures
     from ..agents.registry import agent_args_to_dict, load_agent_args
     from ..benchmarks import get_benchmark
+    from ..browser.actions import action_signatures
     from .spec import config_hash
 
     spec, outcome = episode.spec, episode.outcome

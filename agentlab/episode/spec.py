@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..budget import NO_BUDGET, Budget
+from ..core.budget import NO_BUDGET, Budget
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class EpisodeSpec:
 
     @classmethod
     def from_json(cls, text: str) -> EpisodeSpec:
-        from ..io import dataclass_from_json
+        from ..core.files import dataclass_from_json
 
         return dataclass_from_json(cls, text, "the episode spec")
 
@@ -54,7 +54,7 @@ class RunLimits:
     attempt: int = 1  # Snakemake's attempt number, from 1
     max_attempts: int = 1
     warm: bool = True  # run in a warm episode server (browser kept running) instead of a new process
-    budget: Budget = NO_BUDGET  # spending limits (agentlab.budget)
+    budget: Budget = NO_BUDGET  # spending limits (agentlab.core.budget)
     study_dir: str | None = None  # results/<study>: its spend ledger is kept (and budget.max_cost_usd checked)
 
 
@@ -67,7 +67,7 @@ def config_hash(benchmark: str, max_steps: int, pre_observation_delay: float, ag
         "benchmark": benchmark,
         "max_steps": max_steps,
         "pre_observation_delay": pre_observation_delay,
-        "observation_timing": "settled",  # agentlab/settle.py, not BrowserGym's fixed sleep
+        "observation_timing": "settled",  # agentlab/browser/settle.py, not BrowserGym's fixed sleep
         "agent": agent_args,
     }
     canonical = json.dumps(payload, sort_keys=True, default=str)

@@ -8,10 +8,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..layout import OBSERVATIONS_DIR, SCREENSHOTS_DIR, STEPS_FILE
-from ..masking import key_values, mask_keys
-from ..png import encode_png
-from ..records import StepObservation, StepRecord, observation_name, screenshot_name
+from ..core.layout import OBSERVATIONS_DIR, SCREENSHOTS_DIR, STEPS_FILE
+from ..core.masking import key_values, mask_keys
+from ..core.png import encode_png
+from ..core.records import StepObservation, StepRecord, observation_name, screenshot_name
 
 
 def axtree_text(obs: dict) -> str:

@@ -31,12 +31,20 @@ import time
 from pathlib import Path
 from typing import BinaryIO
 
-from ..budget import read_spend, record_spend
-from ..io import remove_stale_temporaries, write_json_atomic
-from ..layout import ATTEMPTS_DIR, EPISODE_LOG, OBSERVATIONS_DIR, SCREENSHOTS_DIR, STAGING_DIR, STEPS_FILE, SUMMARY_FILE
-from ..masking import declared_key_names, key_values, mask_keys_in
-from ..records import RETRIED_STATUSES, EpisodeOutcome, EpisodeSummary
-from ..revision import run_provenance
+from ..core.budget import read_spend, record_spend
+from ..core.files import remove_stale_temporaries, write_json_atomic
+from ..core.layout import (
+    ATTEMPTS_DIR,
+    EPISODE_LOG,
+    OBSERVATIONS_DIR,
+    SCREENSHOTS_DIR,
+    STAGING_DIR,
+    STEPS_FILE,
+    SUMMARY_FILE,
+)
+from ..core.masking import declared_key_names, key_values, mask_keys_in
+from ..core.records import RETRIED_STATUSES, EpisodeOutcome, EpisodeSummary
+from ..core.revision import run_provenance
 from .spec import EpisodeSpec, RunLimits
 
 STEP_RECORDS = (STEPS_FILE, SCREENSHOTS_DIR, OBSERVATIONS_DIR)  # staged, then placed beside summary.json

@@ -22,9 +22,9 @@ import sys
 import threading
 from pathlib import Path
 
-from ..private_runtime import is_own_peer, peer_uid
-from ..records import EpisodeOutcome
-from ..shared_servers import idle_timeout_s
+from ..core.records import EpisodeOutcome
+from ..machine.private_runtime import is_own_peer, peer_uid
+from ..machine.shared_servers import idle_timeout_s
 
 IDLE_TIMEOUT_S = idle_timeout_s()  # then exit, if the slot is unleased
 
@@ -42,7 +42,7 @@ def _watch_client(connection: socket.socket, episode_running: threading.Event) -
 
 def _serve_one(connection: socket.socket, before_reply) -> EpisodeOutcome:
     """Run the episode a supervisor sent; call `before_reply(outcome)` before it learns the outcome."""
-    from ..budget import Budget
+    from ..core.budget import Budget
     from .loop import run_episode
     from .spec import EpisodeSpec
 
@@ -83,8 +83,8 @@ def _serve_one(connection: socket.socket, before_reply) -> EpisodeOutcome:
 
 
 def serve(slot: Path, owner: int | None = None) -> int:
-    from .. import browser
-    from ..proctree import become_subreaper, exit_watch
+    from ..browser import chromium as browser
+    from ..machine.proctree import become_subreaper, exit_watch
     from .loop import preload
 
     become_subreaper()  # Chromium's detached helpers stay in our tree, so a kill finds them

@@ -19,10 +19,10 @@ import sys
 import time
 from pathlib import Path
 
-from ..budget import NO_BUDGET, Budget
-from ..private_runtime import connect_own, open_log, private_dir, user_runtime_dir
-from ..proctree import become_subreaper, descendants, die_with_parent, kill, run_owner, wait_gone
-from ..shared_servers import VOLATILE_ENVIRONMENT
+from ..core.budget import NO_BUDGET, Budget
+from ..machine.private_runtime import connect_own, open_log, private_dir, user_runtime_dir
+from ..machine.proctree import become_subreaper, descendants, die_with_parent, kill, run_owner, wait_gone
+from ..machine.shared_servers import VOLATILE_ENVIRONMENT
 from .spec import EpisodeSpec
 
 SERVER_START_TIMEOUT_S = 60.0

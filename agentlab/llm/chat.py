@@ -10,8 +10,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, overload
 
-from ..errors import AgentError, ConfigError, InfraError
-from ..records import ADDED_LATER
+from ..core.errors import AgentError, ConfigError, InfraError
+from ..core.records import ADDED_LATER
 
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")  # upper case: a mixed-case token is never echoed as a name
 

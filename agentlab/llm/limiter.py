@@ -3,7 +3,7 @@
 Many episodes run at once, each in its own process; a provider's rate limit is per endpoint. The
 study's `episode.max_concurrent_requests` ({base URL: N}) reaches every episode process through
 the environment variable below; a request to a capped endpoint first takes one of its N slots
-(agentlab/slots.py) for the time of the request.
+(agentlab/machine/slots.py) for the time of the request.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import json
 import os
 from collections.abc import Iterator
 
-from ..errors import ConfigError
-from ..slots import held_slot
+from ..core.errors import ConfigError
+from ..machine.slots import held_slot
 
 LIMITS_ENV = "AGENTLAB_MAX_CONCURRENT_REQUESTS"  # JSON {base URL: most requests at once}
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any, ClassVar
 
-from ..errors import ConfigError
+from ..core.errors import ConfigError
 from .chat import ChatModel, ChatModelArgs, require_env
 from .retry import RetryingChatModel, RetryPolicy, TransientError, raise_for_status
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
+from ..core.errors import ConfigError
 from .chat import ChatModel, ChatResponse
 from .local_server import ServerSettings, ensure_server, runtime_dir, touch_lease
 from .openai_chat import OpenAIChatArgs, OpenAIChatModel

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from ..errors import ConfigError
+from ..core.errors import ConfigError
 
 MODEL_DIR_ENV = "AGENTLAB_MODEL_DIR"
 

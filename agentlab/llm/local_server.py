@@ -33,10 +33,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import InfraError
-from ..io import write_json_atomic
-from ..private_runtime import open_log, private_dir
-from ..proctree import exit_watch, run_owner
+from ..core.errors import InfraError
+from ..core.files import write_json_atomic
+from ..machine.private_runtime import open_log, private_dir
+from ..machine.proctree import exit_watch, run_owner
 
 SERVER_DIR_ENV = "AGENTLAB_LLM_SERVER_DIR"
 STATE_FILE = "server.json"
@@ -67,7 +67,7 @@ class ServerSettings:
 
     @classmethod
     def from_json(cls, text: str) -> ServerSettings:
-        from ..io import dataclass_from_json
+        from ..core.files import dataclass_from_json
 
         return dataclass_from_json(cls, text, "the local LLM server settings")
 

@@ -21,10 +21,10 @@ from ..analyze.load import EPISODE_KEYS, StudyResults
 from ..analyze.outputs import read_study_outputs
 from ..analyze.stats import BOOTSTRAP_CONFIDENCE
 from ..analyze.summarize import SCORE_NOTE
-from ..io import replace_dir, write_text_atomic
-from ..layout import PLOTS, REPORT_DIR, EpisodeKey, episode_id
-from ..records import DamagedRecord
-from ..revision import GitState, git_state
+from ..core.files import replace_dir, write_text_atomic
+from ..core.layout import PLOTS, REPORT_DIR, EpisodeKey, episode_id
+from ..core.records import DamagedRecord
+from ..core.revision import GitState, git_state
 from .compare import COMPARE_DIR, compare_page_path, compared_groups, write_agents_page, write_compare_page
 from .finder import copy_assets, write_finder_data
 from .provenance import commit_counts, dirty_episodes, stale_config_hashes, version_counts

@@ -11,8 +11,8 @@ from typing import Any
 
 import pandas as pd
 
-from ..io import write_text_atomic
-from ..layout import EpisodeKey
+from ..core.files import write_text_atomic
+from ..core.layout import EpisodeKey
 from .render import relative_url, render
 from .trace import TracedEpisode, trace_page_path
 

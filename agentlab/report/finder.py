@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..io import write_text_atomic
+from ..core.files import write_text_atomic
 
 ASSETS_DIR = "assets"  # the report's scripts, copied from the package
 DATA_DIR = "data"

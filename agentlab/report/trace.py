@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from ..analyze.load import step_row
-from ..io import RefusedFile, open_inside, read_inside
-from ..layout import EPISODE_LOG, STEPS_FILE, SUMMARY_FILE, EpisodeKey, episode_dir, episode_id
-from ..records import (
+from ..core.files import RefusedFile, open_inside, read_inside
+from ..core.layout import EPISODE_LOG, STEPS_FILE, SUMMARY_FILE, EpisodeKey, episode_dir, episode_id
+from ..core.records import (
     MAX_PAGE_DETAILS_BYTES,
     MAX_SCREENSHOT_BYTES,
     StepObservation,

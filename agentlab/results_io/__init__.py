@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import ConfigError
-from ..io import write_text_atomic
+from ..core.errors import ConfigError
+from ..core.files import write_text_atomic
 
 if TYPE_CHECKING:
     from .episode_files import ImportReport

@@ -3,7 +3,7 @@
 AgentLab's results are pickles (`exp_args.pkl`, `step_N.pkl.gz`): code, which only AgentLab's own
 environment unpickles (the bridge's venv, `python -P agentlab_host.py FOLDER`); our side keeps nothing
 of them but this JSON and the screenshots' PNG files, which it copies itself. Standard library only at
-the top, like the bridge's host: our `agentlab/wire.py` is loaded by path for `jsonable`.
+the top, like the bridge's host: our `agentlab/foreign/wire.py` is loaded by path for `jsonable`.
 
 Output: {"agentlab": version, "episodes": [...], "problems": [{"folder", "reason"}]}: one episode per
 experiment folder AgentLab's `yield_all_exp_results` would find (hidden ones skipped, as it does);
@@ -20,7 +20,9 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-WIRE_FILE = Path(__file__).resolve().parents[1] / "wire.py"  # our JSON codec, by path: `agentlab` is ServiceNow's here
+WIRE_FILE = (
+    Path(__file__).resolve().parents[1] / "foreign" / "wire.py"
+)  # our JSON codec, by path: `agentlab` is ServiceNow's here
 wire = SimpleNamespace(**runpy.run_path(str(WIRE_FILE)))
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..agents.bridge import AgentLabEnvironment
 from ..agents.bridge.agent import host_environment
-from ..records import EpisodeError, EpisodeOutcome, EpisodeSummary, Status, StepRecord, StopReason, screenshot_name
+from ..core.records import EpisodeError, EpisodeOutcome, EpisodeSummary, Status, StepRecord, StopReason, screenshot_name
 from .episode_files import ImportedEpisode, ImportReport, folder_name, imported_provenance, place_episodes
 from .host_reading import read_with_host
 

@@ -4,7 +4,7 @@ cube-harness keeps an episode as JSON records (episode.metadata.json, status.jso
 its events as msgpack + zstd files; they are read here with its own `FileStorage` and models (run
 `python -P cube_harness_host.py FOLDER SCREENSHOTS` with its venv's python), and each step's screenshot
 is saved as a PNG file in SCREENSHOTS for our side to copy. Standard library only at the top, like our
-other hosts: our `agentlab/wire.py` is loaded by path for `jsonable` and `print_document`.
+other hosts: our `agentlab/foreign/wire.py` is loaded by path for `jsonable` and `print_document`.
 
 Output: {"cube_harness": version read with, "experiment", "benchmark", "ran_with": version, "packages",
 "episodes": [...], "problems": [{"folder", "reason"}]}:
@@ -23,7 +23,9 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-WIRE_FILE = Path(__file__).resolve().parents[1] / "wire.py"  # our JSON codec, by path: our package is not here
+WIRE_FILE = (
+    Path(__file__).resolve().parents[1] / "foreign" / "wire.py"
+)  # our JSON codec, by path: our package is not here
 wire = SimpleNamespace(**runpy.run_path(str(WIRE_FILE)))
 IN_FLIGHT = ("QUEUED", "RUNNING")
 

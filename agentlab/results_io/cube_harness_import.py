@@ -19,7 +19,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from ..records import (
+from ..core.records import (
     EpisodeError,
     EpisodeOutcome,
     EpisodeSummary,

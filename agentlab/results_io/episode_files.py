@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import __version__
-from ..io import replace_dir, to_json
-from ..layout import SCREENSHOTS_DIR, STEPS_FILE, SUMMARY_FILE, EpisodeKey, episode_dir
-from ..records import EpisodeSummary, Provenance, StepRecord
+from ..core.files import replace_dir, to_json
+from ..core.layout import SCREENSHOTS_DIR, STEPS_FILE, SUMMARY_FILE, EpisodeKey, episode_dir
+from ..core.records import EpisodeSummary, Provenance, StepRecord
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 STAGING = ".import-staging"

@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
+from ..core.errors import ConfigError
 
 
 def read_with_host(python: Path, host: Path, arguments: list[str], env: dict[str, str], what: str) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..analyze.load import StudyResults
-from ..errors import ConfigError
+from ..core.errors import ConfigError
 from ..report.provenance import commit_counts, dirty_episodes
 
 

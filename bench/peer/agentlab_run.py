@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-PROCTREE = HERE.parents[1] / "agentlab" / "proctree.py"
+PROCTREE = HERE.parents[1] / "agentlab" / "machine" / "proctree.py"
 
 FRAMEWORK = "agentlab-0.4.2"
 REFERENCE_ACTIONS = ["noop()"] * 3  # the reference workload: reset + 3 x noop()
@@ -36,7 +36,7 @@ DEFAULT_CHROMIUM = os.environ.get("AGENTLAB_CHROMIUM", "/usr/lib/chromium/chromi
 
 
 def load_proctree():
-    """Our `agentlab/proctree.py` (standard library only), loaded by path: importing our package here
+    """Our `agentlab/machine/proctree.py` (standard library only), loaded by path: importing our package here
     would clash with ServiceNow's, also named `agentlab`. Both sides' memory is measured by it."""
     spec = importlib.util.spec_from_file_location("ours_proctree", PROCTREE)
     module = importlib.util.module_from_spec(spec)

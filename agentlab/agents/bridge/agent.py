@@ -19,14 +19,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ... import hosts
-from ...errors import AgentError, ConfigError
+from ...core.errors import AgentError, ConfigError
+from ...core.records import AgentExtra
+from ...foreign import hosts, wire
 from ...llm.limiter import request_slot
 from ...llm.pricing import add_costs, cost, price_source
-from ...records import AgentExtra
 from ..base import Agent, AgentArgs, AgentStep, EpisodeContext, goal_image_urls, messages_for_the_record
-from . import host as wire
-from . import zygote
+from . import host, zygote
 from .environment import AgentLabEnvironment
 
 STAT_KEYS = ("input_tokens", "output_tokens")  # AgentLab's tracker counts these per step
@@ -36,7 +35,7 @@ class HostProcess(hosts.HostProcess):
     """A host forked from the machine's bridge zygote (see `zygote`) for us, talking JSON lines over a Unix socket."""
 
     kind = "AgentLab agent"
-    protocol = wire.PROTOCOL_VERSION
+    protocol = host.PROTOCOL_VERSION
 
     def __init__(self, environment: AgentLabEnvironment, preload: tuple[str, ...]):
         super().__init__(prefix="agentlab-bridge-")
@@ -52,7 +51,7 @@ class HostProcess(hosts.HostProcess):
 
     def exit_code(self) -> int | str:
         """The ended host's exit code, as its zygote wrote it when it reaped the host ("unknown" if it did not)."""
-        written = self.scratch / wire.EXIT_CODE_FILE
+        written = self.scratch / host.EXIT_CODE_FILE
         deadline = time.monotonic() + hosts.EXIT_WAIT_S
         while not written.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -205,6 +204,6 @@ class BridgeAgent(Agent):
         return {"class": self.agent_class, "fields": self.agent_args, "versions": self.versions}
 
     def close(self) -> None:
-        host, self.host = self.host, None
-        if host is not None:
-            IDLE_HOSTS.end_episode(self.environment.python, host)
+        ended, self.host = self.host, None
+        if ended is not None:
+            IDLE_HOSTS.end_episode(self.environment.python, ended)

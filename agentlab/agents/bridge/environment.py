@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...pinned_venv import PinnedVenv
+from ...foreign.pinned_venv import PinnedVenv
 
 LOCK = Path(__file__).with_name("servicenow-agentlab-0.4.2.lock.txt")
 VENV_VARIABLE = "AGENTLAB_SERVICENOW_VENV"

@@ -6,7 +6,7 @@ fork server (`--zygote SOCKET`, see `zygote.py`): it imports AgentLab's agent mo
 forks a host for each episode server that connects, which exchanges JSON lines with it on that
 connection (with `--in-fd/--out-fd`, one host on two pipes instead). The client's first line is
 {"scratch": folder, "log": file}: the host's working folder and where its output goes.
-Large arrays (the screenshot) travel as `.npy` files, never pickled (`agentlab/wire.py`, loaded by path).
+Large arrays (the screenshot) travel as `.npy` files, never pickled (`agentlab/foreign/wire.py`, loaded by path).
 
 Both ends of the protocol are in this file, which imports only the standard library at the top:
 our side imports its constants and `encode`/`decode`, AgentLab's side runs `main()`.
@@ -57,7 +57,9 @@ INFRA_ERROR_NAMES = {
 INFRA_ERROR_MODULES = ("openai", "litellm", "httpx", "anthropic", "huggingface_hub", "requests")
 
 
-WIRE_FILE = Path(__file__).resolve().parents[2] / "wire.py"  # our JSON codec, by path: `agentlab` is ServiceNow's here
+WIRE_FILE = (
+    Path(__file__).resolve().parents[2] / "foreign" / "wire.py"
+)  # our JSON codec, by path: `agentlab` is ServiceNow's here
 wire = SimpleNamespace(**runpy.run_path(str(WIRE_FILE)))
 encode, decode, jsonable = wire.encode, wire.decode, wire.jsonable
 
@@ -254,7 +256,7 @@ def serve_forked(connection: socket.socket, setup: dict[str, str]) -> None:
 
 def peer(connection: socket.socket) -> tuple[int, int]:
     """The pid and uid of the process at the other end of the Unix socket `connection`.
-    (agentlab.private_runtime has its own: this file imports only the standard library.)"""
+    (agentlab.machine.private_runtime has its own: this file imports only the standard library.)"""
     pid, uid, _ = struct.unpack("3i", connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))
     return pid, uid
 

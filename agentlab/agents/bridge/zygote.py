@@ -18,11 +18,11 @@ import threading
 import time
 from pathlib import Path
 
-from ...errors import InfraError
-from ...private_runtime import connect_own, open_log
-from ...shared_servers import VOLATILE_ENVIRONMENT, idle_timeout_s
-from ...slots import slots_dir
-from . import host as wire
+from ...core.errors import InfraError
+from ...machine.private_runtime import connect_own, open_log
+from ...machine.shared_servers import VOLATILE_ENVIRONMENT, idle_timeout_s
+from ...machine.slots import slots_dir
+from . import host
 
 START_TIMEOUT_S = 120.0  # importing AgentLab takes ~10 s alone, much longer on a loaded machine
 POLL_S = 0.1
@@ -33,7 +33,7 @@ SET_BY_IMPORTS = ("PYGAME_HIDE_SUPPORT_PROMPT",)  # importing browsergym sets it
 def zygote_dir(python: Path, environment: dict[str, str], preload: tuple[str, ...]) -> Path:
     """The private folder of the zygote of `python`, `environment` and `preload`: its socket, lock and log."""
     variables = sorted((k, v) for k, v in environment.items() if k not in (*VOLATILE_ENVIRONMENT, *SET_BY_IMPORTS))
-    script, codec = Path(wire.__file__), wire.WIRE_FILE  # edited since: another zygote, running the new code
+    script, codec = Path(host.__file__), host.WIRE_FILE  # edited since: another zygote, running the new code
     key = json.dumps(
         [str(python), str(script), script.stat().st_mtime_ns, codec.stat().st_mtime_ns, variables, list(preload)]
     )
@@ -61,7 +61,7 @@ def _start(python: Path, environment: dict[str, str], preload: tuple[str, ...], 
     """Start a zygote listening on `path` and connect to it; InfraError (one line) if it cannot start."""
     path.unlink(missing_ok=True)  # a dead zygote's socket
     log_path = path.with_name("zygote.log")
-    command = [str(python), "-P", wire.__file__, "--zygote", str(path), "--idle-s", str(idle_timeout_s())]
+    command = [str(python), "-P", host.__file__, "--zygote", str(path), "--idle-s", str(idle_timeout_s())]
     command += [argument for name in preload for argument in ("--preload", name)]
     try:
         with open_log(log_path, truncate=True) as log:

@@ -8,14 +8,14 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...actions import action_signatures
-from ...errors import ConfigError
+from ...browser.actions import action_signatures
+from ...browser.tool_calls import tool_schemas
+from ...core.errors import ConfigError
+from ...core.records import AgentExtra
 from ...llm.chat import ChatModel, ChatModelArgs, ChatResponse
 from ...llm.local_chat import LocalChatArgs
 from ...llm.pricing import add_costs, cost, price_source
 from ...llm.tokens import estimate_tokens
-from ...records import AgentExtra
-from ...tool_calls import tool_schemas
 from ..base import Agent, AgentArgs, AgentStep, EpisodeContext, UnusableAnswers, messages_for_the_record
 from .answer import Answer, AnswerParseError, parse_answer, parse_tool_answer
 from .flags import PromptFlags

@@ -9,9 +9,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ...actions import ActionParseError, parse_action
+from ...browser.actions import ActionParseError, parse_action
+from ...browser.tool_calls import ToolCall, ToolCallError, parse_tool_call
 from ...llm.chat import ChatResponse
-from ...tool_calls import ToolCall, ToolCallError, parse_tool_call
 
 
 class AnswerParseError(ValueError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ...records import ADDED_LATER
+from ...core.records import ADDED_LATER
 
 
 @dataclass(frozen=True)

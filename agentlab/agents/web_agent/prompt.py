@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ...errors import AgentError
+from ...core.errors import AgentError
 from ...llm.chat import png_data_url
 from ...llm.tokens import IMAGE_TOKENS, estimate_tokens
 from ..base import goal_image_urls, image_url
@@ -91,7 +91,7 @@ def observe(obs: dict, flags: PromptFlags) -> Page:
     """The parts of a BrowserGym observation the flags ask for."""
     from browsergym.utils.obs import IGNORED_AXTREE_ROLES, flatten_axtree_to_str, flatten_dom_to_str, prune_html
 
-    from ...png import encode_png
+    from ...core.png import encode_png
 
     properties = obs.get("extra_element_properties") or {}
     axtree = html = ""

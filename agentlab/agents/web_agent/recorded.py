@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ...errors import ConfigError
-from ...io import RefusedFile, read_inside
-from ...records import MAX_SCREENSHOT_BYTES, StepObservation, StepRecord, read_page_details
+from ...core.errors import ConfigError
+from ...core.files import RefusedFile, read_inside
+from ...core.records import MAX_SCREENSHOT_BYTES, StepObservation, StepRecord, read_page_details
 from ..base import EpisodeContext
 from .agent import WebAgentArgs
 from .flags import PromptFlags

@@ -6,8 +6,8 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ...errors import ConfigError
-from ...navigation import NavigationPolicy, origin_prefix
+from ...browser.navigation import NavigationPolicy, origin_prefix
+from ...core.errors import ConfigError
 from ..base import Backend
 from ..preflight import missing_env, unreachable
 from .catalog import KnownCube, module_file, search_path, task_metadata

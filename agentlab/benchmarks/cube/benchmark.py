@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, ClassVar
 
-from ...actions import ActionSetArgs
-from ...tool_calls import tool_schemas
+from ...browser.actions import ActionSetArgs
+from ...browser.tool_calls import tool_schemas
 from ..base import Benchmark
 from .backend import CubeBackend
 from .catalog import KNOWN_CUBES, KnownCube, known_cube, task_max_steps, task_metadata

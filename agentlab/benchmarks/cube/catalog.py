@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ...errors import ConfigError
+from ...core.errors import ConfigError
 from .environment import CubeEnvironment
 
 SNAPSHOT_DIR = Path(__file__).with_name("snapshots")

@@ -14,14 +14,14 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from ...actions import ActionParseError, parse_actions
-from ...browser import EXTRA_CHROMIUM_ARGS, find_chromium
-from ...errors import EvaluationError
-from ...hosts import EXIT_WAIT_S, HostProcess, IdleHosts
-from ...navigation import NavigationPolicy
-from ...proctree import descendants, kill, wait_gone
-from ...tool_calls import ToolCall, ToolCallError, call_from_action, check_call
-from ...wire import decode
+from ...browser.actions import ActionParseError, parse_actions
+from ...browser.chromium import EXTRA_CHROMIUM_ARGS, find_chromium
+from ...browser.navigation import NavigationPolicy
+from ...browser.tool_calls import ToolCall, ToolCallError, call_from_action, check_call
+from ...core.errors import EvaluationError
+from ...foreign.hosts import EXIT_WAIT_S, HostProcess, IdleHosts
+from ...foreign.wire import decode
+from ...machine.proctree import descendants, kill, wait_gone
 from . import host as cube_host
 
 # cube-browser-playwright's own launch options, so pages render (and screenshot) as under cube-harness

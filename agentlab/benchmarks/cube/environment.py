@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...errors import ConfigError
-from ...pinned_venv import PinnedVenv
+from ...core.errors import ConfigError
+from ...foreign.pinned_venv import PinnedVenv
 
 LOCK = Path(__file__).with_name("cube.lock.txt")
 VENV_VARIABLE = "AGENTLAB_CUBE_VENV"

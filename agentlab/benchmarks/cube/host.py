@@ -2,7 +2,7 @@
 
 Our episode starts it as `python -P host.py --in-fd R --out-fd W` (see `client.py`) and keeps it between the
 episodes of a warm episode server. It imports only the standard library at the top (its cube imports are
-inside functions) and our `agentlab/wire.py` by path; observations cross as JSON, the screenshot as a `.npy`
+inside functions) and our `agentlab/foreign/wire.py` by path; observations cross as JSON, the screenshot as a `.npy`
 file, never pickled. The browser is ours: one Chromium per host, launched once, and each reset gets a fresh
 context of it (`WarmSessionConfig` replaces every Playwright session config of the cube's tool config), where
 the cube's own session launches a new persistent Chromium per reset.
@@ -42,7 +42,7 @@ VERSIONED_PACKAGES = ("cube-standard", "cube-browser-tool", "cube-browser-playwr
 
 
 WIRE_FILE = (
-    Path(__file__).resolve().parents[2] / "wire.py"
+    Path(__file__).resolve().parents[2] / "foreign" / "wire.py"
 )  # our JSON codec, by path: our package is not installed here
 wire = SimpleNamespace(**runpy.run_path(str(WIRE_FILE)))
 

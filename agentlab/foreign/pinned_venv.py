@@ -12,8 +12,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ConfigError
-from .io import write_bytes_atomic
+from ..core.errors import ConfigError
+from ..core.files import write_bytes_atomic
 
 MARKER = ".installed-lock.txt"  # a copy of the lock it was installed from: a complete install
 

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
-from .errors import ConfigError
-from .layout import RESULTS_DIR
-from .pinned_venv import PinnedVenv
-from .relaunch import MODES as RELAUNCH_MODES
-from .relaunch import NO_RELAUNCH
-from .results_io import EXPORT_FORMATS
+from ..core.errors import ConfigError
+from ..core.layout import RESULTS_DIR
+from ..foreign.pinned_venv import PinnedVenv
+from ..results_io import EXPORT_FORMATS
+from ..study.relaunch import MODES as RELAUNCH_MODES
+from ..study.relaunch import NO_RELAUNCH
 
 
 def existing_study(path: Path) -> Path:
@@ -30,10 +30,10 @@ def existing_study(path: Path) -> Path:
 
 
 def cmd_episode(args: argparse.Namespace) -> int:
-    from .budget import Budget
-    from .episode.spec import EpisodeSpec, RunLimits
-    from .llm.limiter import LIMITS_ENV, configured_limits
-    from .slots import RESETS_ENV
+    from ..core.budget import Budget
+    from ..episode.spec import EpisodeSpec, RunLimits
+    from ..llm.limiter import LIMITS_ENV, configured_limits
+    from ..machine.slots import RESETS_ENV
 
     spec = EpisodeSpec.from_json(args.spec)
     if args.max_concurrent_requests:  # workers and warm servers inherit them
@@ -45,7 +45,7 @@ def cmd_episode(args: argparse.Namespace) -> int:
         from .debug import run_in_foreground
 
         return run_in_foreground(spec, args.out, post_mortem=args.pdb)
-    from .episode.supervisor import run_supervised
+    from ..episode.supervisor import run_supervised
 
     limits = RunLimits(
         step_timeout_s=args.step_timeout,
@@ -61,7 +61,7 @@ def cmd_episode(args: argparse.Namespace) -> int:
 
 def episode_options(parser: argparse.ArgumentParser) -> None:
     """`agentlab episode`'s arguments."""
-    from .episode.spec import RunLimits
+    from ..episode.spec import RunLimits
 
     parser.add_argument("--spec", required=True, help="the EpisodeSpec, as JSON")
     parser.add_argument("--out", required=True, type=Path, help="episode folder (gets summary.json)")
@@ -79,7 +79,7 @@ def episode_options(parser: argparse.ArgumentParser) -> None:
         default="warm" if RunLimits.warm else "cold",
         help="warm: reuse an episode server with a running browser; cold: a new process",
     )
-    parser.add_argument("--budget", default="{}", help="spending limits (agentlab.budget.Budget) as JSON")
+    parser.add_argument("--budget", default="{}", help="spending limits (agentlab.core.budget.Budget) as JSON")
     parser.add_argument(
         "--max-concurrent-requests",
         default="",
@@ -125,7 +125,7 @@ def launch_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--n_jobs", type=int, default=1, help="parallel episodes; -1 = all cores")
     parser.add_argument(
         "--exp_config",
-        default="agentlab.launch.run_agent_on_benchmark",
+        default="agentlab.cli.launch.run_agent_on_benchmark",
         help="Python path of a function returning a study config, or a YAML study file",
     )
     parser.add_argument("--benchmark", default="miniwob", help="e.g. miniwob, workarena.l1")
@@ -143,7 +143,7 @@ def launch_options(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_unlock_stale(args: argparse.Namespace) -> int:
-    from .runlock import remove_stale_lock
+    from ..machine.runlock import remove_stale_lock
 
     said = remove_stale_lock(args.directory)
     if said:
@@ -157,8 +157,8 @@ def unlock_stale_options(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_manifest(args: argparse.Namespace) -> int:
-    from .io import write_json_atomic
-    from .study import load_study
+    from ..core.files import write_json_atomic
+    from ..study.config import load_study
 
     try:
         config = json.loads(args.study)
@@ -177,7 +177,7 @@ def manifest_options(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_aggregate(args: argparse.Namespace) -> int:
-    from .analyze.aggregate import aggregate_study
+    from ..analyze.aggregate import aggregate_study
 
     report = aggregate_study(existing_study(args.study_dir), args.out)
     print(report)
@@ -191,7 +191,7 @@ def aggregate_options(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .report import build_report
+    from ..report import build_report
 
     print(build_report(existing_study(args.study_dir), args.out, args.repo))
     return 0
@@ -207,9 +207,9 @@ def report_options(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_preflight(args: argparse.Namespace) -> int:
-    from .benchmarks import get_benchmark
-    from .benchmarks.preflight import run_preflight
-    from .io import read_json, write_json_atomic
+    from ..benchmarks import get_benchmark
+    from ..benchmarks.preflight import run_preflight
+    from ..core.files import read_json, write_json_atomic
 
     benchmark = get_benchmark(args.benchmark, args.module, args.cube)
     if args.manifest:
@@ -233,8 +233,8 @@ def preflight_options(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_reset(args: argparse.Namespace) -> int:
-    from .benchmarks import get_benchmark
-    from .io import write_json_atomic
+    from ..benchmarks import get_benchmark
+    from ..core.files import write_json_atomic
 
     benchmark = get_benchmark(args.benchmark, args.module)
     if benchmark.backend is None or benchmark.backend.instance is None:
@@ -255,7 +255,7 @@ def reset_options(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .study import load_study_file
+    from ..study.config import load_study_file
 
     study = load_study_file(args.config)
     n = sum(1 for _ in study.episode_keys())
@@ -272,7 +272,7 @@ def check_options(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_prompt_test(args: argparse.Namespace) -> int:
-    from .prompt_test import PromptTest, format_result, parse_override, run_prompt_test
+    from .prompt_testing import PromptTest, format_result, parse_override, run_prompt_test
 
     test = PromptTest(
         episode=args.episode,
@@ -331,7 +331,7 @@ def prompt_test_options(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from .status import count_statuses, format_counts
+    from ..study.status import count_statuses, format_counts
 
     print(format_counts(count_statuses(existing_study(args.study_dir))))
     return 0
@@ -343,7 +343,7 @@ def status_options(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_relaunch(args: argparse.Namespace) -> int:
-    from .relaunch import archive_episodes, select_episodes
+    from ..study.relaunch import archive_episodes, select_episodes
 
     keys = select_episodes(existing_study(args.study_dir), args.mode)
     for key in keys:
@@ -364,7 +364,7 @@ def relaunch_options(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from .results_io import import_results
+    from ..results_io import import_results
 
     report = import_results(args.source, args.results / args.study)
     for problem in report.problems:
@@ -383,7 +383,7 @@ def import_options(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .results_io import export_study
+    from ..results_io import export_study
 
     study = existing_study(args.study_dir)
     print(export_study(study, args.format, args.out, args.allow_dirty, args.benchmark, args.agent))
@@ -403,7 +403,7 @@ def export_options(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_llm_server(args: argparse.Namespace) -> int:
-    from .llm import local_server
+    from ..llm import local_server
 
     settings = local_server.ServerSettings.from_json(args.settings) if args.settings else local_server.ServerSettings()
     if args.action == "start":
@@ -450,13 +450,13 @@ def venv_options(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_bridge(args: argparse.Namespace) -> int:
-    from .agents.bridge.environment import AgentLabEnvironment
+    from ..agents.bridge.environment import AgentLabEnvironment
 
     return venv_action(AgentLabEnvironment.configured(), args.action)
 
 
 def cmd_cube(args: argparse.Namespace) -> int:
-    from .benchmarks.cube.environment import CubeEnvironment
+    from ..benchmarks.cube.environment import CubeEnvironment
 
     return venv_action(CubeEnvironment.configured(), args.action)
 
@@ -531,7 +531,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .errors import InfraError, PreflightError  # not from preflight.py: its HTTP imports would slow every episode
+    from ..core.errors import (  # not from preflight.py: its HTTP imports would slow every episode
+        InfraError,
+        PreflightError,
+    )
 
     args = build_parser().parse_args(argv)
     try:

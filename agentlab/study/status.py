@@ -11,8 +11,8 @@ import os
 from collections import Counter
 from pathlib import Path
 
-from .io import read_json, write_json_atomic
-from .layout import (
+from ..core.files import read_json, write_json_atomic
+from ..core.layout import (
     STAGING_DIR,
     STATUS_CACHE_FILE,
     SUMMARY_FILE,
@@ -22,7 +22,7 @@ from .layout import (
     study_episodes,
     summary_path_text,
 )
-from .records import FORMAT_VERSION, STATUSES, DamagedRecord, read_summary
+from ..core.records import FORMAT_VERSION, STATUSES, DamagedRecord, read_summary
 
 COLUMNS = (*STATUSES, "damaged", "in_progress", "missing")
 CACHE_FORMAT = [1, FORMAT_VERSION]  # a change to either (or to what is damaged) drops every cached status

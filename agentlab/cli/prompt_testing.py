@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
-from .layout import SUMMARY_FILE
-from .llm.chat import ChatModelArgs, ChatResponse, png_data_url
-from .records import EpisodeSummary, StepRecord, read_steps, read_summary
+from ..core.errors import ConfigError
+from ..core.layout import SUMMARY_FILE
+from ..core.records import EpisodeSummary, StepRecord, read_steps, read_summary
+from ..llm.chat import ChatModelArgs, ChatResponse, png_data_url
 
 SCREENSHOT_NOTE = "(the step's screenshot)"  # what step records keep in place of the screenshot they sent
 
@@ -115,8 +115,8 @@ def recorded_messages(record: StepRecord, folder: Path) -> tuple[list[dict[str, 
 
 def chat_args(test: PromptTest, agent_args: Any) -> ChatModelArgs:
     """The model to ask: --model's, else the agent's own, with --temperature and --max-new-tokens."""
-    from .llm.local_chat import LocalChatArgs
-    from .llm.openai_chat import OpenAIChatArgs
+    from ..llm.local_chat import LocalChatArgs
+    from ..llm.openai_chat import OpenAIChatArgs
 
     if test.model == "local":
         args: ChatModelArgs = LocalChatArgs()
@@ -136,13 +136,13 @@ def chat_args(test: PromptTest, agent_args: Any) -> ChatModelArgs:
 
 def run_prompt_test(test: PromptTest) -> PromptTestResult:
     """Ask the model once at the step and parse its answer with the benchmark's action set."""
-    from .actions import action_signatures
-    from .agents.base import EpisodeContext
-    from .agents.registry import load_agent_args
-    from .agents.web_agent import WebAgentArgs
-    from .agents.web_agent.answer import AnswerParseError, parse_answer
-    from .agents.web_agent.recorded import recorded_prompt
-    from .benchmarks import get_benchmark
+    from ..agents.base import EpisodeContext
+    from ..agents.registry import load_agent_args
+    from ..agents.web_agent import WebAgentArgs
+    from ..agents.web_agent.answer import AnswerParseError, parse_answer
+    from ..agents.web_agent.recorded import recorded_prompt
+    from ..benchmarks import get_benchmark
+    from ..browser.actions import action_signatures
 
     summary, records, index = load_episode(test.episode, test.step)
     spec = summary.spec

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .study import Study
+from .config import Study
 
 PREFLIGHT_PATTERN = "results/{study}/preflight/{benchmark}.json"
 RESET_PATTERN = "results/{study}/resets/{benchmark}/{agent}/seed{seed}.json"
@@ -69,7 +69,7 @@ class Schedule:
     """The files each episode and instance reset of `study` waits for."""
 
     def __init__(self, study: Study):
-        from .benchmarks import get_benchmark
+        from ..benchmarks import get_benchmark
 
         self.study = study
         self.benchmarks = {name: get_benchmark(name, plan.module, plan.cube) for name, plan in study.benchmarks.items()}

@@ -9,8 +9,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ConfigError
-from .layout import MAX_FOLDER_NAME_BYTES
+from ..core.errors import ConfigError
+from ..core.layout import MAX_FOLDER_NAME_BYTES
 
 UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")  # what a value may not bring into an agent folder name
 

@@ -11,8 +11,8 @@ import datetime as dt
 import os
 from pathlib import Path
 
-from .errors import ConfigError
-from .layout import RELAUNCHED_DIR, EpisodeKey, episode_dir, key_problem, read_manifest, study_episodes
+from ..core.errors import ConfigError
+from ..core.layout import RELAUNCHED_DIR, EpisodeKey, episode_dir, key_problem, read_manifest, study_episodes
 from .status import StatusReader
 
 MODES = {

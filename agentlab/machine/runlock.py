@@ -16,7 +16,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ConfigError
+from ..core.errors import ConfigError
 from .proctree import command_line, is_snakemake
 
 LOCKS_DIR = Path(".snakemake") / "locks"

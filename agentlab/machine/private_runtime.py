@@ -17,7 +17,7 @@ import struct
 from pathlib import Path
 from typing import BinaryIO
 
-from .errors import InfraError
+from ..core.errors import InfraError
 
 
 class UnsafeRuntimeFolder(InfraError):

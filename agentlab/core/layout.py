@@ -9,14 +9,14 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .io import RefusedFile, read_inside
+from .files import RefusedFile, read_inside
 
 RESULTS_DIR = "results"
 MANIFEST_FILE = "study.json"  # the study's expected episodes and configs
 RELAUNCHED_DIR = "relaunched"  # episode folders moved away by `agentlab relaunch`
 REPORT_DIR = "report"  # the HTML report: index.html and episodes/<episode>.html
-SPEND_FILE = "spend.jsonl"  # one line per episode attempt: its cost (agentlab.budget)
-STATUS_CACHE_FILE = "status_cache.json"  # statuses read before (agentlab.status): derived, safe to delete
+SPEND_FILE = "spend.jsonl"  # one line per episode attempt: its cost (agentlab.core.budget)
+STATUS_CACHE_FILE = "status_cache.json"  # statuses read before (agentlab.study.status): derived, safe to delete
 SPEND_TOTAL_FILE = "spend_total.json"  # the ledger's running total, so a check does not reread it
 # What `agentlab aggregate` writes into the study folder; the aggregate rule declares these same
 # files as its outputs (rules/common.smk), so a name is changed here only.

@@ -18,7 +18,7 @@ from pathlib import Path
 from types import UnionType
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
-from .io import RefusedFile, open_inside, read_inside
+from .files import RefusedFile, open_inside, read_inside
 from .layout import OBSERVATIONS_DIR, SCREENSHOTS_DIR, STEPS_FILE
 
 # 3: summaries carry `provenance`; 2: they carry `format_version`; 1: those written before it

@@ -48,7 +48,7 @@ def git_state(repo: Path | None) -> GitState:
 
 def current_provenance(repo: Path) -> Provenance:
     """The provenance of an episode run now from the workflow at `repo`."""
-    from . import __version__
+    from .. import __version__
 
     git = git_state(repo)
     return Provenance(commit=git.commit, dirty=git.dirty, agentlab=__version__)

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .io import read_json, write_json_atomic
+from .files import read_json, write_json_atomic
 from .layout import SPEND_FILE, SPEND_TOTAL_FILE
 
 
@@ -43,7 +43,7 @@ class Budget:
 
     @classmethod
     def from_json(cls, text: str) -> Budget:
-        from .io import dataclass_from_json
+        from .files import dataclass_from_json
 
         return dataclass_from_json(cls, text, "the budget")
 

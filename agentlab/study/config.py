@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .budget import NO_BUDGET, Budget
-from .errors import ConfigError
-from .layout import RESULTS_DIR, EpisodeKey, episode_grid, summary_path_text
+from ..core.budget import NO_BUDGET, Budget
+from ..core.errors import ConfigError
+from ..core.layout import RESULTS_DIR, EpisodeKey, episode_grid, summary_path_text
 from .sweep import expand_agents
 
-SCHEMA_PATH = Path(__file__).with_name("schema.yaml")  # package data; config/schema.yaml links to it
+SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schema.yaml"  # package data; config/schema.yaml links to it
 
 
 def schema_error_line(error: Exception) -> str:
@@ -143,7 +143,7 @@ class Study:
 
     def spec(self, benchmark: str, agent: str, task: str, seed: int):
         """The EpisodeSpec of one episode of this study."""
-        from .episode.spec import EpisodeSpec
+        from ..episode.spec import EpisodeSpec
 
         plan, agent_plan = self.benchmarks[benchmark], self.agents[agent]
         return EpisodeSpec(
@@ -173,7 +173,7 @@ class Study:
 
     def config_hash(self, benchmark: str, agent: str) -> str:
         """Hash of the resolved config shared by this benchmark's episodes of this agent (computed once)."""
-        from .episode.spec import config_hash
+        from ..episode.spec import config_hash
 
         key = (benchmark, agent)
         if key not in self._config_hashes:
@@ -247,8 +247,8 @@ class Study:
 
 def load_study(config: dict) -> Study:
     """Validate a study config and resolve its benchmarks, tasks and agents; raise ConfigError."""
-    from .agents.registry import agent_args_to_dict, load_agent_args
-    from .benchmarks import CustomBenchmarkError, TaskSelectionError, UnknownBenchmarkError, get_benchmark
+    from ..agents.registry import agent_args_to_dict, load_agent_args
+    from ..benchmarks import CustomBenchmarkError, TaskSelectionError, UnknownBenchmarkError, get_benchmark
 
     check_config_size(config)
     validate_config(config)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .episode.spec import EpisodeSpec, RunLimits
-from .errors import ConfigError
-from .layout import RESULTS_DIR, episode_dir
+from ..core.errors import ConfigError
+from ..core.layout import RESULTS_DIR, episode_dir
+from ..episode.spec import EpisodeSpec, RunLimits
 
 
 def run_in_foreground(spec: EpisodeSpec, out: Path, post_mortem: bool = False) -> int:
     """Run the episode in this process; an error propagates (into pdb at its frame, if asked)."""
-    from .episode.supervisor import run_supervised
+    from ..episode.supervisor import run_supervised
 
     try:
         return run_supervised(spec, RunLimits(), out, debug=True)
@@ -33,7 +33,7 @@ def debug_episode(
     workdir: Path = Path("."),
 ) -> int:
     """Debug one episode of a study config: the first one, or the one the arguments name."""
-    from .study import load_study_file
+    from ..study.config import load_study_file
 
     study = load_study_file(config_file)
     wanted = {"benchmark": benchmark, "agent": agent, "task": task, "seed": seed}

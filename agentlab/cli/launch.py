@@ -17,14 +17,14 @@ from typing import Any
 
 import yaml
 
-from .agents.registry import load_agent_args
-from .benchmarks import UnknownBenchmarkError
-from .errors import ConfigError
-from .layout import RESULTS_DIR
-from .relaunch import MODES, NO_RELAUNCH, archive_episodes, select_episodes
-from .runlock import remove_stale_lock
+from ..agents.registry import load_agent_args
+from ..benchmarks import UnknownBenchmarkError
+from ..core.errors import ConfigError
+from ..core.layout import RESULTS_DIR
+from ..machine.runlock import remove_stale_lock
+from ..study.relaunch import MODES, NO_RELAUNCH, archive_episodes, select_episodes
 
-CHECKOUT_SNAKEFILE = Path(__file__).resolve().parents[1] / "Snakefile"  # the workflow beside the package
+CHECKOUT_SNAKEFILE = Path(__file__).resolve().parents[2] / "Snakefile"  # the workflow beside the package
 ORIGINAL_BENCHMARK_NAMES = {
     "workarena.l1": "workarena_l1",
     "workarena.l2": "workarena_l2",
@@ -46,7 +46,7 @@ def run_agent_on_benchmark(
     Seeds: the benchmark's own (MiniWoB's 5 per task as BrowserGym draws them, WorkArena's curriculum,
     WebArena's seed 0), else five per task.
     """
-    from .benchmarks import get_benchmark
+    from ..benchmarks import get_benchmark
 
     agent_name = agent_config.rsplit(".", 1)[-1].lower().replace("_", "-")
     settings: dict[str, Any] = {"tasks": tasks}
@@ -78,7 +78,7 @@ def study_config(exp_config: str, agent_config: str | None, benchmark: str, extr
     except (ImportError, AttributeError, ValueError):
         raise ConfigError(
             f"--exp_config {exp_config!r} is neither a YAML study file nor a Python path "
-            "to a function; allowed e.g. agentlab.launch.run_agent_on_benchmark"
+            "to a function; allowed e.g. agentlab.cli.launch.run_agent_on_benchmark"
         ) from None
     if agent_config is None:
         raise ConfigError(
@@ -116,7 +116,7 @@ def n_cores(n_jobs: int) -> int:
 
 def launch(args: Any) -> int:
     """Write the study config under --exp_root, relaunch what --relaunch_mode selects, run Snakemake."""
-    from .study import check_config_size, load_study
+    from ..study.config import check_config_size, load_study
 
     cores = n_cores(args.n_jobs)
     try:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Generic, TextIO, TypeVar
 
-from .errors import AgentError, InfraError
+from ..core.errors import AgentError, InfraError
 
 EXIT_WAIT_S = 2.0  # for an ended host to be reaped
 

@@ -1,0 +1,1 @@
+"""The browser side: Debian's Chromium launched, pages settled, navigation kept inside, actions parsed safely."""

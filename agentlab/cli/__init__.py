@@ -1,0 +1,1 @@
+"""The `agentlab` command and the tools it runs beside the workflow."""

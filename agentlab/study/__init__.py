@@ -1,0 +1,1 @@
+"""A study: its config expanded into episodes, sweeps, scheduling, status and relaunch."""
