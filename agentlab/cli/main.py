@@ -540,14 +540,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except ConfigError as error:
-        print(f"agentlab: {error}", file=sys.stderr)
+        say_error(error)
         return 2
-    except InfraError as error:  # a backend failed: one line, no traceback
-        print(f"agentlab: {error}", file=sys.stderr)
+    except (InfraError, PreflightError) as error:  # a backend failed or is missing: one line, no traceback
+        say_error(error)
         return 1
-    except PreflightError as error:  # a backend is missing: one line, no traceback
-        print(f"agentlab: {error}", file=sys.stderr)
-        return 1
+
+
+def say_error(error: Exception) -> None:
+    """The one-line refusal, newline included, in one write: parallel jobs share Snakemake's stderr, and
+    print's two writes (text, then newline) let another job's line land inside ours."""
+    sys.stderr.write(f"agentlab: {error}\n")
+    sys.stderr.flush()
 
 
 if __name__ == "__main__":
