@@ -143,11 +143,11 @@ def run_ours(tasks, seeds, max_steps, proxy, work: Path) -> tuple[dict, float]:
         summary = read_summary(path)
         records, _ = read_steps(path.parent)
         steps = [
-            {"step": r["step"], "messages": r["messages"][:2], "action": r["action"]}
+            {"step": r.step, "messages": r.answer.messages[:2], "action": r.answer.action}
             for r in records
-            if r.get("action") is not None or r.get("messages")
+            if r.answer is not None and (r.answer.action is not None or r.answer.messages)
         ]
-        episodes[f"{summary.task}/seed{summary.seed}"] = {"reward": summary.reward, "steps": steps}
+        episodes[f"{summary.task}/seed{summary.seed}"] = {"reward": summary.outcome.reward, "steps": steps}
     return episodes, wall / max(len(episodes), 1)
 
 

@@ -186,11 +186,13 @@ def test_agentlabs_claude_35_through_openrouter_stops_at_its_budget(tmp_path, mo
     assert stopped.returncode != 0 and len(finished) == 1 and read_spend(study).attempts == 1, stopped.stderr[-3000:]
     assert "reaching budget.max_cost_usd=0.001" in stopped.stderr
     summary = read_summary(finished[0])
-    stats = summary.agent_stats
+    stats = summary.outcome.agent_stats
     assert stats["cost_source"] == f"study config prices[{CLAUDE_35!r}]" and stats["input_tokens"] > 0
     assert stats["cost"] == pytest.approx((stats["input_tokens"] * 3 + stats["output_tokens"] * 15) / 1e6)
     assert stats["cost"] > 0.001 and read_spend(study).cost_usd == pytest.approx(stats["cost"])
-    assert summary.agent_details["fields"]["chat_model_args"]["model_name"] == "anthropic/claude-3.5-sonnet:beta"
+    assert (
+        summary.outcome.agent_details["fields"]["chat_model_args"]["model_name"] == "anthropic/claude-3.5-sonnet:beta"
+    )
     # every call went to "openrouter.ai" over TLS, through the proxy, with the key from the environment; the
     # proxy refused the rest (Chromium's own calls to Google), and nothing local went through it (NO_PROXY)
     assert "openrouter.ai:443" in proxy.connects and server.requests
