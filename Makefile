@@ -19,8 +19,10 @@ run: setup
 	agentlab unlock-stale
 	snakemake --cores $(CORES)
 
+# Two test files at a time (pytest-xdist, a file's tests on one worker so its module fixtures run once): the
+# slow tier mostly waits (servers, browsers, timeouts), so a second worker fills the idle core (docs/testing.md).
 test: setup slurm bridge cube lint
-	pytest
+	pytest -n $(CORES) --dist loadfile
 
 # Lint, format and type checks (configured in pyproject.toml); snakefmt formats the workflow's files and
 # `snakemake --lint` (on the default study) checks its rules; `make test` runs them first.
