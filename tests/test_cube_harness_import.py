@@ -168,9 +168,16 @@ def test_unfinished_or_unreadable_cube_harness_episodes_are_listed_not_fatal(exp
     shutil.copytree(experiment, copy)
     (copy / "episodes" / "click-button_ep1" / "episode.metadata.json").unlink()  # as if still running
     (copy / "episodes" / "enter-text_ep2" / "episode_config.json").write_text("{not json")
+    outside = tmp_path / "outside"
+    shutil.copytree(experiment / "episodes" / "click-test_ep0", outside)  # a readable episode, outside the folder
+    (copy / "episodes" / "zz-linked_ep9").symlink_to(outside)
     assert cli_main(["import", str(copy), "--study", "partial", "--results", str(tmp_path / "results")]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[-1].startswith("2 episodes imported, 0 unchanged, 2 not imported")
+    assert lines[-1].startswith("2 episodes imported, 0 unchanged, 3 not imported")
+    assert lines[2] == (
+        f"not imported: {copy / 'episodes' / 'zz-linked_ep9'}: "
+        "a symbolic link: only folders inside the experiment are read"
+    )
     assert lines[0] == (
         f"not imported: {copy / 'episodes' / 'click-button_ep1'}: "
         "no episode.metadata.json: cube-harness has not finished it"

@@ -144,7 +144,8 @@ def read_experiment(experiment: Path, screenshots: Path) -> dict[str, Any]:
         if ARCHIVED_MARKER in folder.name:
             continue
         name = folder.relative_to(experiment).as_posix()
-        reason = unfinished(folder)
+        reason = "a symbolic link: only folders inside the experiment are read" if folder.is_symlink() else None
+        reason = reason or unfinished(folder)
         if reason:
             problems.append({"folder": name, "reason": reason})
             continue
